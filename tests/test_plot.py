@@ -1,0 +1,464 @@
+"""Tests of twinning_graph.plot and twinning_graph._basemap (Agg backend, no display)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
+from matplotlib.colors import LogNorm, to_rgba  # noqa: E402
+
+import twinning_graph as tg  # noqa: E402
+from twinning_graph import _basemap  # noqa: E402
+from twinning_graph._basemap import (  # noqa: E402
+    EARTH_RADIUS_M,
+    great_circle_arcs,
+    plot_basemap,
+    project,
+    resolve_extent,
+)
+from twinning_graph._errors import (  # noqa: E402
+    DataWarning,
+    UnknownCountryError,
+    UnknownTownError,
+    ValidationError,
+)
+from twinning_graph.plot import (  # noqa: E402
+    CREDITS,
+    plot_country_matrix,
+    plot_degree_distribution,
+    plot_links_per_year,
+    plot_map,
+    plot_reach,
+)
+
+# Five towns, five links (hand-checked below):
+#   CH-e–IT-d 1970 twinning | DE-a–FR-b 1963 twinning | DE-a–PL-c 1991 twinning
+#   FR-b–IT-d  ?   network  | IT-d–PL-c 2004 twinning
+# degrees: DE-a 2, FR-b 2, PL-c 2, IT-d 3, CH-e 1
+TOWNS = pd.DataFrame(
+    {
+        "town_id": ["DE-a", "FR-b", "PL-c", "IT-d", "CH-e"],
+        "name": ["Aheim", "Bville", "Cowo", "Dino", "Ezell"],
+        "country": ["DE", "FR", "PL", "IT", "CH"],
+        "lat": [50.0, 47.0, 52.0, 43.0, 46.9],
+        "lon": [8.0, 2.0, 19.0, 12.0, 7.4],
+    }
+)
+PARTNERSHIPS = pd.DataFrame(
+    {
+        "town_a": ["DE-a", "DE-a", "FR-b", "PL-c", "IT-d"],
+        "town_b": ["FR-b", "PL-c", "IT-d", "IT-d", "CH-e"],
+        "kind": ["twinning", "twinning", "network", "twinning", "twinning"],
+        "since": [1963, 1991, None, 2004, 1970],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tg.load(towns=TOWNS, partnerships=PARTNERSHIPS)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures(monkeypatch):
+    def no_show(*args, **kwargs):
+        raise AssertionError("plt.show() must never be called by the library")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    yield
+    plt.close("all")
+
+
+def by_gid(ax, gid):
+    found = [c for c in ax.collections if c.get_gid() == gid]
+    assert len(found) == 1, f"expected one collection with gid {gid!r}, got {len(found)}"
+    return found[0]
+
+
+def n_arcs(ax):
+    links = by_gid(ax, "links")
+    assert isinstance(links, LineCollection)
+    return len(links.get_segments())
+
+
+# ---------------------------------------------------------------------------------- projection
+
+
+def test_project_centre_is_origin():
+    x, y = project(10, 52)
+    assert (float(x), float(y)) == (0.0, 0.0)
+
+
+def test_project_radial_distance_on_central_meridian():
+    # LAEA keeps directions from the centre and maps angular distance c to 2 R sin(c / 2)
+    x, y = project(10.0, 62.0)
+    assert float(x) == pytest.approx(0.0, abs=1e-6)
+    assert float(y) == pytest.approx(2 * EARTH_RADIUS_M * np.sin(np.radians(10.0) / 2))
+    x, y = project(10.0, 42.0)
+    assert float(y) == pytest.approx(-2 * EARTH_RADIUS_M * np.sin(np.radians(10.0) / 2))
+
+
+def test_project_is_vectorised_and_broadcasts():
+    x, y = project(np.array([[0.0, 10.0], [20.0, 30.0]]), 52.0)
+    assert x.shape == y.shape == (2, 2)
+    assert x[0, 0] < 0 < x[1, 0]
+
+
+def _cell_area(lon, lat, d=0.01):
+    lons = np.array([lon, lon + d, lon + d, lon])
+    lats = np.array([lat, lat, lat + d, lat + d])
+    x, y = project(lons, lats)
+    return 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+
+
+@pytest.mark.parametrize("lon", [10.0, -15.0, 35.0])
+def test_projection_is_equal_area(lon):
+    # a small lon/lat cell has area R² cos(lat) dlon dlat on the sphere
+    ratio = _cell_area(lon, 40.0) / _cell_area(lon, 65.0)
+    expected = np.cos(np.radians(40.005)) / np.cos(np.radians(65.005))
+    assert ratio == pytest.approx(expected, rel=0.01)
+    sphere = EARTH_RADIUS_M**2 * np.cos(np.radians(40.005)) * np.radians(0.01) ** 2
+    assert _cell_area(lon, 40.0) == pytest.approx(sphere, rel=0.01)
+
+
+def test_great_circle_arcs_shape_ends_and_poleward_bulge():
+    segs = great_circle_arcs([-10.0, 2.0], [50.0, 48.0], [30.0, 2.0], [50.0, 48.0], points=9)
+    assert segs.shape == (2, 9, 2)
+    x0, y0 = project(-10.0, 50.0)
+    x1, y1 = project(30.0, 50.0)
+    np.testing.assert_allclose(segs[0, 0], [x0, y0], atol=1e-3)
+    np.testing.assert_allclose(segs[0, -1], [x1, y1], atol=1e-3)
+    _, y_par = project(10.0, 50.0)
+    assert segs[0, 4, 1] > y_par  # the great circle runs north of the parallel
+    assert np.isfinite(segs).all()  # identical ends (second pair) give a point, not NaN
+
+
+# ------------------------------------------------------------------------------------ basemap
+
+
+def test_basemap_one_patch_collection_with_eu_shaded():
+    ax = plot_basemap()
+    coll = by_gid(ax, "basemap")
+    assert isinstance(coll, PatchCollection)
+    features = _basemap.load_countries()
+    assert len(coll.get_paths()) == len(features) == 66
+    face = coll.get_facecolors()
+    pos = {c.iso_a2: i for i, c in enumerate(features)}
+    assert tuple(face[pos["DE"]]) == tuple(face[pos["FR"]])  # both EU
+    assert tuple(face[pos["DE"]]) != tuple(face[pos["CH"]])  # EU vs non-EU
+    assert tuple(face[pos["DE"]]) == to_rgba(_basemap.EU_COLOR)
+
+
+def test_basemap_no_eu_highlight_and_subset():
+    ax = plot_basemap(countries=["FR", "CH"], highlight_eu=False)
+    coll = by_gid(ax, "basemap")
+    assert len(coll.get_paths()) == 2
+    face = coll.get_facecolors()
+    assert tuple(face[0]) == tuple(face[1])
+
+
+def test_basemap_uses_given_ax_and_zooms_to_country():
+    fig, ax = plt.subplots()
+    assert plot_basemap(ax=ax, extent="FR") is ax
+    xmin, xmax, ymin, ymax = _basemap.country_bounds("FR")
+    x0, x1 = ax.get_xlim()
+    assert x0 < xmin < xmax < x1
+    assert (x1 - x0) < 1.3 * (xmax - xmin)
+    x, y = project(2.35, 48.86)  # Paris is in view
+    assert x0 < x < x1 and ax.get_ylim()[0] < y < ax.get_ylim()[1]
+
+
+def test_basemap_bad_country_and_extent():
+    with pytest.raises(UnknownCountryError, match="'ZZ'.*allowed"):
+        plot_basemap(countries=["ZZ"])
+    with pytest.raises(UnknownCountryError, match="ZZ"):
+        resolve_extent("ZZ")
+    with pytest.raises(ValidationError, match="west < east"):
+        resolve_extent((10, 0, 40, 50))
+    with pytest.raises(ValidationError, match="extent must be"):
+        resolve_extent(3.5)
+
+
+def test_default_extent_covers_europe():
+    xmin, xmax, ymin, ymax = resolve_extent(None)
+    for lon, lat in [(-9.1, 38.7), (24.9, 60.2), (23.7, 37.98), (-21.9, 64.1), (30.5, 50.45)]:
+        x, y = project(lon, lat)  # Lisbon, Helsinki, Athens, Reykjavik, Kyiv
+        assert xmin < x < xmax and ymin < y < ymax
+
+
+# ------------------------------------------------------------------------------------ plot_map
+
+
+def test_map_artists(data):
+    ax = plot_map(data)
+    assert [c.get_gid() for c in ax.collections] == ["basemap", "links", "towns"]
+    assert n_arcs(ax) == 5
+    assert len(by_gid(ax, "towns").get_offsets()) == 5
+    assert by_gid(ax, "links").get_segments()[0].shape == (16, 2)
+    credits = [t for t in ax.texts if t.get_gid() == "credits"]
+    assert len(credits) == 1 and credits[0].get_text() == CREDITS
+    assert "Made with Natural Earth" in CREDITS and "GeoNames" in CREDITS
+    assert ax.get_legend() is not None
+
+
+def test_map_sizes_follow_partner_count(data):
+    ax = plot_map(data, extent="data")
+    towns = by_gid(ax, "towns")
+    sizes = towns.get_sizes()
+    offsets = towns.get_offsets()
+    x_it, y_it = project(12.0, 43.0)
+    x_ch, y_ch = project(7.4, 46.9)
+    s = {tuple(np.round(o, 3)): sz for o, sz in zip(np.asarray(offsets), sizes, strict=True)}
+    size_it = s[(round(float(x_it), 3), round(float(y_it), 3))]
+    size_ch = s[(round(float(x_ch), 3), round(float(y_ch), 3))]
+    assert size_it == sizes.max()  # IT-d has 3 partners, the most
+    assert size_ch == sizes.min()  # CH-e has 1
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, 5),
+        ({"kinds": "network"}, 1),
+        ({"kinds": ["twinning"]}, 4),
+        ({"countries": "PL"}, 2),
+        ({"countries": ["CH", "FR"]}, 3),
+        ({"kinds": "twinning", "year": 1995}, 3),
+        ({"max_links": 2}, 2),
+    ],
+)
+def test_map_link_filters(data, filters, expected):
+    assert n_arcs(plot_map(data, **filters)) == expected
+
+
+def test_map_year_filter_keeps_unknown_years_with_warning(data):
+    with pytest.warns(DataWarning, match="1 link"):
+        ax = plot_map(data, year=1990)
+    assert n_arcs(ax) == 3  # 1963, 1970 and the link without a year
+
+
+def test_map_country_filter_draws_only_touched_towns(data):
+    ax = plot_map(data, countries="PL")
+    assert len(by_gid(ax, "towns").get_offsets()) == 3  # PL-c, DE-a, IT-d
+
+
+def test_map_highlight_and_candidates(data):
+    gazetteer_place = pd.DataFrame({"name": ["Faraway"], "lat": [60.17], "lon": [24.94]})
+    ax = plot_map(data, highlight="IT-d", candidates=gazetteer_place)
+    star = by_gid(ax, "highlight")
+    assert len(star.get_offsets()) == 1
+    np.testing.assert_allclose(star.get_offsets()[0], np.ravel(project(12.0, 43.0)))
+    assert len(by_gid(ax, "highlight_links").get_segments()) == 3
+    assert len(by_gid(ax, "highlight_partners").get_offsets()) == 3
+    assert len(by_gid(ax, "candidates").get_offsets()) == 1
+    dashed = by_gid(ax, "candidate_links")
+    assert len(dashed.get_segments()) == 1
+    offset, dashes = dashed.get_linestyle()[0]
+    assert dashes is not None  # dashed, not solid
+    assert n_arcs(ax) == 5  # the main collection still holds every link
+
+
+def test_map_candidates_from_ranking_or_ids(data):
+    ranking = pd.DataFrame({"town_id": ["DE-a", "PL-c"], "score": [0.9, 0.5]})
+    ax = plot_map(data, highlight="CH-e", candidates=ranking)
+    assert len(by_gid(ax, "candidates").get_offsets()) == 2
+    ax = plot_map(data, candidates=["FR-b"])
+    assert len(by_gid(ax, "candidates").get_offsets()) == 1
+    assert not [c for c in ax.collections if c.get_gid() == "candidate_links"]
+
+
+def test_map_unknown_towns(data):
+    with pytest.raises(UnknownTownError, match="'IT-x'.*'IT-d'"):
+        plot_map(data, highlight="IT-x")
+    with pytest.raises(UnknownTownError, match="candidate.*'PL-q'"):
+        plot_map(data, candidates=["PL-q"])
+
+
+def test_map_bad_arguments(data):
+    with pytest.raises(ValidationError, match="color_by='colour'.*'country'.*'community'"):
+        plot_map(data, color_by="colour")
+    with pytest.raises(ValidationError, match="size_by"):
+        plot_map(data, size_by="area")
+    with pytest.raises(ValidationError, match="unknown link kind.*'ferry'.*network"):
+        plot_map(data, kinds="ferry")
+    with pytest.raises(UnknownCountryError, match="'NO'"):
+        plot_map(data, countries="NO")
+    with pytest.raises(ValidationError, match="values="):
+        plot_map(data, color_by="reach")
+    with pytest.raises(ValidationError, match="max_links"):
+        plot_map(data, max_links=-1)
+
+
+def test_map_given_ax_is_returned_and_kwargs_untouched(data):
+    fig, ax = plt.subplots()
+    scatter_kws = {"alpha": 0.5, "marker": "s"}
+    line_kws = {"colors": "green"}
+    before = (dict(scatter_kws), dict(line_kws))
+    out = plot_map(data, ax=ax, scatter_kws=scatter_kws, line_kws=line_kws)
+    assert out is ax
+    assert (scatter_kws, line_kws) == before
+    assert by_gid(ax, "towns").get_alpha() == 0.5
+    assert tuple(by_gid(ax, "links").get_colors()[0][:3]) == to_rgba("green")[:3]
+
+
+def test_map_without_basemap_arcs_legend_credits(data):
+    ax = plot_map(data, basemap=False, arcs=False, legend=False, credits=False)
+    assert [c.get_gid() for c in ax.collections] == ["towns"]
+    assert ax.get_legend() is None
+    assert not ax.texts
+
+
+def test_map_colours(data):
+    communities = pd.Series({"DE-a": 0, "FR-b": 0, "IT-d": 1, "CH-e": 1, "PL-c": 0})
+    ax = plot_map(data, color_by="community", communities=communities, extent="data")
+    colors = by_gid(ax, "towns").get_facecolors()
+    assert len({tuple(c) for c in colors}) == 2
+    ax = plot_map(data, color_by="country")
+    assert len({tuple(c) for c in by_gid(ax, "towns").get_facecolors()}) == 5
+    reach = pd.Series(
+        {"DE-a": 1.0, "FR-b": 2.0, "IT-d": 3.0, "CH-e": 4.0, "PL-c": 5.0}, name="reach"
+    )
+    ax = plot_map(data, color_by="reach", values=reach)
+    assert by_gid(ax, "towns").get_array() is not None
+    assert len(ax.figure.axes) == 2  # map and colorbar
+    ax = plot_map(data, color_by=None, size_by=None)
+    assert len(set(by_gid(ax, "towns").get_sizes())) == 1
+
+
+def test_map_many_countries_grey_beyond_top_ten():
+    n = 14
+    codes = ["AT", "BE", "BG", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "HR", "HU", "IE", "IT"]
+    towns = pd.DataFrame(
+        {
+            "name": codes,
+            "country": codes,
+            "lat": np.linspace(40, 60, n),
+            "lon": np.linspace(0, 20, n),
+        },
+        index=pd.Index([f"{c}-x" for c in codes], name="town_id"),
+    )
+    edges = pd.DataFrame({"town_a": towns.index[:-1], "town_b": towns.index[1:]})
+    ax = plot_map((towns, edges))
+    colors = {tuple(c) for c in by_gid(ax, "towns").get_facecolors()}
+    assert len(colors) == 11  # ten colours and grey
+    assert n_arcs(ax) == 13
+
+
+def test_map_accepts_town_graph(data):
+    ax = plot_map(data.town_graph(), extent=["DE-a", "PL-c"])
+    assert n_arcs(ax) == 5
+    x_de, _ = project(8.0, 50.0)
+    x_pl, _ = project(19.0, 52.0)
+    x0, x1 = ax.get_xlim()
+    assert x0 < x_de < x_pl < x1
+
+
+def test_map_many_links_single_collection():
+    rng = np.random.default_rng(1)
+    n_towns, n_links = 300, 3000
+    ids = np.array([f"T{i}" for i in range(n_towns)])
+    towns = pd.DataFrame(
+        {"country": "DE", "lat": rng.uniform(40, 60, n_towns), "lon": rng.uniform(-5, 25, n_towns)},
+        index=pd.Index(ids, name="town_id"),
+    )
+    a, b = rng.integers(0, n_towns, (2, n_links))
+    edges = pd.DataFrame({"town_a": ids[a], "town_b": ids[b]})
+    ax = plot_map((towns, edges), basemap=False)
+    assert sum(isinstance(c, LineCollection) for c in ax.collections) == 1
+    assert n_arcs(ax) == n_links
+    assert by_gid(ax, "links").get_alpha() < 0.5
+
+
+# ------------------------------------------------------------------------------------ charts
+
+
+GAPS = pd.DataFrame(
+    {
+        "country_a": ["DE", "DE", "FR", "DE"],
+        "country_b": ["FR", "PL", "PL", "DE"],
+        "observed": [40, 10, 0, 5],
+        "expected": [20.0, 10.0, 4.0, 5.0],
+        "ratio": [2.0, 1.0, 0.0, 1.0],
+    }
+)
+
+
+@pytest.mark.parametrize("value", ["observed", "expected", "ratio"])
+def test_country_matrix_shape_and_symmetry(value):
+    ax = plot_country_matrix(GAPS, value=value)
+    image = ax.images[0].get_array()
+    assert image.shape == (3, 3)
+    filled = np.ma.filled(image.astype(float), np.nan)
+    np.testing.assert_array_equal(np.isnan(filled), np.isnan(filled.T))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["DE", "FR", "PL"]
+    assert len(ax.figure.axes) == 2  # heatmap and colorbar
+
+
+def test_country_matrix_ratio_log_scale_centred_at_one():
+    ax = plot_country_matrix(GAPS, value="ratio", countries=["PL", "DE", "FR"])
+    norm = ax.images[0].norm
+    assert isinstance(norm, LogNorm)
+    assert norm.vmin * norm.vmax == pytest.approx(1.0)
+    assert norm(1.0) == pytest.approx(0.5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["PL", "DE", "FR"]
+    assert ax.images[0].get_array()[1, 2] == 2.0  # DE–FR
+
+
+def test_country_matrix_bad_input():
+    with pytest.raises(ValidationError, match="value='gap'.*'ratio'"):
+        plot_country_matrix(GAPS, value="gap")
+    with pytest.raises(ValidationError, match="missing.*'expected'"):
+        plot_country_matrix(GAPS.drop(columns="expected"), value="expected")
+    with pytest.raises(UnknownCountryError, match="'IT'"):
+        plot_country_matrix(GAPS, countries=["DE", "IT"])
+
+
+def test_plot_reach_series_and_frame():
+    fig, ax = plt.subplots()
+    reach = pd.Series({"DE-a": 3.0, "FR-b": 9.0, "PL-c": 1.0, "IT-d": 5.0}, name="reach")
+    assert plot_reach(reach, top=3, ax=ax) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["FR-b", "IT-d", "DE-a"]
+    assert [p.get_width() for p in ax.patches] == [9.0, 5.0, 3.0]
+    frame = pd.DataFrame(
+        {"name": ["Aheim", "Bville"], "country": ["DE", "FR"], "reach": [1.0, 2.0], "rank": [2, 1]},
+        index=pd.Index(["DE-a", "FR-b"], name="town_id"),
+    )
+    ax = plot_reach(frame, column="reach")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Bville (FR)", "Aheim (DE)"]
+    with pytest.raises(ValidationError, match="column=.*'reach', 'rank'"):
+        plot_reach(frame)
+    with pytest.raises(ValidationError, match="top"):
+        plot_reach(reach, top=0)
+
+
+def test_degree_distribution_ccdf(data):
+    ax = plot_degree_distribution(data)
+    line = ax.get_lines()[0]
+    # degrees 2, 2, 2, 3, 1 -> P(K >= 1) = 1, P(K >= 2) = 0.8, P(K >= 3) = 0.2
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(line.get_ydata(), [1.0, 0.8, 0.2])
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+
+
+def test_links_per_year(data):
+    fig, ax = plt.subplots()
+    assert plot_links_per_year(data, ax=ax) is ax
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 2004 - 1963 + 1
+    assert sum(heights) == 4
+    assert any("1 without a year" in t.get_text() for t in ax.texts)
+
+
+def test_links_per_year_without_years_raises():
+    towns = TOWNS.set_index("town_id")
+    edges = pd.DataFrame(
+        {"town_a": ["DE-a"], "town_b": ["FR-b"], "since": pd.array([pd.NA], dtype="Int64")}
+    )
+    with pytest.raises(ValidationError, match="no link has a known 'since' year"):
+        plot_links_per_year((towns, edges))
