@@ -3,24 +3,27 @@
 
 Sources (read-only, under ``--shared``):
 
-* ``data/wikidata-sistercities-2017/`` -- 25 TSV results of SPARQL queries against Wikidata (May 2017),
-  one row per origin -> partner "twinned administrative body" (P190) statement, plus the queries.
+* ``data/wikidata-sistercities-2017/`` -- 25 TSV results of SPARQL queries against Wikidata
+  (May 2017), one row per origin -> partner "twinned administrative body" (P190) statement, plus the
+  queries.
 * ``data/geonames-europe/places1000.csv`` -- GeoNames places >= 1,000 inhabitants (country fallback,
   population and ``geonames_id`` enrichment).
-* ``data/naturalearth-europe/europe_countries.geojson`` -- borders (last-resort country fallback and the
-  check that origin coordinates fall in the queried country).
+* ``data/naturalearth-europe/europe_countries.geojson`` -- borders (last-resort country fallback and
+  the check that origin coordinates fall in the queried country).
 
-Pipeline (each step prints its counts; the counts also go into ``data/README.md`` between the markers
-``<!-- counts:start -->`` and ``<!-- counts:end -->``):
+Pipeline (each step prints its counts; the counts also go into ``data/README.md`` between the
+markers ``<!-- counts:start -->`` and ``<!-- counts:end -->``):
 
-1. read the results; the origin country of a file comes from the ``wdt:P17 wd:Q...`` of its query, not
-   from the ``BIND("..." as ?origincountry)`` label (denmark.sparql / sweden.sparql have them swapped);
+1. read the results; the origin country of a file comes from the ``wdt:P17 wd:Q...`` of its query,
+   not from the ``BIND("..." as ?origincountry)`` label (denmark.sparql / sweden.sparql have them
+   swapped);
 2. turn every row into two *mentions* (origin, partner) and map English country labels to ISO 3166-1
    alpha-2; historical states and blank-node labels (``t431584180``) map to nothing;
-3. resolve one country per *item* (same label and exact coordinates): the queried origin country first,
-   then the majority of partner statements, ties broken by the nearest GeoNames place, then by code;
-   items with no usable statement take the country of the nearest same-label item within 10 km, else of
-   the nearest GeoNames place within 25 km, else the Natural Earth polygon they fall in, else are dropped;
+3. resolve one country per *item* (same label and exact coordinates): the queried origin country
+   first, then the majority of partner statements, ties broken by the nearest GeoNames place, then
+   by code; items with no usable statement take the country of the nearest same-label item within
+   10 km, else of the nearest GeoNames place within 25 km, else the Natural Earth polygon they fall
+   in, else are dropped;
 4. merge items with the same normalised label and country whose coordinates are within 10 km
    (single linkage, connected components over same-label pairs only) into towns;
 5. enrich towns from GeoNames (unambiguous name + country + distance match);
@@ -111,14 +114,17 @@ COUNTRY_LABEL_TO_ISO = {
 }  # fmt: skip
 
 # Former states still attached to some items: they carry no usable modern country.
-HISTORICAL_STATES = frozenset({"Austria-Hungary", "Austrian Empire", "Kingdom of Hungary", "Prussia"})
+HISTORICAL_STATES = frozenset(
+    {"Austria-Hungary", "Austrian Empire", "Kingdom of Hungary", "Prussia"}
+)
 BLANK_NODE = re.compile(r"^t\d+$")  # label of an unlabelled (blank-node) country value
 
 # Letters that NFKD does not decompose into ASCII, plus basic Cyrillic, for slugs and name keys.
 _TRANSLIT = str.maketrans(
     {
         "ß": "ss", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
-        "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "ħ": "h", "Ħ": "H", "đ": "d", "Đ": "D",
+        "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "ħ": "h", "Ħ": "H", "đ": "d",
+        "Đ": "D",
         "ŀ": "l", "Ŀ": "L", "ŧ": "t", "Ŧ": "T", "ĸ": "k", "ŋ": "n", "Ŋ": "N",
         "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
         "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
@@ -170,14 +176,22 @@ def display_name(label: str) -> str:
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance in km between arrays of points given in degrees."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype="float64")) for a in (lat1, lon1, lat2, lon2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(a, dtype="float64")) for a in (lat1, lon1, lat2, lon2)
+    )
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def unit_xyz(lat, lon) -> np.ndarray:
     """Points on the unit sphere, for nearest-neighbour queries with a KD-tree."""
-    la, lo = np.radians(np.asarray(lat, dtype="float64")), np.radians(np.asarray(lon, dtype="float64"))
+    la, lo = (
+        np.radians(np.asarray(lat, dtype="float64")),
+        np.radians(np.asarray(lon, dtype="float64")),
+    )
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
@@ -253,7 +267,9 @@ def read_results(results_dir: Path, queries: pd.DataFrame, log: Log) -> pd.DataF
     rows["origin_iso"] = rows["file"].map(queries["iso"])
     log.section("Rows read")
     log.count("result files", len(frames))
-    log.count("queries without a result file", ", ".join(sorted(set(queries.index) - set(rows["file"]))))
+    log.count(
+        "queries without a result file", ", ".join(sorted(set(queries.index) - set(rows["file"])))
+    )
     log.count("rows (origin -> partner statements, with repeats)", len(rows))
     swapped = queries[queries["iso"] != queries["bind_iso"]]
     for stem, q in swapped.iterrows():
@@ -357,7 +373,9 @@ def build_mentions(rows: pd.DataFrame, log: Log) -> pd.DataFrame:
     bad = ~(mentions["lat"].between(-90, 90) & mentions["lon"].between(-180, 180))
     if bad.any():
         raise ValueError(f"coordinates out of range in rows {sorted(mentions.loc[bad, 'row'])}")
-    pop = pd.to_numeric(mentions["population_raw"].where(mentions["population_raw"].str.fullmatch(r"\d+")))
+    pop = pd.to_numeric(
+        mentions["population_raw"].where(mentions["population_raw"].str.fullmatch(r"\d+"))
+    )
     mentions["population"] = pop.where(pop > 0).astype("Int64")
     mentions["key"] = mentions["label"].map(name_key)
     part = mentions["role"] == "partner"
@@ -367,17 +385,26 @@ def build_mentions(rows: pd.DataFrame, log: Log) -> pd.DataFrame:
 
     log.section("Mentions")
     log.count("mentions (2 per row)", len(mentions))
-    log.count("partner mentions with a mapped country label", int((part & mentions["country"].notna()).sum()))
-    log.count("partner mentions with a historical state (Austria-Hungary, Prussia, ...)", int(historical.sum()))
+    log.count(
+        "partner mentions with a mapped country label",
+        int((part & mentions["country"].notna()).sum()),
+    )
+    log.count(
+        "partner mentions with a historical state (Austria-Hungary, Prussia, ...)",
+        int(historical.sum()),
+    )
     log.count("partner mentions with a blank-node country label (t123...)", int(blank.sum()))
     log.count("population values that are not integers (ignored)", int(nonint.sum()))
     log.count("population values equal to 0 (ignored)", int((pop == 0).sum()))
-    log.count("mentions whose label is a bare Q-id (item without English label)", int(mentions["label"].str.fullmatch(r"Q\d+").sum()))
+    log.count(
+        "mentions whose label is a bare Q-id (item without English label)",
+        int(mentions["label"].str.fullmatch(r"Q\d+").sum()),
+    )
     return mentions
 
 
 def nearest_geonames(lat: np.ndarray, lon: np.ndarray, places: pd.DataFrame, max_km: float):
-    """Index into ``places`` of the nearest place within ``max_km`` (-1 if none) and its distance."""
+    """Index into ``places`` of the nearest place within ``max_km`` (-1 if none), and its km."""
     tree = cKDTree(unit_xyz(places["lat"], places["lon"]))
     chord, idx = tree.query(unit_xyz(lat, lon), distance_upper_bound=km_to_chord(max_km))
     found = np.isfinite(chord)
@@ -403,7 +430,9 @@ def resolve_item_countries(
     items = mentions.drop_duplicates(["label", "lat", "lon"])[["label", "key", "lat", "lon"]]
     items = items.sort_values(["label", "lat", "lon"]).reset_index(drop=True)
     items["item"] = np.arange(len(items))
-    gn_idx, _ = nearest_geonames(items["lat"].to_numpy(), items["lon"].to_numpy(), places, GEONAMES_COUNTRY_KM)
+    gn_idx, _ = nearest_geonames(
+        items["lat"].to_numpy(), items["lon"].to_numpy(), places, GEONAMES_COUNTRY_KM
+    )
     items["gn_country"] = np.where(gn_idx >= 0, places["country"].to_numpy()[gn_idx], "")
     mentions = mentions.merge(items[["label", "lat", "lon", "item"]], on=["label", "lat", "lon"])
 
@@ -416,7 +445,8 @@ def resolve_item_countries(
     votes["is_origin"] = votes["role"] == "origin"
     votes["gn_tie"] = votes["country"] == votes["gn_country"]
     votes = votes.sort_values(
-        ["item", "is_origin", "size", "gn_tie", "country"], ascending=[True, False, False, False, True]
+        ["item", "is_origin", "size", "gn_tie", "country"],
+        ascending=[True, False, False, False, True],
     )
     n_countries = votes.groupby("item")["country"].nunique()
     best = votes.drop_duplicates("item").set_index("item")
@@ -435,24 +465,41 @@ def resolve_item_countries(
 
     log.section("Countries of places (item = label + exact coordinates)")
     log.count("distinct items", len(items))
-    log.count("items with one country statement (or one country)", int((items["how"] == "single").sum()))
+    log.count(
+        "items with one country statement (or one country)", int((items["how"] == "single").sum())
+    )
     unusable = mentions.loc[mentions["country"].isna(), "item"].unique()
     settled = items["item"].isin(unusable) & items["country"].notna()
-    log.count("... of which also stated in a historical state / blank node, settled by their other statements", int(settled.sum()))
+    log.count(
+        "... of which also stated in a historical state / blank node, settled by the other "
+        "statements",
+        int(settled.sum()),
+    )
     for how in ["origin", "majority", "tie: nearest GeoNames", "tie: first code"]:
-        log.count(f"items with several countries decided by {how}", int((items["how"] == how).sum()))
+        log.count(
+            f"items with several countries decided by {how}", int((items["how"] == how).sum())
+        )
 
     # Fallbacks for items with no usable country statement.
     todo = items["country"].isna()
     log.count("items with no usable country statement", int(todo.sum()))
     known = items.loc[~todo, ["key", "lat", "lon", "country"]]
-    cand = items.loc[todo, ["item", "key", "lat", "lon"]].merge(known, on="key", suffixes=("", "_o"))
+    cand = items.loc[todo, ["item", "key", "lat", "lon"]].merge(
+        known, on="key", suffixes=("", "_o")
+    )
     cand["km"] = haversine_km(cand["lat"], cand["lon"], cand["lat_o"], cand["lon_o"])
-    cand = cand[cand["km"] <= OTHER_MENTION_KM].sort_values(["item", "km", "country"]).drop_duplicates("item")
+    cand = (
+        cand[cand["km"] <= OTHER_MENTION_KM]
+        .sort_values(["item", "km", "country"])
+        .drop_duplicates("item")
+    )
     fill = items["item"].map(cand.set_index("item")["country"])
     items.loc[todo & fill.notna(), "how"] = "other mentions"
     items["country"] = items["country"].fillna(fill.astype("str"))
-    log.count("... resolved by the same-label item within 10 km", int((items["how"] == "other mentions").sum()))
+    log.count(
+        "... resolved by the same-label item within 10 km",
+        int((items["how"] == "other mentions").sum()),
+    )
 
     todo = items["country"].isna() & (items["gn_country"] != "")
     items.loc[todo, "how"] = "nearest GeoNames"
@@ -460,14 +507,19 @@ def resolve_item_countries(
     log.count("... resolved by the nearest GeoNames place within 25 km", int(todo.sum()))
 
     todo = items["country"].isna()
-    pip = pd.Series(point_in_country(items.loc[todo, "lat"], items.loc[todo, "lon"], borders), index=items.index[todo])
+    pip = pd.Series(
+        point_in_country(items.loc[todo, "lat"], items.loc[todo, "lon"], borders),
+        index=items.index[todo],
+    )
     pip = pip[pip != ""]
     items.loc[pip.index, "how"] = "point in polygon"
     items.loc[pip.index, "country"] = pip
     log.count("... resolved by Natural Earth point-in-polygon", len(pip))
     dropped = items[items["country"].isna()]
     log.count(
-        "... unresolved, dropped (" + "; ".join(f"{r.label} {r.lat:.3f},{r.lon:.3f}" for r in dropped.itertuples()) + ")",
+        "... unresolved, dropped ("
+        + "; ".join(f"{r.label} {r.lat:.3f},{r.lon:.3f}" for r in dropped.itertuples())
+        + ")",
         len(dropped),
     )
     return items.drop(columns="gn_country"), mentions[["row", "role", "item", "population"]]
@@ -488,12 +540,16 @@ def merge_towns(items: pd.DataFrame, mentions: pd.DataFrame, log: Log) -> pd.Dat
     points["p"] = np.arange(len(points))
     pairs = points.merge(points, on=["key", "country"], suffixes=("", "_b"))
     pairs = pairs[pairs["p"] < pairs["p_b"]]
-    close = pairs[haversine_km(pairs["lat"], pairs["lon"], pairs["lat_b"], pairs["lon_b"]) <= MERGE_KM]
+    close = pairs[
+        haversine_km(pairs["lat"], pairs["lon"], pairs["lat_b"], pairs["lon_b"]) <= MERGE_KM
+    ]
     n = len(points)
     graph = coo_array((np.ones(len(close)), (close["p"], close["p_b"])), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
     points["comp"] = comp
-    items = items.merge(points[["key", "country", "lat", "lon", "comp"]], on=["key", "country", "lat", "lon"])
+    items = items.merge(
+        points[["key", "country", "lat", "lon", "comp"]], on=["key", "country", "lat", "lon"]
+    )
     # Number towns in a data-independent order so downstream tie-breaks are stable.
     first = items.sort_values(["key", "country", "lat", "lon"]).drop_duplicates("comp")
     items["town"] = items["comp"].map(pd.Series(np.arange(len(first)), index=first["comp"]))
@@ -504,8 +560,14 @@ def merge_towns(items: pd.DataFrame, mentions: pd.DataFrame, log: Log) -> pd.Dat
     log.count("point pairs with the same label and country compared", len(pairs))
     log.count("... of which within 10 km (merged)", len(close))
     log.count("towns after merging", int(items["town"].nunique()))
-    log.count("towns merged from several coordinates", int((items.groupby("town")[["lat", "lon"]].nunique().max(axis=1) > 1).sum()))
-    log.count("(label, country) groups kept as several towns (same label, > 10 km apart)", int((far > 1).sum()))
+    log.count(
+        "towns merged from several coordinates",
+        int((items.groupby("town")[["lat", "lon"]].nunique().max(axis=1) > 1).sum()),
+    )
+    log.count(
+        "(label, country) groups kept as several towns (same label, > 10 km apart)",
+        int((far > 1).sum()),
+    )
     return items.drop(columns="comp")
 
 
@@ -520,11 +582,15 @@ def build_towns(items: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
     pts = m.groupby(["town", "lat", "lon"], as_index=False).agg(
         n=("row", "size"), origin=("role", lambda r: (r == "origin").any())
     )
-    pts = pts.sort_values(["town", "n", "origin", "lat", "lon"], ascending=[True, False, False, True, True])
+    pts = pts.sort_values(
+        ["town", "n", "origin", "lat", "lon"], ascending=[True, False, False, True, True]
+    )
     towns = pts.drop_duplicates("town").set_index("town")[["lat", "lon"]]
     towns["n_coordinates"] = pts.groupby("town").size()
     labels = m.groupby(["town", "label"], as_index=False).size()
-    labels = labels.sort_values(["town", "size", "label"], ascending=[True, False, True]).drop_duplicates("town")
+    labels = labels.sort_values(
+        ["town", "size", "label"], ascending=[True, False, True]
+    ).drop_duplicates("town")
     towns["wikidata_label"] = labels.set_index("town")["label"]
     towns["country"] = m.groupby("town")["country"].first()
     towns["population_wikidata"] = m.groupby("town")["population"].max()
@@ -536,13 +602,19 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
     """Add ``geonames_id`` and ``population_geonames`` where the GeoNames match is unambiguous.
 
     Candidates: same country, the town's name (or its name without a parenthesised part) equals the
-    GeoNames name or one of its alternate names (case/accent-insensitive), within 10 km.  Exactly one
+    GeoNames name or one of its alternate names (case/accent-insensitive), within 10 km. Exactly one
     candidate matches; with several, the closest matches only if all others are > 3x farther.
     Done as one merge on (country, name key) followed by a distance filter.
     """
-    alt = places[["geonameid", "country", "lat", "lon", "population", "name", "alternatenames"]].copy()
+    alt = places[
+        ["geonameid", "country", "lat", "lon", "population", "name", "alternatenames"]
+    ].copy()
     alt["names"] = alt["name"] + "|" + alt["alternatenames"]
-    alt = alt.drop(columns=["name", "alternatenames"]).assign(names=lambda d: d["names"].str.split("|")).explode("names")
+    alt = (
+        alt.drop(columns=["name", "alternatenames"])
+        .assign(names=lambda d: d["names"].str.split("|"))
+        .explode("names")
+    )
     alt = alt[alt["names"] != ""]
     uniq = pd.Series(alt["names"].unique())
     alt["key"] = alt["names"].map(pd.Series(uniq.map(name_key).to_numpy(), index=uniq.to_numpy()))
@@ -550,11 +622,16 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
 
     keys = pd.concat(
         [
-            pd.DataFrame({"town": towns.index.to_numpy(), "key": towns["name"].map(name_key).to_numpy()}),
+            pd.DataFrame(
+                {"town": towns.index.to_numpy(), "key": towns["name"].map(name_key).to_numpy()}
+            ),
             pd.DataFrame(
                 {
                     "town": towns.index.to_numpy(),
-                    "key": towns["name"].str.replace(r"\s*\([^)]*\)", "", regex=True).map(name_key).to_numpy(),
+                    "key": towns["name"]
+                    .str.replace(r"\s*\([^)]*\)", "", regex=True)
+                    .map(name_key)
+                    .to_numpy(),
                 }
             ),
         ]
@@ -562,7 +639,11 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
     keys = keys.merge(towns[["country", "lat", "lon"]].rename_axis("town").reset_index(), on="town")
     cand = keys.merge(alt, on=["country", "key"], suffixes=("", "_gn"))
     cand["km"] = haversine_km(cand["lat"], cand["lon"], cand["lat_gn"], cand["lon_gn"])
-    cand = cand[cand["km"] <= MATCH_KM].sort_values(["town", "km", "geonameid"]).drop_duplicates(["town", "geonameid"])
+    cand = (
+        cand[cand["km"] <= MATCH_KM]
+        .sort_values(["town", "km", "geonameid"])
+        .drop_duplicates(["town", "geonameid"])
+    )
     cand["rank"] = cand.groupby("town").cumcount()
     first = cand[cand["rank"] == 0].set_index("town")
     second_km = cand[cand["rank"] == 1].set_index("town")["km"].reindex(first.index)
@@ -574,13 +655,25 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
     towns["population_geonames"] = gpop.where(gpop > 0)
 
     log.section("GeoNames enrichment")
-    log.count("towns in a country covered by the GeoNames extract", int(towns["country"].isin(set(places["country"])).sum()))
+    log.count(
+        "towns in a country covered by the GeoNames extract",
+        int(towns["country"].isin(set(places["country"])).sum()),
+    )
     log.count("towns with at least one candidate (name + country, <= 10 km)", len(first))
     log.count("... exactly one candidate (matched)", int(second_km.isna().sum()))
-    log.count("... several, closest > 3x nearer than the next (matched)", int((ok & second_km.notna()).sum()))
+    log.count(
+        "... several, closest > 3x nearer than the next (matched)",
+        int((ok & second_km.notna()).sum()),
+    )
     log.count("... several, ambiguous (left empty)", int((~ok).sum()))
     log.count("geonames_id filled", int(towns["geonames_id"].notna().sum()))
     return towns
+
+
+def coordinate_suffix(lat: float, lon: float, decimals: int = 2) -> str:
+    """``49.35n8.14e``: absolute coordinates rounded to ``decimals`` with hemisphere letters."""
+    ns, ew = ("s" if lat < 0 else "n"), ("w" if lon < 0 else "e")
+    return f"{abs(lat):.{decimals}f}{ns}{abs(lon):.{decimals}f}{ew}"
 
 
 def assign_ids(towns: pd.DataFrame, log: Log) -> pd.Series:
@@ -592,23 +685,25 @@ def assign_ids(towns: pd.DataFrame, log: Log) -> pd.Series:
     clash = base.duplicated(keep=False)
     ids = base.copy()
     for decimals in range(2, 6):
-        lat, lon = towns["lat"], towns["lon"]
-        suffix = (
-            lat.abs().map(lambda v: f"{v:.{decimals}f}") + np.where(lat < 0, "s", "n")
-            + lon.abs().map(lambda v: f"{v:.{decimals}f}") + np.where(lon < 0, "w", "e")
-        )  # fmt: skip
-        ids = base.where(~clash, base + "-" + suffix)
+        coords = zip(towns["lat"], towns["lon"], strict=True)
+        suffix = [coordinate_suffix(la, lo, decimals) for la, lo in coords]
+        ids = base.where(~clash, base + "-" + pd.Series(suffix, index=base.index))
         if not ids.duplicated().any():
             break
     else:
         raise ValueError(f"town ids still not unique: {sorted(ids[ids.duplicated()])}")
     log.section("Town ids")
     log.count("towns whose country+slug clashes (id gets a coordinate suffix)", int(clash.sum()))
-    log.count("names with no ASCII letters (slug is a hash)", int(towns["name"].map(lambda s: slugify(s).startswith("x") and not name_key(s)).sum()))
+    log.count(
+        "names with no ASCII letters (slug is a hash)",
+        int(towns["name"].map(lambda s: slugify(s).startswith("x") and not name_key(s)).sum()),
+    )
     return ids
 
 
-def build_partnerships(rows: pd.DataFrame, mentions: pd.DataFrame, items: pd.DataFrame, town_ids: pd.Series, log: Log) -> pd.DataFrame:
+def build_partnerships(
+    rows: pd.DataFrame, mentions: pd.DataFrame, items: pd.DataFrame, town_ids: pd.Series, log: Log
+) -> pd.DataFrame:
     """One row per unordered town pair; ``statements`` = distinct directed statements (1 or 2)."""
     item_town = items.set_index("item")["town"]
     m = mentions.assign(town=mentions["item"].map(item_town))
@@ -621,17 +716,27 @@ def build_partnerships(rows: pd.DataFrame, mentions: pd.DataFrame, items: pd.Dat
     a = town_ids.loc[directed["origin"]].to_numpy()
     b = town_ids.loc[directed["partner"]].to_numpy()
     pairs = pd.DataFrame({"town_a": np.minimum(a, b), "town_b": np.maximum(a, b)})
-    out = pairs.groupby(["town_a", "town_b"], as_index=False).size().rename(columns={"size": "statements"})
+    out = (
+        pairs.groupby(["town_a", "town_b"], as_index=False)
+        .size()
+        .rename(columns={"size": "statements"})
+    )
     out.insert(2, "kind", "twinning")
     out.insert(3, "since", "")
     out.insert(4, "source", "wikidata-2017")
 
     log.section("Links")
     log.count("rows with an endpoint dropped (unresolved country)", int(lost.sum()))
-    log.count("repeated rows of the same town -> town statement merged (several coordinates, populations, countries)", int((~lost).sum() - len(directed) - int(self_links.sum())))
+    log.count(
+        "repeated rows of the same town -> town statement merged "
+        "(several coordinates, populations, countries)",
+        int((~lost).sum() - len(directed) - int(self_links.sum())),
+    )
     log.count("self-links dropped (both ends merged into one town)", int(self_links.sum()))
     log.count("directed town -> town statements", len(directed))
-    log.count("pairs stated from both ends (merged into one row)", int((out["statements"] > 1).sum()))
+    log.count(
+        "pairs stated from both ends (merged into one row)", int((out["statements"] > 1).sum())
+    )
     log.count("partnerships (unordered pairs)", len(out))
     return out
 
@@ -657,20 +762,31 @@ def check_origin_coordinates(rows: pd.DataFrame, queries: pd.DataFrame, borders,
     share = located.groupby("file")[["in_qid", "in_bind"]].mean()
     log.section("Check: do origin coordinates fall in the queried country? (Natural Earth borders)")
     log.count("distinct origin points", len(frame))
-    log.count("... outside every (simplified) polygon: coast or island, not checked", len(frame) - len(located))
-    log.count("... inside the country of the query's wd:Q id", f"{int(located['in_qid'].sum()):,} ({located['in_qid'].mean():.1%} of located points)")
+    log.count(
+        "... outside every (simplified) polygon: coast or island, not checked",
+        len(frame) - len(located),
+    )
+    log.count(
+        "... inside the country of the query's wd:Q id",
+        f"{int(located['in_qid'].sum()):,} ({located['in_qid'].mean():.1%} of located points)",
+    )
     other = located[~located["in_qid"]]
-    detail = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(other["file"] + ".tsv in " + other["pip"]).items()))
+    detail = ", ".join(
+        f"{k}: {v}" for k, v in sorted(Counter(other["file"] + ".tsv in " + other["pip"]).items())
+    )
     log.count(f"... inside another country (border towns, rounding; {detail})", len(other))
     for stem in queries.index[queries["iso"] != queries["bind_iso"]]:
         if stem in share.index:
             log.count(
-                f"{stem}.tsv: share of located origins in {queries.at[stem, 'iso']} (query wd:Q id) "
+                f"{stem}.tsv: share of located origins in {queries.at[stem, 'iso']} (query wd:Q) "
                 f"vs in {queries.at[stem, 'bind_iso']} (BIND label)",
                 f"{share.at[stem, 'in_qid']:.1%} vs {share.at[stem, 'in_bind']:.1%}",
             )
     low = share.index[share["in_qid"] < 0.9]
-    log.count("result files with < 90% of located origins inside their queried country", ", ".join(low) or "none")
+    log.count(
+        "result files with < 90% of located origins inside their queried country",
+        ", ".join(low) or "none",
+    )
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -679,7 +795,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_readme_counts(readme: Path, counts_md: str) -> None:
-    """Replace the text between the counts markers of ``readme`` (create a stub if it is missing)."""
+    """Replace the text between the counts markers of ``readme`` (a stub if it is missing)."""
     block = f"{COUNTS_START}\n{counts_md}{COUNTS_END}"
     if readme.exists():
         text = readme.read_text(encoding="utf-8")
@@ -712,7 +828,11 @@ def build(shared: Path, out: Path) -> Log:
     partnerships = build_partnerships(rows, mentions, items, town_ids, log)
 
     population = towns["population_wikidata"].fillna(towns["population_geonames"])
-    source = np.where(towns["population_wikidata"].notna(), "wikidata", np.where(population.notna(), "geonames", ""))
+    source = np.where(
+        towns["population_wikidata"].notna(),
+        "wikidata",
+        np.where(population.notna(), "geonames", ""),
+    )
     table = pd.DataFrame(
         {
             "town_id": town_ids,
@@ -731,10 +851,15 @@ def build(shared: Path, out: Path) -> Log:
     linked = set(partnerships["town_a"]) | set(partnerships["town_b"])
     log.section("Result")
     log.count("towns", len(table))
-    log.count("towns without any link left (only self-links)", int((~table["town_id"].isin(linked)).sum()))
+    log.count(
+        "towns without any link left (only self-links)", int((~table["town_id"].isin(linked)).sum())
+    )
     log.count("partnerships", len(partnerships))
     log.count("countries", int(table["country"].nunique()))
-    log.count("towns in the 25 origin countries", int(table["country"].isin(set(queries["iso"]) - {"GR"}).sum()))
+    log.count(
+        "towns in the 25 origin countries",
+        int(table["country"].isin(set(queries["iso"]) - {"GR"}).sum()),
+    )
     log.count("population from Wikidata", int((table["population_source"] == "wikidata").sum()))
     log.count("population from GeoNames", int((table["population_source"] == "geonames").sum()))
     log.count("population unknown", int((table["population_source"] == "").sum()))
@@ -749,8 +874,15 @@ def build(shared: Path, out: Path) -> Log:
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared", help="path of shared/ (default: ../shared)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "data", help="output folder (default: data/)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=REPO_ROOT.parent / "shared",
+        help="path of shared/ (default: ../shared)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO_ROOT / "data", help="output folder (default: data/)"
+    )
     args = parser.parse_args(argv)
     build(args.shared, args.out)
 

@@ -40,7 +40,9 @@ def towns() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def links() -> pd.DataFrame:
-    return pd.read_csv(DATA / "partnerships.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+    return pd.read_csv(
+        DATA / "partnerships.csv", dtype=str, keep_default_na=False, encoding="utf-8"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-# ---------------------------------------------------------------------------------------------- format
+# ------------------------------------------------------------ format
 
 
 def test_columns_in_order(towns, links):
@@ -71,16 +73,20 @@ def test_files_are_plain_utf8_with_unix_newlines():
 
 def test_rows_sorted(towns, links):
     assert towns["town_id"].tolist() == sorted(towns["town_id"])
-    keys = list(zip(links["town_a"], links["town_b"]))
+    keys = list(zip(links["town_a"], links["town_b"], strict=True))
     assert keys == sorted(keys)
 
 
-# ---------------------------------------------------------------------------------------------- towns
+# ------------------------------------------------------------ towns
 
 
 def test_town_id_unique_and_well_formed(towns):
     assert towns["town_id"].is_unique
-    assert towns["town_id"].str.fullmatch(r"[A-Z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*(?:-\d+\.\d+[ns]\d+\.\d+[ew])?").all()
+    assert (
+        towns["town_id"]
+        .str.fullmatch(r"[A-Z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*(?:-\d+\.\d+[ns]\d+\.\d+[ew])?")
+        .all()
+    )
     assert (towns["town_id"].str[:2] == towns["country"]).all()
     # the id is not the bare name
     assert not (towns["town_id"] == towns["name"]).any()
@@ -115,10 +121,13 @@ def test_geonames_ids_unique_per_town(towns):
 def test_names_and_labels_present(towns):
     assert (towns["name"] != "").all()
     assert (towns["wikidata_label"] != "").all()
-    assert all(label.startswith(name) for name, label in zip(towns["name"], towns["wikidata_label"]))
+    assert all(
+        label.startswith(name)
+        for name, label in zip(towns["name"], towns["wikidata_label"], strict=True)
+    )
 
 
-# ---------------------------------------------------------------------------------------------- links
+# ------------------------------------------------------------ links
 
 
 def test_partnership_endpoints_exist(towns, links):
@@ -145,11 +154,11 @@ def test_every_town_is_linked(towns, links):
     assert set(towns["town_id"]) == linked
 
 
-# ---------------------------------------------------------------------------------------------- facts
+# ------------------------------------------------------------ facts
 
 
 def test_danish_origins_from_sweden_tsv_are_danish(by_id, links):
-    # results/sweden.tsv (query wd:Q35 = Denmark, labelled "Sweden"): "Holstebro  Sweden ... Brașov";
+    # results/sweden.tsv (query wd:Q35 = Denmark, labelled "Sweden"): "Holstebro Sweden ... Brașov";
     # results/romania.tsv: "Brașov  Romania ... Holstebro  Denmark" -> stated from both ends.
     assert by_id.at["DK-holstebro", "country"] == "DK"
     assert by_id.at["RO-brasov", "country"] == "RO"
@@ -158,10 +167,11 @@ def test_danish_origins_from_sweden_tsv_are_danish(by_id, links):
 
 
 def test_swedish_origins_from_denmark_tsv_are_swedish(by_id, links):
-    # results/denmark.tsv (query wd:Q34 = Sweden, labelled "Denmark"): "Sigtuna Municipality  Denmark ... Raisio"
+    # results/denmark.tsv (query wd:Q34 = Sweden, labelled "Denmark"):
+    # "Sigtuna Municipality  Denmark ... Raisio  Finland"
     assert by_id.at["SE-sigtuna-municipality", "country"] == "SE"
     assert by_id.at["SE-sigtuna-municipality", "wikidata_label"] == "Sigtuna Municipality"
-    pairs = set(zip(links["town_a"], links["town_b"]))
+    pairs = set(zip(links["town_a"], links["town_b"], strict=True))
     assert _pair("SE-sigtuna-municipality", "FI-raisio") in pairs
     assert not any(tid.startswith("DK-") and "sigtuna" in tid for tid in by_id.index)
 
@@ -171,7 +181,7 @@ def test_same_name_towns_kept_apart(by_id, links):
     westphalia, hesse = "DE-munster-51.97n7.63e", "DE-munster-49.92n8.87e"
     assert by_id.at[westphalia, "name"] == by_id.at[hesse, "name"] == "Münster"
     assert "DE-munster" not in by_id.index
-    pairs = set(zip(links["town_a"], links["town_b"]))
+    pairs = set(zip(links["town_a"], links["town_b"], strict=True))
     assert _pair(westphalia, "PL-lublin") in pairs
     assert _pair(hesse, "AT-abtenau") in pairs
     assert _pair(westphalia, "AT-abtenau") not in pairs
@@ -220,7 +230,7 @@ def test_size_is_plausible(towns, links):
     assert origins <= set(towns["country"])
 
 
-# ---------------------------------------------------------------------------------------------- rebuild
+# ------------------------------------------------------------ rebuild
 
 
 @pytest.mark.skipif(_shared_dir() is None, reason="../shared is not present")
@@ -228,7 +238,14 @@ def test_rebuild_is_byte_identical(tmp_path):
     shared = _shared_dir()
     shutil.copy(DATA / "README.md", tmp_path / "README.md")
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "build_data.py"), "--shared", str(shared), "--out", str(tmp_path)],
+        [
+            sys.executable,
+            str(REPO / "scripts" / "build_data.py"),
+            "--shared",
+            str(shared),
+            "--out",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -236,4 +253,6 @@ def test_rebuild_is_byte_identical(tmp_path):
     assert result.returncode == 0, result.stderr
     assert re.search(r"towns: [\d,]+", result.stdout)
     for name in ("towns.csv", "partnerships.csv", "README.md"):
-        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), f"{name} differs from a rebuild"
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), (
+            f"{name} differs from a rebuild"
+        )

@@ -58,17 +58,29 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def sorted(self) -> list[Problem]:
+        """Problems by input (in the order first seen), then row, then the order found."""
+        order = {src: i for i, src in reversed(list(enumerate(p.source for p in self.items)))}
+
+        def key(ip: tuple[int, Problem]) -> tuple:
+            i, p = ip
+            r = p.row
+            rk = (0, r, "") if isinstance(r, int) else ((-1, 0, "") if r is None else (1, 0, str(r)))
+            return (order[p.source], rk, i)
+
+        return [p for _, p in sorted(enumerate(self.items), key=key)]
+
     def message(self, what: str = "input") -> str:
         n = len(self.items)
         lines = [f"{n} problem{'s' if n != 1 else ''} in {what}:"]
-        lines += [f"  {p}" for p in self.items[:MAX_LISTED]]
+        lines += [f"  {p}" for p in self.sorted()[:MAX_LISTED]]
         if n > MAX_LISTED:
             lines.append(f"  ... and {n - MAX_LISTED} more")
         return "\n".join(lines)
 
     def raise_if_any(self, what: str = "input") -> None:
         if self.items:
-            raise ValidationError(self.message(what), self.items)
+            raise ValidationError(self.message(what), self.sorted())
 
 
 def warn(message: str, *, stacklevel: int = 3) -> None:

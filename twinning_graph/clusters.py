@@ -149,9 +149,10 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
     Examples
     --------
     >>> import twinning_graph as tg
+    >>> from twinning_graph import clusters
     >>> data = tg.load()
-    >>> comm = tg.communities(data, seed=0)
-    >>> comm.equals(tg.communities(data, seed=0))
+    >>> comm = clusters.communities(data, seed=0)
+    >>> comm.equals(clusters.communities(data, seed=0))
     True
     >>> int(comm.value_counts().index[0])
     0
@@ -243,7 +244,8 @@ def community_table(data: Data, communities: pd.Series | None = None, *, seed: i
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> table = tg.community_table(tg.load(), seed=0)
+    >>> from twinning_graph import clusters
+    >>> table = clusters.community_table(tg.load(), seed=0)
     >>> table.columns.tolist()[:4]
     ['size', 'links', 'countries', 'dominant_country']
     >>> bool((table["effective_countries"] <= table["countries"] + 1e-9).all())
@@ -304,7 +306,8 @@ def national_islands(data: Data, communities: pd.Series | None = None, *,
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> islands = tg.national_islands(tg.load(), seed=0, min_size=10)
+    >>> from twinning_graph import clusters
+    >>> islands = clusters.national_islands(tg.load(), seed=0, min_size=10)
     >>> bool((islands["dominant_share"] >= 0.9).all())
     True
     """
@@ -329,21 +332,20 @@ def components(data: Data) -> pd.Series:
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> comp = tg.components(tg.load())
+    >>> from twinning_graph import clusters
+    >>> comp = clusters.components(tg.load())
     >>> int(comp.value_counts().idxmax())
     0
     """
     towns, edges = as_frames(data)
     A, index = adjacency(towns, edges)
     n, labels = connected_components(A, directed=False)
-    ids = index.to_numpy(dtype=object)
     size = np.bincount(labels, minlength=n)
-    # smallest id of each component: ids sorted, first occurrence of each label
-    order = np.argsort(ids, kind="stable")
-    first = np.full(n, -1)
-    lab_sorted = labels[order]
-    _, pos = np.unique(lab_sorted, return_index=True)
-    first[lab_sorted[pos]] = np.arange(len(ids))[pos]  # rank of the smallest id per label
+    # rank of each town id in sorted order; a component's tie-break is its smallest rank
+    ranks = np.empty(len(index), dtype=np.int64)
+    ranks[np.argsort(index.to_numpy(dtype=object), kind="stable")] = np.arange(len(index))
+    first = np.full(n, len(index), dtype=np.int64)
+    np.minimum.at(first, labels, ranks)
     rank = np.lexsort((first, -size))  # components in their final order
     new = np.empty(n, dtype=np.int64)
     new[rank] = np.arange(n)
@@ -356,7 +358,8 @@ def core_number(data: Data) -> pd.Series:
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> int(tg.core_number(tg.load()).max()) >= 3
+    >>> from twinning_graph import clusters
+    >>> int(clusters.core_number(tg.load()).max()) >= 3
     True
     """
     towns, edges = as_frames(data)
@@ -386,7 +389,8 @@ def k_core(data: Data, k: int) -> pd.DataFrame:
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> core = tg.k_core(tg.load(), 5)
+    >>> from twinning_graph import clusters
+    >>> core = clusters.k_core(tg.load(), 5)
     >>> bool((core["core_number"] >= 5).all())
     True
     """
@@ -436,7 +440,8 @@ def brokers(data: Data, *, top: int | None = 20, sample: int | None = None,
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> b = tg.brokers(tg.load(), top=5, sample=200)
+    >>> from twinning_graph import clusters
+    >>> b = clusters.brokers(tg.load(), top=5, sample=200)
     >>> b.columns.tolist()
     ['name', 'country', 'partners', 'betweenness']
     """
@@ -500,12 +505,13 @@ def bridges(data: Data, communities: pd.Series | None = None, *, seed: int | Non
     Examples
     --------
     >>> import twinning_graph as tg
+    >>> from twinning_graph import clusters
     >>> data = tg.load()
-    >>> comm = tg.communities(data, seed=0)
-    >>> pairs = tg.bridges(data, comm)
+    >>> comm = clusters.communities(data, seed=0)
+    >>> pairs = clusters.bridges(data, comm)
     >>> bool((pairs["community_a"] < pairs["community_b"]).all())
     True
-    >>> tg.bridges(data, comm, by="town").columns.tolist()
+    >>> clusters.bridges(data, comm, by="town").columns.tolist()
     ['name', 'country', 'community', 'inter_links', 'communities_reached']
     """
     if by not in ("pair", "town"):

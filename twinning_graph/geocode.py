@@ -106,7 +106,7 @@ def _basic(series: pd.Series) -> pd.Series:
     s = s.str.replace(r"[\W_]+", " ", regex=True).str.strip()
     # one spelling for the saint abbreviations: "St. Pölten" == "Sankt Pölten"
     s = s.str.replace(r"\b(?:saint|sankt|sint|skt)\b", "st", regex=True)
-    return s.str.replace(r"\b(?:sainte|ste)\b", "ste", regex=True)
+    return s.str.replace(r"\bsainte\b", "ste", regex=True)
 
 
 def _strip_admin_words(basic: pd.Series) -> pd.Series:
@@ -234,6 +234,88 @@ def _country_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return codes, unknown
 
 
+# Names of first-level regions (GeoNames admin-1 codes) for the countries whose towns most
+# often carry a region qualifier ("Essen, Lower Saxony"). English and native names.
+_ADMIN1_NAMES = {
+    "DE": {"01": "Baden-Württemberg", "02": "Bavaria|Bayern", "03": "Bremen",
+           "04": "Hamburg", "05": "Hesse|Hessen", "06": "Lower Saxony|Niedersachsen",
+           "07": "North Rhine-Westphalia|Nordrhein-Westfalen|NRW",
+           "08": "Rhineland-Palatinate|Rheinland-Pfalz", "09": "Saarland",
+           "10": "Schleswig-Holstein", "11": "Brandenburg",
+           "12": "Mecklenburg-Vorpommern|Mecklenburg-Western Pomerania",
+           "13": "Saxony|Sachsen", "14": "Saxony-Anhalt|Sachsen-Anhalt",
+           "15": "Thuringia|Thüringen", "16": "Berlin"},
+    "AT": {"01": "Burgenland", "02": "Carinthia|Kärnten", "03": "Lower Austria|Niederösterreich",
+           "04": "Upper Austria|Oberösterreich", "05": "Salzburg", "06": "Styria|Steiermark",
+           "07": "Tyrol|Tirol", "08": "Vorarlberg", "09": "Vienna|Wien"},
+    "IT": {"01": "Abruzzo", "02": "Basilicata", "03": "Calabria", "04": "Campania",
+           "05": "Emilia-Romagna", "06": "Friuli-Venezia Giulia", "07": "Lazio",
+           "08": "Liguria", "09": "Lombardy|Lombardia", "10": "Marche", "11": "Molise",
+           "12": "Piedmont|Piemonte", "13": "Apulia|Puglia", "14": "Sardinia|Sardegna",
+           "15": "Sicily|Sicilia",  "16": "Tuscany|Toscana",
+           "17": "Trentino-Alto Adige|Trentino-South Tyrol|South Tyrol|Südtirol|Trentino",
+           "18": "Umbria", "19": "Aosta Valley|Valle d'Aosta", "20": "Veneto"},
+    "ES": {"07": "Balearic Islands|Illes Balears|Islas Baleares", "27": "La Rioja",
+           "29": "Community of Madrid|Madrid", "31": "Region of Murcia|Murcia",
+           "32": "Navarre|Navarra", "34": "Asturias", "39": "Cantabria",
+           "51": "Andalusia|Andalucía", "52": "Aragon|Aragón", "53": "Canary Islands|Canarias",
+           "54": "Castilla-La Mancha|Castile-La Mancha", "55": "Castile and León|Castilla y León",
+           "56": "Catalonia|Cataluña|Catalunya", "57": "Extremadura", "58": "Galicia",
+           "59": "Basque Country|País Vasco|Euskadi",
+           "60": "Valencian Community|Comunidad Valenciana"},
+    "PL": {"72": "Lower Silesian|Dolnośląskie", "73": "Kuyavian-Pomeranian|Kujawsko-Pomorskie",
+           "74": "Łódź|Łódzkie", "75": "Lublin|Lubelskie", "76": "Lubusz|Lubuskie",
+           "77": "Lesser Poland|Małopolskie", "78": "Masovian|Mazowieckie",
+           "79": "Opole|Opolskie", "80": "Subcarpathian|Podkarpackie", "81": "Podlaskie|Podlasie",
+           "82": "Pomeranian|Pomorskie", "83": "Silesian|Śląskie",
+           "84": "Świętokrzyskie|Holy Cross", "85": "Warmian-Masurian|Warmińsko-Mazurskie",
+           "86": "Greater Poland|Wielkopolskie", "87": "West Pomeranian|Zachodniopomorskie"},
+    "GB": {"ENG": "England", "SCT": "Scotland", "WLS": "Wales", "NIR": "Northern Ireland"},
+    "NL": {"01": "Drenthe", "02": "Friesland|Fryslân", "03": "Gelderland", "04": "Groningen",
+           "05": "Limburg", "06": "North Brabant|Noord-Brabant",
+           "07": "North Holland|Noord-Holland", "09": "Utrecht", "10": "Zeeland",
+           "11": "South Holland|Zuid-Holland", "15": "Overijssel", "16": "Flevoland"},
+    "BE": {"BRU": "Brussels|Bruxelles|Brussel", "VLG": "Flanders|Vlaanderen",
+           "WAL": "Wallonia|Wallonie"},
+    "FR": {"11": "Île-de-France", "24": "Centre-Val de Loire",
+           "27": "Bourgogne-Franche-Comté", "28": "Normandy|Normandie",
+           "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire",
+           "53": "Brittany|Bretagne", "75": "Nouvelle-Aquitaine", "76": "Occitanie|Occitania",
+           "84": "Auvergne-Rhône-Alpes", "93": "Provence-Alpes-Côte d'Azur|PACA",
+           "94": "Corsica|Corse"},
+    "CH": {"AG": "Aargau", "BE": "Bern|Berne", "BL": "Basel-Landschaft", "BS": "Basel-Stadt",
+           "FR": "Fribourg|Freiburg", "GE": "Geneva|Genève|Genf", "GR": "Graubünden|Grisons",
+           "LU": "Lucerne|Luzern", "SG": "St. Gallen", "SO": "Solothurn", "TG": "Thurgau",
+           "TI": "Ticino|Tessin", "VD": "Vaud|Waadt", "VS": "Valais|Wallis",
+           "ZH": "Zurich|Zürich", "ZG": "Zug", "SZ": "Schwyz"},
+}
+_REGION_WORDS = r"(?: (?:voivodeship|region|province|state|land|canton|county|autonomous community))+$"
+
+
+def _admin1_lookup() -> dict[tuple[str, str], str]:
+    """``(country, normalised region name) -> admin-1 code``, built once."""
+    if not _ADMIN1_KEYS:
+        for cc, regions in _ADMIN1_NAMES.items():
+            for code, names in regions.items():
+                for key in _basic(pd.Series(names.split("|"))):
+                    _ADMIN1_KEYS[(cc, key)] = code
+    return _ADMIN1_KEYS
+
+
+_ADMIN1_KEYS: dict[tuple[str, str], str] = {}
+
+
+def _qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
+    """The admin-1 code a row's qualifier names (``"Lower Saxony"`` → ``"06"``), or ``""``."""
+    lookup = _admin1_lookup()
+    key = _basic(qualifier).str.replace(_REGION_WORDS, "", regex=True).to_numpy(dtype=object)
+    country = codes.fillna("").to_numpy(dtype=object)
+    out = np.full(len(key), "", dtype=object)
+    for r in np.flatnonzero(key != ""):  # rows with a qualifier only
+        out[r] = lookup.get((country[r], key[r]), "")
+    return out
+
+
 def _country_name(code: str) -> str:
     """English name of a country code, for online queries."""
     try:
@@ -291,22 +373,31 @@ def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     return stages, stripped, qualifier
 
 
-def _candidates(stages: pd.DataFrame, row_country: np.ndarray) -> pd.DataFrame:
-    """All gazetteer places matching a row's keys at the row's best stage, in its country."""
+def _candidates(stages: pd.DataFrame, row_country: np.ndarray,
+                row_region: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Gazetteer places matching a row's keys at the row's best stage, in its country/region.
+
+    Also returns the rows whose only candidates lie outside the region their qualifier names.
+    """
     from twinning_graph._gazetteer import _names_table, _places_table
 
     gaz = _places_table()
     cand = stages.merge(_names_table(), on="key", how="inner", sort=False)
     cand = cand.join(gaz[["name", "country", "admin1", "population"]], on="geonames_id")
-    want = row_country[cand["row"].to_numpy()]
+    rows = cand["row"].to_numpy()
+    want = row_country[rows]
     cand = cand[(want == "") | (cand["country"].to_numpy(dtype=object) == want)]
+    region = row_region[cand["row"].to_numpy()]
+    in_region = (region == "") | (cand["admin1"].to_numpy(dtype=object) == region)
+    elsewhere = np.setdiff1d(cand["row"].to_numpy(), cand.loc[in_region, "row"].to_numpy())
+    cand = cand[in_region]
     cand = cand[cand["stage"] == cand.groupby("row")["stage"].transform("min")]
     cand = cand.assign(krank=(cand["kind"] == "alternate").to_numpy().astype(np.int8))
     cand = cand.sort_values(["row", "krank", "population", "geonames_id"],
                             ascending=[True, True, False, True], kind="stable")
     cand = cand.drop_duplicates(["row", "geonames_id"])
     cand["best"] = cand["krank"] == cand.groupby("row")["krank"].transform("min")
-    return cand.reset_index(drop=True)
+    return cand.reset_index(drop=True), elsewhere
 
 
 def _format_candidates(cand: pd.DataFrame) -> pd.Series:
@@ -353,7 +444,12 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     """Exact and alternate matching plus ambiguity handling; returns the stripped keys."""
     stages, stripped, qualifier = _stage_keys(raw)
     row_country = codes.fillna("").to_numpy(dtype=object)
-    cand = _candidates(stages, row_country)
+    row_region = _qualifier_admin1(qualifier, codes)
+    cand, elsewhere = _candidates(stages, row_country, row_region)
+    res.kind[elsewhere] = "none"
+    res.add_note(elsewhere, [f"no place of that name in {qualifier.iloc[r]!r} (region "
+                             f"{row_country[r]}-{row_region[r]}); other regions have one"
+                             for r in elsewhere])
     if cand.empty:
         return stripped
     top = cand[cand["best"]]
@@ -398,8 +494,11 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     res.gid[good_rows] = good_gid
     res.kind[good_rows] = np.where(kind == "primary", "exact", "alternate")
     res.confidence[good_rows] = np.round(conf * factor[good_rows].to_numpy(), 3)
+    in_region = good_rows[row_region[good_rows] != ""]
+    res.add_note(in_region, [f"qualifier {qual[r]!r} read as region {row_country[r]}-"
+                             f"{row_region[r]}" for r in in_region])
     for s in (1, 2, 3):
-        hit = good_rows[stage[good_rows].to_numpy() == s]
+        hit = good_rows[(stage[good_rows].to_numpy() == s) & (row_region[good_rows] == "")]
         res.add_note(hit, [_STAGE_NOTES[s].format(qualifier=qual[r]) for r in hit])
 
     amb = rows[~ok]

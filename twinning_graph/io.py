@@ -812,4 +812,4 @@ def validate_files(paths: Sequence[str | os.PathLike], *,
             read_partnerships(part_paths, towns=ref)
         except ValidationError as exc:
             problems.items.extend(exc.problems)
-    return problems.items
+    return problems.sorted()

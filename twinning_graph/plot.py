@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import LogNorm, Normalize, to_rgba, to_rgba_array
 from matplotlib.lines import Line2D
 
 from twinning_graph import _basemap
@@ -61,7 +61,10 @@ SIZE_BY = ("partners", "population", None)
 MATRIX_VALUES = ("observed", "expected", "ratio")
 
 _TOP_CATEGORIES = 10
-_PALETTE = tuple(colormaps["tab10"](i) for i in range(10))
+# tab10 with its grey swapped for indigo, so no category looks like "other"
+_PALETTE = tuple(
+    colormaps["tab10"](i) if i != 7 else to_rgba("#393b79") for i in range(_TOP_CATEGORIES)
+)
 _OTHER_COLOR = "#a0a0a0"
 _TOWN_COLOR = "#1f4e79"
 _LINK_COLOR = "#23395d"
@@ -186,27 +189,27 @@ def _marker_sizes(
 
 
 def _category_colors(
-    labels: pd.Series, *, other: str = "other"
+    labels: pd.Series, *, in_view: np.ndarray | None = None, other: str = "other"
 ) -> tuple[np.ndarray, list[tuple[str, Any]]]:
-    """Colours for a categorical Series: the 10 largest categories coloured, the rest grey.
+    """RGBA colours for a categorical Series: the 10 largest categories coloured, the rest grey.
 
-    The order (and hence the colour) of a category is fixed by its size, then its label, so the
-    same data always gets the same colours.
+    Categories are ranked by their number of towns in view (``in_view`` mask; all when omitted),
+    then by label, so the same data and window always get the same colours.
     """
-    counts = labels.dropna().astype(str).value_counts()
+    text = labels.astype("string")
+    ranked = text[in_view] if in_view is not None else text
+    counts = ranked.dropna().value_counts()
     order = sorted(counts.index, key=lambda c: (-counts[c], c))
     top = order[:_TOP_CATEGORIES]
-    lookup = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(top)}
-    rgba = np.array(
-        [lookup.get(c, _OTHER_COLOR) for c in labels.astype("string").fillna("")], dtype=object
-    )
-    from matplotlib.colors import to_rgba_array
-
-    colors = to_rgba_array(list(rgba)) if len(rgba) else np.zeros((0, 4))
-    entries: list[tuple[str, Any]] = [(f"{c} ({counts[c]})", lookup[c]) for c in top]
-    rest = len(order) - len(top)
-    if rest > 0 or labels.isna().any():
-        entries.append((f"{other} ({rest})" if rest else other, _OTHER_COLOR))
+    palette = np.vstack([to_rgba_array(list(_PALETTE[: len(top)])), to_rgba(_OTHER_COLOR)])
+    position = pd.Index(top).get_indexer(text.fillna("").to_numpy())  # -1: not in the top
+    colors = palette[np.where(position >= 0, position, len(top))]
+    entries: list[tuple[str, Any]] = [
+        (f"{c} ({counts[c]})", _PALETTE[i]) for i, c in enumerate(top)
+    ]
+    rest = len(set(text.dropna()) - set(top))
+    if rest > 0 or text.isna().any():
+        entries.append((f"{rest} {other}" if rest else other, _OTHER_COLOR))
     return colors, entries
 
 
@@ -458,6 +461,7 @@ def plot_map(
     # towns: one scatter
     t = towns.loc[drawn]
     x, y = project(t["lon"].to_numpy(np.float64), t["lat"].to_numpy(np.float64))
+    in_view = (x >= window[0]) & (x <= window[1]) & (y >= window[2]) & (y <= window[3])
     degree = _degree(towns, kept)[drawn]
     # markers shrink as the map gets crowded (about 40 pt² for the largest of 12,000 towns)
     crowd = max(len(t), 1)
@@ -480,13 +484,13 @@ def plot_map(
     }
     colorbar_values = None
     if color_by == "country":
-        colors, entries = _category_colors(t["country"], other="other countries")
+        colors, entries = _category_colors(t["country"], in_view=in_view, other="other countries")
         scatter_style["c"] = colors
     elif color_by == "community":
         if communities is None:
             communities = _default_communities(data)
         labels = pd.Series(communities).reindex(t.index)
-        colors, entries = _category_colors(labels, other="other communities")
+        colors, entries = _category_colors(labels, in_view=in_view, other="other communities")
         scatter_style["c"] = colors
     elif color_by == "reach":
         vals = pd.to_numeric(pd.Series(values).reindex(t.index), errors="coerce")

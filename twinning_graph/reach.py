@@ -95,11 +95,11 @@ class _Net:
         self.A.data[:] = 1
 
     def distinct_per_row(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Number of distinct ``cols`` per row (rows and cols are parallel int arrays)."""
-        if len(rows) == 0:
-            return np.zeros(self.n, dtype=np.int64)
-        key = np.unique(rows.astype(np.int64) * max(self.nc, 1) + cols)
-        return np.bincount(key // max(self.nc, 1), minlength=self.n)
+        """Number of distinct ``cols`` (country codes) per row (parallel int arrays)."""
+        M = sp.csr_array((np.ones(len(rows), dtype=np.int32), (rows, cols)),
+                         shape=(self.n, max(self.nc, 1)))
+        M.sum_duplicates()  # one stored entry per distinct (row, col)
+        return np.diff(M.indptr).astype(np.int64)
 
     def country_indicator(self) -> sp.csr_array:
         """n_towns × n_countries 0/1 matrix: ``T[i, c] = 1`` when town i is in country c."""
@@ -327,8 +327,11 @@ def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) 
     links = domestic + trans
     a2 = np.concatenate([ca[~dom], cb[~dom]])
     b2 = np.concatenate([cb[~dom], ca[~dom]])
-    pairs = np.unique(a2 * max(nc, 1) + b2) if len(a2) else np.zeros(0, np.int64)
-    pa, pb = pairs // max(nc, 1), pairs % max(nc, 1)
+    P = sp.coo_array((np.ones(len(a2), dtype=np.int32), (a2, b2)),
+                     shape=(max(nc, 1), max(nc, 1))).tocsr()
+    P.sum_duplicates()
+    P = P.tocoo()
+    pa, pb = P.row.astype(np.int64), P.col.astype(np.int64)
     countries_reached = np.bincount(pa, minlength=nc)
     eu_pb = net.country_is_eu[pb] if len(pb) else np.zeros(0, bool)
     eu_reached = np.bincount(pa[eu_pb], minlength=nc)
