@@ -269,3 +269,18 @@ def test_since_accepts_dates(tiny_towns):
 def test_no_warning_on_clean_data(tiny_towns, tiny_links, no_warnings):
     data = tg.load(towns=tiny_towns, partnerships=tiny_links)
     assert np.isfinite(data.edges["distance_km"]).all()
+
+
+def test_extra_columns_typed_from_file_without_loss(tmp_path):
+    p = write(tmp_path / "t.csv", "town_id,name,country,lat,lon,members,area,postcode,note\n"
+                                  "a,A,DE,50,8,12,3.5,01067,x\nb,B,FR,48,2,,10,75001,\n")
+    towns = tg.read_towns(p)
+    assert towns["members"].tolist()[0] == 12 and pd.isna(towns["members"].tolist()[1])
+    assert towns["area"].tolist() == [3.5, 10.0]
+    assert towns["postcode"].tolist() == ["01067", "75001"]  # leading zero kept: stays text
+    assert towns["note"].tolist() == ["x", ""]
+
+
+def test_bundled_extra_columns(bundled):
+    assert bundled.towns["n_coordinates"].min() == 1
+    assert set(bundled.partnerships["statements"].unique()) <= {1, 2}

@@ -319,6 +319,8 @@ def test_map_colours(data):
     ax = plot_map(data, color_by="community", communities=communities, extent="data")
     colors = by_gid(ax, "towns").get_facecolors()
     assert len({tuple(c) for c in colors}) == 2
+    ax = plot_map(data, color_by="community")  # computed by twinning_graph.clusters
+    assert len(by_gid(ax, "towns").get_offsets()) == 5
     ax = plot_map(data, color_by="country")
     assert len({tuple(c) for c in by_gid(ax, "towns").get_facecolors()}) == 5
     reach = pd.Series(

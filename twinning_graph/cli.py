@@ -120,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-spreadsheet-safe", action="store_true",
                    help="do not neutralise formula-like cells in CSV")
 
+    p = sub.add_parser("reach", help="transnational reach of a town, a country, or every town")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--town", metavar="ID", help="one town (town_id, e.g. DE-berlin)")
+    who.add_argument("--country", metavar="XX", help="one country (ISO alpha-2, e.g. PL)")
+    p.add_argument("--k", type=int, default=2, metavar="K",
+                   help="hops for countries_within_K_hops (default 2)")
+    _add_output(p)
+
     for register in _EXTRA_PARSERS:
         register(sub)
     return parser
@@ -177,6 +185,31 @@ def _export(args: argparse.Namespace) -> int:
             print(p)
         return 0
     print(out)
+    return 0
+
+
+@command("reach")
+def _reach(args: argparse.Namespace) -> int:
+    from twinning_graph.reach import reach
+
+    result = reach(load_data(args), town=args.town, country=args.country, k=args.k)
+    if isinstance(result, dict):
+        if args.json:
+            emit_json(result)
+        elif args.csv:
+            emit_table(pd.DataFrame([result]), args)
+        else:
+            width = max(map(len, result))
+            for key, v in result.items():
+                print(f"{key:<{width}}  {'' if v is None else v}")
+        return 0
+    if args.json or args.csv:
+        emit_table(result, args)
+    else:
+        top = result.sort_values(["countries_reached", "partners"], ascending=False,
+                                 kind="stable").head(50)
+        emit_table(top.round(3), args)
+        print(f"(top 50 of {len(result):,} towns by countries_reached; --csv or --json for all)")
     return 0
 
 

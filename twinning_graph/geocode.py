@@ -295,10 +295,11 @@ _REGION_WORDS = r"(?: (?:voivodeship|region|province|state|land|canton|county|au
 def _admin1_lookup() -> dict[tuple[str, str], str]:
     """``(country, normalised region name) -> admin-1 code``, built once."""
     if not _ADMIN1_KEYS:
-        for cc, regions in _ADMIN1_NAMES.items():
-            for code, names in regions.items():
-                for key in _basic(pd.Series(names.split("|"))):
-                    _ADMIN1_KEYS[(cc, key)] = code
+        entries = [(cc, code, name) for cc, regions in _ADMIN1_NAMES.items()
+                   for code, names in regions.items() for name in names.split("|")]
+        keys = _basic(pd.Series([e[2] for e in entries], dtype="str"))
+        for (cc, code, _), key in zip(entries, keys, strict=True):
+            _ADMIN1_KEYS[(cc, key)] = code
     return _ADMIN1_KEYS
 
 
@@ -342,6 +343,10 @@ POPULATION_MIN = 10_000
 POPULATION_MIN_ANY_COUNTRY = 100_000
 #: difflib similarity a fuzzy match needs; names shorter than FUZZY_MIN_LENGTH are not fuzzed.
 FUZZY_CUTOFF = 0.85
+#: Fuzzy confidence = FUZZY_WEIGHT × similarity, i.e. below the default min_confidence: on the
+#: Wikidata twin towns only ~10 % of fuzzy matches were within 10 km (most unmatched names are
+#: villages missing from the gazetteer, and difflib finds a similar-looking other town).
+FUZZY_WEIGHT = 0.5
 FUZZY_MIN_LENGTH = 5
 #: At most this many candidates are listed for an ambiguous row.
 MAX_CANDIDATES = 25
@@ -351,7 +356,11 @@ _STAGE_NOTES = {
     1: "matched without the qualifier {qualifier!r}",
     2: "matched after stripping administrative words",
     3: "matched on the first of several '/'-separated names",
+    4: "matched without the place's locative tail (unique candidate only)",
 }
+# "Ciutadella de Menorca" -> "ciutadella", "Pasiano di Pordenone" -> "pasiano" (stage 4)
+_TAIL_RE = (r"(?<=\w{3}) (?:an der|am|an|im|in der|in|bei|ob der|auf der|de la|de|del|des|du|"
+            r"di|della|sur|sous|en|upon|on|on the|op|aan de|aan|nad|pod|na) \w.*$")
 
 
 def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -361,11 +370,12 @@ def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     head_key = _basic(head)
     stripped = _strip_admin_words(head_key)
     slash = _strip_admin_words(_basic(head.str.split("/").str[0].fillna("")))
+    tail = stripped.str.replace(_TAIL_RE, "", regex=True)
     rows = np.arange(len(raw))
     stages = pd.concat(
         [
             pd.DataFrame({"row": rows, "key": k.to_numpy(dtype=object), "stage": i})
-            for i, k in enumerate((full, head_key, stripped, slash))
+            for i, k in enumerate((full, head_key, stripped, slash, tail))
         ],
         ignore_index=True,
     )
@@ -431,6 +441,7 @@ class _Result:
         self.lat = np.full(n, np.nan)
         self.lon = np.full(n, np.nan)
         self.matched = np.full(n, "", dtype=object)
+        self.tried = np.zeros(n, dtype=bool)  # had offline candidates (fuzzy is not tried)
 
     def add_note(self, rows: Any, text: str | Iterable[str]) -> None:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
@@ -446,6 +457,8 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     row_country = codes.fillna("").to_numpy(dtype=object)
     row_region = _qualifier_admin1(qualifier, codes)
     cand, elsewhere = _candidates(stages, row_country, row_region)
+    res.tried[elsewhere] = True
+    res.tried[cand["row"].to_numpy()] = True
     res.kind[elsewhere] = "none"
     res.add_note(elsewhere, [f"no place of that name in {qualifier.iloc[r]!r} (region "
                              f"{row_country[r]}-{row_region[r]}); other regions have one"
@@ -466,6 +479,8 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     # ambiguous rows only (typically a few percent of the input).
     qual = qualifier.to_numpy(dtype=object)
     for row, group in top[top["row"].isin(count.index[count.to_numpy() > 1])].groupby("row"):
+        if stage[row] == 4:  # a stripped locative tail is too weak to choose between places
+            continue
         group = group.set_index("geonames_id")
         q = str(qual[row]).strip()
         if q:
@@ -497,7 +512,7 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     in_region = good_rows[row_region[good_rows] != ""]
     res.add_note(in_region, [f"qualifier {qual[r]!r} read as region {row_country[r]}-"
                              f"{row_region[r]}" for r in in_region])
-    for s in (1, 2, 3):
+    for s in (1, 2, 3, 4):
         hit = good_rows[(stage[good_rows].to_numpy() == s) & (row_region[good_rows] == "")]
         res.add_note(hit, [_STAGE_NOTES[s].format(qualifier=qual[r]) for r in hit])
 
@@ -530,60 +545,68 @@ def _narrow_by_qualifier(group: pd.DataFrame, qualifier: str, any_country: bool)
     return group[group.index.isin(fits)]
 
 
-def _fuzzy_keys(country: str) -> dict[str, list[str]]:
-    """The country's distinct keys grouped by first character (cached per country)."""
-    cache = _FUZZY_CACHE
-    if country not in cache:
+class _FuzzyPool:
+    """A country's distinct keys grouped by first character, with their lengths and places."""
+
+    def __init__(self, country: str) -> None:
         from twinning_graph._gazetteer import _names_table, _places_table
 
         gaz = _places_table()
         idx = _names_table()
-        ids = gaz.index[gaz["country"] == country]
-        keys = idx.loc[idx["geonames_id"].isin(ids), "key"].drop_duplicates()
-        keys = keys[keys.str.len() >= FUZZY_MIN_LENGTH - 1]
-        cache[country] = {k: list(v) for k, v in keys.groupby(keys.str[0])}
-    return cache[country]
+        idx = idx[idx["geonames_id"].isin(gaz.index[gaz["country"] == country])]
+        idx = idx[idx["key"].str.len() >= FUZZY_MIN_LENGTH - 1]
+        self.places: dict[str, list[int]] = idx.groupby("key")["geonames_id"].agg(list).to_dict()
+        keys = pd.Series(sorted(self.places), dtype="str")
+        self.by_first: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            first: (group.to_numpy(dtype=object), group.str.len().to_numpy())
+            for first, group in keys.groupby(keys.str[0])
+        }
+
+    def close(self, key: str) -> tuple[list[str], float]:
+        """The most similar keys (ties kept) and their difflib ratio; ``([], 0)`` if none."""
+        keys, lengths = self.by_first.get(key[0], (np.array([], dtype=object), np.array([])))
+        # ratio >= cutoff is impossible when the lengths differ by more than this factor
+        factor = 2 / FUZZY_CUTOFF - 1
+        pool = keys[(lengths <= len(key) * factor) & (lengths * factor >= len(key))]
+        close = difflib.get_close_matches(key, list(pool), n=5, cutoff=FUZZY_CUTOFF)
+        if not close:
+            return [], 0.0
+        ratios = [difflib.SequenceMatcher(None, key, c).ratio() for c in close]
+        return [c for c, r in zip(close, ratios, strict=True) if r >= ratios[0] - 1e-9], ratios[0]
 
 
-_FUZZY_CACHE: dict[str, dict[str, list[str]]] = {}
+_FUZZY_POOLS: dict[str, _FuzzyPool] = {}
 
 
 def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
     """difflib matching, same country only, for rows left without any candidate."""
-    from twinning_graph._gazetteer import _names_table, _places_table
+    from twinning_graph._gazetteer import _places_table
 
     country = codes.fillna("").to_numpy(dtype=object)
     keys = stripped.to_numpy(dtype=object)
-    todo = np.flatnonzero((res.kind == "none") & (country != "")
+    todo = np.flatnonzero((res.kind == "none") & ~res.tried & (country != "")
                           & (stripped.str.len().to_numpy() >= FUZZY_MIN_LENGTH))
     if not len(todo):
         return
-    idx = _names_table()
     gaz = _places_table()
     memo: dict[tuple[str, str], tuple[list[str], float]] = {}
-    # A Python loop over the unmatched rows only: difflib has no vectorised form, and
-    # candidates are limited to keys of the same country with the same first letter.
+    # A Python loop over the unmatched rows only: difflib has no vectorised form; candidates
+    # are limited to keys of the same country, first letter and a compatible length.
     for row in todo:
         key, cc = keys[row], country[row]
+        if cc not in _FUZZY_POOLS:
+            _FUZZY_POOLS[cc] = _FuzzyPool(cc)
+        pool = _FUZZY_POOLS[cc]
         if (key, cc) not in memo:
-            pool = _fuzzy_keys(cc).get(key[0], [])
-            close = difflib.get_close_matches(key, pool, n=5, cutoff=FUZZY_CUTOFF)
-            if close:
-                ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
-                best = [c for c in close
-                        if difflib.SequenceMatcher(None, key, c).ratio() >= ratio - 1e-9]
-                memo[(key, cc)] = (best, ratio)
-            else:
-                memo[(key, cc)] = ([], 0.0)
+            memo[(key, cc)] = pool.close(key)
         best, ratio = memo[(key, cc)]
         if not best:
             continue
-        hits = idx[idx["key"].isin(best)]
-        group = gaz.loc[hits["geonames_id"].unique()]
-        group = group[group["country"] == cc].sort_values(["population"], ascending=False)
+        ids = sorted({g for k in best for g in pool.places[k]})
+        group = gaz.loc[ids].sort_values(["population"], ascending=False, kind="stable")
         if group.empty:
             continue
-        conf = round(0.85 * ratio, 3)
+        conf = round(FUZZY_WEIGHT * ratio, 3)
         if len(group) == 1:
             gid, note = int(group.index[0]), ""
         else:
@@ -730,7 +753,7 @@ def geocode(
     country: str | None = "country",
     online: Any = None,
     cache: str | os.PathLike | None = None,
-    min_confidence: float = 0.6,
+    min_confidence: float = 0.5,
     progress: bool = False,
     min_delay_seconds: float = 1.0,
 ) -> pd.DataFrame:

@@ -129,7 +129,9 @@ def _load_frame(source: Source, default_label: str, problems: Problems) -> tuple
         if source.shape[1] == 0 or len(source) == 0:
             problems.add(label, None, None, "DataFrame is empty; expected columns and rows")
             return None, label, False, ","
-        return as_string_frame(source), label, False, ","
+        frame = as_string_frame(source)
+        frame.attrs["original"] = source  # extra columns keep the caller's own dtypes
+        return frame, label, False, ","
     if isinstance(source, (str, os.PathLike)):
         frame, sep = read_raw(source, problems)
         if frame is None:
@@ -161,6 +163,33 @@ def _check_required(frame: pd.DataFrame, required: Sequence[str], label: str,
         )
         return False
     return True
+
+
+def _infer_extra(values: pd.Series) -> pd.Series:
+    """Type an extra text column: whole numbers -> Int64, decimals -> float64, else as given.
+
+    Values with leading zeros (postcodes, codes like ``007``) stay text so nothing is lost.
+    """
+    if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        return values
+    t = values.astype(str)
+    filled = (t != "") & values.notna()
+    if not filled.any():
+        return values
+    sample = t[filled]
+    if sample.str.fullmatch(r"[+-]?(0|[1-9]\d*)").all():
+        return pd.to_numeric(t.where(filled, None)).astype("Int64")
+    if sample.str.fullmatch(r"[+-]?(0|[1-9]\d*)\.\d*[1-9]|[+-]?(0|[1-9]\d*)").all():
+        return pd.to_numeric(t.where(filled, None)).astype("float64")
+    return values
+
+
+def _extra_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Values of an extra column: the caller's own for a DataFrame, typed text for a file."""
+    original = frame.attrs.get("original")
+    if original is not None and column in original.columns:
+        return original[column].to_numpy()
+    return _infer_extra(frame[column]).to_numpy()
 
 
 def _decimal_comma(frame: pd.DataFrame, sep: str, cols: Sequence[str]) -> bool:
@@ -278,7 +307,7 @@ def _validate_towns(frame: pd.DataFrame, label: str, from_file: bool, sep: str,
     for c in extra:
         if c == "eu":
             continue
-        out[c] = frame[c].to_numpy()
+        out[c] = _extra_values(frame, c)
     return out
 
 
@@ -415,7 +444,7 @@ def _read_one_partnership_source(
         })
         extras = [c for c in frame.columns if c not in MEMBERSHIP_COLUMNS]
     for c in extras:
-        out[c] = frame[c].to_numpy()
+        out[c] = _extra_values(frame, c)
     if len(problems) > n_before:
         return None, None
     out = out.reset_index(drop=True)

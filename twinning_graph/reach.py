@@ -188,8 +188,8 @@ def town_reach(data: TwinningData | nx.Graph, *, k: int = 2,
     >>> data = tg.load()
     >>> from twinning_graph.reach import town_reach
     >>> r = town_reach(data, towns=["DE-berlin", "FR-paris"])
-    >>> r.loc["FR-paris", ["partners", "countries_reached"]].tolist()
-    [44, 38]
+    >>> r.loc["DE-berlin", ["partners", "foreign_partners", "countries_reached"]].tolist()
+    [20, 20, 19]
     >>> bool((r["countries_within_2_hops"] >= r["countries_reached"]).all())
     True
     """
@@ -307,6 +307,11 @@ def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) 
             or min_population < 0:
         raise ValidationError(
             f"min_population must be a whole number of inhabitants >= 0, got {min_population!r}")
+    return _country_reach(data, int(min_population), stacklevel=3)
+
+
+def _country_reach(data: TwinningData | nx.Graph, min_population: int, *,
+                   stacklevel: int) -> pd.DataFrame:
     net = _Net(data)
     towns = net.towns
     codes = net.countries
@@ -337,7 +342,7 @@ def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) 
     eu_reached = np.bincount(pa[eu_pb], minlength=nc)
 
     # gazetteer: places over the threshold, twinned towns among them, population
-    gaz = _gazetteer_places(int(min_population))
+    gaz = _gazetteer_places(min_population)
     gaz_count = gaz["country"].value_counts()
     pop = _gazetteer_population()
     index = pd.Index(codes, name="country", dtype=str)
@@ -350,7 +355,7 @@ def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) 
             warnings.warn(
                 f"none of the {len(towns)} towns has a geonames_id, so twinned_share cannot "
                 "be computed (NaN for every country); add a geonames_id column to the towns",
-                DataWarning, stacklevel=2)
+                DataWarning, stacklevel=stacklevel)
         twinned_places = pd.Series(np.nan, index=index)
         share = pd.Series(np.nan, index=index)
     else:
@@ -437,7 +442,8 @@ def reach(data: TwinningData | nx.Graph, *, town: str | None = None,
     if country is not None:
         towns, _ = as_frames(data)
         code = _check_countries(towns, country)[0]
-        return {"country": code, **_plain(country_reach(data).loc[code])}
+        table = _country_reach(data, 5000, stacklevel=3)
+        return {"country": code, **_plain(table.loc[code])}
     return town_reach(data, k=k)
 
 
