@@ -128,6 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hops for countries_within_K_hops (default 2)")
     _add_output(p)
 
+    p = sub.add_parser("clusters", help="communities of towns (Louvain/Leiden) and their countries")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution")
+    p.add_argument("--method", choices=["louvain", "leiden"], default="louvain",
+                   help="leiden needs: pip install twinning-graph[fast]")
+    p.add_argument("--top", type=int, default=None, metavar="N",
+                   help="show the N largest communities only")
+    _add_output(p)
+
+    p = sub.add_parser("gaps", help="country pairs with fewer links than a gravity model expects")
+    p.add_argument("--mass", choices=["towns", "population"], default="towns",
+                   help="country mass: towns in the data or population")
+    p.add_argument("--model", choices=["gravity", "mass", "uniform"], default="gravity")
+    p.add_argument("--countries", nargs="+", metavar="CC", default=None,
+                   help="country codes whose pairs are modelled (default: EU-27)")
+    p.add_argument("--top", type=int, default=None, metavar="N",
+                   help="show the N most under-linked pairs only")
+    _add_output(p)
+
     for register in _EXTRA_PARSERS:
         register(sub)
     return parser
@@ -210,6 +229,27 @@ def _reach(args: argparse.Namespace) -> int:
                                  kind="stable").head(50)
         emit_table(top.round(3), args)
         print(f"(top 50 of {len(result):,} towns by countries_reached; --csv or --json for all)")
+    return 0
+
+
+@command("clusters")
+def _clusters(args: argparse.Namespace) -> int:
+    from twinning_graph.clusters import communities, community_table
+
+    data = load_data(args)
+    comm = communities(data, seed=args.seed, resolution=args.resolution, method=args.method)
+    table = community_table(data, comm)
+    emit_table(table.head(args.top) if args.top is not None else table, args)
+    return 0
+
+
+@command("gaps")
+def _gaps(args: argparse.Namespace) -> int:
+    from twinning_graph.gaps import country_pair_gaps
+
+    table = country_pair_gaps(load_data(args), model=args.model, mass=args.mass,
+                              countries=args.countries)
+    emit_table(table.head(args.top) if args.top is not None else table, args)
     return 0
 
 

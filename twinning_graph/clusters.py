@@ -194,7 +194,7 @@ def _leiden(edges: pd.DataFrame, *, seed: int | None, resolution: float) -> list
     g.es["weight"] = e["weight"].astype(float).tolist()
     part = leidenalg.find_partition(g, leidenalg.RBConfigurationVertexPartition,
                                     weights="weight", resolution_parameter=resolution,
-                                    seed=seed, n_iterations=-1)
+                                    seed=seed)
     membership = np.asarray(part.membership)
     return [list(nodes[idx]) for idx in pd.Series(np.arange(len(nodes))).groupby(
         membership).indices.values()]

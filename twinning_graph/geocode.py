@@ -341,6 +341,8 @@ def _country_name(code: str) -> str:
 POPULATION_RATIO = 10
 POPULATION_MIN = 10_000
 POPULATION_MIN_ANY_COUNTRY = 100_000
+#: Candidates this close to the most populous one are taken as the same place.
+SAME_PLACE_KM = 10.0
 #: difflib similarity a fuzzy match needs; names shorter than FUZZY_MIN_LENGTH are not fuzzed.
 FUZZY_CUTOFF = 0.85
 #: Fuzzy confidence = FUZZY_WEIGHT × similarity, i.e. below the default min_confidence: on the
@@ -357,6 +359,7 @@ _STAGE_NOTES = {
     2: "matched after stripping administrative words",
     3: "matched on the first of several '/'-separated names",
     4: "matched without the place's locative tail (unique candidate only)",
+    5: "matched on the first part of a joined name (unique candidate only)",
 }
 # "Ciutadella de Menorca" -> "ciutadella", "Pasiano di Pordenone" -> "pasiano" (stage 4)
 _TAIL_RE = (r"(?<=\w{3}) (?:an der|am|an|im|in der|in|bei|ob der|auf der|de la|de|del|des|du|"
@@ -371,11 +374,16 @@ def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     stripped = _strip_admin_words(head_key)
     slash = _strip_admin_words(_basic(head.str.split("/").str[0].fillna("")))
     tail = stripped.str.replace(_TAIL_RE, "", regex=True)
+    # "Sittard-Geleen", "Barking and Dagenham": merged municipalities named after their towns
+    part = _strip_admin_words(_basic(
+        head.str.split(r"\s*[-–]\s*|\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True)
+        .str[0].fillna("")))
+    part = part.where(part.str.len() >= 5, "")
     rows = np.arange(len(raw))
     stages = pd.concat(
         [
             pd.DataFrame({"row": rows, "key": k.to_numpy(dtype=object), "stage": i})
-            for i, k in enumerate((full, head_key, stripped, slash, tail))
+            for i, k in enumerate((full, head_key, stripped, slash, tail, part))
         ],
         ignore_index=True,
     )
@@ -425,6 +433,26 @@ def _population_pick(group: pd.DataFrame, minimum: int) -> tuple[int | None, str
     if len(pops) >= 2 and pops[0] >= minimum and pops[0] >= POPULATION_RATIO * pops[1]:
         note = (f"population rule: chose {group['name'].iloc[0]} ({pops[0]:,} inhabitants) over "
                 f"{len(pops) - 1} other place(s) of that name (largest {pops[1]:,})")
+        return int(group.index[0]), note
+    return None, ""
+
+
+def _same_place_pick(group: pd.DataFrame) -> tuple[int | None, str]:
+    """Candidates all within SAME_PLACE_KM of the most populous one count as one place.
+
+    GeoNames often lists a town and a section or namesake village next to it; picking the
+    most populous entry then cannot be wrong by more than SAME_PLACE_KM.
+    """
+    from twinning_graph._gazetteer import _places_table
+
+    coords = _places_table().loc[group.index, ["lat", "lon"]].to_numpy()
+    lat, lon = np.radians(coords[:, 0]), np.radians(coords[:, 1])
+    a = (np.sin((lat - lat[0]) / 2) ** 2
+         + np.cos(lat[0]) * np.cos(lat) * np.sin((lon - lon[0]) / 2) ** 2)
+    km = 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+    if km.max() <= SAME_PLACE_KM:
+        note = (f"{len(group)} places of that name lie within {km.max():.1f} km of each other: "
+                f"took the most populous, {group['name'].iloc[0]}")
         return int(group.index[0]), note
     return None, ""
 
@@ -479,7 +507,7 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     # ambiguous rows only (typically a few percent of the input).
     qual = qualifier.to_numpy(dtype=object)
     for row, group in top[top["row"].isin(count.index[count.to_numpy() > 1])].groupby("row"):
-        if stage[row] == 4:  # a stripped locative tail is too weak to choose between places
+        if stage[row] >= 4:  # a dropped tail or part is too weak to choose between places
             continue
         group = group.set_index("geonames_id")
         q = str(qual[row]).strip()
@@ -492,6 +520,12 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
                 continue
             if len(narrowed) > 1:
                 group = narrowed
+        gid, note = _same_place_pick(group)
+        if gid is not None:
+            picked[row] = gid
+            factor[row] = 0.9
+            res.add_note(row, note)
+            continue
         minimum = POPULATION_MIN if row_country[row] else POPULATION_MIN_ANY_COUNTRY
         gid, note = _population_pick(group, minimum)
         if gid is not None:
@@ -512,7 +546,7 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     in_region = good_rows[row_region[good_rows] != ""]
     res.add_note(in_region, [f"qualifier {qual[r]!r} read as region {row_country[r]}-"
                              f"{row_region[r]}" for r in in_region])
-    for s in (1, 2, 3, 4):
+    for s in (1, 2, 3, 4, 5):
         hit = good_rows[(stage[good_rows].to_numpy() == s) & (row_region[good_rows] == "")]
         res.add_note(hit, [_STAGE_NOTES[s].format(qualifier=qual[r]) for r in hit])
 
@@ -545,8 +579,15 @@ def _narrow_by_qualifier(group: pd.DataFrame, qualifier: str, any_country: bool)
     return group[group.index.isin(fits)]
 
 
+def _letter_counts(keys: Iterable[str]) -> np.ndarray:
+    """Per key, counts of its characters hashed into 64 bins (for a quick_ratio bound)."""
+    rows = [np.bincount(np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32) % 64,
+                        minlength=64) for k in keys]
+    return np.array(rows, dtype=np.int16).reshape(len(rows), 64)
+
+
 class _FuzzyPool:
-    """A country's distinct keys grouped by first character, with their lengths and places."""
+    """A country's distinct keys grouped by first character, with the places they name."""
 
     def __init__(self, country: str) -> None:
         from twinning_graph._gazetteer import _names_table, _places_table
@@ -555,20 +596,38 @@ class _FuzzyPool:
         idx = _names_table()
         idx = idx[idx["geonames_id"].isin(gaz.index[gaz["country"] == country])]
         idx = idx[idx["key"].str.len() >= FUZZY_MIN_LENGTH - 1]
-        self.places: dict[str, list[int]] = idx.groupby("key")["geonames_id"].agg(list).to_dict()
-        keys = pd.Series(sorted(self.places), dtype="str")
-        self.by_first: dict[str, tuple[np.ndarray, np.ndarray]] = {
-            first: (group.to_numpy(dtype=object), group.str.len().to_numpy())
-            for first, group in keys.groupby(keys.str[0])
-        }
+        keys = idx["key"].to_numpy(dtype=object)  # the index is sorted by key
+        ids = idx["geonames_id"].to_numpy()
+        self._all_keys, self._ids = keys, ids
+        uniq = pd.unique(keys)  # sorted already, so grouped by first character
+        first = pd.Series(uniq, dtype="str").str[0].to_numpy(dtype=object)
+        letters, start = np.unique(first, return_index=True)
+        bounds = np.append(start, len(uniq))
+        self._keys = {f: uniq[a:b] for f, a, b in zip(letters, bounds[:-1], bounds[1:],
+                                                      strict=True)}
+        self._counts: dict[str, np.ndarray] = {}  # built per first letter on first use
+
+    def places(self, keys: list[str]) -> list[int]:
+        """The geonames ids named by ``keys``."""
+        lo = np.searchsorted(self._all_keys, keys, side="left")
+        hi = np.searchsorted(self._all_keys, keys, side="right")
+        return sorted({int(g) for a, b in zip(lo, hi, strict=True) for g in self._ids[a:b]})
 
     def close(self, key: str) -> tuple[list[str], float]:
         """The most similar keys (ties kept) and their difflib ratio; ``([], 0)`` if none."""
-        keys, lengths = self.by_first.get(key[0], (np.array([], dtype=object), np.array([])))
-        # ratio >= cutoff is impossible when the lengths differ by more than this factor
-        factor = 2 / FUZZY_CUTOFF - 1
-        pool = keys[(lengths <= len(key) * factor) & (lengths * factor >= len(key))]
-        close = difflib.get_close_matches(key, list(pool), n=5, cutoff=FUZZY_CUTOFF)
+        first = key[0]
+        keys = self._keys.get(first)
+        if keys is None:
+            return [], 0.0
+        if first not in self._counts:
+            self._counts[first] = _letter_counts(keys)
+        counts = self._counts[first]
+        # upper bound of difflib's ratio (like its quick_ratio), for all keys at once
+        common = np.minimum(counts, _letter_counts([key])[0]).sum(axis=1)
+        lengths = counts.sum(axis=1)
+        bound = 2 * common / (lengths + len(key))
+        pool = list(keys[bound >= FUZZY_CUTOFF])
+        close = difflib.get_close_matches(key, pool, n=5, cutoff=FUZZY_CUTOFF)
         if not close:
             return [], 0.0
         ratios = [difflib.SequenceMatcher(None, key, c).ratio() for c in close]
@@ -602,7 +661,7 @@ def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
         best, ratio = memo[(key, cc)]
         if not best:
             continue
-        ids = sorted({g for k in best for g in pool.places[k]})
+        ids = pool.places(best)
         group = gaz.loc[ids].sort_values(["population"], ascending=False, kind="stable")
         if group.empty:
             continue

@@ -1,0 +1,158 @@
+"""The shipped European gazetteer: places with ≥ 1,000 inhabitants and their names.
+
+Data: GeoNames (geonames.org), CC BY 4.0 — see ``data/gazetteer.SOURCE.md``. The files are
+built by ``scripts/build_gazetteer.py``; they are read on first use and kept in memory.
+
+Three functions make up the API used across the package:
+
+- :func:`load_gazetteer` — every place, indexed by ``geonames_id``;
+- :func:`places` — the same, filtered by population and country (the universe of candidate
+  towns for analytics and partner ranking);
+- :func:`name_index` — normalised names (``key``) → ``geonames_id``, for geocoding.
+
+The returned frames are shallow copies of a cached table (copy-on-write), so callers may
+modify them without affecting later calls.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from importlib import resources
+
+import pandas as pd
+
+from twinning_graph._errors import ValidationError
+
+__all__ = ["load_gazetteer", "name_index", "places", "GAZETTEER_CREDIT"]
+
+#: Attribution required by the GeoNames licence (CC BY 4.0).
+GAZETTEER_CREDIT = "GeoNames (geonames.org), CC BY 4.0"
+
+PLACES_FILE = "gazetteer.places.csv.gz"
+NAMES_FILE = "gazetteer.names.csv.gz"
+
+
+def _data_path(name: str):
+    return resources.files("twinning_graph") / "data" / name
+
+
+@functools.cache
+def _places_table() -> pd.DataFrame:
+    with _data_path(PLACES_FILE).open("rb") as fh:
+        frame = pd.read_csv(
+            fh,
+            compression="gzip",
+            keep_default_na=False,
+            dtype={
+                "geonames_id": "int64", "name": "str", "country": "str", "admin1": "str",
+                "lat": "float64", "lon": "float64", "population": "int64", "timezone": "str",
+            },
+        )
+    return frame.set_index("geonames_id")
+
+
+@functools.cache
+def _names_table() -> pd.DataFrame:
+    with _data_path(NAMES_FILE).open("rb") as fh:
+        frame = pd.read_csv(
+            fh,
+            compression="gzip",
+            keep_default_na=False,
+            dtype={"key": "str", "geonames_id": "int64", "kind": "category"},
+        )
+    frame["kind"] = frame["kind"].cat.rename_categories({"a": "alternate", "p": "primary"})
+    return frame
+
+
+def load_gazetteer() -> pd.DataFrame:
+    """Every place in the shipped gazetteer.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``geonames_id`` (int64) with columns ``name`` (GeoNames primary name),
+        ``country`` (ISO 3166-1 alpha-2), ``admin1`` (GeoNames admin-1 code), ``lat``, ``lon``
+        (float64, WGS84), ``population`` (int64; 0 where GeoNames has none) and ``timezone``.
+
+    Examples
+    --------
+    >>> from twinning_graph._gazetteer import load_gazetteer
+    >>> gaz = load_gazetteer()
+    >>> gaz.loc[2886242, ["name", "country", "population"]].tolist()
+    ['Köln', 'DE', 1087863]
+    >>> len(gaz)
+    71561
+    """
+    return _places_table().copy(deep=False)
+
+
+def name_index() -> pd.DataFrame:
+    """The gazetteer's name index: every normalised name of every place.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``key`` (a name normalised by :func:`twinning_graph.geocode.normalise_name`
+        or a lighter form keeping qualifiers and administrative words), ``geonames_id`` and
+        ``kind`` (categorical: ``"primary"`` for the GeoNames primary name, ``"alternate"`` for
+        alternate names in any language and script). One row per distinct (key, place), sorted
+        by key.
+
+    Examples
+    --------
+    >>> from twinning_graph._gazetteer import name_index
+    >>> idx = name_index()
+    >>> idx[idx["key"] == "kolonia"].loc[:, ["geonames_id", "kind"]].to_numpy().tolist()
+    [[2886242, 'alternate']]
+    """
+    return _names_table().copy(deep=False)
+
+
+def places(
+    *, min_population: int = 1000, countries: str | Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Gazetteer places filtered by population and country.
+
+    Parameters
+    ----------
+    min_population : int, default 1000
+        Keep places with at least this many inhabitants. Places whose population GeoNames
+        does not know (``population == 0``) are kept only when ``min_population <= 1000``,
+        the threshold the gazetteer was built with.
+    countries : str or iterable of str, optional
+        ISO 3166-1 alpha-2 codes to keep (``EL`` and ``UK`` are accepted for ``GR`` and
+        ``GB``); all countries when ``None``.
+
+    Returns
+    -------
+    DataFrame
+        Like :func:`load_gazetteer`, filtered.
+
+    Examples
+    --------
+    >>> from twinning_graph._gazetteer import places
+    >>> big = places(min_population=1_000_000, countries=["DE", "AT"])
+    >>> sorted(big["name"])
+    ['Berlin', 'Hamburg', 'Köln', 'München', 'Wien']
+    """
+    if isinstance(min_population, bool) or not isinstance(min_population, (int, float)):
+        raise ValidationError(
+            f"min_population must be a number, got {min_population!r} "
+            f"({type(min_population).__name__})"
+        )
+    table = _places_table()
+    keep = table["population"] >= min_population
+    if min_population <= 1000:
+        keep |= table["population"] == 0
+    if countries is not None:
+        codes = [countries] if isinstance(countries, str) else list(countries)
+        codes = [{"EL": "GR", "UK": "GB"}.get(str(c).upper(), str(c).upper()) for c in codes]
+        known = set(table["country"].unique())
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise ValidationError(
+                f"countries not in the gazetteer: {unknown}; allowed: {sorted(known)}"
+            )
+        keep &= table["country"].isin(codes)
+    return table.loc[keep].copy(deep=False)

@@ -1,0 +1,244 @@
+"""The ``twinning-graph`` command line: argument parsing and printing only.
+
+Every command calls the library; analysis logic lives in the modules it imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from twinning_graph._errors import TwinningGraphError
+
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if o is pd.NA:
+        return None
+    if isinstance(o, (set, frozenset, tuple)):
+        return sorted(o)
+    return str(o)
+
+
+def _clean(o: Any) -> Any:
+    """Replace NaN/NA by None so the JSON output is valid JSON."""
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if o is pd.NA or o is None:
+        return None
+    if isinstance(o, float) and math.isnan(o):
+        return None
+    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
+        try:
+            return _clean(o.item())
+        except (ValueError, AttributeError):
+            return o
+    return o
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on stdout (NaN as null)."""
+    if isinstance(obj, pd.DataFrame):
+        obj = obj.reset_index().to_dict("records") if obj.index.name else obj.to_dict("records")
+    print(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default))
+
+
+def emit_table(frame: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Print a DataFrame as JSON records, CSV (formula-safe), or an aligned text table."""
+    if getattr(args, "json", False):
+        emit_json(frame)
+    elif getattr(args, "csv", False):
+        from twinning_graph.export import neutralise_formulas
+
+        f = frame.reset_index() if frame.index.name else frame
+        neutralise_formulas(f).to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 30,
+                               "display.width", 160):
+            print(frame.to_string())
+
+
+def load_data(args: argparse.Namespace) -> Any:
+    """The data selected by --towns/--partnerships (default: the bundled data)."""
+    from twinning_graph.io import load
+
+    return load(towns=args.towns, partnerships=args.partnerships)
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    """Register a sub-command handler."""
+
+    def deco(fn: Handler) -> Handler:
+        _COMMANDS[name] = fn
+        return fn
+
+    return deco
+
+
+def _add_output(p: argparse.ArgumentParser, *, csv: bool = True) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print JSON")
+    if csv:
+        g.add_argument("--csv", action="store_true", help="print CSV")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twinning-graph",
+        description="The network of European town twinning: summary, validation, reach, "
+                    "gaps, partner ranking, maps and reports.",
+    )
+    parser.add_argument("--towns", metavar="PATH", help="towns CSV (default: bundled data)")
+    parser.add_argument("--partnerships", metavar="PATH", action="append",
+                        help="partnerships CSV (edge list or project membership); repeatable")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("summary", help="headline figures of the network")
+    _add_output(p, csv=False)
+
+    p = sub.add_parser("validate", help="check towns/partnership files; exit 1 listing problems")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("export", help="write the network as CSV, GraphML, GEXF or GeoJSON")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="file (.graphml, .gexf, .geojson) or a directory for CSV files")
+    p.add_argument("--no-spreadsheet-safe", action="store_true",
+                   help="do not neutralise formula-like cells in CSV")
+
+    p = sub.add_parser("reach", help="transnational reach of a town, a country, or every town")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--town", metavar="ID", help="one town (town_id, e.g. DE-berlin)")
+    who.add_argument("--country", metavar="XX", help="one country (ISO alpha-2, e.g. PL)")
+    p.add_argument("--k", type=int, default=2, metavar="K",
+                   help="hops for countries_within_K_hops (default 2)")
+    _add_output(p)
+
+    for register in _EXTRA_PARSERS:
+        register(sub)
+    return parser
+
+
+#: Functions that add sub-parsers; modules of later features append to it.
+_EXTRA_PARSERS: list[Callable[[Any], None]] = []
+
+
+@command("summary")
+def _summary(args: argparse.Namespace) -> int:
+    from twinning_graph.stats import summary
+
+    s = summary(load_data(args))
+    if args.json:
+        emit_json(s)
+    else:
+        width = max(map(len, s))
+        for k, v in s.items():
+            print(f"{k:<{width}}  {v}")
+    return 0
+
+
+@command("validate")
+def _validate(args: argparse.Namespace) -> int:
+    from twinning_graph.io import validate_files
+
+    problems = validate_files(args.files, towns=args.towns)
+    if problems:
+        for p in problems:
+            print(str(p))
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found",
+              file=sys.stderr)
+        return 1
+    print(f"OK: {len(args.files)} file{'s' if len(args.files) != 1 else ''} valid")
+    return 0
+
+
+@command("export")
+def _export(args: argparse.Namespace) -> int:
+    from twinning_graph import export
+
+    data = load_data(args)
+    out = args.out
+    low = out.lower()
+    if low.endswith(".graphml"):
+        export.to_graphml(data, out)
+    elif low.endswith(".gexf"):
+        export.to_gexf(data, out)
+    elif low.endswith((".geojson", ".json")):
+        export.to_geojson(data, out)
+    else:
+        paths = export.to_csv(data, out, spreadsheet_safe=not args.no_spreadsheet_safe)
+        for p in paths.values():
+            print(p)
+        return 0
+    print(out)
+    return 0
+
+
+@command("reach")
+def _reach(args: argparse.Namespace) -> int:
+    from twinning_graph.reach import reach
+
+    result = reach(load_data(args), town=args.town, country=args.country, k=args.k)
+    if isinstance(result, dict):
+        if args.json:
+            emit_json(result)
+        elif args.csv:
+            emit_table(pd.DataFrame([result]), args)
+        else:
+            width = max(map(len, result))
+            for key, v in result.items():
+                print(f"{key:<{width}}  {'' if v is None else v}")
+        return 0
+    if args.json or args.csv:
+        emit_table(result, args)
+    else:
+        top = result.sort_values(["countries_reached", "partners"], ascending=False,
+                                 kind="stable").head(50)
+        emit_table(top.round(3), args)
+        print(f"(top 50 of {len(result):,} towns by countries_reached; --csv or --json for all)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``twinning-graph``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.command:
+        parser.print_help()
+        return 2
+    handler = _COMMANDS[args.command]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            return handler(args)
+    except TwinningGraphError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int,
+                  file: Any = None, line: Any = None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,844 @@
+"""Reading, validating and normalising towns and partnerships.
+
+Towns and partnerships come as CSV files (paths) or DataFrames. Every problem found
+in an input is collected and raised as one :class:`~twinning_graph.ValidationError`
+naming file, row and column; recoverable problems (duplicate links) are merged with a
+:class:`~twinning_graph.DataWarning` giving counts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import html
+import os
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twinning_graph._csv import (
+    as_string_frame,
+    parse_float,
+    parse_int,
+    read_raw,
+    row_labels,
+    source_label,
+)
+from twinning_graph._errors import UnknownTownError, ValidationError
+from twinning_graph._validate import Problems, warn
+
+__all__ = [
+    "TwinningData",
+    "load",
+    "read_towns",
+    "read_partnerships",
+    "validate_files",
+    "bundled_data_dir",
+    "TOWN_COLUMNS",
+    "EDGE_COLUMNS",
+    "MEMBERSHIP_COLUMNS",
+]
+
+#: Columns a towns table must have.
+TOWN_REQUIRED = ("town_id", "name", "country", "lat", "lon")
+#: Columns of the normalised towns table (extra user columns follow them).
+TOWN_COLUMNS = ("name", "country", "lat", "lon", "population", "geonames_id", "eu")
+#: Columns an edge-list partnerships file must have / of the normalised table.
+EDGE_REQUIRED = ("town_a", "town_b")
+EDGE_COLUMNS = ("town_a", "town_b", "kind", "since", "source", "partnership_id")
+#: Columns a membership partnerships file must have / of the normalised table.
+MEMBERSHIP_REQUIRED = ("partnership_id", "town_id")
+MEMBERSHIP_COLUMNS = ("partnership_id", "town_id", "kind", "since", "source")
+#: Columns of :attr:`TwinningData.edges`.
+PAIR_COLUMNS = ("town_a", "town_b", "kinds", "weight", "since", "distance_km")
+
+#: Mean Earth radius (IUGG), km.
+EARTH_RADIUS_KM = 6371.0088
+#: Plausible range of a partnership's start year.
+YEAR_RANGE = (800, 2100)
+
+Source = str | os.PathLike | pd.DataFrame
+
+
+def bundled_data_dir() -> Path:
+    """Directory holding the bundled ``towns.csv`` and ``partnerships.csv``.
+
+    The data ship inside the package (``twinning_graph/data/bundled``); in a source
+    checkout the top-level ``data/`` holds the same files.
+    """
+    pkg = Path(str(resources.files("twinning_graph"))) / "data" / "bundled"
+    if (pkg / "towns.csv").exists():
+        return pkg
+    repo = Path(__file__).resolve().parent.parent / "data"
+    return repo
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def _country_frame() -> pd.DataFrame:
+    from twinning_graph.countries import country_table
+
+    return country_table()
+
+
+@functools.cache
+def _country_bounds() -> pd.DataFrame:
+    """Bounding boxes of European countries (from GeoNames places; see scripts/)."""
+    path = resources.files("twinning_graph") / "data" / "country_bounds.csv"
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, index_col="country", keep_default_na=False, na_values=[""])
+
+
+def _normalise_codes(values: pd.Series) -> pd.Series:
+    codes = values.astype(str).str.strip().str.upper()
+    return codes.replace({"EL": "GR", "UK": "GB"})
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in km between arrays of points (degrees), vectorised."""
+    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
+    dphi = p2 - p1
+    dlmb = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _column_map(columns: Iterable[str]) -> dict[str, str]:
+    """Map lower-cased, stripped column names to the names as given."""
+    out: dict[str, str] = {}
+    for c in columns:
+        out.setdefault(c.strip().lower(), c)
+    return out
+
+
+def _load_frame(source: Source, default_label: str, problems: Problems) -> tuple[
+    pd.DataFrame | None, str, bool, str
+]:
+    """Read one input as a string DataFrame. Returns (frame, label, from_file, separator)."""
+    label = source_label(source, default_label)
+    if isinstance(source, pd.DataFrame):
+        if source.shape[1] == 0 or len(source) == 0:
+            problems.add(label, None, None, "DataFrame is empty; expected columns and rows")
+            return None, label, False, ","
+        frame = as_string_frame(source)
+        frame.attrs["original"] = source  # extra columns keep the caller's own dtypes
+        return frame, label, False, ","
+    if isinstance(source, (str, os.PathLike)):
+        frame, sep = read_raw(source, problems)
+        if frame is None:
+            return None, label, True, sep
+        if len(frame) == 0:
+            problems.add(label, None, None, "file has a header but no data rows")
+            return None, label, True, sep
+        return frame, label, True, sep
+    raise ValidationError(
+        f"{default_label}: expected a path or a pandas DataFrame, got {type(source).__name__}"
+    )
+
+
+def _rename_known(frame: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
+    """Rename columns matching known names case-insensitively to their canonical spelling."""
+    cmap = _column_map(frame.columns)
+    ren = {cmap[k]: k for k in known if k in cmap and cmap[k] != k}
+    return frame.rename(columns=ren) if ren else frame
+
+
+def _check_required(frame: pd.DataFrame, required: Sequence[str], label: str,
+                    problems: Problems, what: str) -> bool:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        problems.add(
+            label, 1, None,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+            f"for a {what} file; found {list(frame.columns)}; required: {list(required)}",
+        )
+        return False
+    return True
+
+
+def _infer_extra(values: pd.Series) -> pd.Series:
+    """Type an extra text column: whole numbers -> Int64, decimals -> float64, else as given.
+
+    Values with leading zeros (postcodes, codes like ``007``) stay text so nothing is lost.
+    """
+    if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        return values
+    t = values.astype(str)
+    filled = (t != "") & values.notna()
+    if not filled.any():
+        return values
+    sample = t[filled]
+    if sample.str.fullmatch(r"[+-]?(0|[1-9]\d*)").all():
+        return pd.to_numeric(t.where(filled, None)).astype("Int64")
+    if sample.str.fullmatch(r"[+-]?(0|[1-9]\d*)\.\d*[1-9]|[+-]?(0|[1-9]\d*)").all():
+        return pd.to_numeric(t.where(filled, None)).astype("float64")
+    return values
+
+
+def _extra_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Values of an extra column: the caller's own for a DataFrame, typed text for a file."""
+    original = frame.attrs.get("original")
+    if original is not None and column in original.columns:
+        return original[column].to_numpy()
+    return _infer_extra(frame[column]).to_numpy()
+
+
+def _decimal_comma(frame: pd.DataFrame, sep: str, cols: Sequence[str]) -> bool:
+    """True when numeric columns use a decimal comma (``48,85``) — Excel in many EU locales."""
+    if sep == ",":
+        return False
+    for c in cols:
+        if c in frame.columns and frame[c].str.fullmatch(r"\s*-?\d+,\d+\s*").any():
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- towns
+
+
+def _validate_towns(frame: pd.DataFrame, label: str, from_file: bool, sep: str,
+                    problems: Problems) -> pd.DataFrame | None:
+    frame = _rename_known(frame, (*TOWN_REQUIRED, "population", "geonames_id"))
+    if not _check_required(frame, TOWN_REQUIRED, label, problems, "towns"):
+        return None
+
+    def rows(mask: np.ndarray) -> list[int | str]:
+        return row_labels(frame, mask, from_file)
+
+    ids = frame["town_id"].str.strip()
+    empty_id = (ids == "").to_numpy()
+    problems.add_rows(label, rows(empty_id), "town_id", "empty town_id")
+    dup = ids.duplicated(keep=False).to_numpy() & ~empty_id
+    if dup.any():
+        for r, v in zip(rows(dup), ids[dup], strict=True):
+            problems.add(label, r, "town_id", f"duplicate town_id {v!r}; town ids must be unique")
+    name = frame["name"].str.strip()
+    problems.add_rows(label, rows((name == "").to_numpy()), "name", "empty name")
+
+    countries = _country_frame()
+    codes = _normalise_codes(frame["country"])
+    bad_c = ~codes.isin(countries.index).to_numpy()
+    for r, v in zip(rows(bad_c), frame["country"][bad_c], strict=True):
+        close = difflib.get_close_matches(str(v).upper(), list(countries.index), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        problems.add(label, r, "country",
+                     f"unknown country code {v!r}: expected an ISO 3166-1 alpha-2 code "
+                     f"such as DE, FR, PL (EL and UK are accepted){hint}")
+
+    dec = _decimal_comma(frame, sep, ("lat", "lon"))
+    lat, bad_lat = parse_float(frame["lat"], decimal_comma=dec)
+    lon, bad_lon = parse_float(frame["lon"], decimal_comma=dec)
+    hint = ("" if sep == "," else
+            " (decimal comma detected? use a dot, or save the file with a ';' separator)")
+    for col, vals, bad in (("lat", lat, bad_lat), ("lon", lon, bad_lon)):
+        for r, v in zip(rows(bad), frame[col][bad], strict=True):
+            problems.add(label, r, col, f"not a number: {v!r}{hint}")
+        missing = vals.isna().to_numpy() & ~bad
+        problems.add_rows(label, rows(missing), col, "empty coordinate; every town needs lat and lon")
+    la, lo = lat.to_numpy(), lon.to_numpy()
+    lat_out = np.abs(la) > 90
+    lon_out = np.abs(lo) > 180
+    swapped = lat_out & (np.abs(lo) <= 90) & (np.abs(la) <= 180)
+    for r, a, b in zip(rows(swapped), la[swapped], lo[swapped], strict=True):
+        problems.add(label, r, "lat",
+                     f"latitude {a} out of range [-90, 90] but longitude {b} would fit: "
+                     "lat and lon look swapped")
+    for r, a in zip(rows(lat_out & ~swapped), la[lat_out & ~swapped], strict=True):
+        problems.add(label, r, "lat", f"latitude {a} out of range [-90, 90]")
+    for r, b in zip(rows(lon_out), lo[lon_out], strict=True):
+        problems.add(label, r, "lon", f"longitude {b} out of range [-180, 180]")
+    # a town of a European country whose lat/lon fall outside the country's bounding box
+    # while the swapped pair falls inside it (overseas towns stay outside both: not flagged)
+    bounds = _country_bounds().reindex(codes.to_numpy())
+    m = 0.5  # degrees of margin around the box
+    inside = ((la >= bounds["min_lat"].to_numpy() - m) & (la <= bounds["max_lat"].to_numpy() + m)
+              & (lo >= bounds["min_lon"].to_numpy() - m) & (lo <= bounds["max_lon"].to_numpy() + m))
+    inside_sw = ((lo >= bounds["min_lat"].to_numpy() - m) & (lo <= bounds["max_lat"].to_numpy() + m)
+                 & (la >= bounds["min_lon"].to_numpy() - m)
+                 & (la <= bounds["max_lon"].to_numpy() + m))
+    eu_swapped = ~inside & inside_sw & ~lat_out & ~lon_out
+    for r, a, b, c in zip(rows(eu_swapped), la[eu_swapped], lo[eu_swapped],
+                          codes[eu_swapped], strict=True):
+        problems.add(label, r, "lat",
+                     f"lat={a}, lon={b} is outside {c}, but lat={b}, lon={a} is inside: "
+                     "lat and lon look swapped")
+
+    pop = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if "population" in frame.columns:
+        pop, bad_pop = parse_int(frame["population"])
+        for r, v in zip(rows(bad_pop), frame["population"][bad_pop], strict=True):
+            problems.add(label, r, "population",
+                         f"not a whole number: {v!r}; use digits only, or leave empty if unknown")
+        neg = (pop < 0).fillna(False).to_numpy()
+        for r, v in zip(rows(neg), pop[neg], strict=True):
+            problems.add(label, r, "population", f"negative population {v}")
+    gid = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if "geonames_id" in frame.columns:
+        gid, bad_gid = parse_int(frame["geonames_id"])
+        for r, v in zip(rows(bad_gid), frame["geonames_id"][bad_gid], strict=True):
+            problems.add(label, r, "geonames_id", f"not an integer GeoNames id: {v!r}")
+
+    if problems:
+        return None
+    out = pd.DataFrame(
+        {
+            "name": name.to_numpy(),
+            "country": codes.to_numpy(),
+            "lat": la,
+            "lon": lo,
+            "population": pop.to_numpy(),
+            "geonames_id": gid.to_numpy(),
+        },
+        index=pd.Index(ids.to_numpy(), name="town_id", dtype=str),
+    )
+    out["population"] = out["population"].astype("Int64")
+    out["geonames_id"] = out["geonames_id"].astype("Int64")
+    out["eu"] = out["country"].isin(countries.index[countries["eu"].astype(bool)])
+    extra = [c for c in frame.columns if c not in (*TOWN_REQUIRED, "population", "geonames_id")]
+    for c in extra:
+        if c == "eu":
+            continue
+        out[c] = _extra_values(frame, c)
+    return out
+
+
+def read_towns(source: Source) -> pd.DataFrame:
+    """Read and validate a towns table.
+
+    Parameters
+    ----------
+    source
+        Path to a CSV file (``,`` ``;`` or tab separated; UTF-8, UTF-8 with BOM or
+        cp1252) or a DataFrame with columns ``town_id``, ``name``, ``country``, ``lat``,
+        ``lon`` and optionally ``population``, ``geonames_id`` and any extra columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``town_id``; columns ``name``, ``country`` (ISO alpha-2; ``EL`` and
+        ``UK`` normalised to ``GR`` and ``GB``), ``lat``, ``lon``, ``population`` (Int64),
+        ``geonames_id`` (Int64), ``eu`` (bool) followed by the extra columns as given.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with file, row and column.
+
+    Examples
+    --------
+    >>> import pandas as pd, twinning_graph as tg
+    >>> towns = tg.read_towns(pd.DataFrame({"town_id": ["a"], "name": ["Łódź"],
+    ...     "country": ["PL"], "lat": [51.77], "lon": [19.45]}))
+    >>> towns.loc["a", "eu"]
+    np.True_
+    """
+    problems = Problems()
+    frame, label, from_file, sep = _load_frame(source, "<towns DataFrame>", problems)
+    out = None
+    if frame is not None:
+        out = _validate_towns(frame, label, from_file, sep, problems)
+    problems.raise_if_any(label)
+    assert out is not None
+    return out
+
+
+# --------------------------------------------------------------------------- partnerships
+
+
+def _parse_year(frame: pd.DataFrame, label: str, rows: Any, problems: Problems) -> pd.Series:
+    if "since" not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    txt = frame["since"].str.strip()
+    # accept a year, or an ISO date / "1995-05" whose first four digits are the year
+    year_txt = txt.str.extract(r"^(\d{4})(?:[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?(?:\.0+)?$")[0]
+    years = pd.to_numeric(year_txt, errors="coerce").astype("Int64")
+    bad = ((txt != "") & years.isna()).to_numpy()
+    for r, v in zip(rows(bad), frame["since"][bad], strict=True):
+        problems.add(label, r, "since", f"not a year: {v!r}; expected e.g. 1995 or 1995-05-01")
+    lo, hi = YEAR_RANGE
+    out_range = ((years < lo) | (years > hi)).fillna(False).to_numpy()
+    for r, v in zip(rows(out_range), years[out_range], strict=True):
+        problems.add(label, r, "since", f"year {v} outside the plausible range {lo}-{hi}")
+    return years
+
+
+def _read_one_partnership_source(
+    source: Source, index: int, town_ids: pd.Index | None, problems: Problems
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    frame, label, from_file, _ = _load_frame(
+        source, f"<partnerships DataFrame {index}>", problems
+    )
+    if frame is None:
+        return None, None
+    frame = _rename_known(frame, (*EDGE_COLUMNS, *MEMBERSHIP_COLUMNS))
+    cols = set(frame.columns)
+
+    def rows(mask: np.ndarray) -> list[int | str]:
+        return row_labels(frame, mask, from_file)
+
+    default_source = Path(label).stem if from_file else "user"
+    if {"town_a", "town_b"} <= cols:
+        kind = "edges"
+    elif {"partnership_id", "town_id"} <= cols:
+        kind = "members"
+    else:
+        problems.add(
+            label, 1, None,
+            f"cannot tell the format from the header {list(frame.columns)}: an edge list needs "
+            "columns 'town_a' and 'town_b'; a project membership file needs 'partnership_id' "
+            "and 'town_id' (one row per member town)",
+        )
+        return None, None
+
+    n_before = len(problems)
+    since = _parse_year(frame, label, rows, problems)
+    kind_col = (frame["kind"].str.strip().str.lower() if "kind" in cols
+                else pd.Series("twinning" if kind == "edges" else "project", index=frame.index))
+    if "kind" in cols:
+        problems.add_rows(label, rows((kind_col == "").to_numpy()), "kind", "empty kind")
+    src = (frame["source"].str.strip() if "source" in cols
+           else pd.Series(default_source, index=frame.index))
+    src = src.where(src != "", default_source)
+
+    id_cols = ("town_a", "town_b") if kind == "edges" else ("town_id",)
+    for c in id_cols:
+        ids = frame[c].str.strip()
+        empty = (ids == "").to_numpy()
+        problems.add_rows(label, rows(empty), c, f"empty {c}")
+        if town_ids is not None:
+            unknown = ~ids.isin(town_ids).to_numpy() & ~empty
+            for r, v in zip(rows(unknown), ids[unknown], strict=True):
+                close = difflib.get_close_matches(v, town_ids, n=2)
+                hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+                problems.add(label, r, c, f"unknown town {v!r}: not in the towns table{hint}")
+
+    if kind == "edges":
+        a = frame["town_a"].str.strip()
+        b = frame["town_b"].str.strip()
+        selfl = ((a == b) & (a != "")).to_numpy()
+        for r, v in zip(rows(selfl), a[selfl], strict=True):
+            problems.add(label, r, "town_b", f"self-link: town_a and town_b are both {v!r}")
+        pid = (frame["partnership_id"].str.strip() if "partnership_id" in cols
+               else pd.Series("", index=frame.index))
+        out = pd.DataFrame({
+            "town_a": a, "town_b": b, "kind": kind_col, "since": since, "source": src,
+            "partnership_id": pid.where(pid != "", None),
+        })
+        extras = [c for c in frame.columns if c not in EDGE_COLUMNS]
+    else:
+        pid = frame["partnership_id"].str.strip()
+        problems.add_rows(label, rows((pid == "").to_numpy()), "partnership_id",
+                          "empty partnership_id")
+        out = pd.DataFrame({
+            "partnership_id": pid, "town_id": frame["town_id"].str.strip(), "kind": kind_col,
+            "since": since, "source": src,
+        })
+        extras = [c for c in frame.columns if c not in MEMBERSHIP_COLUMNS]
+    for c in extras:
+        out[c] = _extra_values(frame, c)
+    if len(problems) > n_before:
+        return None, None
+    out = out.reset_index(drop=True)
+    out.attrs["label"] = label
+    return (out, None) if kind == "edges" else (None, out)
+
+
+def _merge_duplicate_edges(edges: pd.DataFrame) -> pd.DataFrame:
+    """Orient pairs (town_a < town_b) and merge repeated statements of one partnership."""
+    a, b = edges["town_a"].to_numpy(dtype=object), edges["town_b"].to_numpy(dtype=object)
+    swap = a > b
+    edges = edges.assign(town_a=np.where(swap, b, a), town_b=np.where(swap, a, b))
+    key = edges["partnership_id"].fillna("\x00" + edges["kind"])
+    dup = edges.assign(_k=key).duplicated(["town_a", "town_b", "_k"], keep="first")
+    n = int(dup.sum())
+    if n:
+        first_since = edges.assign(_k=key).groupby(["town_a", "town_b", "_k"], sort=False)[
+            "since"].transform("min")
+        edges = edges.assign(since=first_since)[~dup.to_numpy()].reset_index(drop=True)
+        warn(f"{n} duplicate partnership row{'s' if n != 1 else ''} (same pair, same kind or "
+             f"partnership_id, e.g. stated from both ends) merged into one; the earliest "
+             f"'since' is kept")
+    return edges
+
+
+def _merge_duplicate_members(members: pd.DataFrame) -> pd.DataFrame:
+    dup = members.duplicated(["partnership_id", "town_id"], keep="first")
+    n = int(dup.sum())
+    if n:
+        members = members[~dup.to_numpy()].reset_index(drop=True)
+        warn(f"{n} duplicate membership row{'s' if n != 1 else ''} (same partnership_id and "
+             "town_id) merged")
+    size = members.groupby("partnership_id")["town_id"].transform("size")
+    lone = members.loc[size.to_numpy() < 2, "partnership_id"].unique()
+    if len(lone):
+        warn(f"{len(lone)} project{'s' if len(lone) != 1 else ''} with a single member town "
+             f"create no link (e.g. {', '.join(map(repr, lone[:3]))})")
+    return members
+
+
+def read_partnerships(
+    sources: Source | Sequence[Source], *, towns: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and validate one or several partnership inputs.
+
+    Each input is either an edge list (columns ``town_a``, ``town_b`` and optionally
+    ``kind``, ``since``, ``source``, ``partnership_id``) or a project membership table
+    (``partnership_id``, ``town_id`` and optionally ``kind``, ``since``, ``source``; one
+    row per member town), told apart by the header. Extra columns are kept.
+
+    Parameters
+    ----------
+    sources
+        A path or DataFrame, or a list of them.
+    towns
+        Validated towns (from :func:`read_towns`); when given, every town id is checked.
+
+    Returns
+    -------
+    edges, memberships : pandas.DataFrame
+        Edge-list records (pairs oriented so that ``town_a < town_b``; repeated statements
+        merged with a warning) and membership records.
+    """
+    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
+        sources = [sources]
+    problems = Problems()
+    edge_parts, member_parts = [], []
+    ids = towns.index if towns is not None else None
+    for i, s in enumerate(sources):
+        e, m = _read_one_partnership_source(s, i, ids, problems)
+        if e is not None:
+            edge_parts.append(e)
+        if m is not None:
+            member_parts.append(m)
+    labels = ", ".join(source_label(s, f"<partnerships DataFrame {i}>")
+                       for i, s in enumerate(sources))
+    problems.raise_if_any(labels or "partnerships")
+    edges = (pd.concat(edge_parts, ignore_index=True) if edge_parts
+             else _empty(EDGE_COLUMNS))
+    members = (pd.concat(member_parts, ignore_index=True) if member_parts
+               else _empty(MEMBERSHIP_COLUMNS))
+    for df in (edges, members):
+        df["since"] = df["since"].astype("Int64")
+    if len(edges):
+        edges = _merge_duplicate_edges(edges)
+    if len(members):
+        members = _merge_duplicate_members(members)
+    return edges, members
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    if "since" in out:
+        out["since"] = out["since"].astype("Int64")
+    return out
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def build_pairs(towns: pd.DataFrame, edges: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate partnership records into one row per unordered town pair (vectorised).
+
+    A multi-member project links all pairs of its members. ``weight`` counts the
+    partnerships linking the pair, ``since`` is the earliest known year, ``kinds`` the
+    sorted distinct kinds joined by ``;``.
+    """
+    parts = []
+    if len(edges):
+        e = edges[["town_a", "town_b", "kind", "since"]].copy()
+        e["pid"] = edges["partnership_id"].fillna(
+            "\x00" + edges["town_a"] + "\x00" + edges["town_b"] + "\x00" + edges["kind"])
+        parts.append(e)
+    if len(members):
+        m = members[["partnership_id", "town_id", "kind", "since"]]
+        j = m.merge(m[["partnership_id", "town_id"]], on="partnership_id", suffixes=("_a", "_b"))
+        j = j[j["town_id_a"].to_numpy(dtype=object) < j["town_id_b"].to_numpy(dtype=object)]
+        parts.append(pd.DataFrame({
+            "town_a": j["town_id_a"].to_numpy(), "town_b": j["town_id_b"].to_numpy(),
+            "kind": j["kind"].to_numpy(), "since": j["since"].to_numpy(),
+            "pid": "\x01" + j["partnership_id"].to_numpy(dtype=object),
+        }))
+    if not parts:
+        out = pd.DataFrame({"town_a": pd.Series(dtype=str), "town_b": pd.Series(dtype=str),
+                            "kinds": pd.Series(dtype=str), "weight": pd.Series(dtype="int64"),
+                            "since": pd.Series(dtype="Int64"),
+                            "distance_km": pd.Series(dtype="float64")})
+        return out
+    allp = pd.concat(parts, ignore_index=True)
+    allp["since"] = allp["since"].astype("Int64")
+    g = allp.groupby(["town_a", "town_b"], sort=True)
+    out = pd.DataFrame({
+        "weight": g["pid"].nunique().astype("int64"),
+        "since": g["since"].min().astype("Int64"),
+    })
+    # kinds: few distinct values, so build the joined label column by column (vectorised)
+    flags = pd.crosstab([allp["town_a"], allp["town_b"]], allp["kind"]).reindex(out.index) > 0
+    label = pd.Series("", index=out.index, dtype=object)
+    for k in sorted(flags.columns):
+        label = label + np.where(flags[k].to_numpy(), k + ";", "")
+    out["kinds"] = label.str.rstrip(";").astype(str)
+    out = out.reset_index()
+    lat, lon = towns["lat"], towns["lon"]
+    out["distance_km"] = _haversine_km(
+        out["town_a"].map(lat).to_numpy(float), out["town_a"].map(lon).to_numpy(float),
+        out["town_b"].map(lat).to_numpy(float), out["town_b"].map(lon).to_numpy(float),
+    )
+    out["town_a"] = out["town_a"].astype(str)
+    out["town_b"] = out["town_b"].astype(str)
+    return out[list(PAIR_COLUMNS)]
+
+
+# --------------------------------------------------------------------------- data object
+
+
+class TwinningData:
+    """Towns and their partnerships, validated and ready to analyse.
+
+    Create it with :func:`load`. Attributes are DataFrames; graph builders return new
+    networkx graphs; nothing here modifies its inputs.
+
+    Attributes
+    ----------
+    towns : pandas.DataFrame
+        Indexed by ``town_id``: name, country, lat, lon, population, geonames_id, eu, extras.
+    partnerships : pandas.DataFrame
+        Edge-list records: town_a, town_b, kind, since, source, partnership_id, extras.
+    memberships : pandas.DataFrame
+        Project membership records: partnership_id, town_id, kind, since, source, extras.
+    edges : pandas.DataFrame
+        One row per linked town pair: town_a, town_b, kinds, weight, since, distance_km.
+    """
+
+    def __init__(self, towns: pd.DataFrame, partnerships: pd.DataFrame,
+                 memberships: pd.DataFrame | None = None, *, sources: Sequence[str] = (),
+                 name: str = "user data") -> None:
+        self.towns = towns
+        self.partnerships = partnerships
+        self.memberships = memberships if memberships is not None else _empty(MEMBERSHIP_COLUMNS)
+        self.sources = tuple(sources)
+        self.name = name
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """One row per unordered linked town pair (see :func:`build_pairs`)."""
+        return build_pairs(self.towns, self.partnerships, self.memberships)
+
+    def __len__(self) -> int:
+        return len(self.towns)
+
+    # graphs --------------------------------------------------------------
+    def town_graph(self, *, kinds: str | Sequence[str] | None = None, year: int | None = None,
+                   countries: str | Sequence[str] | None = None) -> Any:
+        """The town graph (see :func:`twinning_graph.graph.build_town_graph`)."""
+        from twinning_graph.graph import build_town_graph
+
+        return build_town_graph(self, kinds=kinds, year=year, countries=countries)
+
+    def country_graph(self, *, kinds: str | Sequence[str] | None = None,
+                      year: int | None = None) -> Any:
+        """The country graph (see :func:`twinning_graph.graph.build_country_graph`)."""
+        from twinning_graph.graph import build_country_graph
+
+        return build_country_graph(self, kinds=kinds, year=year)
+
+    def project_graph(self) -> Any:
+        """The bipartite town–partnership graph (see :func:`~twinning_graph.graph.build_project_graph`)."""
+        from twinning_graph.graph import build_project_graph
+
+        return build_project_graph(self)
+
+    def filter(self, *, kinds: str | Sequence[str] | None = None, year: int | None = None,
+               countries: str | Sequence[str] | None = None) -> TwinningData:
+        """A new :class:`TwinningData` restricted by kind, year and/or countries.
+
+        ``year=Y`` keeps partnerships with ``since <= Y`` (the network as it stood in Y);
+        partnerships with an unknown year are left out with a warning giving the count.
+        ``countries`` keeps towns of those countries and the links among them.
+        """
+        from twinning_graph.graph import _as_list, _check_kinds
+
+        towns, p, m = self.towns, self.partnerships, self.memberships
+        if kinds is not None:
+            ks = _check_kinds(self, kinds)
+            p = p[p["kind"].isin(ks)]
+            m = m[m["kind"].isin(ks)]
+        if year is not None:
+            if not isinstance(year, (int, np.integer)) or isinstance(year, bool):
+                raise ValidationError(f"year must be an integer such as 2010, got {year!r}")
+            unknown = int(p["since"].isna().sum()) + int(
+                m.loc[m["since"].isna(), "partnership_id"].nunique())
+            if unknown:
+                total = len(p) + m["partnership_id"].nunique()
+                warn(f"{unknown} of {total} partnerships have no known 'since' year and are "
+                     f"left out of the network as of {year}", stacklevel=4)
+            p = p[(p["since"] <= year).fillna(False).to_numpy()]
+            m = m[(m["since"] <= year).fillna(False).to_numpy()]
+        if countries is not None:
+            from twinning_graph.graph import _check_countries
+
+            cs = _check_countries(self, countries)
+            towns = towns[towns["country"].isin(cs)]
+            keep = towns.index
+            p = p[p["town_a"].isin(keep) & p["town_b"].isin(keep)]
+            m = m[m["town_id"].isin(keep)]
+        return TwinningData(towns, p.reset_index(drop=True), m.reset_index(drop=True),
+                            sources=self.sources, name=self.name)
+
+    def town(self, town_id: str) -> pd.Series:
+        """One town's row; unknown ids raise :class:`UnknownTownError` with close matches."""
+        self.check_towns([town_id])
+        return self.towns.loc[town_id]
+
+    def check_towns(self, town_ids: Iterable[str]) -> None:
+        """Raise :class:`UnknownTownError` naming every id that is not in ``towns``."""
+        ids = list(town_ids)
+        idx = self.towns.index
+        missing = [t for t in ids if t not in idx]
+        if missing:
+            parts = []
+            for t in missing:
+                close = difflib.get_close_matches(str(t), idx, n=3)
+                parts.append(f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)"
+                                         if close else ""))
+            raise UnknownTownError(
+                f"unknown town_id{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
+                f"valid ids are the index of data.towns ({len(idx)} towns, e.g. "
+                f"{', '.join(map(repr, idx[:3]))})")
+
+    # display -------------------------------------------------------------
+    def _counts(self) -> dict[str, int]:
+        return {
+            "towns": len(self.towns),
+            "links": len(self.edges),
+            "countries": int(self.towns["country"].nunique()),
+            "partnerships": len(self.partnerships) + int(self.memberships["partnership_id"].nunique()),
+        }
+
+    def __repr__(self) -> str:
+        c = self._counts()
+        return (f"<TwinningData '{self.name}': {c['towns']:,} towns, {c['links']:,} links, "
+                f"{c['countries']} countries>")
+
+    def _repr_html_(self) -> str:
+        c = self._counts()
+        e = self.edges
+        kinds = e["kinds"].value_counts().head(5)
+        top = self.towns["country"].value_counts().head(8)
+        esc = html.escape
+        rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{v:,}</td></tr>"
+                       for k, v in c.items())
+        krows = ", ".join(f"{esc(str(k))} ({v:,})" for k, v in kinds.items())
+        crow = ", ".join(f"{esc(str(k))} ({v:,})" for k, v in top.items())
+        return (f"<div><strong>TwinningData</strong> — {esc(self.name)}"
+                f"<table>{rows}</table>"
+                f"<p>Link kinds: {krows or '—'}<br>Most towns: {crow or '—'}</p></div>")
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load(*, towns: Source | None = None,
+         partnerships: Source | Sequence[Source] | None = None) -> TwinningData:
+    """Load the bundled twinning network, or your own towns and partnerships.
+
+    Parameters
+    ----------
+    towns
+        Path or DataFrame of towns (see :func:`read_towns`). Default: the bundled towns.
+    partnerships
+        Path, DataFrame, or a list of them (edge lists and/or project membership tables,
+        see :func:`read_partnerships`). Default: the bundled partnerships when ``towns``
+        is also left out, else none.
+
+    Returns
+    -------
+    TwinningData
+
+    Raises
+    ------
+    ValidationError
+        One error listing every problem in every input (file, row, column).
+
+    Examples
+    --------
+    >>> import twinning_graph as tg
+    >>> data = tg.load()
+    >>> data.towns.loc["DE-berlin", ["name", "country"]].tolist()
+    ['Berlin', 'DE']
+    """
+    bundled = towns is None and partnerships is None
+    if towns is None:
+        towns = bundled_data_dir() / "towns.csv"
+    if partnerships is None:
+        partnerships = [bundled_data_dir() / "partnerships.csv"] if bundled else []
+    problems = Problems()
+    t = None
+    try:
+        t = read_towns(towns)
+    except ValidationError as exc:
+        problems.items.extend(exc.problems)
+    p_list = ([partnerships] if isinstance(partnerships, (str, os.PathLike, pd.DataFrame))
+              else list(partnerships))
+    edges, members = _empty(EDGE_COLUMNS), _empty(MEMBERSHIP_COLUMNS)
+    if p_list:
+        try:
+            edges, members = read_partnerships(p_list, towns=t)
+        except ValidationError as exc:
+            problems.items.extend(exc.problems)
+    labels = [source_label(towns, "<towns DataFrame>")] + [
+        source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)]
+    problems.raise_if_any(", ".join(labels))
+    assert t is not None
+    return TwinningData(t, edges, members, sources=labels,
+                        name="bundled: Wikidata twin towns 2017" if bundled else "user data")
+
+
+def validate_files(paths: Sequence[str | os.PathLike], *,
+                   towns: Source | None = None) -> list[Any]:
+    """Validate files without loading them into a network; returns the list of problems.
+
+    Each file is recognised by its header: a towns table (``town_id``, ``name``, ...),
+    an edge list (``town_a``, ``town_b``) or a membership table (``partnership_id``,
+    ``town_id``). Partnership files are checked against the towns files among
+    ``paths``, else against ``towns``, else against the bundled towns.
+    """
+    problems = Problems()
+    town_paths, part_paths = [], []
+    for p in paths:
+        probe = Problems()
+        frame, _ = read_raw(p, probe)
+        if frame is None:
+            problems.extend(probe)
+            continue
+        cols = {c.strip().lower() for c in frame.columns}
+        if {"town_a", "town_b"} <= cols or ("partnership_id" in cols and "town_id" in cols):
+            part_paths.append(p)
+        else:
+            town_paths.append(p)
+    town_tables = []
+    for p in town_paths:
+        try:
+            town_tables.append(read_towns(p))
+        except ValidationError as exc:
+            problems.items.extend(exc.problems)
+    if part_paths:
+        if town_tables:
+            ref = pd.concat(town_tables)
+        elif town_paths:
+            ref = None  # the towns file itself is broken; check partnerships on their own
+        else:
+            ref = read_towns(towns if towns is not None else bundled_data_dir() / "towns.csv")
+        try:
+            read_partnerships(part_paths, towns=ref)
+        except ValidationError as exc:
+            problems.items.extend(exc.problems)
+    return problems.sorted()

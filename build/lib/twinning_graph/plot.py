@@ -1,0 +1,981 @@
+"""Matplotlib maps and charts of the twinning network.
+
+Every function takes ``ax=None`` (a new figure is made when omitted), returns the
+:class:`~matplotlib.axes.Axes` it drew on and never calls ``plt.show()``. Maps are drawn on the
+offline basemap of :mod:`twinning_graph._basemap` (Lambert azimuthal equal-area, centred on
+10°E 52°N).
+
+Artists carry a ``gid`` so that reports and tests can find them: ``"basemap"`` (country polygons),
+``"links"`` (all drawn links, one LineCollection), ``"towns"``, ``"highlight"``,
+``"highlight_links"``, ``"highlight_partners"``, ``"candidates"``, ``"candidate_links"`` and
+``"credits"`` (the attribution text).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LogNorm, Normalize, to_rgba, to_rgba_array
+from matplotlib.lines import Line2D
+
+from twinning_graph import _basemap
+from twinning_graph._basemap import great_circle_arcs, plot_basemap, project
+from twinning_graph._errors import (
+    DataWarning,
+    UnknownCountryError,
+    UnknownTownError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "CREDITS",
+    "plot_basemap",
+    "plot_country_matrix",
+    "plot_degree_distribution",
+    "plot_links_per_year",
+    "plot_map",
+    "plot_reach",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Attribution drawn on every map (and to be repeated in reports).
+CREDITS = (
+    "Data: Wikidata contributors (CC0), GeoNames (CC BY 4.0); borders: Made with Natural Earth"
+)
+
+COLOR_BY = ("country", "community", "reach", None)
+SIZE_BY = ("partners", "population", None)
+MATRIX_VALUES = ("observed", "expected", "ratio")
+
+_TOP_CATEGORIES = 10
+# tab10 with its grey swapped for indigo, so no category looks like "other"
+_PALETTE = tuple(
+    colormaps["tab10"](i) if i != 7 else to_rgba("#393b79") for i in range(_TOP_CATEGORIES)
+)
+_OTHER_COLOR = "#a0a0a0"
+_TOWN_COLOR = "#1f4e79"
+_LINK_COLOR = "#23395d"
+_HIGHLIGHT_COLOR = "#d62728"
+_CANDIDATE_COLOR = "#ff7f0e"
+_ARC_POINTS = 16
+
+
+# --------------------------------------------------------------------------------------------
+# input helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _frames(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(towns, edges) from TwinningData, a town graph or a (towns, edges) pair of frames."""
+    if (
+        isinstance(data, tuple)
+        and len(data) == 2
+        and all(isinstance(f, pd.DataFrame) for f in data)
+    ):
+        towns, edges = data
+    else:
+        from twinning_graph.graph import as_frames
+
+        towns, edges = as_frames(data)
+    missing_t = {"country", "lat", "lon"} - set(towns.columns)
+    missing_e = {"town_a", "town_b"} - set(edges.columns)
+    if missing_t or missing_e:
+        raise ValidationError(
+            "cannot plot: towns frame is missing columns "
+            f"{sorted(missing_t)} and edges frame is missing columns {sorted(missing_e)}"
+        )
+    return towns, edges
+
+
+def _unknown_town(tid: Any, index: pd.Index, what: str = "town_id") -> UnknownTownError:
+    close = difflib.get_close_matches(str(tid), [str(t) for t in index], n=5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return UnknownTownError(f"unknown {what} {tid!r}{hint} (valid ids are the index of data.towns)")
+
+
+def _as_list(value: str | Iterable[str]) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
+    if value not in allowed:
+        raise ValidationError(
+            f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}"
+        )
+
+
+def _filter_edges(
+    towns: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    kinds: str | Iterable[str] | None,
+    year: int | None,
+    countries: str | Iterable[str] | None,
+) -> pd.DataFrame:
+    """Edges kept by the kinds / year / countries filters (vectorised)."""
+    keep = np.ones(len(edges), dtype=bool)
+    if kinds is not None:
+        wanted = set(_as_list(kinds))
+        if "kinds" not in edges.columns:
+            raise ValidationError("kinds= needs a 'kinds' column in the edges")
+        per_edge = edges["kinds"].astype("string").fillna("").str.split(";").explode()
+        unknown = wanted - set(per_edge.dropna())
+        if unknown:
+            raise ValidationError(
+                f"unknown link kind(s) {sorted(unknown)}; kinds in the data: "
+                f"{', '.join(sorted(set(per_edge.dropna()) - {''}))}"
+            )
+        hit = per_edge.isin(wanted).groupby(level=0).any()
+        keep &= hit.reindex(edges.index, fill_value=False).to_numpy(dtype=bool)
+    if year is not None:
+        if "since" not in edges.columns:
+            raise ValidationError("year= needs a 'since' column in the edges")
+        since = pd.to_numeric(edges["since"], errors="coerce").astype("Float64")
+        unknown_year = since.isna().to_numpy() & keep
+        if unknown_year.any():
+            warnings.warn(
+                f"{int(unknown_year.sum())} link(s) without a known 'since' year kept on the map "
+                f"for year={year}",
+                DataWarning,
+                stacklevel=3,
+            )
+        keep &= (since <= year).fillna(True).to_numpy(dtype=bool)
+    if countries is not None:
+        wanted_c = {c.upper() for c in _as_list(countries)}
+        present = set(towns["country"].dropna().astype(str))
+        unknown_c = wanted_c - present
+        if unknown_c:
+            raise UnknownCountryError(
+                f"no town in country code(s) {sorted(unknown_c)}; countries in the data: "
+                f"{', '.join(sorted(present))}"
+            )
+        country = towns["country"]
+        ca = country.reindex(edges["town_a"]).isin(wanted_c).to_numpy(dtype=bool)
+        cb = country.reindex(edges["town_b"]).isin(wanted_c).to_numpy(dtype=bool)
+        keep &= ca | cb
+    return edges.loc[keep]
+
+
+def _degree(towns: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
+    """Number of partner towns of each town (in towns.index order), from unique-pair edges."""
+    ends = np.concatenate(
+        [towns.index.get_indexer(edges["town_a"]), towns.index.get_indexer(edges["town_b"])]
+    )
+    return np.bincount(ends[ends >= 0], minlength=len(towns))
+
+
+def _marker_sizes(
+    value: np.ndarray, *, smallest: float = 4.0, largest: float = 160.0
+) -> np.ndarray:
+    """Marker areas (points²) growing with the square root of ``value`` (NaN → smallest)."""
+    v = np.nan_to_num(np.asarray(value, dtype=np.float64), nan=0.0).clip(min=0.0)
+    vmax = v.max() if len(v) else 0.0
+    if vmax <= 0:
+        return np.full(len(v), smallest * 2)
+    return smallest + (largest - smallest) * np.sqrt(v / vmax)
+
+
+def _category_colors(
+    labels: pd.Series, *, in_view: np.ndarray | None = None, other: str = "other"
+) -> tuple[np.ndarray, list[tuple[str, Any]]]:
+    """RGBA colours for a categorical Series: the 10 largest categories coloured, the rest grey.
+
+    Categories are ranked by their number of towns in view (``in_view`` mask; all when omitted),
+    then by label, so the same data and window always get the same colours.
+    """
+    text = labels.astype("string")
+    ranked = text[in_view] if in_view is not None else text
+    counts = ranked.dropna().value_counts()
+    order = sorted(counts.index, key=lambda c: (-counts[c], c))
+    top = order[:_TOP_CATEGORIES]
+    palette = np.vstack([to_rgba_array(list(_PALETTE[: len(top)])), to_rgba(_OTHER_COLOR)])
+    position = pd.Index(top).get_indexer(text.fillna("").to_numpy())  # -1: not in the top
+    colors = palette[np.where(position >= 0, position, len(top))]
+    entries: list[tuple[str, Any]] = [
+        (f"{c} ({counts[c]})", _PALETTE[i]) for i, c in enumerate(top)
+    ]
+    rest = len(set(text.dropna()) - set(top))
+    if rest > 0 or text.isna().any():
+        entries.append((f"{rest} {other}" if rest else other, _OTHER_COLOR))
+    return colors, entries
+
+
+def _candidate_frame(candidates: Any, towns: pd.DataFrame) -> pd.DataFrame:
+    """Candidates as a frame with lon, lat and label columns."""
+    if isinstance(candidates, pd.DataFrame):
+        frame = candidates
+        if {"lat", "lon"} <= set(frame.columns):
+            label = (
+                frame["name"]
+                if "name" in frame.columns
+                else (frame["town_id"] if "town_id" in frame.columns else frame.index.to_series())
+            )
+            return pd.DataFrame(
+                {
+                    "lon": pd.to_numeric(frame["lon"], errors="coerce").to_numpy(np.float64),
+                    "lat": pd.to_numeric(frame["lat"], errors="coerce").to_numpy(np.float64),
+                    "label": label.astype(str).to_numpy(),
+                }
+            )
+        if "town_id" in frame.columns:
+            ids = frame["town_id"].astype(str).tolist()
+        elif frame.index.name == "town_id":
+            ids = frame.index.astype(str).tolist()
+        else:
+            raise ValidationError(
+                "candidates DataFrame needs a 'town_id' column (or index) or 'lat' and 'lon' "
+                f"columns; got columns {list(frame.columns)}"
+            )
+    elif isinstance(candidates, str):
+        ids = [candidates]
+    else:
+        ids = [str(c) for c in candidates]
+    for tid in ids:
+        if tid not in towns.index:
+            raise _unknown_town(tid, towns.index, "candidate town_id")
+    rows = towns.loc[ids]
+    label = rows["name"] if "name" in rows.columns else pd.Series(ids, index=rows.index)
+    return pd.DataFrame(
+        {
+            "lon": rows["lon"].to_numpy(np.float64),
+            "lat": rows["lat"].to_numpy(np.float64),
+            "label": label.astype(str).to_numpy(),
+        }
+    )
+
+
+def _map_extent(extent: Any, towns: pd.DataFrame, drawn: np.ndarray) -> tuple[float, ...]:
+    if isinstance(extent, str) and extent.lower() in ("data", "towns"):
+        return _basemap.resolve_extent(towns.loc[drawn, ["lat", "lon"]])
+    if (
+        not isinstance(extent, str)
+        and isinstance(extent, Sequence | pd.Index | np.ndarray)
+        and len(extent) > 0
+        and all(isinstance(v, str) for v in extent)
+    ):
+        for tid in extent:
+            if tid not in towns.index:
+                raise _unknown_town(tid, towns.index)
+        return _basemap.resolve_extent(towns.loc[list(extent), ["lat", "lon"]])
+    return _basemap.resolve_extent(extent)
+
+
+def _arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
+    a = towns.loc[edges["town_a"], ["lon", "lat"]].to_numpy(np.float64)
+    b = towns.loc[edges["town_b"], ["lon", "lat"]].to_numpy(np.float64)
+    return great_circle_arcs(a[:, 0], a[:, 1], b[:, 0], b[:, 1], points=_ARC_POINTS)
+
+
+# --------------------------------------------------------------------------------------------
+# map
+# --------------------------------------------------------------------------------------------
+
+
+def plot_map(
+    data: Any,
+    *,
+    ax: Axes | None = None,
+    color_by: str | None = "country",
+    size_by: str | None = "partners",
+    communities: pd.Series | None = None,
+    values: pd.Series | None = None,
+    kinds: str | Iterable[str] | None = None,
+    year: int | None = None,
+    countries: str | Iterable[str] | None = None,
+    highlight: str | None = None,
+    candidates: Any = None,
+    extent: Any = None,
+    arcs: bool = True,
+    max_links: int | None = None,
+    legend: bool = True,
+    credits: bool = True,
+    basemap: bool = True,
+    scatter_kws: Mapping[str, Any] | None = None,
+    line_kws: Mapping[str, Any] | None = None,
+) -> Axes:
+    """Map towns and their partnership links on the offline basemap of Europe.
+
+    Towns are one scatter (``gid="towns"``) sized by their number of partners and coloured by
+    country, community or a measure; links are great-circle arcs drawn as one
+    :class:`~matplotlib.collections.LineCollection` (``gid="links"``), which stays fast with tens
+    of thousands of links. Arcs leaving the window (partners overseas) are clipped by it.
+
+    Parameters
+    ----------
+    data : TwinningData, networkx.Graph or (towns, edges) tuple
+        The network: a loaded :class:`~twinning_graph.TwinningData`, a town graph, or the two
+        frames returned by :func:`twinning_graph.graph.as_frames`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+    color_by : {"country", "community", "reach", None}, default "country"
+        "country": the 10 countries with most towns on the map get a colour, the rest grey.
+        "community": colour by ``communities`` (10 largest communities coloured). "reach":
+        a continuous colour scale of ``values`` with a colorbar. None: one colour.
+    size_by : {"partners", "population", None}, default "partners"
+        Marker area grows with the square root of the number of partners (among the links
+        drawn) or of the population; None gives equal markers.
+    communities : pandas.Series, optional
+        town_id → community label, for ``color_by="community"``. When omitted, the function
+        ``twinning_graph.clusters.communities(data)`` is used if it exists.
+    values : pandas.Series, optional
+        town_id → number (e.g. a reach measure), for ``color_by="reach"``.
+    kinds : str or iterable of str, optional
+        Keep links having at least one of these kinds.
+    year : int, optional
+        Keep links with ``since <= year`` (links with unknown year are kept, with a warning).
+    countries : str or iterable of str, optional
+        Keep links touching these countries (ISO alpha-2).
+    highlight : str, optional
+        A town_id drawn as a star (``gid="highlight"``), with its links emphasised.
+    candidates : DataFrame or list of str, optional
+        Candidate partners: a ranking with a ``town_id`` column (or index), a list of town ids,
+        or a DataFrame with ``lat``/``lon`` columns (places that need not be in ``data``).
+        Drawn as diamonds (``gid="candidates"``), joined to ``highlight`` by dashed arcs.
+    extent : optional
+        Map window: None (Europe), an ISO country code (``"FR"``), ``"data"`` (the towns drawn),
+        a list of town ids, a DataFrame with lat/lon, or (west, east, south, north) degrees.
+    arcs : bool, default True
+        Draw the links.
+    max_links : int, optional
+        Draw at most this many links: those with the largest weight, first in the data first.
+    legend, credits, basemap : bool, default True
+        Draw the legend, the attribution text (``gid="credits"``) and the country borders.
+    scatter_kws, line_kws : mapping, optional
+        Extra keyword arguments for the town scatter and the links LineCollection (copied,
+        never modified).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValidationError
+        A bad ``color_by``/``size_by``/``kinds``/``extent``, or missing ``values``.
+    UnknownTownError
+        ``highlight`` or a candidate is not a town of ``data`` (close matches are suggested).
+    UnknownCountryError
+        A country in ``countries`` has no town in ``data``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import twinning_graph as tg
+    >>> from twinning_graph.plot import plot_map
+    >>> data = tg.load()
+    >>> ax = plot_map(data, countries="LU", extent="LU")
+    >>> [c.get_gid() for c in ax.collections][:3]
+    ['basemap', 'links', 'towns']
+    >>> plt.close(ax.figure)
+    """
+    _check_choice("color_by", color_by, COLOR_BY)
+    _check_choice("size_by", size_by, SIZE_BY)
+    if max_links is not None and (not isinstance(max_links, int | np.integer) or max_links < 0):
+        raise ValidationError(f"max_links must be a non-negative integer, got {max_links!r}")
+    towns, edges = _frames(data)
+    if highlight is not None and highlight not in towns.index:
+        raise _unknown_town(highlight, towns.index, "highlight town_id")
+    if color_by == "reach" and values is None:
+        raise ValidationError(
+            "color_by='reach' needs values= (a Series town_id -> number, e.g. from "
+            "twinning_graph.reach)"
+        )
+    cand = _candidate_frame(candidates, towns) if candidates is not None else None
+
+    kept = _filter_edges(towns, edges, kinds=kinds, year=year, countries=countries)
+    filtered = kinds is not None or year is not None or countries is not None
+
+    # towns and links need coordinates to be drawn
+    located = towns["lat"].notna().to_numpy() & towns["lon"].notna().to_numpy()
+    if not located.all():
+        ok_ids = towns.index[located]
+        ok = (kept["town_a"].isin(ok_ids) & kept["town_b"].isin(ok_ids)).to_numpy()
+        if (~ok).any():
+            warnings.warn(
+                f"{int((~ok).sum())} link(s) not drawn: a town has no coordinates",
+                DataWarning,
+                stacklevel=2,
+            )
+            kept = kept.loc[ok]
+    if max_links is not None and len(kept) > max_links:
+        weight = kept["weight"].to_numpy() if "weight" in kept.columns else np.ones(len(kept))
+        order = np.sort(np.argsort(-weight, kind="stable")[:max_links])
+        logger.info("drawing %d of %d links (max_links)", max_links, len(kept))
+        kept = kept.iloc[order]
+
+    # which towns to draw: all, or (with filters) the ends of the kept links and the towns of
+    # the selected countries
+    if filtered:
+        pos = np.concatenate(
+            [towns.index.get_indexer(kept["town_a"]), towns.index.get_indexer(kept["town_b"])]
+        )
+        drawn = np.zeros(len(towns), dtype=bool)
+        drawn[pos[pos >= 0]] = True
+        if countries is not None:
+            wanted_c = {c.upper() for c in _as_list(countries)}
+            drawn |= towns["country"].isin(wanted_c).to_numpy(dtype=bool)
+    else:
+        drawn = np.ones(len(towns), dtype=bool)
+    if highlight is not None:
+        drawn[towns.index.get_loc(highlight)] = True
+    drawn &= located
+
+    if ax is None:
+        ax = _basemap.new_axes()
+    window = _map_extent(extent, towns, drawn)
+    if basemap:
+        plot_basemap(ax=ax)
+    _setup_map_axes(ax, window)
+
+    handles: list[Any] = []
+
+    # links: one LineCollection, alpha scaled to the number of links
+    if arcs:
+        segs = _arcs(towns, kept) if len(kept) else np.zeros((0, _ARC_POINTS, 2))
+        n = len(segs)
+        style: dict[str, Any] = {
+            "colors": _LINK_COLOR,
+            "linewidths": 0.8 if n < 500 else (0.5 if n < 5000 else 0.3),
+            "alpha": float(np.clip(12.0 / np.sqrt(max(n, 1)), 0.05, 0.7)),
+            "zorder": 1,
+        }
+        style.update(dict(line_kws or {}))
+        lc = LineCollection(list(segs), **style)
+        lc.set_gid("links")
+        ax.add_collection(lc, autolim=False)
+        handles.append(Line2D([], [], color=_LINK_COLOR, lw=1, label=f"links ({n})"))
+
+    # towns: one scatter
+    t = towns.loc[drawn]
+    x, y = project(t["lon"].to_numpy(np.float64), t["lat"].to_numpy(np.float64))
+    in_view = (x >= window[0]) & (x <= window[1]) & (y >= window[2]) & (y <= window[3])
+    degree = _degree(towns, kept)[drawn]
+    # markers shrink as the map gets crowded (about 40 pt² for the largest of 12,000 towns)
+    crowd = max(len(t), 1)
+    largest = float(np.clip(160.0 * (200.0 / crowd) ** (1 / 3), 30.0, 160.0))
+    smallest = 2.0 if crowd > 2000 else 6.0
+    if size_by == "partners":
+        sizes = _marker_sizes(degree, smallest=smallest, largest=largest)
+    elif size_by == "population":
+        if "population" not in t.columns:
+            raise ValidationError("size_by='population' needs a 'population' column in towns")
+        population = pd.to_numeric(t["population"], errors="coerce").to_numpy(np.float64)
+        sizes = _marker_sizes(population, smallest=smallest, largest=largest)
+    else:
+        sizes = np.full(len(t), max(smallest, largest / 8))
+
+    scatter_style: dict[str, Any] = {
+        "linewidths": 0.3 if crowd <= 2000 else 0.0,
+        "edgecolors": "white",
+        "zorder": 2,
+    }
+    colorbar_values = None
+    if color_by == "country":
+        colors, entries = _category_colors(t["country"], in_view=in_view, other="other countries")
+        scatter_style["c"] = colors
+    elif color_by == "community":
+        if communities is None:
+            communities = _default_communities(data)
+        labels = pd.Series(communities).reindex(t.index)
+        colors, entries = _category_colors(labels, in_view=in_view, other="other communities")
+        scatter_style["c"] = colors
+    elif color_by == "reach":
+        vals = pd.to_numeric(pd.Series(values).reindex(t.index), errors="coerce")
+        colorbar_values = vals.to_numpy(np.float64)
+        scatter_style.update(
+            c=colorbar_values,
+            cmap=colormaps["viridis"].with_extremes(bad=_OTHER_COLOR),
+            plotnonfinite=True,
+        )
+        entries = []
+    else:
+        scatter_style["c"] = _TOWN_COLOR
+        entries = [("towns", _TOWN_COLOR)]
+    scatter_style.update(dict(scatter_kws or {}))
+    # big markers first so that small towns stay visible on top of them
+    order = np.argsort(-sizes, kind="stable")
+    if isinstance(scatter_style.get("c"), np.ndarray):
+        scatter_style["c"] = scatter_style["c"][order]
+    towns_sc = ax.scatter(x[order], y[order], s=sizes[order], **scatter_style)
+    towns_sc.set_gid("towns")
+    for label, color in entries:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                markersize=6,
+                markerfacecolor=color,
+                markeredgecolor="white",
+                label=label,
+            )
+        )
+    if colorbar_values is not None:
+        name = getattr(values, "name", None) or "reach"
+        ax.figure.colorbar(towns_sc, ax=ax, shrink=0.6, label=str(name))
+
+    # the highlighted town, its links and partners
+    if highlight is not None:
+        h = towns.loc[highlight]
+        mine = kept.loc[(kept["town_a"] == highlight) | (kept["town_b"] == highlight)]
+        if arcs and len(mine):
+            hl = LineCollection(
+                list(_arcs(towns, mine)),
+                colors=_HIGHLIGHT_COLOR,
+                linewidths=1.4,
+                alpha=0.9,
+                zorder=3,
+            )
+            hl.set_gid("highlight_links")
+            ax.add_collection(hl, autolim=False)
+        partners = pd.Index(mine["town_a"]).append(pd.Index(mine["town_b"])).unique()
+        partners = partners[partners != highlight]
+        if len(partners):
+            p = towns.loc[partners]
+            px, py = project(p["lon"].to_numpy(np.float64), p["lat"].to_numpy(np.float64))
+            ps = ax.scatter(
+                px,
+                py,
+                s=30,
+                facecolors="none",
+                edgecolors=_HIGHLIGHT_COLOR,
+                linewidths=1.0,
+                zorder=4,
+            )
+            ps.set_gid("highlight_partners")
+        hx, hy = project(float(h["lon"]), float(h["lat"]))
+        hs = ax.scatter(
+            [hx],
+            [hy],
+            s=260,
+            marker="*",
+            c=_HIGHLIGHT_COLOR,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=6,
+        )
+        hs.set_gid("highlight")
+        name = str(h["name"]) if "name" in towns.columns else str(highlight)
+        ax.annotate(
+            name,
+            (float(hx), float(hy)),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=8,
+            fontweight="bold",
+            zorder=7,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="*",
+                markersize=11,
+                markerfacecolor=_HIGHLIGHT_COLOR,
+                markeredgecolor="black",
+                label=f"{name} ({len(partners)} partners)",
+            )
+        )
+
+    # candidate partners
+    if cand is not None:
+        cx, cy = project(cand["lon"].to_numpy(), cand["lat"].to_numpy())
+        if highlight is not None and arcs and len(cand):
+            h = towns.loc[highlight]
+            n_c = len(cand)
+            segs = great_circle_arcs(
+                np.full(n_c, float(h["lon"])),
+                np.full(n_c, float(h["lat"])),
+                cand["lon"].to_numpy(),
+                cand["lat"].to_numpy(),
+                points=_ARC_POINTS,
+            )
+            cl = LineCollection(
+                list(segs), colors=_CANDIDATE_COLOR, linewidths=1.2, linestyles="--", zorder=4
+            )
+            cl.set_gid("candidate_links")
+            ax.add_collection(cl, autolim=False)
+        cs = ax.scatter(
+            cx,
+            cy,
+            s=60,
+            marker="D",
+            c=_CANDIDATE_COLOR,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=5,
+        )
+        cs.set_gid("candidates")
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="--",
+                marker="D",
+                markersize=6,
+                color=_CANDIDATE_COLOR,
+                markeredgecolor="black",
+                label=f"candidates ({len(cand)})",
+            )
+        )
+
+    if legend and handles:
+        size_note = {"partners": "size: partners", "population": "size: population"}
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            fontsize=7,
+            title_fontsize=7,
+            title=size_note.get(size_by or ""),
+            framealpha=0.9,
+        )
+    if credits:
+        ax.text(
+            0.995,
+            0.005,
+            CREDITS,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            color="#444444",
+            gid="credits",
+            zorder=10,
+            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1.5},
+        )
+    return ax
+
+
+def _setup_map_axes(ax: Axes, window: tuple[float, ...]) -> None:
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(window[0], window[1])
+    ax.set_ylim(window[2], window[3])
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _default_communities(data: Any) -> pd.Series:
+    try:
+        clusters = importlib.import_module("twinning_graph.clusters")
+    except ImportError:
+        clusters = None
+    fn = getattr(clusters, "communities", None)
+    if fn is None:
+        raise ValidationError(
+            "color_by='community' needs communities= (a Series town_id -> community label)"
+        )
+    return fn(data)
+
+
+# --------------------------------------------------------------------------------------------
+# charts
+# --------------------------------------------------------------------------------------------
+
+
+def _new_chart_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> Axes:
+    return _basemap.new_axes(figsize) if ax is None else ax
+
+
+def plot_country_matrix(
+    table: pd.DataFrame,
+    *,
+    value: str = "observed",
+    ax: Axes | None = None,
+    countries: Iterable[str] | None = None,
+) -> Axes:
+    """Heatmap of a country-pair gap table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per country pair with columns ``country_a``, ``country_b``, ``observed``,
+        ``expected`` and ``ratio`` (e.g. from :mod:`twinning_graph.gaps`). Pairs may be given in
+        one or both orders; the matrix is made symmetric.
+    value : {"observed", "expected", "ratio"}, default "observed"
+        The column shown. "ratio" (observed / expected) uses a logarithmic diverging scale
+        centred at 1 (red: more links than expected, blue: fewer); zero ratios are drawn in grey.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+    countries : iterable of str, optional
+        Countries to show, in this order; default: every country in ``table``, sorted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one image (``ax.images[0]``, an n × n array) and a colorbar.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from twinning_graph.plot import plot_country_matrix
+    >>> table = pd.DataFrame({"country_a": ["DE", "DE", "FR"], "country_b": ["FR", "PL", "PL"],
+    ...                       "observed": [40, 10, 2], "expected": [20.0, 10.0, 4.0],
+    ...                       "ratio": [2.0, 1.0, 0.5]})
+    >>> ax = plot_country_matrix(table, value="ratio")
+    >>> ax.images[0].get_array().shape
+    (3, 3)
+    >>> plt.close(ax.figure)
+    """
+    _check_choice("value", value, MATRIX_VALUES)
+    missing = {"country_a", "country_b", value} - set(table.columns)
+    if missing:
+        raise ValidationError(
+            f"the gap table needs columns country_a, country_b and {value!r}; missing "
+            f"{sorted(missing)} (columns given: {list(table.columns)})"
+        )
+    pairs = table[["country_a", "country_b", value]].astype({value: "Float64"})
+    swapped = pairs.rename(columns={"country_a": "country_b", "country_b": "country_a"})
+    both = pd.concat([pairs, swapped], ignore_index=True).drop_duplicates(
+        ["country_a", "country_b"], keep="first"
+    )
+    present = sorted(set(both["country_a"].astype(str)))
+    if countries is None:
+        order = present
+    else:
+        order = [c.upper() for c in _as_list(countries)]
+        unknown = sorted(set(order) - set(present))
+        if unknown:
+            raise UnknownCountryError(
+                f"country code(s) {unknown} are not in the table; countries in it: "
+                f"{', '.join(present)}"
+            )
+    matrix = (
+        both.pivot(index="country_a", columns="country_b", values=value)
+        .reindex(index=order, columns=order)
+        .to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    ax = _new_chart_axes(ax, (7.5, 6.5))
+    if value == "ratio":
+        positive = matrix[np.isfinite(matrix) & (matrix > 0)]
+        span = float(np.abs(np.log10(positive)).max()) if len(positive) else 1.0
+        span = max(span, 0.1)
+        norm: Normalize = LogNorm(vmin=10.0**-span, vmax=10.0**span)
+        cmap = colormaps["RdBu_r"].with_extremes(bad="#e0e0e0")
+        shown = np.ma.masked_invalid(np.where(matrix > 0, matrix, np.nan))
+        label = "observed / expected links (log scale)"
+    else:
+        finite = matrix[np.isfinite(matrix)]
+        norm = Normalize(vmin=0.0, vmax=float(finite.max()) if len(finite) else 1.0)
+        cmap = colormaps["Blues"].with_extremes(bad="#f4f4f4")
+        shown = np.ma.masked_invalid(matrix)
+        label = f"{value} links"
+    im = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
+    n = len(order)
+    ax.set_xticks(np.arange(n), labels=order, rotation=90, fontsize=7 if n > 20 else 9)
+    ax.set_yticks(np.arange(n), labels=order, fontsize=7 if n > 20 else 9)
+    ax.figure.colorbar(im, ax=ax, shrink=0.8, label=label)
+    ax.set_title(f"Country pairs: {value}")
+    return ax
+
+
+def plot_reach(
+    series_or_frame: pd.Series | pd.DataFrame,
+    *,
+    column: str | None = None,
+    top: int = 20,
+    ax: Axes | None = None,
+) -> Axes:
+    """Horizontal bar chart of the towns (or countries) with the highest values of a measure.
+
+    Parameters
+    ----------
+    series_or_frame : pandas.Series or pandas.DataFrame
+        A measure indexed by town_id or country code. A DataFrame needs ``column`` unless it has
+        exactly one numeric column; a ``name`` column (and ``country``) is used for the labels.
+    column : str, optional
+        The column of a DataFrame to plot.
+    top : int, default 20
+        Number of bars (largest values, the largest at the top).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from twinning_graph.plot import plot_reach
+    >>> reach = pd.Series({"DE-a": 12, "FR-b": 30, "PL-c": 7}, name="reach")
+    >>> ax = plot_reach(reach, top=2)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['FR-b', 'DE-a']
+    >>> plt.close(ax.figure)
+    """
+    if not isinstance(top, int | np.integer) or top < 1:
+        raise ValidationError(f"top must be a positive integer, got {top!r}")
+    if isinstance(series_or_frame, pd.DataFrame):
+        frame = series_or_frame
+        if column is None:
+            numeric = [
+                c
+                for c in frame.columns
+                if pd.api.types.is_numeric_dtype(frame[c])
+                and not pd.api.types.is_bool_dtype(frame[c])
+            ]
+            if len(numeric) != 1:
+                raise ValidationError(
+                    f"plot_reach needs column= for a DataFrame with {len(numeric)} numeric "
+                    f"columns; choose one of {numeric}"
+                )
+            column = numeric[0]
+        elif column not in frame.columns:
+            raise ValidationError(
+                f"column {column!r} is not in the frame; columns: {list(frame.columns)}"
+            )
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if "name" in frame.columns:
+            labels = frame["name"].astype(str)
+            if "country" in frame.columns:
+                labels = labels + " (" + frame["country"].astype(str) + ")"
+        else:
+            labels = frame.index.to_series().astype(str)
+        name = str(column)
+    elif isinstance(series_or_frame, pd.Series):
+        values = pd.to_numeric(series_or_frame, errors="coerce")
+        labels = series_or_frame.index.to_series().astype(str)
+        name = str(series_or_frame.name) if series_or_frame.name is not None else "value"
+    else:
+        raise ValidationError(
+            f"plot_reach takes a Series or DataFrame, got {type(series_or_frame).__name__}"
+        )
+    best = values.dropna().sort_values(ascending=False, kind="stable").head(top)
+    ax = _new_chart_axes(ax, (7.0, max(2.5, 0.3 * len(best) + 1.0)))
+    ypos = np.arange(len(best))
+    ax.barh(ypos, best.to_numpy(dtype=np.float64), color=_TOWN_COLOR)
+    ax.set_yticks(ypos, labels=labels.loc[best.index].tolist(), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(name)
+    ax.set_title(f"Top {len(best)} by {name}")
+    return ax
+
+
+def plot_degree_distribution(data: Any, *, ax: Axes | None = None) -> Axes:
+    """Log–log complementary cumulative distribution of the number of partners per town.
+
+    Each point (k, p) says that a share p of the towns with at least one partner has k or more
+    partners. Towns without partners cannot be shown on a log scale and are left out (their
+    number is written on the axes).
+
+    Parameters
+    ----------
+    data : TwinningData, networkx.Graph or (towns, edges) tuple
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValidationError
+        When there is no link at all.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import twinning_graph as tg
+    >>> from twinning_graph.plot import plot_degree_distribution
+    >>> ax = plot_degree_distribution(tg.load())
+    >>> ax.get_xscale(), ax.get_yscale()
+    ('log', 'log')
+    >>> plt.close(ax.figure)
+    """
+    towns, edges = _frames(data)
+    degree = _degree(towns, edges)
+    linked = degree[degree > 0]
+    if len(linked) == 0:
+        raise ValidationError("no link in the data: the degree distribution is empty")
+    k, counts = np.unique(linked, return_counts=True)
+    ccdf = counts[::-1].cumsum()[::-1] / len(linked)
+    ax = _new_chart_axes(ax)
+    ax.loglog(k, ccdf, marker="o", markersize=3, linestyle="-", linewidth=1, color=_TOWN_COLOR)
+    ax.set_xlabel("number of partners k")
+    ax.set_ylabel("share of towns with ≥ k partners")
+    ax.set_title("Degree distribution (CCDF)")
+    isolated = int((degree == 0).sum())
+    note = f"{len(linked)} towns with partners"
+    if isolated:
+        note += f"; {isolated} without partners not shown"
+    ax.text(0.02, 0.02, note, transform=ax.transAxes, fontsize=7, color="#444444")
+    return ax
+
+
+def plot_links_per_year(data: Any, *, ax: Axes | None = None) -> Axes:
+    """Bar chart of the number of new links per year (from each pair's earliest ``since``).
+
+    Parameters
+    ----------
+    data : TwinningData, networkx.Graph or (towns, edges) tuple
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The number of links with an unknown year is written on the axes.
+
+    Raises
+    ------
+    ValidationError
+        When no link has a known ``since`` year (nothing to draw). We raise rather than draw an
+        empty chart so that a report can catch it and leave the chart out.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from twinning_graph.plot import plot_links_per_year
+    >>> towns = pd.DataFrame({"country": ["DE", "FR", "PL"], "lat": [50.0, 47.0, 52.0],
+    ...                       "lon": [8.0, 2.0, 19.0]},
+    ...                      index=pd.Index(["a", "b", "c"], name="town_id"))
+    >>> edges = pd.DataFrame({"town_a": ["a", "a"], "town_b": ["b", "c"],
+    ...                       "since": pd.array([1963, 1991], dtype="Int64")})
+    >>> ax = plot_links_per_year((towns, edges))
+    >>> len(ax.patches)
+    29
+    >>> plt.close(ax.figure)
+    """
+    _, edges = _frames(data)
+    if "since" not in edges.columns:
+        raise ValidationError("no link has a known 'since' year (the edges have no 'since' column)")
+    since = pd.to_numeric(edges["since"], errors="coerce")
+    known = since.dropna().astype("int64")
+    if known.empty:
+        raise ValidationError(
+            f"no link has a known 'since' year ({len(edges)} links, all without a year): "
+            "nothing to plot"
+        )
+    counts = known.value_counts().sort_index()
+    years = np.arange(int(counts.index.min()), int(counts.index.max()) + 1)
+    per_year = counts.reindex(years, fill_value=0).to_numpy()
+    ax = _new_chart_axes(ax, (8.0, 4.0))
+    ax.bar(years, per_year, width=1.0, color=_TOWN_COLOR, edgecolor="white", linewidth=0.3)
+    ax.set_xlabel("year")
+    ax.set_ylabel("new links")
+    ax.set_title("Links per year (earliest known year of each town pair)")
+    unknown = int(since.isna().sum())
+    note = f"{len(known)} links with a known year"
+    if unknown:
+        note += f"; {unknown} without a year not shown"
+    ax.text(0.01, 0.97, note, transform=ax.transAxes, va="top", fontsize=7, color="#444444")
+    return ax
