@@ -81,7 +81,7 @@ def read_raw(path: PathLike, problems: Problems) -> tuple[pd.DataFrame | None, s
             skip_blank_lines=True,
             quoting=csv.QUOTE_MINIMAL,
             on_bad_lines="error",
-            engine="python",
+            engine="c",
         )
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         problems.add(label, None, None, f"cannot be parsed as CSV with separator {sep!r}: {exc}")
@@ -134,6 +134,15 @@ def parse_int(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ``"1234.0"`` reads as 1234. Returns (Int64 values, bad mask of non-empty cells that
     are not whole numbers).
     """
+    # fast path: plain integers (or empty) throughout, as in most files
+    arr = text.to_numpy(dtype=object)
+    empty0 = text.str.len().to_numpy() == 0
+    fast = pd.to_numeric(pd.Series(np.where(empty0, None, arr), index=text.index, dtype=object),
+                         errors="coerce")
+    if not (fast.isna().to_numpy() & ~empty0).any():
+        whole = fast.dropna()
+        if (whole == np.floor(whole)).all() and text[~empty0].str.fullmatch(r"[+-]?\d+").all():
+            return fast.astype("Int64"), np.zeros(len(text), dtype=bool)
     t = text.str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
     grouped = t.str.fullmatch(r"[+-]?\d{1,3}([.,']\d{3})+")
     t = t.where(~grouped, t.str.replace(r"[.,']", "", regex=True))

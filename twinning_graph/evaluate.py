@@ -291,9 +291,8 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
                 S = _score_rows(model, rows, cand, var[m])["plausibility"]
             else:
                 S = _baseline_scores(m, parts, model, rows, rng)
-            S = np.where(excl, -np.inf, S)
-            s_t = S[local, tgt][:, None]
-            Sq = S[local]
+            s_t = np.asarray(S[local, tgt], dtype=float)[:, None]  # before masking
+            Sq = np.where(excl, -np.inf, S)[local]
             greater = (Sq > s_t).sum(axis=1)
             ties = (Sq == s_t).sum(axis=1)  # the target itself is excluded (hidden)
             h, r = _expected_metrics(greater, ties, k)
@@ -304,6 +303,3 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
     return BacktestResult(table=table, seed=int(seed), fraction=float(fraction), k=int(k),
                           queries=len(q_town), test_towns=len(rows_all), weights=w)
 
-
-def _html(s: str) -> str:  # pragma: no cover - kept for symmetry with other results
-    return html.escape(s)

@@ -358,13 +358,8 @@ _STAGE_NOTES = {
     1: "matched without the qualifier {qualifier!r}",
     2: "matched after stripping administrative words",
     3: "matched on the first of several '/'-separated names",
-    4: "matched without the place's locative tail (unique candidate only)",
-    5: "matched on the first part of a joined name (unique candidate only)",
+    4: "matched on the first part of a joined name (unique candidate only)",
 }
-# "Ciutadella de Menorca" -> "ciutadella", "Pasiano di Pordenone" -> "pasiano" (stage 4)
-_TAIL_RE = (r"(?<=\w{3}) (?:an der|am|an|im|in der|in|bei|ob der|auf der|de la|de|del|des|du|"
-            r"di|della|sur|sous|en|upon|on|on the|op|aan de|aan|nad|pod|na) \w.*$")
-
 
 def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Keys to try for each input row, most literal first (stage 0 → 3)."""
@@ -373,17 +368,17 @@ def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     head_key = _basic(head)
     stripped = _strip_admin_words(head_key)
     slash = _strip_admin_words(_basic(head.str.split("/").str[0].fillna("")))
-    tail = stripped.str.replace(_TAIL_RE, "", regex=True)
-    # "Sittard-Geleen", "Barking and Dagenham": merged municipalities named after their towns
+    # "Barking and Dagenham", "Lampedusa e Linosa": districts named after their towns. Not
+    # hyphens: "Thorigné-Fouillard" is one French town, and its "Thorigné" another one.
     part = _strip_admin_words(_basic(
-        head.str.split(r"\s*[-–]\s*|\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True)
+        head.str.split(r"\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True)
         .str[0].fillna("")))
     part = part.where(part.str.len() >= 5, "")
     rows = np.arange(len(raw))
     stages = pd.concat(
         [
             pd.DataFrame({"row": rows, "key": k.to_numpy(dtype=object), "stage": i})
-            for i, k in enumerate((full, head_key, stripped, slash, tail, part))
+            for i, k in enumerate((full, head_key, stripped, slash, part))
         ],
         ignore_index=True,
     )
@@ -507,7 +502,7 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     # ambiguous rows only (typically a few percent of the input).
     qual = qualifier.to_numpy(dtype=object)
     for row, group in top[top["row"].isin(count.index[count.to_numpy() > 1])].groupby("row"):
-        if stage[row] >= 4:  # a dropped tail or part is too weak to choose between places
+        if stage[row] >= 4:  # part of a name is too weak to choose between places
             continue
         group = group.set_index("geonames_id")
         q = str(qual[row]).strip()
@@ -546,7 +541,7 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     in_region = good_rows[row_region[good_rows] != ""]
     res.add_note(in_region, [f"qualifier {qual[r]!r} read as region {row_country[r]}-"
                              f"{row_region[r]}" for r in in_region])
-    for s in (1, 2, 3, 4, 5):
+    for s in (1, 2, 3, 4):
         hit = good_rows[(stage[good_rows].to_numpy() == s) & (row_region[good_rows] == "")]
         res.add_note(hit, [_STAGE_NOTES[s].format(qualifier=qual[r]) for r in hit])
 
@@ -671,12 +666,9 @@ def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
         else:
             gid, note = _population_pick(group, POPULATION_MIN)
             conf = round(conf * 0.8, 3)
-        if gid is None:
-            res.kind[row] = "ambiguous"
-            g = group.assign(row=row, geonames_id=group.index).reset_index(drop=True)
-            res.candidates[row] = _format_candidates(g).iloc[0]
+        if gid is None:  # a guess that fits several places is no match at all
             res.add_note(row, f"fuzzy match {best[0]!r} (similarity {ratio:.2f}) fits "
-                              f"{len(group)} places")
+                              f"{len(group)} places: {', '.join(group['name'].head(5))}")
             continue
         res.gid[row] = gid
         res.kind[row] = "fuzzy"
