@@ -126,7 +126,7 @@ def test_network_as_of(dated, no_warnings):
     old = network_as_of(dated, 1969)
     assert isinstance(old, tg.TwinningData)
     assert len(old) == 6  # every town kept
-    assert sorted(zip(old.edges["town_a"], old.edges["town_b"])) == [
+    assert sorted(zip(old.edges["town_a"], old.edges["town_b"], strict=True)) == [
         ("de1", "fr1"), ("de2", "fr2")]
     assert len(network_as_of(dated, 1955).edges) == 0
     assert len(network_as_of(dated, 2004).edges) == 7

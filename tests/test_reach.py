@@ -289,7 +289,8 @@ def test_reach_all_and_errors(tiny):
     assert len(reach(tiny)) == 5
     with pytest.raises(tg.ValidationError, match="either town or country"):
         reach(tiny, town="a", country="PL")
-    with pytest.raises(tg.UnknownCountryError, match=r"'XX'.*countries in the data: FR, GR, PL, SE"):
+    with pytest.raises(tg.UnknownCountryError,
+                       match=r"'XX'.*countries in the data: FR, GR, PL, SE"):
         reach(tiny, country="XX")
     with pytest.raises(tg.UnknownTownError, match="unknown town_id 'q'"):
         reach(tiny, town="q")
@@ -316,7 +317,8 @@ def test_cli_reach_country_json(capsys):
 def test_cli_reach_table_formats(capsys):
     assert main(["reach", "--k", "3", "--csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("town_id,name,country,partners") and "countries_within_3_hops" in lines[0]
+    assert lines[0].startswith("town_id,name,country,partners")
+    assert "countries_within_3_hops" in lines[0]
     assert len(lines) == len(tg.load().towns) + 1
     assert main(["reach"]) == 0
     text = capsys.readouterr().out

@@ -79,8 +79,8 @@ def load_gazetteer() -> pd.DataFrame:
     --------
     >>> from twinning_graph._gazetteer import load_gazetteer
     >>> gaz = load_gazetteer()
-    >>> gaz.loc[2886242, ["name", "country", "population"]].tolist()
-    ['Köln', 'DE', 1087863]
+    >>> gaz.loc[2886242, ["name", "country", "admin1"]].tolist()
+    ['Köln', 'DE', '07']
     >>> len(gaz)
     71561
     """
@@ -134,7 +134,7 @@ def places(
     >>> from twinning_graph._gazetteer import places
     >>> big = places(min_population=1_000_000, countries=["DE", "AT"])
     >>> sorted(big["name"])
-    ['Berlin', 'Hamburg', 'Köln', 'München', 'Wien']
+    ['Berlin', 'Hamburg', 'Köln', 'Munich', 'Vienna']
     """
     if isinstance(min_population, bool) or not isinstance(min_population, (int, float)):
         raise ValidationError(

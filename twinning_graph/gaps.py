@@ -33,6 +33,7 @@ __all__ = [
     "unpartnered_places",
     "national_islands",
     "fit_poisson",
+    "count_mean_interval",
     "PoissonFit",
     "MODELS",
     "MASSES",
@@ -196,6 +197,54 @@ def _country_link_counts(towns: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame({"country_a": np.where(swap, cb, ca), "country_b": np.where(swap, ca, cb)})
 
 
+def _cdf(y: np.ndarray, mean: np.ndarray, dispersion: float) -> np.ndarray:
+    """P(X <= y) for a Poisson (dispersion <= 1) or a negative binomial with variance
+    ``dispersion * mean`` (NB1: size ``mean / (dispersion - 1)``, p ``1 / dispersion``)."""
+    if dispersion <= 1:
+        return stats.poisson.cdf(y, mean)
+    return stats.nbinom.cdf(y, mean / (dispersion - 1.0), 1.0 / dispersion)
+
+
+def count_mean_interval(observed: Any, *, dispersion: float = 1.0,
+                        level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of the mean of a count, by inverting the two one-sided tests.
+
+    With ``dispersion <= 1`` this is the exact Poisson (Garwood) interval; above, the
+    count is taken as negative binomial with variance ``dispersion × mean`` (the
+    quasi-Poisson variance), so the interval agrees with ``p_value_quasi`` of
+    :func:`country_pair_gaps`: the upper bound lies below ``m`` exactly when
+    ``P(X <= observed | m) < (1 - level) / 2``. Solved by bisection on the log of the
+    mean, vectorised over all counts.
+
+    Examples
+    --------
+    >>> from twinning_graph.gaps import count_mean_interval
+    >>> lo, hi = count_mean_interval([0, 10])
+    >>> [round(float(v), 3) for v in (*lo, *hi)]
+    [0.0, 4.795, 3.689, 18.39]
+    """
+    y = np.atleast_1d(np.asarray(observed, dtype=float))
+    alpha = (1.0 - level) / 2.0
+    lo_b = np.full(y.shape, -30.0)
+    hi_b = np.log(y + 10.0) + np.log(max(dispersion, 1.0)) + 8.0
+    bounds = []
+    for target_low in (False, True):
+        a, b = lo_b.copy(), hi_b.copy()
+        for _ in range(80):  # fixed number of vectorised bisection steps: 2^-80 of the range
+            m = (a + b) / 2.0
+            if target_low:  # lower bound: P(X >= y | mean) = alpha, increasing in the mean
+                f = 1.0 - _cdf(y - 1.0, np.exp(m), dispersion) - alpha
+            else:  # upper bound: P(X <= y | mean) = alpha, decreasing in the mean
+                f = alpha - _cdf(y, np.exp(m), dispersion)
+            up = f > 0
+            b = np.where(up, m, b)
+            a = np.where(up, a, m)
+        bounds.append(np.exp((a + b) / 2.0))
+    high, low = bounds
+    low = np.where(y > 0, low, 0.0)
+    return low, high
+
+
 # --------------------------------------------------------------------------- pair gaps
 
 
@@ -269,12 +318,13 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
         ``expected``
             Fitted count ``μ``.
         ``ratio``, ``ratio_low``, ``ratio_high``
-            ``observed / expected`` and its 95% confidence interval: the exact
-            (Garwood) Poisson interval of the observed count divided by ``expected``
-            (the standardised-incidence-ratio interval, ``expected`` taken as known),
-            widened for overdispersion by computing it on ``observed / φ`` and
-            ``expected / φ`` when ``φ > 1``. ``ratio_high < 1`` marks a pair that is
-            under-linked beyond chance.
+            ``observed / expected`` and its 95% confidence interval: the interval of
+            the pair's mean count (:func:`count_mean_interval`) divided by
+            ``expected``, which is taken as known (the standardised-incidence-ratio
+            interval). The count is negative binomial with variance ``φ μ`` when
+            ``φ > 1`` (quasi-Poisson correction), Poisson (exact Garwood interval)
+            otherwise. ``ratio_high < 1`` marks a pair under-linked beyond chance,
+            consistently with ``p_value_quasi < 0.025``.
         ``p_value``
             Poisson lower tail ``P(X ≤ observed | expected)``: small = under-linked.
         ``p_value_quasi``
@@ -361,14 +411,10 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
     mu = fit.mu
     phi = fit.dispersion
     scale = max(1.0, phi) if math.isfinite(phi) else 1.0
-    y_eff, mu_eff = observed / scale, mu / scale
-    low = np.where(observed > 0, stats.chi2.ppf(0.025, 2 * y_eff) / 2, 0.0) / mu_eff
-    high = stats.chi2.ppf(0.975, 2 * y_eff + 2) / 2 / mu_eff
+    mean_low, mean_high = count_mean_interval(observed, dispersion=scale)
+    low, high = mean_low / mu, mean_high / mu
     p_pois = stats.poisson.cdf(observed, mu)
-    if scale > 1:
-        p_quasi = stats.nbinom.cdf(observed, mu / (scale - 1.0), 1.0 / scale)
-    else:
-        p_quasi = p_pois
+    p_quasi = _cdf(observed, mu, scale)
     out = pd.DataFrame({
         "country_a": pd.array(ca, dtype=str), "country_b": pd.array(cb, dtype=str),
         "observed": observed.astype("int64"), "expected": mu, "ratio": observed / mu,

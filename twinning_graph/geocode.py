@@ -994,8 +994,12 @@ def _population(gid: np.ndarray) -> pd.Series:
     return out
 
 
-def _slug(names: pd.Series) -> pd.Series:
-    slug = _basic(names).str.replace(" ", "-", regex=False)
+def _slug(names: pd.Series, fallback: pd.Series) -> pd.Series:
+    """``"Ville de Lyon"`` → ``"lyon"``; non-Latin names use ``fallback`` (gazetteer name)."""
+    slug = normalise_name(names).str.replace(" ", "-", regex=False)
+    other = normalise_name(fallback).str.replace(" ", "-", regex=False)
+    latin = slug.str.fullmatch(r"[a-z0-9\-]+").fillna(False)
+    slug = slug.where(latin | (other.str.len() == 0), other)
     return slug.where(slug.str.len() > 0, "town")
 
 
@@ -1064,7 +1068,11 @@ def to_towns(geocoded: pd.DataFrame, *, id_column: str | None = None) -> pd.Data
     if id_column is not None:
         ids = keep[id_column].astype("str").to_numpy(dtype=object)
     else:
-        base = pd.Series(cc, dtype="str") + "-" + _slug(pd.Series(name.to_numpy(dtype=object)))
+        matched = (keep["matched_name"] if "matched_name" in keep.columns
+                   else pd.Series("", index=keep.index))
+        base = pd.Series(cc, dtype="str") + "-" + _slug(
+            pd.Series(name.to_numpy(dtype=object), dtype="str"),
+            pd.Series(matched.to_numpy(dtype=object), dtype="str").fillna(""))
         n = base.groupby(base).cumcount()
         ids = np.where(n == 0, base, base + "-" + (n + 1).astype("str"))
     towns = pd.DataFrame({

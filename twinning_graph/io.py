@@ -576,16 +576,23 @@ def build_pairs(towns: pd.DataFrame, edges: pd.DataFrame, members: pd.DataFrame)
     allp = pd.concat(parts, ignore_index=True)
     allp["since"] = allp["since"].astype("Int64")
     g = allp.groupby(["town_a", "town_b"], sort=True)
-    out = pd.DataFrame({
-        "weight": g["pid"].nunique().astype("int64"),
-        "since": g["since"].min().astype("Int64"),
-    })
-    # kinds: few distinct values, so build the joined label column by column (vectorised)
-    flags = pd.crosstab([allp["town_a"], allp["town_b"]], allp["kind"]).reindex(out.index) > 0
-    label = pd.Series("", index=out.index, dtype=object)
-    for k in sorted(flags.columns):
-        label = label + np.where(flags[k].to_numpy(), k + ";", "")
-    out["kinds"] = label.str.rstrip(";").astype(str)
+    pair = g.ngroup().to_numpy()
+    n_pairs = g.ngroups
+    first = allp.drop_duplicates(["town_a", "town_b"])
+    out = first[["town_a", "town_b"]].assign(_p=pair[first.index.to_numpy()]).sort_values("_p")
+    out = out.drop(columns="_p").set_index(["town_a", "town_b"])
+    # weight: distinct partnerships per pair
+    distinct = ~pd.DataFrame({"p": pair, "pid": allp["pid"].to_numpy()}).duplicated().to_numpy()
+    out["weight"] = np.bincount(pair[distinct], minlength=n_pairs).astype("int64")
+    out["since"] = g["since"].min().astype("Int64").to_numpy()
+    # kinds: a pair x kind flag matrix (few kinds), then one joined label per pair
+    kind_codes, kind_names = pd.factorize(allp["kind"], sort=True)
+    flags = np.zeros((n_pairs, len(kind_names)), dtype=bool)
+    flags[pair, kind_codes] = True
+    label = np.full(n_pairs, "", dtype=object)
+    for j, k in enumerate(kind_names):  # loop over the handful of kinds, not over pairs
+        label = label + np.where(flags[:, j], str(k) + ";", "")
+    out["kinds"] = pd.Series(label, index=out.index).str.rstrip(";").astype(str).to_numpy()
     out = out.reset_index()
     lat, lon = towns["lat"], towns["lon"]
     out["distance_km"] = _haversine_km(

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from twinning_graph._errors import DataWarning, ValidationError
 from twinning_graph.graph import _check_countries, as_frames
-from twinning_graph.io import TwinningData, _empty, EDGE_COLUMNS
+from twinning_graph.io import EDGE_COLUMNS, TwinningData, _empty
 
 __all__ = ["town_reach", "country_reach", "reach", "EU_STATES"]
 
