@@ -51,6 +51,7 @@ def test_summary_bundled_matches_networkx(bundled, capsys):
     assert out["mean_degree"] == pytest.approx(2 * G.number_of_edges() / G.number_of_nodes(), abs=1e-4)
     assert out["assortativity"] == pytest.approx(nx.degree_assortativity_coefficient(G), abs=1e-4)
     assert out["clustering"] == pytest.approx(nx.average_clustering(G), abs=1e-4)
+    assert out["transitivity"] == pytest.approx(nx.transitivity(G), abs=1e-4)
     cross = sum(G.nodes[a]["country"] != G.nodes[b]["country"] for a, b in G.edges)
     assert out["transnational_share"] == pytest.approx(cross / G.number_of_edges(), abs=1e-4)
 

@@ -45,6 +45,14 @@ def _assortativity(A: sp.csr_array, deg: np.ndarray) -> float:
     return float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy))
 
 
+def _transitivity(A: sp.csr_array, deg: np.ndarray) -> float:
+    """Global clustering coefficient: 3 x triangles / connected triples (KONECT's "clustering")."""
+    A = A.astype(bool).astype(np.int64)
+    closed = float((A @ A).multiply(A).sum())  # 6 x triangles
+    triples = float((deg * (deg - 1)).sum())  # 2 x connected triples
+    return closed / triples if triples else float("nan")
+
+
 def _mean_clustering(A: sp.csr_array, deg: np.ndarray) -> float:
     """Average local clustering coefficient over all nodes (0 for degree < 2), as networkx."""
     A = A.astype(bool).astype(np.int64)
@@ -72,7 +80,9 @@ def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[
         towns, links, countries, transnational_links, transnational_share (share of links
         between towns of two countries), components, largest_component (towns),
         mean_degree (2 × links / towns), max_degree, assortativity (degree, Pearson),
-        clustering (mean local clustering coefficient), eu_towns, partnerships, with_year
+        clustering (mean local clustering coefficient, as ``nx.average_clustering``),
+        transitivity (global clustering coefficient, 3 × triangles / connected triples, as
+        ``nx.transitivity`` and KONECT's "clustering coefficient"), eu_towns, partnerships, with_year
         (share of links with a known start year).
 
     Examples
@@ -112,5 +122,6 @@ def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[
         "max_degree": int(deg.max()) if n else 0,
         "assortativity": round(_assortativity(A, deg), 4),
         "clustering": round(_mean_clustering(A, deg), 4),
+        "transitivity": round(_transitivity(A, deg), 4),
         "with_year": round(float(edges["since"].notna().mean()), 4) if m else 0.0,
     }

@@ -1,0 +1,200 @@
+"""Tests of twinning_graph.clusters on tiny networks whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+import twinning_graph as tg
+from twinning_graph import clusters
+from twinning_graph.cli import main
+
+
+@pytest.fixture
+def two_triangles():
+    """Triangle a-b-c (DE, DE, NO) joined by c-d to triangle d-e-f (PL, PL, PL); a linked
+    pair h-i (IT) apart; g (IT) without partners. Synthetic data."""
+    towns = pd.DataFrame({
+        "town_id": list("abcdefghi"),
+        "name": ["A", "B", "C", "D", "E", "F", "G", "H", "I"],
+        "country": ["DE", "DE", "NO", "PL", "PL", "PL", "IT", "IT", "IT"],
+        "lat": [52.0, 52.1, 59.9, 52.2, 52.3, 52.4, 45.0, 45.1, 45.2],
+        "lon": [13.0, 13.1, 10.7, 21.0, 21.1, 21.2, 9.0, 9.1, 9.2],
+        "population": [100, 300, 200, 50, None, 70, 10, 20, 30],
+    })
+    links = pd.DataFrame({
+        "town_a": ["a", "a", "b", "d", "d", "e", "c", "h"],
+        "town_b": ["b", "c", "c", "e", "f", "f", "d", "i"],
+    })
+    return tg.load(towns=towns, partnerships=links)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 7, 42])
+def test_louvain_splits_two_triangles(two_triangles, seed):
+    comm = clusters.communities(two_triangles, seed=seed)
+    assert comm.name == "community"
+    assert comm.to_dict() == {"a": 0, "b": 0, "c": 0, "d": 1, "e": 1, "f": 1,
+                              "g": -1, "h": 2, "i": 2}
+
+
+def test_leiden_same_form(two_triangles):
+    pytest.importorskip("leidenalg")
+    pytest.importorskip("igraph")
+    comm = clusters.communities(two_triangles, seed=0, method="leiden")
+    assert comm.to_dict() == clusters.communities(two_triangles, seed=0).to_dict()
+
+
+def test_leiden_missing_says_how_to_install(two_triangles, monkeypatch):
+    monkeypatch.setitem(sys.modules, "leidenalg", None)
+    with pytest.raises(ImportError, match=r"pip install twinning-graph\[fast\]"):
+        clusters.communities(two_triangles, method="leiden")
+
+
+def test_same_seed_same_communities(bundled):
+    first = clusters.communities(bundled, seed=3)
+    assert first.equals(clusters.communities(bundled, seed=3))
+    sizes = first[first >= 0].value_counts()
+    # numbered by size, largest first
+    assert sizes.sort_index().is_monotonic_decreasing
+    assert first.index.equals(bundled.towns.index)
+
+
+def test_graph_input_gives_same_result(two_triangles):
+    G = two_triangles.town_graph()
+    assert clusters.communities(G, seed=5).equals(clusters.communities(two_triangles, seed=5))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "infomap"}, "allowed: louvain, leiden"),
+    ({"resolution": 0}, "resolution must be a positive number"),
+    ({"seed": "x"}, "seed must be an integer"),
+])
+def test_bad_arguments(two_triangles, kwargs, match):
+    with pytest.raises(tg.ValidationError, match=match):
+        clusters.communities(two_triangles, **kwargs)
+
+
+def test_community_table_by_hand(two_triangles):
+    table = clusters.community_table(two_triangles, seed=0, top=2)
+    assert table.index.tolist() == [0, 1, 2]
+    t0, t1, t2 = (table.loc[i] for i in range(3))
+    assert (t0["size"], t0["links"], t0["countries"]) == (3, 3, 2)
+    assert t0["dominant_country"] == "DE"
+    assert t0["dominant_share"] == pytest.approx(2 / 3)
+    h = -(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3))
+    assert t0["effective_countries"] == pytest.approx(math.exp(h))  # 1.88988...
+    assert t0["effective_countries"] == pytest.approx(1.889881574)
+    assert t0["largest_towns"] == "B; C"
+    assert t0["eu_share"] == pytest.approx(2 / 3)  # NO is not a Member State
+    assert not t0["national_island"]
+    assert (t1["dominant_country"], t1["dominant_share"], t1["effective_countries"]) == (
+        "PL", 1.0, 1.0)
+    assert t1["largest_towns"] == "F; D"  # E's population is unknown: last
+    assert t1["national_island"]
+    assert t2["size"] == 2 and t2["links"] == 1
+
+
+def test_community_table_ties_go_alphabetical():
+    towns = pd.DataFrame({"town_id": ["x", "y"], "name": ["X", "Y"], "country": ["SE", "AT"],
+                          "lat": [59.0, 48.0], "lon": [18.0, 16.0]})
+    data = tg.load(towns=towns, partnerships=pd.DataFrame({"town_a": ["x"], "town_b": ["y"]}))
+    row = clusters.community_table(data).loc[0]
+    assert row["dominant_country"] == "AT"
+    assert row["effective_countries"] == pytest.approx(2.0)
+    assert row["largest_towns"] == "X; Y"  # no populations: by name
+
+
+def test_community_table_rejects_foreign_labels(two_triangles):
+    bad = pd.Series({"a": 0, "zz": 1})
+    with pytest.raises(tg.ValidationError, match="not in the data"):
+        clusters.community_table(two_triangles, bad)
+
+
+def test_national_islands(two_triangles):
+    islands = clusters.national_islands(two_triangles, seed=0)
+    assert islands.index.tolist() == [1, 2]  # PL triangle (3 towns), IT pair (2)
+    assert clusters.national_islands(two_triangles, min_size=3).index.tolist() == [1]
+
+
+def test_components(two_triangles):
+    comp = clusters.components(two_triangles)
+    assert comp.to_dict() == {"a": 0, "b": 0, "c": 0, "d": 0, "e": 0, "f": 0,
+                              "h": 1, "i": 1, "g": 2}
+    assert comp.name == "component"
+
+
+def test_components_match_networkx(bundled):
+    comp = clusters.components(bundled)
+    G = bundled.town_graph()
+    assert comp.nunique() == nx.number_connected_components(G)
+    assert comp.value_counts().iloc[0] == len(max(nx.connected_components(G), key=len))
+
+
+def test_core_number_and_k_core(two_triangles):
+    core = clusters.core_number(two_triangles)
+    assert core.to_dict() == {"a": 2, "b": 2, "c": 2, "d": 2, "e": 2, "f": 2,
+                              "g": 0, "h": 1, "i": 1}
+    k2 = clusters.k_core(two_triangles, 2)
+    assert k2.index.tolist() == list("abcdef")
+    assert k2.loc["c", "partners"] == 3
+    assert len(clusters.k_core(two_triangles, 3)) == 0
+    with pytest.raises(tg.ValidationError, match="k must be an integer >= 1"):
+        clusters.k_core(two_triangles, 0)
+
+
+def test_brokers_exact(two_triangles):
+    b = clusters.brokers(two_triangles, top=3)
+    # c and d each sit on the 2 x 3 shortest paths across the bridge; 9 towns -> 8*7/2 pairs
+    assert b.index.tolist()[:2] == ["c", "d"]
+    assert b["betweenness"].iloc[:2].tolist() == pytest.approx([6 / 28, 6 / 28])
+    assert b.attrs["sample"] is None
+    exact = nx.betweenness_centrality(two_triangles.town_graph())
+    assert b["betweenness"].to_dict() == pytest.approx({k: exact[k] for k in b.index})
+    assert b.loc["c", "partners"] == 3
+
+
+def test_brokers_sample_is_seeded(two_triangles):
+    one = clusters.brokers(two_triangles, sample=4, seed=1, top=None)
+    assert one.attrs["sample"] == 4
+    assert one.equals(clusters.brokers(two_triangles, sample=4, seed=1, top=None))
+    with pytest.raises(tg.ValidationError, match="sample must be a positive integer"):
+        clusters.brokers(two_triangles, sample=0)
+
+
+def test_bridges_by_pair_and_town(two_triangles):
+    pairs = clusters.bridges(two_triangles, seed=0)
+    assert len(pairs) == 1
+    row = pairs.iloc[0]
+    assert (row["community_a"], row["community_b"], row["links"], row["partnerships"]) == (
+        0, 1, 1, 1)
+    assert row["countries"] == 2
+    assert row["main_country_pair"] == "NO-PL"
+    assert row["main_country_pair_share"] == 1.0
+    assert row["top_towns"] == "c; d"
+    towns = clusters.bridges(two_triangles, seed=0, by="town")
+    assert towns.index.tolist() == ["c", "d"]
+    assert towns["inter_links"].tolist() == [1, 1]
+    assert towns["community"].tolist() == [0, 1]
+    with pytest.raises(tg.ValidationError, match="allowed: 'pair', 'town'"):
+        clusters.bridges(two_triangles, by="edge")
+
+
+def test_bridges_count_every_cross_link(bundled):
+    comm = clusters.communities(bundled, seed=0)
+    pairs = clusters.bridges(bundled, comm)
+    e = bundled.edges
+    ca, cb = e["town_a"].map(comm), e["town_b"].map(comm)
+    assert pairs["links"].sum() == int((ca != cb).sum())
+
+
+def test_cli_clusters_json(capsys, two_triangles, tmp_path):
+    assert main(["clusters", "--json", "--top", "5"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["community"] == 0
+    assert {"size", "dominant_country", "effective_countries", "national_island"} <= set(rows[0])
