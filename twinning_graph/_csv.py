@@ -7,6 +7,7 @@ import io
 import logging
 import os
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from twinning_graph._validate import Problems
 
 logger = logging.getLogger(__name__)
 
-PathLike = str | os.PathLike
+PathLike: TypeAlias = "str | os.PathLike[str]"
 
 
 def source_label(source: object, default: str) -> str:

@@ -43,13 +43,13 @@ class Problems:
         self.items.append(Problem(source, row, column, message))
 
     def add_rows(
-        self, source: str, rows: "list[int | str]", column: str | None, message: str
+        self, source: str, rows: list[int | str], column: str | None, message: str
     ) -> None:
         """Add one problem per row (rows are already in file-line or index-label form)."""
         for r in rows:
             self.items.append(Problem(source, r, column, message))
 
-    def extend(self, other: "Problems") -> None:
+    def extend(self, other: Problems) -> None:
         self.items.extend(other.items)
 
     def __len__(self) -> int:

@@ -237,6 +237,13 @@ def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]
     el = nx.to_pandas_edgelist(obj, source="town_a", target="town_b")
     if len(el) == 0:
         el = pd.DataFrame(columns=["town_a", "town_b"])
+    loops = (el["town_a"].astype(str) == el["town_b"].astype(str)).to_numpy()
+    if loops.any():
+        from twinning_graph._validate import warn
+
+        warn(f"{int(loops.sum())} self-loop{'s' if loops.sum() != 1 else ''} in the graph "
+             "ignored (a town cannot partner itself)")
+        el = el[~loops]
     a = el["town_a"].astype(str).to_numpy(dtype=object)
     b = el["town_b"].astype(str).to_numpy(dtype=object)
     edges = pd.DataFrame({"town_a": np.where(a < b, a, b), "town_b": np.where(a < b, b, a)})

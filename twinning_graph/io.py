@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ EARTH_RADIUS_KM = 6371.0088
 #: Plausible range of a partnership's start year.
 YEAR_RANGE = (800, 2100)
 
-Source = str | os.PathLike | pd.DataFrame
+Source: TypeAlias = "str | os.PathLike[str] | pd.DataFrame"
 
 
 def bundled_data_dir() -> Path:
@@ -671,7 +671,7 @@ class TwinningData:
         partnerships with an unknown year are left out with a warning giving the count.
         ``countries`` keeps towns of those countries and the links among them.
         """
-        from twinning_graph.graph import _as_list, _check_kinds
+        from twinning_graph.graph import _check_kinds
 
         towns, p, m = self.towns, self.partnerships, self.memberships
         if kinds is not None:

@@ -339,7 +339,7 @@ class _Builder:
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:
-    return frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex)
+    return frame.index.name is not None
 
 
 def _function(module: str, name: str) -> Callable[..., Any]:
@@ -629,26 +629,22 @@ def _section_gaps(b: _Builder) -> Section | None:
         g = gaps
         if country is not None:
             g = g[(g["country_a"] == country) | (g["country_b"] == country)]
-        if "ratio" in g.columns:
-            key = ["ratio"] + (["expected"] if "expected" in g.columns else [])
-            asc = [True] + ([False] if "expected" in g.columns else [])
-            g = g.sort_values(key, ascending=asc, kind="stable")
-            if "expected" in g.columns:
-                shown = g[g["expected"] >= 1]
-                g = pd.concat([shown, g.drop(shown.index)])
         if s.kind == "europe" and {"country_a", "country_b", "ratio"} <= set(gaps.columns):
             ax = b.optional("country matrix", lambda: _country_matrix(b, gaps,
                                                                       plot_country_matrix))
             if ax is not None:
                 sec.blocks.append(_image(ax, "Heatmap of observed over expected links between "
                                          "the countries with most towns",
-                                         "Observed / expected links between the 25 countries "
-                                         "with most towns (red: more than expected, blue: "
-                                         "fewer)", raster=False, wide=False))
+                                         "Observed / expected town links between countries "
+                                         "(red: more than the gravity model expects, blue: "
+                                         "fewer; grey: no link)", raster=False, wide=False))
         title = ("Most under-linked country pairs" if country is None
                  else f"Country pairs of {country}, most under-linked first")
-        sec.blocks.append(b.table(g, "country_gaps", title, note=(
-            "Pairs expected to have at least one link are listed first.")))
+        sec.blocks.append(b.table(g, "country_gaps", title, columns=_GAP_COLUMNS, note=(
+            "Expected counts come from a gravity model of the EU-27 country pairs (numbers of "
+            "towns and distance); ratio_low–ratio_high is the 95 % interval of the ratio. "
+            "Greece, Luxembourg and Malta are under-collected in the bundled data, so their "
+            "pairs show a gap of the data rather than of the network.")))
     dom = b.optional("domestic-only towns",
                      lambda: _function("gaps", "domestic_only_towns")(b.data))
     if dom is not None and s.kind != "town":
@@ -663,12 +659,16 @@ def _section_gaps(b: _Builder) -> Section | None:
     return sec if sec.blocks else None
 
 
+_GAP_COLUMNS = ("country_a", "country_b", "observed", "expected", "ratio", "ratio_low",
+                "ratio_high", "p_value_quasi", "distance_km")
+
+
 def _country_matrix(b: _Builder, gaps: pd.DataFrame, plot: Callable[..., Any]) -> Any:
-    towns = b.data.towns
-    top = towns["country"].value_counts().head(25).index
+    present = set(gaps["country_a"]) | set(gaps["country_b"])
+    top = b.data.towns["country"].value_counts()
+    top = [c for c in top.index if c in present][:30]
     sub = gaps[gaps["country_a"].isin(top) & gaps["country_b"].isin(top)]
-    present = sorted(set(sub["country_a"]) | set(sub["country_b"]))
-    return plot(sub, value="ratio", countries=present)
+    return plot(sub, value="ratio", countries=sorted(top))
 
 
 def _section_clusters(b: _Builder) -> Section | None:
@@ -749,7 +749,7 @@ def _section_candidates(b: _Builder) -> tuple[Section | None, pd.DataFrame | Non
 
     def run() -> pd.DataFrame:
         b.step("candidate partners")
-        return _call(_function("recommend", "rank_partners"), b.data, tid, top=b.rows,
+        return _call(_function("recommend", "rank_partners"), b.data, tid, n=b.rows,
                      seed=b.seed)
 
     ranked = b.optional("candidate partners", run)
@@ -760,8 +760,13 @@ def _section_candidates(b: _Builder) -> tuple[Section | None, pd.DataFrame | Non
         "component of the ranking; the total combines them."))
     frame = ranked
     sec.blocks.append(b.table(frame, "candidates", "Ranked candidate partners",
-                              index_label=frame.index.name and "town id"))
+                              columns=_CANDIDATE_COLUMNS, index_label="town id"))
     return sec, ranked
+
+
+_CANDIDATE_COLUMNS = ("town_id", "name", "country", "distance_km", "population", "partners",
+                      "common_partners", "plausibility", "strategy", "capacity", "score",
+                      "reason")
 
 
 def _section_plan(b: _Builder) -> Section | None:
