@@ -86,3 +86,30 @@ def test_entry_point_installed():
     r = subprocess.run([sys.executable, "-m", "twinning_graph.cli", "--help"], capture_output=True,
                        text=True, check=True)
     assert "summary" in r.stdout and "validate" in r.stdout
+
+
+def test_geocode_command_offline(tmp_path, capsys):
+    src = tmp_path / "names.csv"
+    src.write_text("name,country,project\nKöln,DE,=HYPERLINK(\"x\")\nNeustadt,DE,p2\n"
+                   "Ville de Lyon,FR,p3\n", encoding="utf-8")
+    out, towns = tmp_path / "out.csv", tmp_path / "towns.csv"
+    assert main(["geocode", str(src), "--out", str(out), "--towns-out", str(towns)]) == 0
+    import pandas as pd
+
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert got["match_kind"].tolist() == ["exact", "ambiguous", "exact"]
+    assert got.loc[0, "geonames_id"] == "2886242"  # Köln in GeoNames
+    assert got.loc[0, "project"] == "'=HYPERLINK(\"x\")"  # neutralised for spreadsheets
+    err = capsys.readouterr().err
+    assert "exact: 2, ambiguous: 1" in err and "1 of 3 rows left out" in err
+    import twinning_graph as tg
+
+    data = tg.load(towns=towns, partnerships=[])
+    assert sorted(data.towns["country"]) == ["DE", "FR"]
+
+
+def test_geocode_online_needs_user_agent(tmp_path, capsys):
+    src = tmp_path / "names.csv"
+    src.write_text("name\nKöln\n", encoding="utf-8")
+    assert main(["geocode", str(src), "--out", str(tmp_path / "o.csv"), "--online", "nominatim"]) == 1
+    assert "--user-agent" in capsys.readouterr().err

@@ -191,7 +191,7 @@ def test_bridges_count_every_cross_link(bundled):
     assert pairs["links"].sum() == int((ca != cb).sum())
 
 
-def test_cli_clusters_json(capsys, two_triangles, tmp_path):
+def test_cli_clusters_json(capsys):
     assert main(["clusters", "--json", "--top", "5"]) == 0
     import json
 

@@ -41,6 +41,8 @@ from twinning_graph.graph import (
     from_graph,
 )
 from twinning_graph.io import TwinningData, load, read_partnerships, read_towns, validate_files
+from twinning_graph.evolution import links_per_year, network_as_of, new_country_pairs, year_coverage
+from twinning_graph.reach import country_reach, reach, town_reach
 from twinning_graph.stats import degree, summary
 
 __version__ = "0.1.0"
@@ -62,6 +64,7 @@ __all__ = [
     "check_eligibility",
     "country_from_name",
     "country_name",
+    "country_reach",
     "country_table",
     "degree",
     "eligible_countries",
@@ -69,18 +72,24 @@ __all__ = [
     "from_graph",
     "get_call",
     "latest_call",
+    "links_per_year",
     "list_calls",
     "load",
+    "network_as_of",
+    "new_country_pairs",
     "normalise_country",
     "read_geojson",
     "read_gexf",
     "read_graphml",
     "read_partnerships",
+    "reach",
     "read_towns",
     "summary",
     "to_csv",
     "to_geojson",
     "to_gexf",
     "to_graphml",
+    "town_reach",
     "validate_files",
+    "year_coverage",
 ]

@@ -147,6 +147,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show the N most under-linked pairs only")
     _add_output(p)
 
+    p = sub.add_parser("geocode", help="find coordinates and GeoNames ids for towns given by name "
+                                       "(offline; online only with --online)")
+    p.add_argument("file", metavar="FILE", help="CSV with a name column (and a country column)")
+    p.add_argument("--out", required=True, metavar="FILE", help="geocoded CSV to write")
+    p.add_argument("--towns-out", metavar="FILE",
+                   help="also write the resolved rows as a towns table for --towns")
+    p.add_argument("--name-column", default="name", metavar="COL")
+    p.add_argument("--country-column", default="country", metavar="COL")
+    p.add_argument("--online", choices=["nominatim"],
+                   help="look up rows not found offline with this geopy geocoder (network!)")
+    p.add_argument("--user-agent", metavar="UA", help="user agent for the online geocoder "
+                                                      "(required by Nominatim's usage policy)")
+    p.add_argument("--cache", metavar="FILE", default="geocode-cache.json",
+                   help="JSON cache of online answers, so reruns make no new requests")
+
     for register in _EXTRA_PARSERS:
         register(sub)
     return parser
@@ -250,6 +265,39 @@ def _gaps(args: argparse.Namespace) -> int:
     table = country_pair_gaps(load_data(args), model=args.model, mass=args.mass,
                               countries=args.countries)
     emit_table(table.head(args.top) if args.top is not None else table, args)
+    return 0
+
+
+@command("geocode")
+def _geocode(args: argparse.Namespace) -> int:
+    from twinning_graph._csv import read_raw
+    from twinning_graph._errors import ValidationError
+    from twinning_graph._validate import Problems
+    from twinning_graph.export import neutralise_formulas
+    from twinning_graph.geocode import geocode, to_towns
+
+    problems = Problems()
+    frame, _ = read_raw(args.file, problems)
+    problems.raise_if_any(args.file)
+    assert frame is not None
+    online = None
+    if args.online == "nominatim":
+        if not args.user_agent:
+            raise ValidationError("--online nominatim needs --user-agent NAME (Nominatim's usage "
+                                  "policy asks every application to identify itself)")
+        from geopy.geocoders import Nominatim
+
+        online = Nominatim(user_agent=args.user_agent)
+    country = args.country_column if args.country_column in frame.columns else None
+    out = geocode(frame, name=args.name_column, country=country, online=online,
+                  cache=args.cache if online is not None else None, progress=online is not None)
+    neutralise_formulas(out).to_csv(args.out, index=False, lineterminator="\n")
+    counts = out["match_kind"].value_counts()
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f" -> {args.out}", file=sys.stderr)
+    if args.towns_out:
+        towns = to_towns(out)
+        neutralise_formulas(towns).to_csv(args.towns_out, index=False, lineterminator="\n")
+        print(f"{len(towns)} towns -> {args.towns_out}", file=sys.stderr)
     return 0
 
 

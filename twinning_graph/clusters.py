@@ -441,7 +441,7 @@ def brokers(data: Data, *, top: int | None = 20, sample: int | None = None,
     --------
     >>> import twinning_graph as tg
     >>> from twinning_graph import clusters
-    >>> b = clusters.brokers(tg.load(), top=5, sample=200)
+    >>> b = clusters.brokers(tg.load(), top=5, sample=20)
     >>> b.columns.tolist()
     ['name', 'country', 'partners', 'betweenness']
     """

@@ -608,7 +608,7 @@ def unpartnered_places(data: Data, *, min_population: int = 10000,
 
     A gazetteer place counts as partnered when its ``geonames_id`` is that of a town with
     at least one partner, or — for linked towns whose ``geonames_id`` is unknown — when a
-    linked town of the same country and the same (case-folded) name lies within
+    linked town of the same country with the place's GeoNames primary name (case-folded) lies within
     ``match_km``. Everything else above ``min_population`` is returned.
 
     GeoNames lists city districts as places of their own (``Hamburg-Nord``, ``Paris 15``).

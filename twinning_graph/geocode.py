@@ -16,9 +16,8 @@ import json
 import logging
 import os
 import re
-import unicodedata
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
