@@ -44,7 +44,6 @@ FLAGS = (
     "--mute-audio",
     "--hide-scrollbars",
     "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--remote-debugging-port=0",
 )
 
 PROBE_ID = "__tg_probe__"
