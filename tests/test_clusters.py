@@ -6,6 +6,7 @@ import math
 import sys
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -198,3 +199,18 @@ def test_cli_clusters_json(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["community"] == 0
     assert {"size", "dominant_country", "effective_countries", "national_island"} <= set(rows[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_brokers_exact_equals_networkx_on_random_graphs(seed):
+    import networkx as nx
+
+    G = nx.gnm_random_graph(60, 90, seed=seed)
+    G.add_nodes_from(range(60, 63))  # isolated towns count in n
+    G = nx.relabel_nodes(G, {i: f"t{i:03d}" for i in G})
+    nx.set_node_attributes(G, "DE", "country")
+    nx.set_node_attributes(G, 50.0, "lat")
+    nx.set_node_attributes(G, 8.0, "lon")
+    got = clusters.brokers(G, top=None)["betweenness"]
+    ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
+    assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)

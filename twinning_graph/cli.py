@@ -162,6 +162,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", metavar="FILE", default="geocode-cache.json",
                    help="JSON cache of online answers, so reruns make no new requests")
 
+    p = sub.add_parser("map", help="draw the network map to a PNG or SVG file")
+    p.add_argument("--out", required=True, metavar="FILE", help="FILE.png or FILE.svg")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--country", metavar="XX", help="only the links of this country")
+    who.add_argument("--town", metavar="ID", help="highlight this town and its partners")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
+
+    p = sub.add_parser("report", help="write a self-contained HTML report (+ its tables as CSV)")
+    p.add_argument("--out", required=True, metavar="FILE", help="report.html to write")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--country", metavar="XX", help="report on one country")
+    who.add_argument("--town", metavar="ID", help="report on one town (with candidate partners)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--rows", type=int, default=15, metavar="N",
+                   help="rows per table in the HTML (CSV files hold all; default 15)")
+    p.add_argument("--broker-sample", type=int, default=100, metavar="N",
+                   help="source towns sampled for betweenness (default 100; 0 = exact, slow)")
+
+    p = sub.add_parser("rank", help="rank candidate partner towns for one town")
+    p.add_argument("--town", required=True, metavar="ID", help="town_id, e.g. FR-chartres")
+    p.add_argument("--n", type=int, default=10, metavar="N", help="candidates shown (default 10)")
+    p.add_argument("--from", dest="source", choices=["network", "gazetteer"], default="network",
+                   help="candidates: towns of the network (default) or also every gazetteer "
+                        "place with >= 1,000 inhabitants")
+    p.add_argument("--call", default="latest", metavar="CALL",
+                   help="keep countries eligible for this call (default: latest CERV Networks "
+                        "of Towns call; 'none': no filter)")
+    p.add_argument("--countries", nargs="+", metavar="CC", default=None,
+                   help="only candidates of these countries")
+    p.add_argument("--min-distance", type=float, default=None, metavar="KM")
+    p.add_argument("--max-distance", type=float, default=None, metavar="KM")
+    p.add_argument("--min-population", type=int, default=None, metavar="N")
+    p.add_argument("--max-population", type=int, default=None, metavar="N")
+    _add_output(p)
+
+    p = sub.add_parser("plan", help="propose a network of towns that satisfies a call's rules "
+                                    "(exit 1 when no plan satisfies them)")
+    p.add_argument("--towns", dest="town_ids", required=True, metavar="ID,ID",
+                   help="comma-separated seed town_ids")
+    p.add_argument("--call", default=None, metavar="CALL",
+                   help="call topic id (default: latest CERV Networks of Towns call)")
+    p.add_argument("--size", type=int, default=None, metavar="N",
+                   help="municipalities in the plan (default: the call's minimum)")
+    p.add_argument("--from", dest="source", choices=["network", "gazetteer"], default="network")
+    p.add_argument("--countries", nargs="+", metavar="CC", default=None,
+                   help="add only towns of these countries")
+    _add_output(p, csv=False)
+
+    p = sub.add_parser("eligibility", help="check towns against a call's rules, rule by rule "
+                                           "(exit 0 eligible, 1 not eligible)")
+    p.add_argument("--towns", dest="town_ids", required=True, metavar="ID,ID",
+                   help="comma-separated town_ids")
+    p.add_argument("--call", default=None, metavar="CALL",
+                   help="call topic id (default: latest CERV Networks of Towns call)")
+    _add_output(p, csv=False)
+
+    p = sub.add_parser("evaluate", help="backtest of partner ranking: hits@10 and MRR of the "
+                                        "ranker and baselines on hidden links")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the hidden links")
+    p.add_argument("--fraction", type=float, default=0.1, help="share of links hidden (0.1)")
+    p.add_argument("--k", type=int, default=10, help="cut-off of hits@k (10)")
+    _add_output(p, csv=False)
+
     for register in _EXTRA_PARSERS:
         register(sub)
     return parser
@@ -298,6 +361,96 @@ def _geocode(args: argparse.Namespace) -> int:
         towns = to_towns(out)
         neutralise_formulas(towns).to_csv(args.towns_out, index=False, lineterminator="\n")
         print(f"{len(towns)} towns -> {args.towns_out}", file=sys.stderr)
+    return 0
+
+
+def _stderr_line(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@command("map")
+def _map(args: argparse.Namespace) -> int:
+    from twinning_graph.report import write_map
+
+    data = load_data(args)
+    _stderr_line("drawing the map")
+    out = write_map(data, args.out, country=args.country, town=args.town, dpi=args.dpi)
+    print(out)
+    return 0
+
+
+@command("report")
+def _report(args: argparse.Namespace) -> int:
+    from twinning_graph.report import build_report
+
+    _stderr_line("loading data")
+    data = load_data(args)
+    if args.town:
+        data.check_towns([args.town])
+    scope = args.town or args.country or "europe"
+    out = build_report(data, scope=scope, path=args.out, seed=args.seed, rows=args.rows,
+                       broker_sample=args.broker_sample or None, progress=_stderr_line)
+    print(out)
+    return 0
+
+
+def _ids(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+@command("rank")
+def _rank(args: argparse.Namespace) -> int:
+    from twinning_graph.recommend import rank_partners
+
+    call = None if str(args.call).lower() == "none" else args.call
+    table = rank_partners(load_data(args), args.town, n=args.n, source=args.source, call=call,
+                          countries=args.countries, min_distance_km=args.min_distance,
+                          max_distance_km=args.max_distance,
+                          min_population=args.min_population,
+                          max_population=args.max_population)
+    if args.json or args.csv:
+        emit_table(table, args)
+    else:
+        show = table[["name", "country", "distance_km", "population", "partners", "score",
+                      "reason"]].round({"distance_km": 0, "score": 3})
+        emit_table(show, args)
+    return 0
+
+
+@command("plan")
+def _plan(args: argparse.Namespace) -> int:
+    from twinning_graph.plan import plan_network
+
+    plan = plan_network(load_data(args), _ids(args.town_ids), call=args.call, size=args.size,
+                        source=args.source, countries=args.countries)
+    if args.json:
+        emit_json(plan.to_dict())
+    else:
+        print(repr(plan))
+    return 0 if plan.eligible else 1
+
+
+@command("eligibility")
+def _eligibility(args: argparse.Namespace) -> int:
+    from twinning_graph.calls import check_eligibility
+
+    result = check_eligibility(load_data(args), _ids(args.town_ids), call=args.call)
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        print(repr(result))
+    return 0 if result.eligible else 1
+
+
+@command("evaluate")
+def _evaluate(args: argparse.Namespace) -> int:
+    from twinning_graph.evaluate import backtest
+
+    result = backtest(load_data(args), seed=args.seed, fraction=args.fraction, k=args.k)
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        print(repr(result))
     return 0
 
 

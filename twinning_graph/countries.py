@@ -138,8 +138,9 @@ def _unknown(values: Iterable[Any], *, what: str = "country code") -> UnknownCou
     lookup = _code_lookup()
     parts = []
     for value in dict.fromkeys(values):
-        close = difflib.get_close_matches(str(value).strip().upper(), list(lookup), n=3, cutoff=0.5)
-        hint = f" (did you mean {', '.join(repr(lookup[c]) for c in close)}?)" if close else ""
+        close = difflib.get_close_matches(str(value).strip().upper(), list(lookup), n=6, cutoff=0.5)
+        codes = list(dict.fromkeys(lookup[c] for c in close))[:3]  # alpha-3 and alpha-2 collapse
+        hint = f" (did you mean {', '.join(map(repr, codes))}?)" if codes else ""
         parts.append(f"{value!r}{hint}")
     return UnknownCountryError(
         f"unknown {what}: {', '.join(parts)}; allowed are ISO 3166-1 alpha-2 or alpha-3 codes "

@@ -15,8 +15,9 @@ Ties are scored by their expectation under a random order of the tied candidates
 ranking that gives most candidates the same score (common neighbours when a town has no
 partner left) is neither helped nor hurt by an arbitrary tie-break such as the town id.
 
-Rankers compared: the plausibility score of :func:`twinning_graph.recommend.rank_partners`
-(strategy and capacity off: they express preferences, not likelihood) and the baselines
+Rankers compared: ``ranker``, the score of :func:`twinning_graph.recommend.rank_partners`
+with its strategy terms off (they express what a town should want, not what is likely):
+plausibility + capacity; ``plausibility_only`` (capacity off too); and the baselines
 random, nearest, similar size, common neighbours, Adamic–Adar and preferential
 attachment.
 """
@@ -140,8 +141,8 @@ class BacktestResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        Indexed by method (``"ranker"``, variants, then the baselines): ``hits@k`` and
-        ``mrr``.
+        Indexed by method (``"ranker"``, ``"plausibility_only"``, variants, then the
+        baselines): ``hits@k`` and ``mrr``.
     seed, fraction, k : int, float, int
     queries : int
         Number of (town, hidden partner) queries.
@@ -228,7 +229,7 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
         Cut-off of hits@k.
     weights
         Weights of the ranker (default :class:`~twinning_graph.recommend.RankWeights`);
-        only the plausibility part is evaluated.
+        the strategy terms are switched off (plausibility + capacity is evaluated).
     baselines
         Names from :data:`BASELINES` (``None`` or empty: none).
     variants
@@ -253,8 +254,8 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
     bad = [b for b in bl if b not in BASELINES]
     if bad:
         raise ValidationError(f"unknown baseline(s) {bad}; allowed: {list(BASELINES)}")
-    w = RankWeights.coerce(weights).plausibility_only()
-    var = {name: RankWeights.coerce(v).plausibility_only() for name, v in (variants or {}).items()}
+    w = RankWeights.coerce(weights).without_strategy()
+    var = {name: RankWeights.coerce(v).without_strategy() for name, v in (variants or {}).items()}
     towns, _ = as_frames(data)
     train, hidden = split_links(data, fraction=fraction, seed=seed)
     model = _Model(towns, train)
@@ -270,7 +271,7 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
     cand: _Candidates = _network_candidates(model)
     order = np.argsort(q_town, kind="stable")
     q_town, q_target = q_town[order], q_target[order]
-    methods = ["ranker", *var, *bl]
+    methods = ["ranker", "plausibility_only", *var, *bl]
     hits = {m: np.empty(len(q_town)) for m in methods}
     rrs = {m: np.empty(len(q_town)) for m in methods}
     rng = np.random.default_rng(seed)
@@ -286,9 +287,11 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
         tgt = q_target[lo:hi]
         for m in methods:
             if m == "ranker":
+                S = parts["score"]
+            elif m == "plausibility_only":
                 S = parts["plausibility"]
             elif m in var:
-                S = _score_rows(model, rows, cand, var[m])["plausibility"]
+                S = _score_rows(model, rows, cand, var[m])["score"]
             else:
                 S = _baseline_scores(m, parts, model, rows, rng)
             s_t = np.asarray(S[local, tgt], dtype=float)[:, None]  # before masking

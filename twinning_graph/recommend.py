@@ -59,14 +59,14 @@ class RankWeights:
     Defaults are tuned on backtest seed 0 and reported on seed 1 (``docs/ranking.md``).
     """
 
-    adamic_adar: float = 1.0
+    adamic_adar: float = 2.0
     common_partners: float = 1.5
     distance: float = 0.6
-    country_pair: float = 0.7
-    size: float = 0.5
+    country_pair: float = 0.6
+    size: float = 0.25
     new_country: float = 0.5
     gap: float = 0.3
-    capacity: float = 0.2
+    capacity: float = 0.4
 
     @classmethod
     def coerce(cls, value: RankWeights | Mapping[str, float] | None) -> RankWeights:
@@ -91,9 +91,9 @@ class RankWeights:
             raise ValidationError(f"weights must be finite numbers, got {vals}")
         return replace(cls(), **vals)
 
-    def plausibility_only(self) -> RankWeights:
-        """The same weights with strategy and capacity switched off."""
-        return replace(self, new_country=0.0, gap=0.0, capacity=0.0)
+    def without_strategy(self) -> RankWeights:
+        """The same weights with the strategy terms switched off (what the backtest scores)."""
+        return replace(self, new_country=0.0, gap=0.0)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -455,7 +455,7 @@ def _reasons(top: pd.DataFrame, own_country: str) -> list[str]:
             bits.append(f"{own_country}–{r.country} twinning is common")
         elif r.country_llr <= -1.0:
             bits.append(f"{own_country}–{r.country} twinning is rare")
-        if r.size_llr >= 0.5:
+        if r.size_llr >= 1.0:
             bits.append("towns of these sizes often twin")
         if r.new_country > 0:
             bits.append(f"new country ({r.country})")

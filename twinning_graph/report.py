@@ -51,8 +51,8 @@ REPORT_TABLES: dict[str, tuple[str, ...]] = {
     "europe": ("summary", "countries", "towns", "country_gaps", "domestic_only", "communities",
                "brokers"),
     "country": ("summary", "towns", "country_gaps", "domestic_only", "communities", "brokers"),
-    "town": ("summary", "partners", "candidates", "plan", "country_gaps", "communities",
-             "brokers"),
+    "town": ("summary", "partners", "candidates", "plan", "plan_checks", "plan_alternatives",
+             "country_gaps", "communities", "brokers"),
 }
 
 #: Rows shown in an HTML table (the CSV beside the report holds every row).
@@ -228,11 +228,27 @@ def _is_numeric(s: pd.Series) -> bool:
 # --------------------------------------------------------------------------- images
 
 
-def _png_uri(fig: Any, *, dpi: int = 110) -> str:
+def _png_bytes(fig: Any, *, dpi: int = 130) -> bytes:
+    """PNG of a figure, reduced to a 256-colour palette (a map shrinks about fivefold)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
                 metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    raw = buf.getvalue()
+    try:
+        from PIL import Image  # a dependency of matplotlib
+
+        img = Image.open(io.BytesIO(raw)).convert("RGB")
+        small = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                             dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    except Exception:  # noqa: BLE001 - the full-colour PNG is fine, only larger
+        return raw
+    return out.getvalue() if out.tell() < len(raw) else raw
+
+
+def _png_uri(fig: Any) -> str:
+    return "data:image/png;base64," + base64.b64encode(_png_bytes(fig)).decode("ascii")
 
 
 def _svg_uri(fig: Any) -> str:
@@ -538,14 +554,6 @@ def _map_section(b: _Builder) -> Section:
                      "each dot is a town, sized by its number of partners and coloured by country.")
         sec.blocks.append(_image(ax, "Map of all towns and partnership links in Europe",
                                  "Towns and partnership links"))
-        comm = b.optional("community map", lambda: _communities(b))
-        if comm is not None:
-            ax = b.optional("community map", lambda: plot_map(
-                b.data, color_by="community", communities=comm))
-            if ax is not None:
-                sec.blocks.append(_image(ax, "Map of towns coloured by community",
-                                         "Communities: towns coloured by the cluster of the "
-                                         "network they belong to (10 largest coloured)"))
     elif s.kind == "country":
         ax = plot_map(b.data, countries=s.key)
         sec.intro = (f"Links with at least one town in {s.label}, on the map of Europe; "
@@ -774,51 +782,42 @@ def _section_plan(b: _Builder) -> Section | None:
 
     def run() -> Any:
         b.step("proposed network")
-        return _call(_function("plan", "plan_network"), b.data, tid, seed=b.seed)
+        return _function("plan", "plan_network")(b.data, [tid])
 
     plan = b.optional("proposed network", run)
     if plan is None:
         return None
+    call = getattr(getattr(plan, "call", None), "call", None) or str(getattr(plan, "call", ""))
+    members: pd.DataFrame = plan.members
     sec = Section("plan", "Proposed network", intro=(
-        f"A network of towns proposed around {b.scope.label}."))
-    frames = _plan_frames(plan)
-    for i, (label, frame) in enumerate(frames):
-        name = "plan" if i == 0 else f"plan_{label}"
-        sec.blocks.append(b.table(frame, name, _label(label).capitalize(), rows=100,
-                                  index_label="town id" if frame.index.name == "town_id"
-                                  else None))
-    notes = _plan_notes(plan)
-    sec.blocks.extend(Text(n) for n in notes)
-    return sec if sec.blocks else None
-
-
-def _plan_frames(plan: Any) -> list[tuple[str, pd.DataFrame]]:
-    """The tables of a plan: a DataFrame, or the DataFrame attributes of a result object."""
-    if isinstance(plan, pd.DataFrame):
-        return [("members", plan)]
-    if isinstance(plan, Mapping):
-        items = plan.items()
-    else:
-        items = ((k, getattr(plan, k)) for k in dir(plan) if not k.startswith("_"))
-    out = []
-    for k, v in items:
-        if isinstance(v, pd.DataFrame):
-            out.append((str(k), v))
-        elif isinstance(v, pd.Series) and not isinstance(plan, pd.Series):
-            out.append((str(k), v.to_frame()))
-    return out
-
-
-def _plan_notes(plan: Any) -> list[str]:
-    if isinstance(plan, pd.DataFrame):
-        return []
-    items = plan.items() if isinstance(plan, Mapping) else (
-        (k, getattr(plan, k)) for k in dir(plan) if not k.startswith("_"))
-    notes = []
-    for k, v in items:
-        if isinstance(v, str | int | float | bool | np.generic) and not callable(v):
-            notes.append(f"{_label(k)}: {_fmt(v, str(k))}")
-    return notes[:12]
+        f"A network of towns around {b.scope.label} proposed for the call {call}: towns are "
+        "added one at a time, each chosen for its fit with the towns already in, while the "
+        "call's rules (number of municipalities, countries, Member States) are checked."))
+    n_countries = members["country"].nunique() if "country" in members.columns else None
+    sec.blocks.append(Facts([
+        ("Call", call, ""),
+        ("Meets the call's rules", _fmt(bool(plan.eligible)), ""),
+        ("Municipalities", _fmt(len(members)), "seed town included"),
+        ("Countries", _fmt(n_countries), ""),
+    ]))
+    if getattr(plan, "message", ""):
+        sec.blocks.append(Text(str(plan.message).capitalize() + "."))
+    added = members[members.get("role", pd.Series("added", index=members.index)) != "seed"]
+    if len(added):
+        ax = b.optional("plan map", lambda: _town_map_axes(b, added))
+        if ax is not None:
+            sec.blocks.append(_image(ax, f"Map of the network proposed around {b.scope.label}",
+                                     "Proposed members (orange diamonds) and the town's "
+                                     "current partners (red)"))
+    sec.blocks.append(b.table(members, "plan", "Members", rows=100, index_label="town id"))
+    checks = getattr(plan, "checks", None)
+    if isinstance(checks, pd.DataFrame):
+        sec.blocks.append(b.table(checks, "plan_checks", "The call's rules", rows=100))
+    alt = getattr(plan, "alternatives", None)
+    if isinstance(alt, pd.DataFrame) and len(alt):
+        sec.blocks.append(b.table(alt, "plan_alternatives", "Alternatives for each added town",
+                                  rows=30))
+    return sec
 
 
 # --------------------------------------------------------------------------- build

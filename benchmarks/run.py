@@ -1,0 +1,530 @@
+"""Europe-scale benchmark of the twinning-graph pipeline on SYNTHETIC networks.
+
+    python benchmarks/run.py [--sizes 10000,30000,100000] [--quick] [--seed 0]
+
+For each size (number of towns; links = 2.5 × towns, projects = towns / 50) a fresh
+subprocess draws a network with :func:`twinning_graph.synthetic.synthetic_network`, writes
+it as CSV and times every step of the pipeline (``time.perf_counter``), recording the peak
+resident memory of the process (``resource.getrusage(...).ru_maxrss``, a high-water mark)
+after each step. Then it times the straightforward code an analyst would write with the
+same libraries ("naive" baselines) on a sample and extrapolates it linearly.
+
+Prints markdown tables and writes ``benchmarks/results.json``. Not a test: timings depend
+on the machine and its load (reported with the results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"
+
+#: Steps of the pipeline, in order, with the label used in the tables.
+PIPELINE = [
+    ("load_csv", "load + validate from CSV"),
+    ("pairs", "pair table (data.edges)"),
+    ("town_graph", "build the town graph (networkx)"),
+    ("town_reach", "town reach (k=2)"),
+    ("country_reach", "country reach"),
+    ("communities", "communities (fast path)"),
+    ("gaps", "gap model (country_pair_gaps)"),
+    ("rank_partners", "rank_partners × 1,000 towns"),
+    ("plan_network", "plan_network"),
+    ("map_png", "map PNG, all links"),
+    ("report_html", "full HTML report"),
+]
+SETUP = [("generate", "generate (synthetic_network)"), ("write_csv", "write CSV")]
+
+#: Naive baselines: (key, label, sample description).
+BASELINES = [
+    ("distances", "distances: geopy geodesic per pair", "2,000 pairs"),
+    ("reach", "town reach: nx BFS (cutoff=2) per town", "500 towns"),
+    ("ranking", "ranking: per-candidate Python loop", "3 towns"),
+    ("map", "map: one plt.plot per link", "20,000 links"),
+    ("communities", "communities: networkx Louvain", "full graph"),
+]
+
+
+# ============================================================================ worker
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+class _Recorder:
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+        self.path = path
+        self.out: dict[str, Any] = {**meta, "steps": {}, "baselines": {}}
+        self.flush()
+
+    def flush(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.out, indent=1, default=float))
+        tmp.replace(self.path)
+
+    def step(self, key: str, fn: Callable[[], Any], **extra: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            value = fn()
+            err = None
+        except Exception as exc:  # a step that fails is reported, the others still run
+            value, err = None, f"{type(exc).__name__}: {exc}"
+            traceback.print_exc(file=sys.stderr)
+        rec = {"seconds": time.perf_counter() - t0, "peak_rss_mb": _rss_mb(), **extra}
+        if err:
+            rec["error"] = err[:500]
+        self.out["steps"][key] = rec
+        self.flush()
+        print(f"  [{self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s"
+              + (f"  ERROR {err[:120]}" if err else ""), file=sys.stderr, flush=True)
+        return value
+
+
+def _sample(rng: Any, population: Any, k: int) -> list[Any]:
+    k = min(k, len(population))
+    return [population[i] for i in sorted(rng.choice(len(population), k, replace=False))]
+
+
+def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import twinning_graph as tg
+    from twinning_graph.synthetic import synthetic_network
+
+    warnings.simplefilter("ignore")
+    n_links, n_projects = int(2.5 * n_towns), max(n_towns // 50, 1)
+    rec = _Recorder(result, {"n_towns": n_towns, "n_links": n_links, "n_projects": n_projects,
+                             "quick": quick, "seed": seed, "rss_at_start_mb": _rss_mb()})
+    rng = np.random.default_rng(seed)
+    tmp = Path(tempfile.mkdtemp(prefix=f"tgbench{n_towns}_"))
+
+    synth = rec.step("generate", lambda: synthetic_network(n_towns, n_links, n_projects,
+                                                           seed=seed))
+
+    def write() -> None:
+        synth.towns.reset_index().to_csv(tmp / "towns.csv", index=False)
+        synth.partnerships.to_csv(tmp / "partnerships.csv", index=False)
+        synth.memberships.to_csv(tmp / "projects.csv", index=False)
+
+    rec.step("write_csv", write)
+    rec.out["csv_mb"] = sum(p.stat().st_size for p in tmp.glob("*.csv")) / 1e6
+
+    # ---------------------------------------------------------------- pipeline
+    data = rec.step("load_csv", lambda: tg.load(
+        towns=tmp / "towns.csv", partnerships=[tmp / "partnerships.csv", tmp / "projects.csv"]))
+    if data is None:
+        data = synth
+    edges = rec.step("pairs", lambda: data.edges)
+    rec.out["n_pairs"] = int(len(edges)) if edges is not None else None
+    G = rec.step("town_graph", lambda: data.town_graph())
+
+    from twinning_graph.reach import country_reach, town_reach
+
+    rec.step("town_reach", lambda: town_reach(data, k=2))
+    rec.step("country_reach", lambda: country_reach(data))
+
+    from twinning_graph import clusters
+
+    try:
+        import igraph  # noqa: F401
+        import leidenalg  # noqa: F401
+
+        fast_method = "leiden"
+    except ImportError:
+        fast_method = "louvain"
+    rec.step("communities", lambda: clusters.communities(data, method=fast_method, seed=0),
+             method=fast_method)
+
+    from twinning_graph.gaps import country_pair_gaps
+
+    rec.step("gaps", lambda: country_pair_gaps(data))
+
+    # rank_partners for 1,000 towns: run them all when that fits the budget, otherwise a
+    # sample, extrapolated linearly to 1,000 (said so in the table)
+    from twinning_graph.recommend import rank_partners
+
+    towns_1000 = _sample(rng, data.towns.index, 1000)
+    budget = 20.0 if quick else 90.0
+
+    def rank_many() -> dict[str, Any]:
+        times = []
+        t_all = time.perf_counter()
+        for t in towns_1000:
+            t0 = time.perf_counter()
+            rank_partners(data, t, n=10)
+            times.append(time.perf_counter() - t0)
+            if time.perf_counter() - t_all > budget and len(times) >= 10:
+                break
+        return {"calls": len(times), "per_call_s": float(np.mean(times)),
+                "median_call_s": float(np.median(times)), "first_call_s": times[0]}
+
+    t0 = time.perf_counter()
+    info = rec.step("rank_partners", rank_many)
+    if info is not None:
+        measured = time.perf_counter() - t0
+        rec.out["steps"]["rank_partners"].update(info)
+        rec.out["steps"]["rank_partners"]["measured_s"] = measured
+        rec.out["steps"]["rank_partners"]["seconds"] = measured * 1000 / info["calls"]
+        rec.out["steps"]["rank_partners"]["extrapolated"] = info["calls"] < 1000
+        rec.flush()
+
+    def plan() -> Any:
+        from twinning_graph.plan import plan_network
+
+        return _call_plan(plan_network, data, towns_1000[0])
+
+    rec.step("plan_network", plan)
+
+    def map_png() -> float:
+        from twinning_graph.plot import plot_map
+
+        ax = plot_map(data)
+        ax.figure.savefig(tmp / "map.png", dpi=100)
+        plt.close(ax.figure)
+        return (tmp / "map.png").stat().st_size / 1e6
+
+    rec.step("map_png", map_png)
+
+    def report() -> float:
+        from twinning_graph.report import build_report
+
+        path = build_report(data, path=tmp / "report" / "europe.html")
+        return path.stat().st_size / 1e6
+
+    size = rec.step("report_html", report)
+    rec.out["report_mb"] = size
+    keys = [k for k, _ in PIPELINE]
+    rec.out["pipeline_s"] = sum(rec.out["steps"][k]["seconds"] for k in keys
+                                if k in rec.out["steps"] and "error" not in rec.out["steps"][k])
+    rec.out["pipeline_peak_rss_mb"] = _rss_mb()
+    rec.flush()
+
+    # ---------------------------------------------------------------- naive baselines
+    baselines(rec, data, G, rng, quick=quick, fast_method=fast_method)
+    rec.out["final_rss_mb"] = _rss_mb()
+    rec.flush()
+
+
+def _call_plan(plan_network: Callable[..., Any], data: Any, town: str) -> Any:
+    """Call plan_network with what its signature asks for (its API is its owner's)."""
+    import inspect
+
+    params = list(inspect.signature(plan_network).parameters.values())
+    if len(params) >= 2 and params[1].default is inspect.Parameter.empty:
+        return plan_network(data, town)
+    return plan_network(data)
+
+
+def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
+              fast_method: str) -> None:
+    import math as m
+
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    import numpy as np
+
+    from twinning_graph.io import _haversine_km
+
+    towns, edges = data.towns, data.edges
+    n, n_pairs = len(towns), len(edges)
+    out = rec.out["baselines"]
+
+    def save(key: str, **kw: Any) -> None:
+        if kw.get("naive_s") and kw.get("fast_s"):
+            kw["ratio"] = kw["naive_s"] / kw["fast_s"]
+        out[key] = kw
+        rec.flush()
+        print(f"  [{n:,}] baseline {key}: {kw}", file=sys.stderr, flush=True)
+
+    # distances ---------------------------------------------------------------
+    try:
+        from geopy.distance import geodesic
+
+        k = 2000
+        idx = rng.choice(n_pairs, k, replace=False)
+        la, lo = towns["lat"], towns["lon"]
+        s = edges.iloc[idx]
+        pts = list(zip(s["town_a"].map(la), s["town_a"].map(lo), s["town_b"].map(la),
+                       s["town_b"].map(lo), strict=True))
+        t0 = time.perf_counter()
+        for a1, o1, a2, o2 in pts:
+            geodesic((a1, o1), (a2, o2)).km
+        naive = (time.perf_counter() - t0) * n_pairs / k
+        t0 = time.perf_counter()
+        _haversine_km(edges["town_a"].map(la).to_numpy(float),
+                      edges["town_a"].map(lo).to_numpy(float),
+                      edges["town_b"].map(la).to_numpy(float),
+                      edges["town_b"].map(lo).to_numpy(float))
+        fast = time.perf_counter() - t0
+        save("distances", naive_s=naive, fast_s=fast, sample=k, extrapolated=True,
+             fast_what="vectorised haversine incl. id->coordinate lookup, all pairs")
+    except Exception as exc:
+        save("distances", error=str(exc))
+
+    # reach ---------------------------------------------------------------------
+    try:
+        from twinning_graph.reach import town_reach
+
+        k = 500
+        sample = _sample(rng, list(G.nodes), k)
+        country = nx.get_node_attributes(G, "country")
+        t0 = time.perf_counter()
+        for t in sample:
+            lengths = nx.single_source_shortest_path_length(G, t, cutoff=2)
+            own = country[t]
+            within = {country[v] for v in lengths} - {own}
+            partners = list(G[t])
+            foreign = [v for v in partners if country[v] != own]
+            _ = (len(partners), len(foreign), len({country[v] for v in foreign}), len(within))
+        naive = (time.perf_counter() - t0) * n / k
+        fast = rec.out["steps"]["town_reach"]["seconds"]
+        save("reach", naive_s=naive, fast_s=fast, sample=k, extrapolated=True,
+             fast_what="town_reach(data, k=2), every town")
+    except Exception as exc:
+        save("reach", error=str(exc))
+
+    # ranking --------------------------------------------------------------------
+    try:
+        k = 3
+        sample = _sample(rng, [t for t in G.nodes if G.degree(t) > 0], k)
+        lat = nx.get_node_attributes(G, "lat")
+        lon = nx.get_node_attributes(G, "lon")
+        country = nx.get_node_attributes(G, "country")
+        t0 = time.perf_counter()
+        for t in sample:
+            mine = set(G[t])
+            reached = {country[v] for v in mine}
+            scores = []
+            for c in G.nodes:
+                if c == t or c in mine:
+                    continue
+                p1, p2 = m.radians(lat[t]), m.radians(lat[c])
+                a = (m.sin((p2 - p1) / 2) ** 2 + m.cos(p1) * m.cos(p2)
+                     * m.sin(m.radians(lon[c] - lon[t]) / 2) ** 2)
+                d = 2 * 6371.0088 * m.asin(m.sqrt(min(a, 1.0)))
+                common = len(mine & set(G[c]))
+                new_country = country[c] not in reached and country[c] != country[t]
+                score = (common - 0.5 * m.log1p(d / 100) + (1.0 if new_country else 0.0)
+                         - 0.3 * m.log1p(G.degree(c)))
+                scores.append((score, c))
+            scores.sort(reverse=True)
+            _ = scores[:10]
+        naive = (time.perf_counter() - t0) / k
+        st = rec.out["steps"].get("rank_partners", {})
+        fast = st.get("median_call_s") or st.get("per_call_s")
+        save("ranking", naive_s=naive, fast_s=fast, sample=k, extrapolated=False,
+             unit="seconds per town", fast_what="rank_partners(data, town, n=10), median call")
+    except Exception as exc:
+        save("ranking", error=str(exc))
+
+    # map --------------------------------------------------------------------------
+    try:
+        k = 5_000 if quick else 20_000
+        idx = rng.choice(n_pairs, min(k, n_pairs), replace=False)
+        s = edges.iloc[idx]
+        la, lo = towns["lat"], towns["lon"]
+        xa, ya = s["town_a"].map(lo).to_numpy(), s["town_a"].map(la).to_numpy()
+        xb, yb = s["town_b"].map(lo).to_numpy(), s["town_b"].map(la).to_numpy()
+        t0 = time.perf_counter()
+        fig, ax = plt.subplots(figsize=(9, 8))
+        for i in range(len(s)):
+            ax.plot([xa[i], xb[i]], [ya[i], yb[i]], color="C0", lw=0.3, alpha=0.1)
+        ax.scatter(towns["lon"], towns["lat"], s=1)
+        fig.savefig(Path(tempfile.gettempdir()) / f"naive_map_{n}.png", dpi=100)
+        plt.close(fig)
+        naive = (time.perf_counter() - t0) * n_pairs / len(s)
+        fast = rec.out["steps"]["map_png"]["seconds"]
+        save("map", naive_s=naive, fast_s=fast, sample=len(s), extrapolated=True,
+             fast_what="plot_map(data) + savefig PNG, all links as great-circle arcs")
+    except Exception as exc:
+        save("map", error=str(exc))
+
+    # communities ---------------------------------------------------------------------
+    try:
+        from twinning_graph import clusters
+
+        if quick and n > 30_000:
+            raise RuntimeError("skipped with --quick above 30,000 towns")
+        t0 = time.perf_counter()
+        clusters.communities(data, method="louvain", seed=0)
+        naive = time.perf_counter() - t0
+        fast = rec.out["steps"]["communities"]["seconds"]
+        save("communities", naive_s=naive, fast_s=fast, extrapolated=False,
+             fast_what=f"communities(data, method={fast_method!r})")
+    except Exception as exc:
+        save("communities", error=str(exc))
+
+
+# ============================================================================ parent
+
+
+def _loadavg() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def _exponent(xs: list[float], ys: list[float | None]) -> float | None:
+    """Least-squares slope of log(time) against log(size): time ∝ size^slope."""
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if y and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx else None
+
+
+def _fmt_s(rec: dict[str, Any] | None) -> str:
+    if not rec:
+        return "—"
+    if "error" in rec:
+        return "error"
+    s = rec["seconds"]
+    txt = f"{s:.2f}" if s < 100 else f"{s:.0f}"
+    return txt + ("*" if rec.get("extrapolated") else "")
+
+
+def tables(results: list[dict[str, Any]]) -> str:
+    sizes = [r["n_towns"] for r in results]
+    head = "| step | " + " | ".join(f"{n:,} towns (s)" for n in sizes) + " | growth exponent |"
+    sep = "|---|" + "---:|" * len(sizes) + "---:|"
+    lines = ["### Time per step", "", head, sep]
+    for key, label in SETUP + PIPELINE:
+        recs = [r["steps"].get(key) for r in results]
+        ys = [None if (not x or "error" in x) else x["seconds"] for x in recs]
+        ex = _exponent([float(n) for n in sizes], ys)
+        lines.append(f"| {label} | " + " | ".join(_fmt_s(x) for x in recs)
+                     + f" | {'—' if ex is None else f'{ex:.2f}'} |")
+    tot = [r.get("pipeline_s") for r in results]
+    ex = _exponent([float(n) for n in sizes], tot)
+    lines.append("| **whole pipeline (load → report)** | " + " | ".join(
+        "—" if t is None else f"**{t:.1f}**" for t in tot)
+        + f" | {'—' if ex is None else f'{ex:.2f}'} |")
+    lines.append("| peak RSS of the pipeline (MB) | " + " | ".join(
+        f"{r.get('pipeline_peak_rss_mb', float('nan')):,.0f}" for r in results) + " | |")
+    lines.append("| links / linked pairs | " + " | ".join(
+        f"{r['n_links']:,} / {r.get('n_pairs') or 0:,}" for r in results) + " | |")
+    lines.append("| load average at start (1/5/15 min) | " + " | ".join(
+        "/".join(str(x) for x in r.get("loadavg", [])) for r in results) + " | |")
+    lines += ["", "`*` extrapolated linearly from the calls measured (see rank_partners "
+              "calls below).", ""]
+    rp = [r["steps"].get("rank_partners", {}) for r in results]
+    lines.append("rank_partners: " + "; ".join(
+        f"{n:,} towns: {x.get('calls', '?')} calls measured, median "
+        f"{1000 * x.get('median_call_s', float('nan')):.0f} ms/call"
+        for n, x in zip(sizes, rp, strict=True) if x and "error" not in x))
+    lines += ["", "### Peak memory (RSS high-water mark after the step, MB)", "",
+              "| step | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+              "|---|" + "---:|" * len(sizes)]
+    for key, label in SETUP + PIPELINE:
+        recs = [r["steps"].get(key) for r in results]
+        lines.append(f"| {label} | " + " | ".join(
+            "—" if not x else f"{x['peak_rss_mb']:,.0f}" for x in recs) + " |")
+    lines += ["", "### Against the straightforward code (same libraries)", "",
+              "| task | size | naive (s) | twinning-graph (s) | ratio | naive measured on |",
+              "|---|---:|---:|---:|---:|---|"]
+    for key, label, what in BASELINES:
+        for r in results:
+            b = r.get("baselines", {}).get(key)
+            if not b:
+                continue
+            if "error" in b:
+                lines.append(f"| {label} | {r['n_towns']:,} | — | — | — | {b['error'][:60]} |")
+                continue
+            unit = " per town" if b.get("unit") else ""
+            extra = " (×, extrapolated linearly)" if b.get("extrapolated") else ""
+            lines.append(
+                f"| {label} | {r['n_towns']:,} | {b['naive_s']:.3g}{unit} | "
+                f"{b['fast_s']:.3g}{unit} | **{b.get('ratio', float('nan')):.0f}×** | "
+                f"{'sample of ' + str(b['sample']) if b.get('sample') else what}{extra} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,30000,100000",
+                        help="comma-separated numbers of towns")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller budgets: fewer rank_partners calls, smaller map sample, "
+                             "no Louvain baseline above 30,000 towns")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker is not None:
+        worker(args.worker, args.result_file, quick=args.quick, seed=args.seed)
+        return 0
+
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    results = []
+    for n in sizes:
+        load = _loadavg()
+        print(f"size {n:,}: load average {load}", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory() as d:
+            res = Path(d) / "result.json"
+            cmd = [sys.executable, __file__, "--worker", str(n), "--result-file", str(res),
+                   "--seed", str(args.seed)] + (["--quick"] if args.quick else [])
+            t0 = time.perf_counter()
+            try:
+                proc = subprocess.run(cmd, timeout=args.timeout)
+                code = proc.returncode
+            except subprocess.TimeoutExpired:
+                code = "timeout"
+            r = json.loads(res.read_text()) if res.exists() else {
+                "n_towns": n, "steps": {}, "baselines": {}}
+        r["loadavg"] = load
+        r["loadavg_end"] = _loadavg()
+        r["wall_s"] = time.perf_counter() - t0
+        r["exit"] = code
+        results.append(r)
+        # keep what we have after every size
+        _write(args.out, results)
+    text = tables(results)
+    print(text)
+    _write(args.out, results, text)
+    return 0
+
+
+def _write(path: Path, results: list[dict[str, Any]], text: str | None = None) -> None:
+    import numpy as np
+    import pandas as pd
+
+    meta = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version(), "numpy": np.__version__,
+                    "pandas": pd.__version__},
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "results": results,
+    }
+    if text:
+        meta["markdown"] = text
+    path.write_text(json.dumps(meta, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
