@@ -217,6 +217,34 @@ def _fmt(v: Any, column: str = "") -> str:
     return str(v)
 
 
+def _format_column(s: pd.Series, column: str) -> list[str]:
+    """Cells of one column as text, with the same number of decimals down the column."""
+    values = s.astype(object).tolist()
+    if not (_is_numeric(s) and pd.api.types.is_float_dtype(s)):
+        # a table shows a few dozen rows: formatting cell by cell is simplest
+        return [_fmt(v, column) for v in values]
+    x = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+    finite = x[np.isfinite(x)]
+    if column.endswith("share") and len(finite) and finite.min() >= 0 and finite.max() <= 1:
+        spec = "pct"
+    elif column.startswith("p_value"):
+        spec = ".2g"
+    elif len(finite) and np.all(finite == np.round(finite)) and not column.endswith("score"):
+        spec = ",.0f"
+    else:
+        top = float(np.abs(finite).max()) if len(finite) else 0.0
+        spec = ",.0f" if top >= 1000 else (".2f" if top >= 1 else ".3f")
+    out = []
+    for v in x:
+        if not np.isfinite(v):
+            out.append("–")
+        elif spec == "pct":
+            out.append(f"{100 * v:.1f} %")
+        else:
+            out.append(format(v, spec))
+    return out
+
+
 def _label(column: str) -> str:
     return str(column).replace("_", " ")
 
@@ -347,9 +375,8 @@ class _Builder:
         labels = [_label(c) for c in head.columns]
         if index_label and labels:
             labels[0] = index_label
-        # a few dozen cells: formatting them one by one is simplest
-        cells = [[_fmt(v, str(c)) for c, v in zip(head.columns, row, strict=True)]
-                 for row in head.astype(object).itertuples(index=False, name=None)]
+        cols = [_format_column(head[c], str(c)) for c in head.columns]
+        cells = [list(r) for r in zip(*cols, strict=True)] if cols else []
         return Table(title=title, columns=labels, rows=cells, numeric=numeric,
                      csv=csv_path.name, total=n, note=note)
 
@@ -801,7 +828,8 @@ def _section_plan(b: _Builder) -> Section | None:
         ("Countries", _fmt(n_countries), ""),
     ]))
     if getattr(plan, "message", ""):
-        sec.blocks.append(Text(str(plan.message).capitalize() + "."))
+        msg = str(plan.message)
+        sec.blocks.append(Text(msg[:1].upper() + msg[1:] + "."))
     added = members[members.get("role", pd.Series("added", index=members.index)) != "seed"]
     if len(added):
         ax = b.optional("plan map", lambda: _town_map_axes(b, added))
@@ -1067,8 +1095,11 @@ def _town_map_axes(b: _Builder, candidates: pd.DataFrame | None = None) -> Any:
     if cand:
         ids = ids.append(pd.Index(cand))
     ids = ids.unique()
-    pts = towns.loc[ids.intersection(towns.index), ["lat", "lon"]]
+    ids = ids[ids.isin(towns.index)]
+    # the town's own links only: its partners and the candidates, nothing else
+    ego = towns.loc[ids]
+    pts = ego[["lat", "lon"]]
     # the basemap covers Europe: partners overseas are left outside the window
     pts = pts[pts["lon"].between(-25, 45) & pts["lat"].between(34, 72)]
-    return plot_map(b.data, countries=str(towns.loc[tid, "country"]), highlight=tid,
-                    candidates=cand, extent=pts if len(pts) > 1 else None, color_by=None)
+    return plot_map((ego, mine), highlight=tid, candidates=cand,
+                    extent=pts if len(pts) > 1 else None, color_by="country")
