@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import browser  # noqa: E402  (tests/ is on sys.path under pytest)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -33,8 +34,6 @@ from twinning_graph.report import (  # noqa: E402
     resolve_scope,
     write_map,
 )
-
-import browser  # noqa: E402  (tests/ is on sys.path under pytest)
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://example.com/x","click")'
@@ -88,7 +87,7 @@ def bundled_reports(tmp_path_factory) -> dict[str, Path]:
     data = tg.load()
     d = tmp_path_factory.mktemp("bundled")
     return {scope: build_report(data, scope=scope, path=d / f"{scope}.html")
-            for scope in ("europe", "DE-goerlitz" if "DE-goerlitz" in data.towns.index
+            for scope in ("europe", "DE-gorlitz" if "DE-gorlitz" in data.towns.index
                           else data.edges["town_a"].value_counts().index[0])}
 
 

@@ -24,7 +24,6 @@ attachment.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +37,13 @@ from scipy.special import digamma
 from twinning_graph._errors import ValidationError
 from twinning_graph.graph import as_frames
 from twinning_graph.io import TwinningData
-from twinning_graph.recommend import RankWeights, _Candidates, _Model, _network_candidates, \
-    _score_rows
+from twinning_graph.recommend import (
+    RankWeights,
+    _Candidates,
+    _Model,
+    _network_candidates,
+    _score_rows,
+)
 
 __all__ = ["BASELINES", "BacktestResult", "backtest", "hits_at_k", "mean_reciprocal_rank",
            "split_links"]

@@ -135,9 +135,9 @@ def _seed_ids(towns: pd.DataFrame, seed_towns: Any) -> list[str]:
     if len(missing) == 1:
         _check_town(towns, missing[0])
     elif missing:
-        from twinning_graph._errors import UnknownTownError
-
         import difflib
+
+        from twinning_graph._errors import UnknownTownError
 
         parts = []
         for t in missing:
@@ -359,17 +359,17 @@ def _members_frame(towns: pd.DataFrame, pool: _Candidates, seeds: list[str],
 
 def _message(checked: EligibilityResult, call: Call, pool: _Candidates, seeds: list[str],
              size: int, n_members: int) -> str:
+    short = (f" ({n_members} of the {size} requested: only {n_members - len(seeds)} eligible "
+             "candidates were available)" if n_members < size else "")
     if checked.eligible:
+        n_c = checked.checks.set_index("rule").loc["min_countries", "observed"]
         return (f"the plan satisfies every rule of {call.call} with {n_members} "
-                f"municipalities in {checked.checks.set_index('rule').loc['min_countries', 'observed']} "
-                "countries")
+                f"municipalities in {n_c} countries{short}")
     failed = checked.checks[~checked.checks["passed"]]
     bits = [f"{r.rule} (required {r.required}, observed {r.observed}: {r.reason})"
             for r in failed.itertuples()]
     avail = pool.frame["country"].nunique()
-    extra = ""
-    if n_members < size:
-        extra = f"; only {n_members - len(seeds)} eligible candidates were available"
+    extra = f"; only {n_members - len(seeds)} eligible candidates were available" if short else ""
     return (f"no plan satisfies {call.call}: failed rule{'s' if len(bits) > 1 else ''} "
             f"{'; '.join(bits)} — the {len(pool.frame):,} eligible candidates cover "
             f"{avail} countr{'y' if avail == 1 else 'ies'}{extra}")

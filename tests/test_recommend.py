@@ -1,0 +1,143 @@
+"""Partner ranking on a five-town line of towns built in code (answers worked out by hand).
+
+Towns sit on the meridian 10°E at latitudes 50..54, so the distance between two of them is
+``|Δlat| × 111.195 km`` (R = 6371.0088 km). Links: t1-t2, t1-t3, t2-t3 (a triangle),
+t3-t4, t4-t5. Degrees: t1 2, t2 2, t3 3, t4 2, t5 1. RU (t5) is not eligible for CERV.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import twinning_graph as tg
+from twinning_graph.recommend import RankWeights, rank_partners
+
+KM_PER_DEG = 6371.0088 * math.pi / 180
+
+
+@pytest.fixture
+def line() -> tg.TwinningData:
+    towns = pd.DataFrame({
+        "town_id": ["t1", "t2", "t3", "t4", "t5"],
+        "name": ["One", "Two", "Three", "Four", "Five"],
+        "country": ["PL", "DE", "FR", "IT", "RU"],
+        "lat": [50.0, 51.0, 52.0, 53.0, 54.0],
+        "lon": [10.0] * 5,
+        "population": [10_000, 20_000, 50_000, 5_000, 100_000],
+        "geonames_id": [None, None, None, 100, None],
+    })
+    links = pd.DataFrame({"town_a": ["t1", "t1", "t2", "t3", "t4"],
+                          "town_b": ["t2", "t3", "t3", "t4", "t5"]})
+    return tg.load(towns=towns, partnerships=links)
+
+
+def test_common_partners_and_adamic_adar_by_hand(line):
+    r = rank_partners(line, "t4", n=None, call=None)
+    # t4's partners are t3 and t5; t1 and t2 each share t3 (degree 3) with t4
+    assert set(r.index) == {"t1", "t2"}
+    assert r["common_partners"].tolist() == [1, 1]
+    assert r["adamic_adar"].tolist() == pytest.approx([1 / math.log(3)] * 2)
+    r = rank_partners(line, "t5", n=None, call=None)
+    # t5's only partner is t4 (degree 2): t3 shares it, t1 and t2 do not
+    assert r.loc["t3", "common_partners"] == 1
+    assert r.loc["t3", "adamic_adar"] == pytest.approx(1 / math.log(2))
+    assert r.loc[["t1", "t2"], "adamic_adar"].tolist() == [0.0, 0.0]
+    assert r.index[0] == "t3"
+
+
+def test_existing_partners_and_self_never_suggested(line):
+    r = rank_partners(line, "t1", n=None, call=None)
+    assert set(r.index) == {"t4", "t5"}
+    assert r.loc["t4", "distance_km"] == pytest.approx(3 * KM_PER_DEG)
+    assert r.loc["t5", "distance_km"] == pytest.approx(4 * KM_PER_DEG)
+
+
+def test_distance_and_population_filters(line):
+    assert rank_partners(line, "t1", max_distance_km=400, call=None).index.tolist() == ["t4"]
+    assert rank_partners(line, "t1", min_distance_km=400, call=None).index.tolist() == ["t5"]
+    assert rank_partners(line, "t1", min_population=50_000, call=None).index.tolist() == ["t5"]
+    assert rank_partners(line, "t1", countries="IT", call=None).index.tolist() == ["t4"]
+
+
+def test_ineligible_country_excluded_for_a_call(line):
+    r = rank_partners(line, "t1", call="CERV-2025-CITIZENS-TOWN-NT", n=None)
+    assert r.index.tolist() == ["t4"]  # t5 is in RU
+    assert r["eligible"].all()
+    assert "t5" in rank_partners(line, "t1", call=None, n=None).index
+
+
+def test_filters_leaving_nothing_say_which_removed_what(line):
+    with pytest.raises(tg.ValidationError, match=r"max_distance_km=100: -2"):
+        rank_partners(line, "t1", max_distance_km=100, call=None)
+    with pytest.raises(tg.ValidationError, match=r"call=CERV-\d{4}-CITIZENS-TOWN-NT \(eligible countries\): -1"):
+        rank_partners(line, "t1", countries="RU")
+
+
+def test_bad_input(line):
+    with pytest.raises(tg.UnknownTownError, match="did you mean 't1'"):
+        rank_partners(line, "t11")
+    with pytest.raises(tg.UnknownCallError, match="unknown call"):
+        rank_partners(line, "t1", call="CERV-1999-NOPE")
+    with pytest.raises(tg.ValidationError, match="source must be one of"):
+        rank_partners(line, "t1", source="web")
+    with pytest.raises(tg.ValidationError, match="n must be a positive integer"):
+        rank_partners(line, "t1", n=0)
+    with pytest.raises(tg.ValidationError, match="unknown weight"):
+        rank_partners(line, "t1", weights={"nope": 1})
+    with pytest.raises(tg.ValidationError, match="larger than max_distance_km"):
+        rank_partners(line, "t1", min_distance_km=500, max_distance_km=100)
+
+
+def test_gazetteer_candidates_merged_by_geonames_id(line):
+    fake = pd.DataFrame({
+        "geonames_id": [100, 200, 300],
+        "name": ["Four (gazetteer)", "New Town", "Far Place"],
+        "country": ["IT", "PL", "RU"],
+        "lat": [53.0, 50.5, 55.0],
+        "lon": [10.0, 10.0, 10.0],
+        "population": [5_000, 3_000, 0],
+    }).set_index("geonames_id")
+    r = rank_partners(line, "t1", source="gazetteer", candidates=fake, call=None, n=None)
+    assert sorted(r.index) == ["geonames:200", "geonames:300", "t4", "t5"]  # 100 is t4
+    assert r.loc["t4", "name"] == "Four" and bool(r.loc["t4", "in_network"])
+    assert not r.loc["geonames:200", "in_network"] and r.loc["geonames:200", "partners"] == 0
+    assert r.loc["geonames:200", "distance_km"] == pytest.approx(0.5 * KM_PER_DEG)
+    assert pd.isna(r.loc["geonames:300", "population"])  # GeoNames 0 = unknown
+    eligible = rank_partners(line, "t1", source="gazetteer", candidates=fake, n=None,
+                             call="CERV-2025-CITIZENS-TOWN-NT")
+    assert sorted(eligible.index) == ["geonames:200", "t4"]
+    assert "no partner yet" in eligible.loc["geonames:200", "reason"]
+
+
+def test_score_is_sum_of_components_and_deterministic(line):
+    a = rank_partners(line, "t5", n=None, call=None)
+    b = rank_partners(line.town_graph(), "t5", n=None, call=None)  # a graph works too
+    pd.testing.assert_frame_equal(a, b)
+    total = a["plausibility"] + a["strategy"] + a["capacity"]
+    assert a["score"].tolist() == pytest.approx(total.tolist())
+    assert a["score"].is_monotonic_decreasing
+    w = RankWeights()
+    # capacity = -w * log(1 + partners): t3 has 3 partners
+    assert a.loc["t3", "capacity"] == pytest.approx(-w.capacity * math.log(4))
+    # new_country: t5 (RU) reaches IT only
+    assert a["new_country"].all()
+    assert a.loc["t3", "strategy"] >= w.new_country
+    assert (a["reason"].str.len() > 0).all()
+
+
+def test_weights_switch_components_off(line):
+    zero = {k: 0.0 for k in RankWeights().to_dict()}
+    r = rank_partners(line, "t1", n=None, call=None, weights=zero)
+    assert (r["score"] == 0).all()
+    assert r.index.tolist() == ["t4", "t5"]  # ties broken by town_id
+
+
+def test_bundled_ranking(bundled):
+    r = rank_partners(bundled, "FR-chartres", n=20, source="gazetteer")
+    assert len(r) == 20 and r.index.is_unique
+    partners = set(bundled.edges.query("town_a == 'FR-chartres'")["town_b"]) | set(
+        bundled.edges.query("town_b == 'FR-chartres'")["town_a"])
+    assert not (set(r.index) & partners)

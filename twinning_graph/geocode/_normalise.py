@@ -1,0 +1,302 @@
+"""Name normalisation (prefixes, suffixes, qualifiers) and country / region codes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+# --------------------------------------------------------------------------------------------
+# Name normalisation
+# --------------------------------------------------------------------------------------------
+
+# Letters that Unicode NFKD does not decompose into a base letter + accent.
+_LETTERS = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "ss", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae",
+        "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th",
+        "ı": "i", "ħ": "h", "Ħ": "h", "ŧ": "t", "Ŧ": "t", "ĸ": "k", "ŀ": "l", "Ŀ": "l",
+        "ŉ": "n", "ſ": "s", "ƒ": "f", "ǝ": "e", "ə": "e", "Ə": "e",
+    }
+)
+_COMBINING = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+
+# Administrative words in front of or behind a town's name, as they appear *after* the
+# basic normalisation (casefolded, accents stripped, punctuation replaced by spaces).
+_PREFIXES = (
+    # German
+    "freie und hansestadt", "freie hansestadt", "landeshauptstadt", "hansestadt", "lutherstadt",
+    "universitatsstadt", "wissenschaftsstadt", "grosse kreisstadt", "kreisstadt",
+    "stadtgemeinde", "marktgemeinde", "ortsgemeinde", "gemeinde", "stadt", "markt",
+    "kurort", "barockstadt",
+    # French, Italian, Spanish, Portuguese, Catalan, Galician, Romanian
+    "ville de", "ville d", "commune de", "commune d", "commune of", "comune di", "comune de",
+    "citta di", "citta de", "municipio de", "municipio di", "municipio da", "municipio do",
+    "ayuntamiento de", "concello de", "ajuntament de", "ajuntament d", "concelho de",
+    "municipiul", "orasul", "oras", "comuna",
+    # Central and Eastern Europe
+    "statutarni mesto", "mesto", "miasto i gmina", "miasto", "gmina", "obec", "grad",
+    "opcina", "obcina", "mestna obcina", "opstina", "obshtina", "obshchina", "gemeente",
+    # English
+    "royal borough of", "london borough of", "metropolitan borough of", "county borough of",
+    "borough of", "city and county of", "city of", "town of", "district of",
+    "municipality of", "the",
+)
+_SUFFIXES = (
+    # English (often in Wikidata labels)
+    "urban municipality", "rural municipality", "municipality", "municipal district",
+    "metropolitan borough", "borough council", "district council", "city council",
+    "town council", "urban district", "rural district", "borough", "district", "city",
+    "town", "village", "commune", "parish",
+    # Nordic, Baltic, Dutch, German, Hungarian
+    "kommune", "kommun", "kunta", "kaupunki", "stad", "gemeente", "gemeinde", "stadt",
+    "vald", "linn", "novads", "pilseta", "rajono savivaldybe", "miesto savivaldybe",
+    "savivaldybe", "varos", "kozseg", "municipiu", "kerulet", "kerulete",
+)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    # longest first so that "marktgemeinde" wins over "markt"
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+_PREFIX_RE = rf"^(?:(?:{_alternation(_PREFIXES)}) )+"
+_SUFFIX_RE = rf"(?: (?:{_alternation(_SUFFIXES)}))+$"
+# A qualifier: "Porcia, Friuli-Venezia Giulia", "Frankfurt (Oder)", "Neustadt [Hessen]".
+_QUALIFIER_RE = r"^\s*([^,(\[]*?)\s*(?:[,(\[]\s*(.*?)[\s)\]]*)?$"
+
+
+def _basic(series: pd.Series) -> pd.Series:
+    """Casefold, strip accents, drop punctuation and collapse spaces (no word stripping)."""
+    s = series.astype("str").fillna("")
+    s = s.str.translate(_LETTERS).str.normalize("NFKD")
+    s = s.str.replace(_COMBINING, "", regex=True).str.casefold()
+    # apostrophes join nothing: "Villeneuve-d'Ascq" == "Villeneuve d Ascq"
+    s = s.str.replace(r"[\W_]+", " ", regex=True).str.strip()
+    # one spelling for the saint abbreviations: "St. Pölten" == "Sankt Pölten"
+    s = s.str.replace(r"\b(?:saint|sankt|sint|skt)\b", "st", regex=True)
+    return s.str.replace(r"\bsainte\b", "ste", regex=True)
+
+
+def _strip_admin_words(basic: pd.Series) -> pd.Series:
+    """Remove administrative prefixes and suffixes from already basic-normalised keys."""
+    stripped = basic.str.replace(_PREFIX_RE, "", regex=True)
+    stripped = stripped.str.replace(_SUFFIX_RE, "", regex=True)
+    # never strip a name down to nothing ("Stadt" alone stays "stadt")
+    return stripped.where(stripped.str.len() > 0, basic)
+
+
+def _split_qualifier(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split ``"Porcia, Friuli-Venezia Giulia"`` into ``("Porcia", "Friuli-Venezia Giulia")``."""
+    s = series.astype("str").fillna("")
+    parts = s.str.extract(_QUALIFIER_RE)
+    head = parts[0].fillna("")
+    head = head.where(head.str.len() > 0, s)
+    return head, parts[1].fillna("")
+
+
+def normalise_name(series: pd.Series | Iterable[str]) -> pd.Series:
+    """Normalise place names into matching keys.
+
+    Casefolds, strips accents (Unicode NFKD; letters that do not decompose are
+    transliterated: ß→ss, ł→l, ø→o, æ→ae, đ→d, ...), replaces punctuation by spaces,
+    collapses spaces, drops a qualifier after a comma or in parentheses
+    (``"Porcia, Friuli-Venezia Giulia"`` → ``"porcia"``) and strips administrative
+    prefixes and suffixes (``"Gemeinde"``, ``"Ville de"``, ``"Comune di"``, ``"Gmina"``,
+    ``"City of"``, ``"Landeshauptstadt"``, ``"kommun"``, ``"Municipality"``, ...).
+    Non-Latin scripts are kept (accents stripped), so ``"Θεσσαλονίκη"`` and
+    ``"Кёльн"`` match the gazetteer's alternate names.
+
+    Parameters
+    ----------
+    series : Series or iterable of str
+        Names; missing values become ``""``.
+
+    Returns
+    -------
+    Series
+        The keys (``str``), indexed like the input.
+
+    Examples
+    --------
+    >>> from twinning_graph.geocode import normalise_name
+    >>> normalise_name(["Köln", "Gemeinde Großwallstadt", "Ville de Lyon",
+    ...                 "Porcia, Friuli-Venezia Giulia", "Łódź", "Θεσσαλονίκη"]).tolist()
+    ['koln', 'grosswallstadt', 'lyon', 'porcia', 'lodz', 'θεσσαλονικη']
+    """
+    s = series if isinstance(series, pd.Series) else pd.Series(list(series), dtype="str")
+    head, _ = _split_qualifier(s)
+    return _strip_admin_words(_basic(head))
+
+
+# --------------------------------------------------------------------------------------------
+# Countries
+# --------------------------------------------------------------------------------------------
+
+# Fallback used when twinning_graph.countries is unavailable: English and native names of the
+# gazetteer's countries (keys are basic-normalised).
+_COUNTRY_NAMES = {
+    "AD": ("andorra",), "AL": ("albania", "shqiperia"),
+    "AT": ("austria", "osterreich"), "BA": ("bosnia and herzegovina", "bosnia", "bosna i hercegovina"),
+    "BE": ("belgium", "belgie", "belgique", "belgien"), "BG": ("bulgaria", "balgariya", "българия"),
+    "CH": ("switzerland", "schweiz", "suisse", "svizzera"), "CY": ("cyprus", "kypros", "κυπρος"),
+    "CZ": ("czechia", "czech republic", "cesko", "ceska republika"),
+    "DE": ("germany", "deutschland"), "DK": ("denmark", "danmark"),
+    "EE": ("estonia", "eesti"), "ES": ("spain", "espana"), "FI": ("finland", "suomi"),
+    "FR": ("france",), "GB": ("united kingdom", "uk", "great britain", "britain", "england",
+                              "scotland", "wales", "northern ireland"),
+    "GE": ("georgia", "sakartvelo"), "GR": ("greece", "ellada", "hellas", "ελλαδα"),
+    "HR": ("croatia", "hrvatska"), "HU": ("hungary", "magyarorszag"),
+    "IE": ("ireland", "eire", "republic of ireland"), "IS": ("iceland", "island"),
+    "IT": ("italy", "italia"), "LI": ("liechtenstein",), "LT": ("lithuania", "lietuva"),
+    "LU": ("luxembourg", "luxemburg", "letzebuerg"), "LV": ("latvia", "latvija"),
+    "MC": ("monaco",), "MD": ("moldova", "republic of moldova"), "ME": ("montenegro", "crna gora"),
+    "MK": ("north macedonia", "macedonia", "severna makedonija"), "MT": ("malta",),
+    "NL": ("netherlands", "the netherlands", "nederland", "holland"), "NO": ("norway", "norge"),
+    "PL": ("poland", "polska"), "PT": ("portugal",), "RO": ("romania",),
+    "RS": ("serbia", "srbija"), "SE": ("sweden", "sverige"), "SI": ("slovenia", "slovenija"),
+    "SK": ("slovakia", "slovensko", "slovak republic"), "SM": ("san marino",),
+    "TR": ("turkey", "turkiye"), "UA": ("ukraine", "ukraina"), "VA": ("vatican", "holy see"),
+    "XK": ("kosovo",),
+}
+_NAME_TO_CODE = {n: c for c, names in _COUNTRY_NAMES.items() for n in names}
+_ALIASES = {"EL": "GR", "UK": "GB"}
+
+
+def _country_code(value: str) -> str | None:
+    """One country value (code or name) → ISO alpha-2, or None when unknown."""
+    text = value.strip()
+    if not text:
+        return None
+    try:  # the package's country table, when present
+        from twinning_graph import countries as _countries
+
+        try:
+            code = _countries.normalise_country(text)
+            if isinstance(code, str) and len(code) == 2:
+                return code
+        except Exception:  # noqa: BLE001 - unknown value: try the name lookup
+            pass
+        if hasattr(_countries, "country_from_name"):
+            try:
+                code = _countries.country_from_name(text)
+                if isinstance(code, str) and len(code) == 2:
+                    return code
+            except Exception:  # noqa: BLE001
+                pass
+    except ImportError:
+        pass
+    upper = text.upper()
+    if len(upper) == 2 and upper.isalpha():
+        upper = _ALIASES.get(upper, upper)
+        return upper if upper in _COUNTRY_NAMES else None
+    key = _basic(pd.Series([text])).iloc[0]
+    return _NAME_TO_CODE.get(key)
+
+
+def _country_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Normalise a column of country codes/names; returns (codes or <NA>, unknown mask)."""
+    text = values.astype("str").fillna("").str.strip()
+    uniques = {v: _country_code(v) for v in text.unique()}  # a few dozen distinct values
+    codes = text.map(uniques).astype("str")
+    unknown = codes.isna() & (text != "")
+    return codes, unknown
+
+
+# Names of first-level regions (GeoNames admin-1 codes) for the countries whose towns most
+# often carry a region qualifier ("Essen, Lower Saxony"). English and native names.
+_ADMIN1_NAMES = {
+    "DE": {"01": "Baden-Württemberg", "02": "Bavaria|Bayern", "03": "Bremen",
+           "04": "Hamburg", "05": "Hesse|Hessen", "06": "Lower Saxony|Niedersachsen",
+           "07": "North Rhine-Westphalia|Nordrhein-Westfalen|NRW",
+           "08": "Rhineland-Palatinate|Rheinland-Pfalz", "09": "Saarland",
+           "10": "Schleswig-Holstein", "11": "Brandenburg",
+           "12": "Mecklenburg-Vorpommern|Mecklenburg-Western Pomerania",
+           "13": "Saxony|Sachsen", "14": "Saxony-Anhalt|Sachsen-Anhalt",
+           "15": "Thuringia|Thüringen", "16": "Berlin"},
+    "AT": {"01": "Burgenland", "02": "Carinthia|Kärnten", "03": "Lower Austria|Niederösterreich",
+           "04": "Upper Austria|Oberösterreich", "05": "Salzburg", "06": "Styria|Steiermark",
+           "07": "Tyrol|Tirol", "08": "Vorarlberg", "09": "Vienna|Wien"},
+    "IT": {"01": "Abruzzo", "02": "Basilicata", "03": "Calabria", "04": "Campania",
+           "05": "Emilia-Romagna", "06": "Friuli-Venezia Giulia", "07": "Lazio",
+           "08": "Liguria", "09": "Lombardy|Lombardia", "10": "Marche", "11": "Molise",
+           "12": "Piedmont|Piemonte", "13": "Apulia|Puglia", "14": "Sardinia|Sardegna",
+           "15": "Sicily|Sicilia",  "16": "Tuscany|Toscana",
+           "17": "Trentino-Alto Adige|Trentino-South Tyrol|South Tyrol|Südtirol|Trentino",
+           "18": "Umbria", "19": "Aosta Valley|Valle d'Aosta", "20": "Veneto"},
+    "ES": {"07": "Balearic Islands|Illes Balears|Islas Baleares", "27": "La Rioja",
+           "29": "Community of Madrid|Madrid", "31": "Region of Murcia|Murcia",
+           "32": "Navarre|Navarra", "34": "Asturias", "39": "Cantabria",
+           "51": "Andalusia|Andalucía", "52": "Aragon|Aragón", "53": "Canary Islands|Canarias",
+           "54": "Castilla-La Mancha|Castile-La Mancha", "55": "Castile and León|Castilla y León",
+           "56": "Catalonia|Cataluña|Catalunya", "57": "Extremadura", "58": "Galicia",
+           "59": "Basque Country|País Vasco|Euskadi",
+           "60": "Valencian Community|Comunidad Valenciana"},
+    "PL": {"72": "Lower Silesian|Dolnośląskie", "73": "Kuyavian-Pomeranian|Kujawsko-Pomorskie",
+           "74": "Łódź|Łódzkie", "75": "Lublin|Lubelskie", "76": "Lubusz|Lubuskie",
+           "77": "Lesser Poland|Małopolskie", "78": "Masovian|Mazowieckie",
+           "79": "Opole|Opolskie", "80": "Subcarpathian|Podkarpackie", "81": "Podlaskie|Podlasie",
+           "82": "Pomeranian|Pomorskie", "83": "Silesian|Śląskie",
+           "84": "Świętokrzyskie|Holy Cross", "85": "Warmian-Masurian|Warmińsko-Mazurskie",
+           "86": "Greater Poland|Wielkopolskie", "87": "West Pomeranian|Zachodniopomorskie"},
+    "GB": {"ENG": "England", "SCT": "Scotland", "WLS": "Wales", "NIR": "Northern Ireland"},
+    "NL": {"01": "Drenthe", "02": "Friesland|Fryslân", "03": "Gelderland", "04": "Groningen",
+           "05": "Limburg", "06": "North Brabant|Noord-Brabant",
+           "07": "North Holland|Noord-Holland", "09": "Utrecht", "10": "Zeeland",
+           "11": "South Holland|Zuid-Holland", "15": "Overijssel", "16": "Flevoland"},
+    "BE": {"BRU": "Brussels|Bruxelles|Brussel", "VLG": "Flanders|Vlaanderen",
+           "WAL": "Wallonia|Wallonie"},
+    "FR": {"11": "Île-de-France", "24": "Centre-Val de Loire",
+           "27": "Bourgogne-Franche-Comté", "28": "Normandy|Normandie",
+           "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire",
+           "53": "Brittany|Bretagne", "75": "Nouvelle-Aquitaine", "76": "Occitanie|Occitania",
+           "84": "Auvergne-Rhône-Alpes", "93": "Provence-Alpes-Côte d'Azur|PACA",
+           "94": "Corsica|Corse"},
+    "CH": {"AG": "Aargau", "BE": "Bern|Berne", "BL": "Basel-Landschaft", "BS": "Basel-Stadt",
+           "FR": "Fribourg|Freiburg", "GE": "Geneva|Genève|Genf", "GR": "Graubünden|Grisons",
+           "LU": "Lucerne|Luzern", "SG": "St. Gallen", "SO": "Solothurn", "TG": "Thurgau",
+           "TI": "Ticino|Tessin", "VD": "Vaud|Waadt", "VS": "Valais|Wallis",
+           "ZH": "Zurich|Zürich", "ZG": "Zug", "SZ": "Schwyz"},
+}
+_REGION_WORDS = r"(?: (?:voivodeship|region|province|state|land|canton|county|autonomous community))+$"
+
+
+def _admin1_lookup() -> dict[tuple[str, str], str]:
+    """``(country, normalised region name) -> admin-1 code``, built once."""
+    if not _ADMIN1_KEYS:
+        entries = [(cc, code, name) for cc, regions in _ADMIN1_NAMES.items()
+                   for code, names in regions.items() for name in names.split("|")]
+        keys = _basic(pd.Series([e[2] for e in entries], dtype="str"))
+        for (cc, code, _), key in zip(entries, keys, strict=True):
+            _ADMIN1_KEYS[(cc, key)] = code
+    return _ADMIN1_KEYS
+
+
+_ADMIN1_KEYS: dict[tuple[str, str], str] = {}
+
+
+def _qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
+    """The admin-1 code a row's qualifier names (``"Lower Saxony"`` → ``"06"``), or ``""``."""
+    lookup = _admin1_lookup()
+    key = _basic(qualifier).str.replace(_REGION_WORDS, "", regex=True).to_numpy(dtype=object)
+    country = codes.fillna("").to_numpy(dtype=object)
+    out = np.full(len(key), "", dtype=object)
+    for r in np.flatnonzero(key != ""):  # rows with a qualifier only
+        out[r] = lookup.get((country[r], key[r]), "")
+    return out
+
+
+def _country_name(code: str) -> str:
+    """English name of a country code, for online queries."""
+    try:
+        from twinning_graph.countries import country_table
+
+        table = country_table()
+        if code in table.index and "name" in table.columns:
+            return str(table.at[code, "name"])
+    except Exception:  # noqa: BLE001 - the fallback below is good enough for a query string
+        pass
+    names = _COUNTRY_NAMES.get(code)
+    return names[0].title() if names else code
