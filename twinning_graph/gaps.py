@@ -17,8 +17,6 @@ from typing import Any, TypeAlias
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.spatial import cKDTree
 
 from twinning_graph._errors import ValidationError
 from twinning_graph._validate import warn
@@ -202,7 +200,11 @@ def _cdf(y: np.ndarray, mean: np.ndarray, dispersion: float) -> np.ndarray:
     """P(X <= y) for a Poisson (dispersion <= 1) or a negative binomial with variance
     ``dispersion * mean`` (NB1: size ``mean / (dispersion - 1)``, p ``1 / dispersion``)."""
     if dispersion <= 1:
+        from scipy import stats  # imported on use: scipy.stats is slow to import
+
         return stats.poisson.cdf(y, mean)
+    from scipy import stats
+
     return stats.nbinom.cdf(y, mean / (dispersion - 1.0), 1.0 / dispersion)
 
 
@@ -419,6 +421,8 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
     scale = max(1.0, phi) if math.isfinite(phi) else 1.0
     mean_low, mean_high = count_mean_interval(observed, dispersion=scale)
     low, high = mean_low / mu, mean_high / mu
+    from scipy import stats
+
     p_pois = stats.poisson.cdf(observed, mu)
     p_quasi = _cdf(observed, mu, scale)
     out = pd.DataFrame({
@@ -683,6 +687,8 @@ def unpartnered_places(data: Data, *, min_population: int = 10000,
     out["nearest_partnered_km"] = np.nan
     out["inside_partnered"] = False
     if len(linked) and len(out):
+        from scipy.spatial import cKDTree
+
         tree = cKDTree(_unit_vectors(linked["lat"], linked["lon"]))
         place_xyz = _unit_vectors(out["lat"], out["lon"])
         chord, idx = tree.query(place_xyz)
