@@ -282,3 +282,13 @@ def test_extra_columns_typed_from_file_without_loss(tmp_path):
 def test_bundled_extra_columns(bundled):
     assert bundled.towns["n_coordinates"].min() == 1
     assert set(bundled.partnerships["statements"].unique()) <= {1, 2}
+
+
+def test_error_header_names_only_the_files_with_problems(tmp_path):
+    t = write(tmp_path / "t.csv", TOWNS_CSV)
+    good = write(tmp_path / "good.csv", LINKS_CSV)
+    bad = write(tmp_path / "bad.csv", "partnership_id,town_id\nP1,pl-lodz\nP1,nowhere\n")
+    with pytest.raises(ValidationError) as info:
+        tg.load(towns=t, partnerships=[good, bad])
+    first = str(info.value).splitlines()[0]
+    assert first == f"1 problem in {bad}:"

@@ -106,6 +106,8 @@ def test_gazetteer_candidates_merged_by_geonames_id(line):
     assert not r.loc["geonames:200", "in_network"] and r.loc["geonames:200", "partners"] == 0
     assert r.loc["geonames:200", "distance_km"] == pytest.approx(0.5 * KM_PER_DEG)
     assert pd.isna(r.loc["geonames:300", "population"])  # GeoNames 0 = unknown
+    # coordinates come along, so gazetteer places can be mapped
+    assert (r.loc["geonames:200", "lat"], r.loc["geonames:200", "lon"]) == (50.5, 10.0)
     eligible = rank_partners(line, "t1", source="gazetteer", candidates=fake, n=None,
                              call="CERV-2025-CITIZENS-TOWN-NT")
     assert sorted(eligible.index) == ["geonames:200", "t4"]

@@ -78,8 +78,14 @@ class Problems:
             lines.append(f"  ... and {n - MAX_LISTED} more")
         return "\n".join(lines)
 
-    def raise_if_any(self, what: str = "input") -> None:
+    def raise_if_any(self, what: str | None = None) -> None:
+        """Raise one :class:`ValidationError` listing every problem (if there are any).
+
+        ``what`` names the input in the first line; by default the inputs that have problems.
+        """
         if self.items:
+            if what is None:
+                what = ", ".join(dict.fromkeys(p.source for p in self.sorted()))
             raise ValidationError(self.message(what), self.sorted())
 
 

@@ -519,9 +519,7 @@ def read_partnerships(
             edge_parts.append(e)
         if m is not None:
             member_parts.append(m)
-    labels = ", ".join(source_label(s, f"<partnerships DataFrame {i}>")
-                       for i, s in enumerate(sources))
-    problems.raise_if_any(labels or "partnerships")
+    problems.raise_if_any()
     edges = (pd.concat(edge_parts, ignore_index=True) if edge_parts
              else _empty(EDGE_COLUMNS))
     members = (pd.concat(member_parts, ignore_index=True) if member_parts
@@ -803,7 +801,7 @@ def load(*, towns: Source | None = None,
             problems.items.extend(exc.problems)
     labels = [source_label(towns, "<towns DataFrame>")] + [
         source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)]
-    problems.raise_if_any(", ".join(labels))
+    problems.raise_if_any()
     assert t is not None
     return TwinningData(t, edges, members, sources=labels,
                         name="bundled: Wikidata twin towns 2017" if bundled else "user data")

@@ -519,7 +519,8 @@ def rank_partners(
     -------
     pandas.DataFrame
         Indexed by candidate ``town_id``, best first: name, country, distance_km,
-        population, partners (current number), in_network, common_partners, adamic_adar,
+        population, partners (current number), in_network, lat, lon (so gazetteer places
+        can be mapped: ``plot_map(data, candidates=ranking)``), common_partners, adamic_adar,
         distance_llr, country_llr, size_llr (plausibility features), new_country, gap
         (strategy features), plausibility, strategy, capacity (weighted components),
         eligible, score (= plausibility + strategy + capacity) and reason. Ties are
@@ -620,7 +621,7 @@ def rank_partners(
     eu_states = the_call.eu_states if the_call is not None else _eu_now()
     strat = _strategy(model, row, sub, gaps, eu_states)
     parts = _score_rows(model, np.array([row]), sub, w, strategy=strat)
-    out = sub.frame[["name", "country", "population", "in_network"]].copy()
+    out = sub.frame[["name", "country", "population", "in_network", "lat", "lon"]].copy()
     out.insert(2, "distance_km", parts["distance_km"][0])
     out.insert(4, "partners", parts["partners"][0].astype("int64"))
     for k in ("common_partners", "adamic_adar", "distance_llr", "country_llr", "size_llr"):
