@@ -48,7 +48,8 @@ PIPELINE = [
     ("map_png", "map PNG, all links"),
     ("report_html", "full HTML report"),
 ]
-SETUP = [("generate", "generate (synthetic_network)"), ("write_csv", "write CSV")]
+SETUP = [("calibrate", "calibrate on the bundled data (once)"),
+         ("generate", "generate (synthetic_network)"), ("write_csv", "write CSV")]
 
 #: Naive baselines: (key, label, sample description).
 BASELINES = [
@@ -109,7 +110,7 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     import numpy as np
 
     import twinning_graph as tg
-    from twinning_graph.synthetic import synthetic_network
+    from twinning_graph.synthetic import calibrate, synthetic_network
 
     warnings.simplefilter("ignore")
     n_links, n_projects = int(2.5 * n_towns), max(n_towns // 50, 1)
@@ -118,6 +119,7 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     rng = np.random.default_rng(seed)
     tmp = Path(tempfile.mkdtemp(prefix=f"tgbench{n_towns}_"))
 
+    rec.step("calibrate", calibrate)
     synth = rec.step("generate", lambda: synthetic_network(n_towns, n_links, n_projects,
                                                            seed=seed))
 
@@ -241,7 +243,6 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
 
     import matplotlib.pyplot as plt
     import networkx as nx
-    import numpy as np
 
     from twinning_graph.io import _haversine_km
 
@@ -267,8 +268,8 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
         pts = list(zip(s["town_a"].map(la), s["town_a"].map(lo), s["town_b"].map(la),
                        s["town_b"].map(lo), strict=True))
         t0 = time.perf_counter()
-        for a1, o1, a2, o2 in pts:
-            geodesic((a1, o1), (a2, o2)).km
+        km = [geodesic((a1, o1), (a2, o2)).km for a1, o1, a2, o2 in pts]
+        assert len(km) == k
         naive = (time.perf_counter() - t0) * n_pairs / k
         t0 = time.perf_counter()
         _haversine_km(edges["town_a"].map(la).to_numpy(float),
@@ -283,7 +284,6 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
 
     # reach ---------------------------------------------------------------------
     try:
-        from twinning_graph.reach import town_reach
 
         k = 500
         sample = _sample(rng, list(G.nodes), k)
@@ -422,6 +422,10 @@ def tables(results: list[dict[str, Any]]) -> str:
     lines.append("| **whole pipeline (load → report)** | " + " | ".join(
         "—" if t is None else f"**{t:.1f}**" for t in tot)
         + f" | {'—' if ex is None else f'{ex:.2f}'} |")
+    other = [None if t is None else t - (r["steps"].get("rank_partners") or {}).get("seconds", 0)
+             for t, r in zip(tot, results, strict=True)]
+    lines.append("| pipeline without rank_partners × 1,000 | " + " | ".join(
+        "—" if t is None else f"{t:.1f}" for t in other) + " | |")
     lines.append("| peak RSS of the pipeline (MB) | " + " | ".join(
         f"{r.get('pipeline_peak_rss_mb', float('nan')):,.0f}" for r in results) + " | |")
     lines.append("| links / linked pairs | " + " | ".join(
@@ -455,9 +459,11 @@ def tables(results: list[dict[str, Any]]) -> str:
                 continue
             unit = " per town" if b.get("unit") else ""
             extra = " (×, extrapolated linearly)" if b.get("extrapolated") else ""
+            ratio = b.get("ratio", float("nan"))
+            rtxt = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2g}"
             lines.append(
                 f"| {label} | {r['n_towns']:,} | {b['naive_s']:.3g}{unit} | "
-                f"{b['fast_s']:.3g}{unit} | **{b.get('ratio', float('nan')):.0f}×** | "
+                f"{b['fast_s']:.3g}{unit} | **{rtxt}×** | "
                 f"{'sample of ' + str(b['sample']) if b.get('sample') else what}{extra} |")
     return "\n".join(lines)
 
@@ -472,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
+    parser.add_argument("--tables", action="store_true",
+                        help="only print the tables of an existing results file (--out)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -480,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.worker, args.result_file, quick=args.quick, seed=args.seed)
         return 0
 
+    if args.tables:
+        print(tables(json.loads(args.out.read_text())["results"]))
+        return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     results = []
     for n in sizes:

@@ -43,16 +43,25 @@ def test_louvain_splits_two_triangles(two_triangles, seed):
 
 
 def test_leiden_same_form(two_triangles):
-    pytest.importorskip("leidenalg")
     pytest.importorskip("igraph")
     comm = clusters.communities(two_triangles, seed=0, method="leiden")
     assert comm.to_dict() == clusters.communities(two_triangles, seed=0).to_dict()
+    assert clusters.communities(two_triangles, seed=0, method="auto").to_dict() == comm.to_dict()
+
+
+def test_leiden_same_seed_same_result(bundled):
+    pytest.importorskip("igraph")
+    first = clusters.communities(bundled, seed=5, method="leiden")
+    assert first.equals(clusters.communities(bundled, seed=5, method="leiden"))
 
 
 def test_leiden_missing_says_how_to_install(two_triangles, monkeypatch):
-    monkeypatch.setitem(sys.modules, "leidenalg", None)
+    monkeypatch.setitem(sys.modules, "igraph", None)
     with pytest.raises(ImportError, match=r"pip install twinning-graph\[fast\]"):
         clusters.communities(two_triangles, method="leiden")
+    # "auto" falls back to Louvain without the extra
+    assert clusters.communities(two_triangles, seed=0, method="auto").to_dict() == \
+        clusters.communities(two_triangles, seed=0).to_dict()
 
 
 def test_same_seed_same_communities(bundled):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
@@ -50,8 +51,7 @@ NATIONAL_ISLAND_SHARE = 0.9
 EXACT_BETWEENNESS_MAX_NODES = 5000
 #: Number of source towns sampled by :func:`brokers` for graphs above the exact limit.
 BETWEENNESS_SAMPLE = 1000
-
-METHODS = ("louvain", "leiden")
+METHODS = ("louvain", "leiden", "auto")
 Data: TypeAlias = TwinningData | nx.Graph
 
 
@@ -129,10 +129,11 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
         Modularity resolution γ: above 1 favours more, smaller communities; below 1
         fewer, larger ones.
     method
-        ``"louvain"`` (networkx, always available) or ``"leiden"`` (igraph + leidenalg,
-        ``pip install twinning-graph[fast]``; faster, and its communities are guaranteed
-        to be connected). Both maximise weighted modularity (edge weight = number of
-        partnerships linking the pair).
+        ``"louvain"`` (networkx, always available), ``"leiden"`` (igraph's Leiden,
+        ``pip install twinning-graph[fast]``; about 10x faster on 100,000 towns, and its
+        communities are guaranteed to be connected) or ``"auto"`` (Leiden when igraph is
+        installed, else Louvain). Both maximise weighted modularity (edge weight = number
+        of partnerships linking the pair); they find similar but not identical partitions.
 
     Returns
     -------
@@ -146,7 +147,7 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
     ValidationError
         For an unknown ``method`` or a bad ``resolution``/``seed``.
     ImportError
-        ``method="leiden"`` without igraph/leidenalg installed.
+        ``method="leiden"`` without igraph installed.
 
     Examples
     --------
@@ -161,6 +162,8 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
     """
     if method not in METHODS:
         raise ValidationError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
+    if method == "auto":
+        method = "leiden" if _fast_available() else "louvain"
     if (isinstance(resolution, bool) or not isinstance(resolution, (int, float))
             or not math.isfinite(resolution) or resolution <= 0):
         raise ValidationError(f"resolution must be a positive number, got {resolution!r}")
@@ -183,10 +186,9 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
 def _leiden(edges: pd.DataFrame, *, seed: int | None, resolution: float) -> list[list[str]]:
     try:
         import igraph as ig
-        import leidenalg
     except ImportError as exc:
         raise ImportError(
-            "method='leiden' needs the optional packages python-igraph and leidenalg: "
+            "method='leiden' needs the optional package python-igraph: "
             "pip install twinning-graph[fast]  (or use method='louvain')") from exc
     e = edges.sort_values(["town_a", "town_b"])
     nodes = pd.Index(sorted(set(e["town_a"]) | set(e["town_b"])))
@@ -194,12 +196,24 @@ def _leiden(edges: pd.DataFrame, *, seed: int | None, resolution: float) -> list
                  edges=np.column_stack([nodes.get_indexer(e["town_a"]),
                                         nodes.get_indexer(e["town_b"])]).tolist())
     g.es["weight"] = e["weight"].astype(float).tolist()
-    part = leidenalg.find_partition(g, leidenalg.RBConfigurationVertexPartition,
-                                    weights="weight", resolution_parameter=resolution,
-                                    seed=seed)
+    # igraph draws from one global generator: seed it for this call, then restore it
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        part = g.community_leiden(objective_function="modularity", weights="weight",
+                                  resolution=resolution, n_iterations=2)
+    finally:
+        ig.set_random_number_generator(random)
     membership = np.asarray(part.membership)
     return [list(nodes[idx]) for idx in pd.Series(np.arange(len(nodes))).groupby(
         membership).indices.values()]
+
+
+def _fast_available() -> bool:
+    try:
+        import igraph  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def community_table(data: Data, communities: pd.Series | None = None, *, seed: int | None = 0,

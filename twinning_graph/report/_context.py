@@ -218,8 +218,10 @@ def _town_reach(b: _Builder) -> pd.DataFrame:
 
 def _communities(b: _Builder) -> pd.Series:
     def run() -> pd.Series:
-        b.step("communities (Louvain)")
-        return _call(_function("clusters", "communities"), b.data, seed=b.seed)
+        clusters = importlib.import_module("twinning_graph.clusters")
+        method = "leiden" if clusters._fast_available() else "louvain"
+        b.step(f"communities ({method.capitalize()})")
+        return _call(clusters.communities, b.data, seed=b.seed, method=method)
 
     return b.cached("communities", run)
 
