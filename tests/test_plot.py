@@ -200,7 +200,30 @@ def test_map_artists(data):
     assert [c.get_gid() for c in ax.collections] == ["basemap", "links", "towns"]
     assert n_arcs(ax) == 5
     assert len(by_gid(ax, "towns").get_offsets()) == 5
-    assert by_gid(ax, "links").get_segments()[0].shape == (16, 2)
+    # points per arc by length (geopy great-circle distances, independent of the library):
+    # < 500 km drawn as a chord (2 points), < 1,500 km 6 points, longer 16
+    from geopy.distance import great_circle
+
+    t = TOWNS.set_index("town_id")
+    expected = []
+    for a, b in zip(PARTNERSHIPS["town_a"], PARTNERSHIPS["town_b"], strict=True):
+        km = great_circle(tuple(t.loc[a, ["lat", "lon"]]), tuple(t.loc[b, ["lat", "lon"]])).km
+        expected.append(2 if km < 500 else 6 if km < 1500 else 16)
+    got = sorted(len(seg) for seg in by_gid(ax, "links").get_segments())
+    assert got == sorted(expected)
+
+
+def test_arc_points_follow_length():
+    towns = pd.DataFrame({"town_id": ["FR-paris", "FR-lyon", "ES-madrid", "RU-moscow"],
+                          "name": ["Paris", "Lyon", "Madrid", "Moscow"],
+                          "country": ["FR", "FR", "ES", "RU"],
+                          "lat": [48.8566, 45.7640, 40.4168, 55.7558],
+                          "lon": [2.3522, 4.8357, -3.7038, 37.6173]})
+    links = pd.DataFrame({"town_a": ["FR-paris"] * 3, "town_b": ["FR-lyon", "ES-madrid", "RU-moscow"]})
+    ax = plot_map(tg.load(towns=towns, partnerships=links), basemap=False, extent="data")
+    # pairs in data.edges order: Madrid-Paris 1,054 km, Lyon-Paris 392 km, Paris-Moscow 2,487 km
+    assert [len(s) for s in by_gid(ax, "links").get_segments()] == [6, 2, 16]
+    plt.close(ax.figure)
     credits = [t for t in ax.texts if t.get_gid() == "credits"]
     assert len(credits) == 1 and credits[0].get_text() == CREDITS
     assert "Made with Natural Earth" in CREDITS and "GeoNames" in CREDITS

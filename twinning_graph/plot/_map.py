@@ -197,10 +197,29 @@ def _map_extent(extent: Any, towns: pd.DataFrame, drawn: np.ndarray) -> tuple[fl
     return _basemap.resolve_extent(extent)
 
 
-def _arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
+#: Points per arc by great-circle length: a 500 km arc is straight to well under a pixel on a
+#: map of Europe, so short links are drawn as chords (rendering time grows with the points).
+_ARC_STEPS = ((500.0, 2), (1500.0, 6), (np.inf, _ARC_POINTS))
+
+
+def _arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> list[np.ndarray]:
+    """Projected great-circle arcs of all edges, in edge order (vectorised per length class)."""
     a = towns.loc[edges["town_a"], ["lon", "lat"]].to_numpy(np.float64)
     b = towns.loc[edges["town_b"], ["lon", "lat"]].to_numpy(np.float64)
-    return great_circle_arcs(a[:, 0], a[:, 1], b[:, 0], b[:, 1], points=_ARC_POINTS)
+    lat1, lat2 = np.radians(a[:, 1]), np.radians(b[:, 1])
+    h = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin(np.radians(b[:, 0] - a[:, 0]) / 2) ** 2)
+    km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    out: list[np.ndarray] = [np.empty((0, 2))] * len(edges)
+    lower = -np.inf
+    for upper, points in _ARC_STEPS:  # three length classes, each one array computation
+        idx = np.flatnonzero((km >= lower) & (km < upper))
+        lower = upper
+        if len(idx):
+            arcs = great_circle_arcs(a[idx, 0], a[idx, 1], b[idx, 0], b[idx, 1], points=points)
+            for i, arc in zip(idx.tolist(), arcs, strict=True):  # list of views, no copies
+                out[i] = arc
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +385,7 @@ def plot_map(
 
     # links: one LineCollection, alpha scaled to the number of links
     if arcs:
-        segs = _arcs(towns, kept) if len(kept) else np.zeros((0, _ARC_POINTS, 2))
+        segs = _arcs(towns, kept) if len(kept) else []
         n = len(segs)
         style: dict[str, Any] = {
             "colors": _LINK_COLOR,
@@ -375,7 +394,7 @@ def plot_map(
             "zorder": 1,
         }
         style.update(dict(line_kws or {}))
-        lc = LineCollection(list(segs), **style)
+        lc = LineCollection(segs, **style)
         lc.set_gid("links")
         ax.add_collection(lc, autolim=False)
         handles.append(Line2D([], [], color=_LINK_COLOR, lw=1, label=f"links ({n})"))
@@ -456,7 +475,7 @@ def plot_map(
         mine = kept.loc[(kept["town_a"] == highlight) | (kept["town_b"] == highlight)]
         if arcs and len(mine):
             hl = LineCollection(
-                list(_arcs(towns, mine)),
+                _arcs(towns, mine),
                 colors=_HIGHLIGHT_COLOR,
                 linewidths=1.4,
                 alpha=0.9,
