@@ -122,3 +122,19 @@ def test_cli_rank(line_files, capsys):
     assert capsys.readouterr().out.splitlines()[0].startswith("town_id,name,country")
     assert main([*line_files, "rank", "--town", "tt1"]) == 1
     assert "unknown town_id" in capsys.readouterr().err
+
+
+def test_plan_reuses_the_ranking_cache(line):
+    from twinning_graph.recommend import _context, rank_partners
+
+    rank_partners(line, "t1", call=None)
+    ctx = _context(line)
+    plan = plan_network(line, ["t1", "t2"], call=NT)
+    assert _context(line) is ctx  # the model fitted by rank_partners was reused
+    uncached = plan_network(line.town_graph(), ["t1", "t2"], call=NT)  # graphs never cache
+    pd.testing.assert_frame_equal(plan.members, uncached.members, check_exact=True)
+    pd.testing.assert_frame_equal(plan.scores, uncached.scores, check_exact=True)
+    # a filtered data object gets its own model: without FR, no plan reaches 4 countries
+    sub = line.filter(countries=["PL", "DE", "IT", "RU"])
+    assert _context(sub) is not ctx
+    assert "t3" not in plan_network(sub, ["t1", "t2"], call=NT).members.index

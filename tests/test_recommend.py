@@ -143,3 +143,115 @@ def test_bundled_ranking(bundled):
     partners = set(bundled.edges.query("town_a == 'FR-chartres'")["town_b"]) | set(
         bundled.edges.query("town_b == 'FR-chartres'")["town_a"])
     assert not (set(r.index) & partners)
+
+
+# ----------------------------------------------------------------------------- caching
+
+
+def test_cache_gives_identical_results_and_is_per_data_object(line):
+    from twinning_graph.recommend import _context
+
+    a = rank_partners(line, "t4", n=None, call=None)
+    ctx = _context(line)
+    b = rank_partners(line, "t4", n=None, call=None)  # served from the cache
+    assert _context(line) is ctx
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # the same as an uncached computation (a graph is never cached)
+    pd.testing.assert_frame_equal(a, rank_partners(line.town_graph(), "t4", n=None, call=None),
+                                  check_exact=True)
+    # a filtered data object is a new object with its own model: without t5, t4 has one
+    # partner (t3) and t3's other partners t1 and t2 are its candidates
+    sub = line.filter(countries=["PL", "DE", "FR", "IT"])
+    assert _context(sub) is not ctx
+    r = rank_partners(sub, "t4", n=None, call=None)
+    assert set(r.index) == {"t1", "t2"} and (r["partners"] == 2).all()
+    assert r.loc["t1", "adamic_adar"] == pytest.approx(1 / math.log(3))
+    with pytest.raises(tg.UnknownTownError):
+        rank_partners(sub, "t5", call=None)
+    # the parent's cache is untouched
+    pd.testing.assert_frame_equal(rank_partners(line, "t4", n=None, call=None), a)
+
+
+def test_cache_refits_when_a_frame_is_replaced(line):
+    from twinning_graph.recommend import _context
+
+    before = rank_partners(line, "t1", n=None, call=None)
+    ctx = _context(line)
+    towns = line.towns.copy()
+    towns.loc["t5", "population"] = 1_000  # another size bin for t5
+    line.towns = towns
+    assert _context(line) is not ctx
+    after = rank_partners(line, "t1", n=None, call=None)
+    assert after.loc["t5", "population"] == 1_000
+    assert before.loc["t5", "population"] == 100_000
+
+
+def test_distance_bins_match_searchsorted():
+    import numpy as np
+
+    from twinning_graph.recommend import _DIST_EDGES, _distance_bin
+
+    rng = np.random.default_rng(0)
+    edges = _DIST_EDGES[:-1]
+    d = np.concatenate([rng.random(100_000) * 20_100, np.geomspace(1e-6, 20_100, 100_000),
+                        edges, np.nextafter(edges, -np.inf)[1:], np.nextafter(edges, np.inf),
+                        [0.0, np.nan]])
+    expected = np.searchsorted(_DIST_EDGES, d, side="right") - 1
+    assert (_distance_bin(d) == expected).all()
+
+
+# ----------------------------------------------------------------------------- many towns
+
+
+def test_rank_partners_many_matches_one_by_one_on_bundled_data(bundled):
+    import numpy as np
+
+    from twinning_graph.recommend import rank_partners_many
+
+    ids = list(bundled.towns.index[np.random.default_rng(3).choice(len(bundled), 20,
+                                                                    replace=False)])
+    for opts in ({"n": 10}, {"n": 30, "call": None, "countries": ["DE", "FR", "PL", "IT"]},
+                 {"n": 5, "source": "gazetteer", "min_population": 2_000}):
+        many = rank_partners_many(bundled, ids, **opts)
+        assert list(many.columns[:3]) == ["town_id", "rank", "candidate_id"]
+        assert list(dict.fromkeys(many["town_id"])) == ids
+        for t in ids:
+            one = rank_partners(bundled, t, **opts)
+            got = (many[many["town_id"] == t].drop(columns=["town_id", "rank"])
+                   .set_index("candidate_id").rename_axis("town_id"))
+            pd.testing.assert_frame_equal(got, one, check_exact=True)
+            assert many.loc[many["town_id"] == t, "rank"].tolist() == list(
+                range(1, len(one) + 1))
+
+
+def test_rank_partners_many_on_the_line(line):
+    from twinning_graph.recommend import rank_partners_many
+
+    many = rank_partners_many(line, ["t4", "t5", "t4"], n=None, call=None)  # duplicate once
+    assert many["town_id"].tolist() == ["t4", "t4", "t5", "t5", "t5"]
+    assert many["rank"].tolist() == [1, 2, 1, 2, 3]
+    assert set(many["candidate_id"][:2]) == {"t1", "t2"}  # t4's partners are t3 and t5
+    # t5's only partner is t4, which t3 shares: t3 comes first
+    assert many.loc[2, ["candidate_id", "common_partners"]].tolist() == ["t3", 1]
+    assert many.groupby("town_id")["score"].is_monotonic_decreasing.all()
+    # a town left without candidates has no rows, and a warning says why
+    with pytest.warns(tg.DataWarning, match=r"1 of 2 towns have no candidate.*'t1'.*"
+                                            r"max_distance_km=250: -2"):
+        few = rank_partners_many(line, ["t1", "t3"], max_distance_km=250, call=None)
+    assert set(few["town_id"]) == {"t3"}
+    empty = rank_partners_many(line, [], call=None)
+    assert len(empty) == 0 and list(empty.columns) == list(many.columns)
+    with pytest.raises(tg.UnknownTownError, match="2 unknown town_ids: 'x1', 'x2'"):
+        rank_partners_many(line, ["t1", "x1", "x2"])
+    with pytest.raises(tg.UnknownTownError, match="did you mean 't1'"):
+        rank_partners_many(line, ["t11"])
+    with pytest.raises(tg.ValidationError, match="town_ids must be strings"):
+        rank_partners_many(line, [1, 2])
+    with pytest.raises(tg.ValidationError, match="n must be a positive integer"):
+        rank_partners_many(line, ["t1"], n=0)
+
+
+def test_unconfirmed_call_warns_on_every_call(line):
+    for _ in range(2):  # resolved calls are memoised, but not those that warn
+        with pytest.warns(tg.DataWarning, match="unconfirmed"):
+            rank_partners(line, "t1", call="CERV-2023-CITIZENS-TOWN-NT")

@@ -73,7 +73,7 @@ from twinning_graph.graph import (
 from twinning_graph.io import TwinningData, load, read_partnerships, read_towns, validate_files
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
-from twinning_graph.recommend import RankWeights, rank_partners
+from twinning_graph.recommend import RankWeights, rank_partners, rank_partners_many
 from twinning_graph.stats import degree, summary
 from twinning_graph.synthetic import synthetic_network
 
@@ -157,6 +157,7 @@ __all__ = [
     "plot_map",
     "plot_reach",
     "rank_partners",
+    "rank_partners_many",
     "reach",
     "read_geojson",
     "read_gexf",

@@ -34,9 +34,8 @@ from twinning_graph.recommend import (
     RankWeights,
     _Candidates,
     _check_town,
-    _gazetteer_candidates,
+    _context,
     _Model,
-    _network_candidates,
     _score_rows,
 )
 
@@ -236,20 +235,21 @@ def plan_network(
             f"size={size} is below the {the_call.min_municipalities} municipalities "
             f"{the_call.call} requires (rule min_municipalities)")
 
-    model = _Model(towns, edges)
-    cand = (_network_candidates(model) if source == "network"
-            else _gazetteer_candidates(model, candidates))
-    f = cand.frame
-    cc = f["country"].astype(str)
-    keep = (~f.index.isin(seeds)) & cc.isin(the_call.eligible_countries).to_numpy()
+    # the fitted model and prepared candidates are cached per data object (recommend.py)
+    ctx = _context(data, towns, edges)
+    model = ctx.model
+    prepared = ctx.pool(source, candidates)
+    seed_rows = model.index.get_indexer(seeds)
+    keep = prepared.code_mask(the_call.eligible_countries)[prepared.cc]
+    keep[prepared.pos_of_row[seed_rows]] = False
     if countries is not None:
         from twinning_graph.countries import normalise_country
 
         codes = set(normalise_country(pd.Series(
             [countries] if isinstance(countries, str) else list(countries), dtype=object)))
-        keep &= cc.isin(codes).to_numpy()
-    pool = _Candidates(f.loc[keep], cand.col[keep])
-    seed_rows = model.index.get_indexer(seeds)
+        keep &= prepared.code_mask(codes)[prepared.cc]
+    kept = np.flatnonzero(keep)
+    pool = _Candidates(prepared.frame.iloc[kept], prepared.col[kept])
     parts = _score_rows(model, seed_rows, pool, w)
     fit = parts["score"].mean(axis=0)  # mean score against the seeds
     pc = pool.frame["country"].astype(str).to_numpy()
