@@ -474,8 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,30000,100000",
                         help="comma-separated numbers of towns")
     parser.add_argument("--quick", action="store_true",
-                        help="smaller budgets: fewer rank_partners calls, smaller map sample, "
-                             "no Louvain baseline above 30,000 towns")
+                        help="smaller budgets: smaller naive-baseline samples, smaller map "
+                             "sample, no Louvain baseline above 30,000 towns")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
