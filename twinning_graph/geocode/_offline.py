@@ -348,6 +348,7 @@ def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
         if group.empty:
             continue
         conf = round(FUZZY_WEIGHT * ratio, 3)
+        gid: int | None
         if len(group) == 1:
             gid, note = int(group.index[0]), ""
         else:

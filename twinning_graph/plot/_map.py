@@ -539,7 +539,7 @@ def plot_map(
         if highlight is not None and arcs and len(cand):
             h = towns.loc[highlight]
             n_c = len(cand)
-            segs = great_circle_arcs(
+            cand_segs = great_circle_arcs(
                 np.full(n_c, float(h["lon"])),
                 np.full(n_c, float(h["lat"])),
                 cand["lon"].to_numpy(),
@@ -547,7 +547,7 @@ def plot_map(
                 points=_ARC_POINTS,
             )
             cl = LineCollection(
-                list(segs), colors=_CANDIDATE_COLOR, linewidths=1.2, linestyles="--", zorder=4
+                list(cand_segs), colors=_CANDIDATE_COLOR, linewidths=1.2, linestyles="--", zorder=4
             )
             cl.set_gid("candidate_links")
             ax.add_collection(cl, autolim=False)
