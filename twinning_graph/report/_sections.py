@@ -358,13 +358,14 @@ def _section_candidates(b: _Builder) -> tuple[Section | None, pd.DataFrame | Non
         "component of the ranking; the total combines them."))
     frame = ranked
     sec.blocks.append(b.table(frame, "candidates", "Ranked candidate partners",
-                              columns=_CANDIDATE_COLUMNS, index_label="town id"))
+                              columns=_CANDIDATE_COLUMNS,
+                              note="Town ids and every feature column are in the CSV."))
     return sec, ranked
 
 
-_CANDIDATE_COLUMNS = ("town_id", "name", "country", "distance_km", "population", "partners",
-                      "common_partners", "plausibility", "strategy", "capacity", "score",
-                      "reason")
+# the HTML table leaves out town_id and the raw features so the reasons have room to wrap
+_CANDIDATE_COLUMNS = ("name", "country", "distance_km", "population", "partners",
+                      "plausibility", "strategy", "capacity", "score", "reason")
 
 
 def _section_plan(b: _Builder) -> Section | None:
