@@ -26,7 +26,7 @@ markers ``<!-- counts:start -->`` and ``<!-- counts:end -->``):
    in, else are dropped;
 4. merge items with the same normalised label and country whose coordinates are within 10 km
    (single linkage, connected components over same-label pairs only) into towns;
-5. enrich towns from GeoNames (unambiguous name + country + distance match);
+5. enrich towns from GeoNames (unambiguous name + country + distance match, one town per place);
 6. give every town a stable ``town_id`` and write one partnership row per unordered town pair.
 
 Usage::
@@ -604,7 +604,10 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
     Candidates: same country, the town's name (or its name without a parenthesised part) equals the
     GeoNames name or one of its alternate names (case/accent-insensitive), within 10 km. Exactly one
     candidate matches; with several, the closest matches only if all others are > 3x farther.
-    Done as one merge on (country, name key) followed by a distance filter.
+    Done as one merge on (country, name key) followed by a distance filter.  The match is then
+    made one-to-one: a place matched by several towns stays matched only to the town whose name
+    equals the place's primary name (case/accent-insensitive), else to the nearest; the others get
+    no ``geonames_id`` and no GeoNames population.
     """
     alt = places[
         ["geonameid", "country", "lat", "lon", "population", "name", "alternatenames"]
@@ -649,6 +652,30 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
     second_km = cand[cand["rank"] == 1].set_index("town")["km"].reindex(first.index)
     ok = second_km.isna() | (second_km > MATCH_RATIO * first["km"])
     matched = first[ok]
+
+    # One-to-one: a GeoNames place matched by several towns (a city and its district, a town and
+    # its gmina, two Wikidata items of one place) keeps only its best town -- the one whose name
+    # key equals the place's primary-name key, then the nearest, then the first in build order.
+    primary = places.drop_duplicates("geonameid").set_index("geonameid")["name"].map(name_key)
+    names = towns["name"].reindex(matched.index)
+    plain = names.str.replace(r"\s*\([^)]*\)", "", regex=True)
+    place_key = matched["geonameid"].map(primary)
+    contest = pd.DataFrame(
+        {
+            "geonameid": matched["geonameid"],
+            "primary": (names.map(name_key) == place_key) | (plain.map(name_key) == place_key),
+            "km": matched["km"],
+            "order": np.arange(len(matched)),
+        },
+        index=matched.index,
+    )
+    shared = contest[contest["geonameid"].duplicated(keep=False)]
+    best = shared.sort_values(
+        ["geonameid", "primary", "km", "order"], ascending=[True, False, True, True]
+    ).drop_duplicates("geonameid")
+    losers = shared.index.difference(best.index)
+    matched = matched.drop(index=losers)
+
     towns = towns.copy()
     towns["geonames_id"] = matched["geonameid"].reindex(towns.index).astype("Int64")
     gpop = matched["population"].reindex(towns.index).astype("Int64")
@@ -666,6 +693,12 @@ def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.Da
         int((ok & second_km.notna()).sum()),
     )
     log.count("... several, ambiguous (left empty)", int((~ok).sum()))
+    log.count(
+        "GeoNames places matched by several towns (kept for the town named like the place, "
+        "else the nearest)",
+        int(shared["geonameid"].nunique()),
+    )
+    log.count("... match dropped for the other towns (geonames_id left empty)", len(losers))
     log.count("geonames_id filled", int(towns["geonames_id"].notna().sum()))
     return towns
 

@@ -113,9 +113,9 @@ def test_population_and_geonames_id_are_integers_or_empty(towns):
 
 
 def test_geonames_ids_unique_per_town(towns):
+    # users merge their own data with the bundled towns on geonames_id: one town per GeoNames place
     ids = towns.loc[towns["geonames_id"] != "", "geonames_id"]
-    # a GeoNames place may be matched by a town and its municipality, but rarely
-    assert ids.duplicated().mean() < 0.01
+    assert ids.is_unique, sorted(ids[ids.duplicated()])
 
 
 def test_names_and_labels_present(towns):
@@ -219,6 +219,26 @@ def test_geonames_enrichment(by_id):
     # no Wikidata population: GeoNames fills it in
     assert by_id.at["IT-porcia", "population_source"] == "geonames"
     assert by_id.at["IT-porcia", "population"] != ""
+
+
+def test_geonames_place_shared_by_city_and_district_kept_for_the_city(by_id):
+    # places1000.csv: "2761369,Vienna,AT,09,48.20849,16.37208,1691468,..." has "Wieden" among its
+    # alternate names, so the district Wieden (48.189, 16.362, 2.3 km away) matches it too. Vienna
+    # (name = primary name) keeps it; Wieden gets neither the id nor Vienna's GeoNames population
+    # (1,691,468 before the one-to-one rule).
+    assert by_id.at["AT-vienna", "geonames_id"] == "2761369"
+    assert by_id.at["AT-vienna", "population_source"] == "wikidata"
+    assert by_id.at["AT-wieden", "geonames_id"] == ""
+    assert by_id.at["AT-wieden", "population"] == ""
+    assert by_id.at["AT-wieden", "population_source"] == ""
+    # a town and its gmina: the town keeps the place; a Wikidata population of the loser stays
+    assert by_id.at["PL-bolkow", "geonames_id"] == "3102969"
+    assert by_id.at["PL-gmina-bolkow", "geonames_id"] == ""
+    # "Bitterfeld-Wolfen" is the GeoNames primary name (2948164): the merged town keeps it
+    assert by_id.at["DE-bitterfeld-wolfen", "geonames_id"] == "2948164"
+    assert by_id.at["DE-bitterfeld", "geonames_id"] == ""
+    assert by_id.at["DE-bitterfeld", "population"] == "15376"
+    assert by_id.at["DE-bitterfeld", "population_source"] == "wikidata"
 
 
 def test_size_is_plausible(towns, links):
