@@ -71,6 +71,7 @@ from twinning_graph.graph import (
     from_graph,
 )
 from twinning_graph.io import TwinningData, load, read_partnerships, read_towns, validate_files
+from twinning_graph.merge import match_towns, merge
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
 from twinning_graph.recommend import RankWeights, rank_partners, rank_partners_many
@@ -144,6 +145,8 @@ __all__ = [
     "list_calls",
     "load",
     "low_reach_countries",
+    "match_towns",
+    "merge",
     "national_islands",
     "network_as_of",
     "new_country_pairs",
