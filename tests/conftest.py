@@ -54,6 +54,24 @@ def tiny(tiny_towns, tiny_links):
 
 
 @pytest.fixture
+def line() -> tg.TwinningData:
+    """Five towns 1 degree of latitude apart along 10°E (synthetic), linked t1-t2, t1-t3,
+    t2-t3, t3-t4, t4-t5; t4 carries GeoNames id 100 (used by gazetteer-merge tests)."""
+    towns = pd.DataFrame({
+        "town_id": ["t1", "t2", "t3", "t4", "t5"],
+        "name": ["One", "Two", "Three", "Four", "Five"],
+        "country": ["PL", "DE", "FR", "IT", "RU"],
+        "lat": [50.0, 51.0, 52.0, 53.0, 54.0],
+        "lon": [10.0] * 5,
+        "population": [10_000, 20_000, 50_000, 5_000, 100_000],
+        "geonames_id": [None, None, None, 100, None],
+    })
+    links = pd.DataFrame({"town_a": ["t1", "t1", "t2", "t3", "t4"],
+                          "town_b": ["t2", "t3", "t3", "t4", "t5"]})
+    return tg.load(towns=towns, partnerships=links)
+
+
+@pytest.fixture
 def no_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -88,3 +88,12 @@ def test_bundled_graphml_roundtrip(bundled, tmp_path):
     assert len(back.towns) == len(bundled.towns)
     assert len(back.edges) == len(bundled.edges)
     assert back.towns["name"].equals(bundled.towns["name"].reindex(back.towns.index))
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "geojson"])
+def test_roundtrip_without_links(tiny_towns, tmp_path, fmt):
+    data = tg.load(towns=tiny_towns, partnerships=[])
+    path = tmp_path / f"empty.{fmt}"
+    getattr(export, f"to_{fmt}")(data, path)
+    back = getattr(export, f"read_{fmt}")(path)
+    assert sorted(back.towns.index) == ["a", "b", "c", "d", "e"] and len(back.edges) == 0

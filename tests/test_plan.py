@@ -21,21 +21,6 @@ from twinning_graph.plan import plan_network
 NT = "CERV-2025-CITIZENS-TOWN-NT"
 
 
-@pytest.fixture
-def line() -> tg.TwinningData:
-    towns = pd.DataFrame({
-        "town_id": ["t1", "t2", "t3", "t4", "t5"],
-        "name": ["One", "Two", "Three", "Four", "Five"],
-        "country": ["PL", "DE", "FR", "IT", "RU"],
-        "lat": [50.0, 51.0, 52.0, 53.0, 54.0],
-        "lon": [10.0] * 5,
-        "population": [10_000, 20_000, 50_000, 5_000, 100_000],
-    })
-    links = pd.DataFrame({"town_a": ["t1", "t1", "t2", "t3", "t4"],
-                          "town_b": ["t2", "t3", "t3", "t4", "t5"]})
-    return tg.load(towns=towns, partnerships=links)
-
-
 def test_plan_satisfies_the_call(line):
     plan = plan_network(line, ["t1", "t2"], call=NT)
     assert plan.eligible and plan.failed_rules == []

@@ -18,22 +18,6 @@ from twinning_graph.recommend import RankWeights, rank_partners
 KM_PER_DEG = 6371.0088 * math.pi / 180
 
 
-@pytest.fixture
-def line() -> tg.TwinningData:
-    towns = pd.DataFrame({
-        "town_id": ["t1", "t2", "t3", "t4", "t5"],
-        "name": ["One", "Two", "Three", "Four", "Five"],
-        "country": ["PL", "DE", "FR", "IT", "RU"],
-        "lat": [50.0, 51.0, 52.0, 53.0, 54.0],
-        "lon": [10.0] * 5,
-        "population": [10_000, 20_000, 50_000, 5_000, 100_000],
-        "geonames_id": [None, None, None, 100, None],
-    })
-    links = pd.DataFrame({"town_a": ["t1", "t1", "t2", "t3", "t4"],
-                          "town_b": ["t2", "t3", "t3", "t4", "t5"]})
-    return tg.load(towns=towns, partnerships=links)
-
-
 def test_common_partners_and_adamic_adar_by_hand(line):
     r = rank_partners(line, "t4", n=None, call=None)
     # t4's partners are t3 and t5; t1 and t2 each share t3 (degree 3) with t4

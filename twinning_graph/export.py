@@ -82,6 +82,16 @@ def to_csv(data: TwinningData, directory: str | os.PathLike, *,
     -------
     dict
         File kind to path. ``tg.load(towns=..., partnerships=[...])`` reads them back.
+
+    Examples
+    --------
+    >>> import tempfile, twinning_graph as tg
+    >>> data = tg.load()
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     paths = tg.to_csv(data, d)
+    ...     back = tg.load(towns=paths["towns"], partnerships=paths["partnerships"])
+    >>> sorted(paths), len(back.edges) == len(data.edges)
+    (['links', 'partnerships', 'towns'], True)
     """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -132,7 +142,16 @@ def to_graphml(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
 
 
 def to_gexf(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
-    """Write the town graph as GEXF (Gephi); UTF-8."""
+    """Write the town graph as GEXF (Gephi); UTF-8.
+
+    Examples
+    --------
+    >>> import tempfile, twinning_graph as tg
+    >>> data = tg.load().filter(countries=["LU", "MT"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     back = tg.read_gexf(tg.to_gexf(data, d + "/net.gexf"))
+    >>> back.towns["name"].sort_values().head(2).tolist() == data.towns["name"].sort_values().head(2).tolist()
+    True"""
     nx.write_gexf(_export_graph(data), path, encoding="utf-8")
     return Path(path)
 
@@ -142,13 +161,17 @@ def _read_back(G: nx.Graph, name: str) -> TwinningData:
 
 
 def read_graphml(path: str | os.PathLike) -> TwinningData:
-    """Read a GraphML file written by :func:`to_graphml` back into TwinningData."""
+    """Read a GraphML file written by :func:`to_graphml` back into TwinningData.
+
+    See :func:`to_graphml` for an example."""
     G = nx.read_graphml(path, node_type=str)
     return _read_back(G, Path(path).name)
 
 
 def read_gexf(path: str | os.PathLike) -> TwinningData:
-    """Read a GEXF file written by :func:`to_gexf` back into TwinningData."""
+    """Read a GEXF file written by :func:`to_gexf` back into TwinningData.
+
+    See :func:`to_gexf` for an example."""
     G = nx.read_gexf(path, node_type=str)
     for node, attrs in G.nodes(data=True):  # GEXF stores the node label separately
         if attrs.get("label") == node:
@@ -172,6 +195,17 @@ def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
     Town features carry ``feature_type="town"``, ``town_id`` and every town column; link
     features carry ``feature_type="link"``, town_a, town_b, kinds, weight, since and
     distance_km. Open it in QGIS and filter on ``feature_type``.
+
+    Examples
+    --------
+    >>> import json, tempfile, twinning_graph as tg
+    >>> data = tg.load().filter(countries=["LU", "BE"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = tg.to_geojson(data, d + "/net.geojson")
+    ...     kinds = {f["geometry"]["type"] for f in json.load(open(path))["features"]}
+    ...     back = tg.read_geojson(path)
+    >>> sorted(kinds), len(back.towns) == len(data.towns), len(back.edges) == len(data.edges)
+    (['LineString', 'Point'], True, True)
     """
     towns, edges = as_frames(data)
     tw = towns.reset_index()
@@ -208,7 +242,9 @@ def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
 
 
 def read_geojson(path: str | os.PathLike) -> TwinningData:
-    """Read a GeoJSON file written by :func:`to_geojson` back into TwinningData."""
+    """Read a GeoJSON file written by :func:`to_geojson` back into TwinningData.
+
+    See :func:`to_geojson` for an example."""
     with open(path, encoding="utf-8") as fh:
         try:
             doc = json.load(fh)
@@ -226,8 +262,8 @@ def read_geojson(path: str | os.PathLike) -> TwinningData:
     towns = towns.dropna(axis=1, how="all").set_index("town_id")
     G = nx.Graph()
     G.add_nodes_from(towns.astype(object).where(towns.notna(), None).to_dict("index").items())
-    for c in ("weight", "since", "distance_km"):
-        if c not in links:
+    for c in ("town_a", "town_b", "kinds", "weight", "since", "distance_km"):
+        if c not in links:  # e.g. a network without links has no link properties at all
             links = links.assign(**{c: None})
     G.add_edges_from(
         (a, b, {"kinds": k, "weight": w, "since": s})

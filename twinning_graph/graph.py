@@ -290,7 +290,15 @@ def from_graph(G: nx.Graph, *, name: str = "graph") -> TwinningData:
     """Turn a town graph (built here, or read back from GraphML/GEXF) into TwinningData.
 
     Each edge becomes one edge-list partnership record per kind in its ``kinds``
-    attribute; the ``weight`` attribute is kept as an extra column.
+    attribute; the pair table (``edges``) keeps the graph's own weight, since and distance.
+
+    Examples
+    --------
+    >>> import twinning_graph as tg
+    >>> data = tg.load()
+    >>> back = tg.from_graph(data.town_graph())
+    >>> back.edges["weight"].equals(data.edges["weight"]), len(back.towns) == len(data.towns)
+    (True, True)
     """
     towns, edges = as_frames(G)
     towns = towns.copy()

@@ -507,6 +507,15 @@ def read_partnerships(
     edges, memberships : pandas.DataFrame
         Edge-list records (pairs oriented so that ``town_a < town_b``; repeated statements
         merged with a warning) and membership records.
+
+    Examples
+    --------
+    >>> import pandas as pd, twinning_graph as tg
+    >>> members = pd.DataFrame({"partnership_id": ["NT-1"] * 3,
+    ...                         "town_id": ["DE-berlin", "FR-paris", "PL-krakow"]})
+    >>> edges, memberships = tg.read_partnerships(members, towns=tg.load().towns)
+    >>> len(edges), memberships["kind"].unique().tolist()
+    (0, ['project'])
     """
     if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
         sources = [sources]
@@ -815,6 +824,16 @@ def validate_files(paths: Sequence[str | os.PathLike], *,
     an edge list (``town_a``, ``town_b``) or a membership table (``partnership_id``,
     ``town_id``). Partnership files are checked against the towns files among
     ``paths``, else against ``towns``, else against the bundled towns.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, twinning_graph as tg
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     bad = pathlib.Path(d, "links.csv")
+    ...     _ = bad.write_text("town_a,town_b\\nDE-berlin,DE-berlin\\n")
+    ...     problems = tg.validate_files([bad])
+    >>> [(p.row, p.column, p.message) for p in problems]
+    [(2, 'town_b', "self-link: town_a and town_b are both 'DE-berlin'")]
     """
     problems = Problems()
     town_paths, part_paths = [], []

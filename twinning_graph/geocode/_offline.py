@@ -126,12 +126,10 @@ def _same_place_pick(group: pd.DataFrame) -> tuple[int | None, str]:
     most populous entry then cannot be wrong by more than SAME_PLACE_KM.
     """
     from twinning_graph._gazetteer import _places_table
+    from twinning_graph.io import _haversine_km
 
     coords = _places_table().loc[group.index, ["lat", "lon"]].to_numpy()
-    lat, lon = np.radians(coords[:, 0]), np.radians(coords[:, 1])
-    a = (np.sin((lat - lat[0]) / 2) ** 2
-         + np.cos(lat[0]) * np.cos(lat) * np.sin((lon - lon[0]) / 2) ** 2)
-    km = 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+    km = _haversine_km(coords[0, 0], coords[0, 1], coords[:, 0], coords[:, 1])
     if km.max() <= SAME_PLACE_KM:
         note = (f"{len(group)} places of that name lie within {km.max():.1f} km of each other: "
                 f"took the most populous, {group['name'].iloc[0]}")

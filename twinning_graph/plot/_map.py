@@ -22,6 +22,7 @@ from twinning_graph._errors import (
     UnknownCountryError,
     ValidationError,
 )
+from twinning_graph.io import _haversine_km
 from twinning_graph.plot._common import (
     _ARC_POINTS,
     _CANDIDATE_COLOR,
@@ -206,10 +207,7 @@ def _arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> list[np.ndarray]:
     """Projected great-circle arcs of all edges, in edge order (vectorised per length class)."""
     a = towns.loc[edges["town_a"], ["lon", "lat"]].to_numpy(np.float64)
     b = towns.loc[edges["town_b"], ["lon", "lat"]].to_numpy(np.float64)
-    lat1, lat2 = np.radians(a[:, 1]), np.radians(b[:, 1])
-    h = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin(np.radians(b[:, 0] - a[:, 0]) / 2) ** 2)
-    km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    km = _haversine_km(a[:, 1], a[:, 0], b[:, 1], b[:, 0])
     out: list[np.ndarray] = [np.empty((0, 2))] * len(edges)
     lower = -np.inf
     for upper, points in _ARC_STEPS:  # three length classes, each one array computation

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph.graph import adjacency
-from twinning_graph.io import EARTH_RADIUS_KM
+from twinning_graph.io import _haversine_km
 
 #: Log-spaced distance bins (km) of the distance kernel.
 _DIST_EDGES = np.concatenate([[0.0], np.geomspace(2.0, 20_000.0, 41), [np.inf]])
@@ -25,11 +25,8 @@ _N_RANDOM_PAIRS = 200_000
 def _haversine_rows(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
                     lon2: np.ndarray) -> np.ndarray:
     """Distances (km) from each of ``len(lat1)`` points to each of ``len(lat2)`` points."""
-    p1 = np.radians(np.asarray(lat1, float))[:, None]
-    p2 = np.radians(np.asarray(lat2, float))[None, :]
-    dl = np.radians(np.asarray(lon2, float))[None, :] - np.radians(np.asarray(lon1, float))[:, None]
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return _haversine_km(np.asarray(lat1, float)[:, None], np.asarray(lon1, float)[:, None],
+                         np.asarray(lat2, float)[None, :], np.asarray(lon2, float)[None, :])
 
 
 _CELL_KM = 0.1  # < 1/3 of the smallest gap between two distance-bin edges (0.52 km)
@@ -210,7 +207,5 @@ class _Model:
 
 
 def _haversine_one(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    from twinning_graph.io import _haversine_km
-
     return _haversine_km(lat1, lon1, lat2, lon2)
 
