@@ -39,12 +39,14 @@ def wikidata_towns() -> pd.DataFrame:
     frames = []
     for path in sorted(WIKIDATA.glob("*.tsv")):
         raw = pd.read_csv(path, sep="\t", dtype="str", keep_default_na=False)
-        frame = pd.DataFrame({
-            "name": raw["origincityLabel"],
-            "country": SWAPPED.get(path.name, None) or raw["origincountry"],
-            "lat": pd.to_numeric(raw["originlat"], errors="coerce"),
-            "lon": pd.to_numeric(raw["originlong"], errors="coerce"),
-        })
+        frame = pd.DataFrame(
+            {
+                "name": raw["origincityLabel"],
+                "country": SWAPPED.get(path.name, None) or raw["origincountry"],
+                "lat": pd.to_numeric(raw["originlat"], errors="coerce"),
+                "lon": pd.to_numeric(raw["originlong"], errors="coerce"),
+            }
+        )
         frames.append(frame)
     towns = pd.concat(frames, ignore_index=True).dropna(subset=["lat", "lon"])
     # one row per town (an item with several coordinate statements counts once)
@@ -90,17 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     kind = out["match_kind"]
     offline = kind.isin(["exact", "alternate", "fuzzy"])
     pop_rule = out["geocode_note"].str.contains("population rule", regex=False) & offline
-    dist = _haversine_km(known["lat"].to_numpy(), known["lon"].to_numpy(),
-                         out["lat"].to_numpy(), out["lon"].to_numpy())
+    dist = _haversine_km(
+        known["lat"].to_numpy(),
+        known["lon"].to_numpy(),
+        out["lat"].to_numpy(),
+        out["lon"].to_numpy(),
+    )
     near = (dist <= 10) & offline.to_numpy()
 
     print(f"source: {source}: {n:,} towns")
-    print(f"gazetteer load: {load_s:.2f} s; geocode(): {geocode_s:.2f} s "
-          f"({1e3 * geocode_s / max(n, 1):.2f} ms/town)")
+    print(
+        f"gazetteer load: {load_s:.2f} s; geocode(): {geocode_s:.2f} s "
+        f"({1e3 * geocode_s / max(n, 1):.2f} ms/town)"
+    )
     for k in ("exact", "alternate", "fuzzy", "ambiguous", "none"):
         print(f"  {k:<10} {int((kind == k).sum()):>6,}  {100 * (kind == k).mean():5.1f} %")
-    print(f"resolved offline: {100 * offline.mean():.1f} % "
-          f"(population rule: {int(pop_rule.sum()):,} = {100 * pop_rule.mean():.1f} %)")
+    print(
+        f"resolved offline: {100 * offline.mean():.1f} % "
+        f"(population rule: {int(pop_rule.sum()):,} = {100 * pop_rule.mean():.1f} %)"
+    )
     print(f"ambiguous: {100 * (kind == 'ambiguous').mean():.1f} %")
     within = near.sum() / max(int(offline.sum()), 1)
     print(f"resolved within 10 km of the known coordinates: {100 * within:.1f} %")
@@ -117,12 +127,18 @@ def main(argv: list[str] | None = None) -> int:
         pd.set_option("display.max_colwidth", 70)
         far = out.assign(km=dist.round(1))[offline.to_numpy() & ~near]
         print("\nresolved but > 10 km away:")
-        print(far[["name", "country", "matched_name", "match_kind", "km", "geocode_note"]]
-              .head(args.misses).to_string())
+        print(
+            far[["name", "country", "matched_name", "match_kind", "km", "geocode_note"]]
+            .head(args.misses)
+            .to_string()
+        )
         for k in ("none", "ambiguous"):
             print(f"\n{k}:")
-            print(out.loc[kind == k, ["name", "country", "geocode_note"]]
-                  .sample(min(args.misses, int((kind == k).sum())), random_state=0).to_string())
+            print(
+                out.loc[kind == k, ["name", "country", "geocode_note"]]
+                .sample(min(args.misses, int((kind == k).sum())), random_state=0)
+                .to_string()
+            )
     return 0
 
 

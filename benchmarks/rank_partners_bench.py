@@ -50,15 +50,21 @@ def _per_call(fn: Callable[[str], Any], ids: list[str]) -> tuple[float, float]:
 def _report(label: str, data: Any, ids: list[str], **opts: Any) -> None:
     first, med = _per_call(lambda t: rank_partners(data, t, n=10, **opts), ids)
     full = rank_partners(data, ids[0], n=None, call=None, **opts)
-    print(f"{label}: {len(full):,} candidates ranked (call=None); first call {_ms(first)} "
-          f"(one-off fit ~{_ms(first - med)}, cached afterwards); warm call median "
-          f"{_ms(med)} ({len(ids) - 1} towns)")
+    print(
+        f"{label}: {len(full):,} candidates ranked (call=None); first call {_ms(first)} "
+        f"(one-off fit ~{_ms(first - med)}, cached afterwards); warm call median "
+        f"{_ms(med)} ({len(ids) - 1} towns)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--towns", type=int, default=100_000,
-                        help="towns of the synthetic network (default 100,000)")
+    parser.add_argument(
+        "--towns",
+        type=int,
+        default=100_000,
+        help="towns of the synthetic network (default 100,000)",
+    )
     parser.add_argument("--skip-synthetic", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -80,14 +86,17 @@ def main(argv: list[str] | None = None) -> None:
         syn = synthetic_network(n, int(2.5 * n), max(n // 50, 1), seed=0)
         _ = syn.edges
         ids = list(syn.towns.index[rng.choice(n, 41, replace=False)])
-        _report(f"SYNTHETIC {n:,} towns / {len(syn.edges):,} linked pairs, source='network'",
-                syn, ids)
+        _report(
+            f"SYNTHETIC {n:,} towns / {len(syn.edges):,} linked pairs, source='network'", syn, ids
+        )
         many_ids = list(syn.towns.index[rng.choice(n, min(1000, n), replace=False)])
         t0 = time.perf_counter()
         out = rank_partners_many(syn, many_ids, n=10)
         sec = time.perf_counter() - t0
-        print(f"SYNTHETIC {n:,}: rank_partners_many for {len(many_ids):,} towns: {sec:.2f} s "
-              f"({_ms(sec / len(many_ids))} per town, {len(out):,} rows; warm cache)")
+        print(
+            f"SYNTHETIC {n:,}: rank_partners_many for {len(many_ids):,} towns: {sec:.2f} s "
+            f"({_ms(sec / len(many_ids))} per town, {len(out):,} rows; warm cache)"
+        )
 
     t0 = time.perf_counter()
     res = backtest(data, seed=1)

@@ -48,8 +48,11 @@ PIPELINE = [
     ("map_png", "map PNG, all links"),
     ("report_html", "full HTML report"),
 ]
-SETUP = [("calibrate", "calibrate on the bundled data (once)"),
-         ("generate", "generate (synthetic_network)"), ("write_csv", "write CSV")]
+SETUP = [
+    ("calibrate", "calibrate on the bundled data (once)"),
+    ("generate", "generate (synthetic_network)"),
+    ("write_csv", "write CSV"),
+]
 
 #: Naive baselines: (key, label, sample description).
 BASELINES = [
@@ -92,8 +95,12 @@ class _Recorder:
             rec["error"] = err[:500]
         self.out["steps"][key] = rec
         self.flush()
-        print(f"  [{self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s"
-              + (f"  ERROR {err[:120]}" if err else ""), file=sys.stderr, flush=True)
+        print(
+            f"  [{self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s"
+            + (f"  ERROR {err[:120]}" if err else ""),
+            file=sys.stderr,
+            flush=True,
+        )
         return value
 
 
@@ -114,14 +121,22 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
 
     warnings.simplefilter("ignore")
     n_links, n_projects = int(2.5 * n_towns), max(n_towns // 50, 1)
-    rec = _Recorder(result, {"n_towns": n_towns, "n_links": n_links, "n_projects": n_projects,
-                             "quick": quick, "seed": seed, "rss_at_start_mb": _rss_mb()})
+    rec = _Recorder(
+        result,
+        {
+            "n_towns": n_towns,
+            "n_links": n_links,
+            "n_projects": n_projects,
+            "quick": quick,
+            "seed": seed,
+            "rss_at_start_mb": _rss_mb(),
+        },
+    )
     rng = np.random.default_rng(seed)
     tmp = Path(tempfile.mkdtemp(prefix=f"tgbench{n_towns}_"))
 
     rec.step("calibrate", calibrate)
-    synth = rec.step("generate", lambda: synthetic_network(n_towns, n_links, n_projects,
-                                                           seed=seed))
+    synth = rec.step("generate", lambda: synthetic_network(n_towns, n_links, n_projects, seed=seed))
 
     def write() -> None:
         synth.towns.reset_index().to_csv(tmp / "towns.csv", index=False)
@@ -132,8 +147,12 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     rec.out["csv_mb"] = sum(p.stat().st_size for p in tmp.glob("*.csv")) / 1e6
 
     # ---------------------------------------------------------------- pipeline
-    data = rec.step("load_csv", lambda: tg.load(
-        towns=tmp / "towns.csv", partnerships=[tmp / "partnerships.csv", tmp / "projects.csv"]))
+    data = rec.step(
+        "load_csv",
+        lambda: tg.load(
+            towns=tmp / "towns.csv", partnerships=[tmp / "partnerships.csv", tmp / "projects.csv"]
+        ),
+    )
     if data is None:
         data = synth
     edges = rec.step("pairs", lambda: data.edges)
@@ -154,8 +173,11 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
         fast_method = "leiden"
     except ImportError:
         fast_method = "louvain"
-    rec.step("communities", lambda: clusters.communities(data, method=fast_method, seed=0),
-             method=fast_method)
+    rec.step(
+        "communities",
+        lambda: clusters.communities(data, method=fast_method, seed=0),
+        method=fast_method,
+    )
 
     from twinning_graph.gaps import country_pair_gaps
 
@@ -178,9 +200,15 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
             rank_partners(data, t, n=10)
             times.append(time.perf_counter() - t1)
         # "calls"/"median_call_s": the single calls (what the tables print per call)
-        return {"batch_towns": len(towns_1000), "rows": int(len(out)), "batch_s": batch,
-                "per_call_s": batch / len(towns_1000), "calls": len(times),
-                "median_call_s": float(np.median(times)), "first_call_s": times[0]}
+        return {
+            "batch_towns": len(towns_1000),
+            "rows": int(len(out)),
+            "batch_s": batch,
+            "per_call_s": batch / len(towns_1000),
+            "calls": len(times),
+            "median_call_s": float(np.median(times)),
+            "first_call_s": times[0],
+        }
 
     info = rec.step("rank_partners", rank_many)
     if info is not None:
@@ -215,8 +243,11 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     size = rec.step("report_html", report)
     rec.out["report_mb"] = size
     keys = [k for k, _ in PIPELINE]
-    rec.out["pipeline_s"] = sum(rec.out["steps"][k]["seconds"] for k in keys
-                                if k in rec.out["steps"] and "error" not in rec.out["steps"][k])
+    rec.out["pipeline_s"] = sum(
+        rec.out["steps"][k]["seconds"]
+        for k in keys
+        if k in rec.out["steps"] and "error" not in rec.out["steps"][k]
+    )
     rec.out["pipeline_peak_rss_mb"] = _rss_mb()
     rec.flush()
 
@@ -236,8 +267,9 @@ def _call_plan(plan_network: Callable[..., Any], data: Any, town: str) -> Any:
     return plan_network(data)
 
 
-def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
-              fast_method: str) -> None:
+def baselines(
+    rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool, fast_method: str
+) -> None:
     import math as m
 
     import matplotlib.pyplot as plt
@@ -264,26 +296,40 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
         idx = rng.choice(n_pairs, k, replace=False)
         la, lo = towns["lat"], towns["lon"]
         s = edges.iloc[idx]
-        pts = list(zip(s["town_a"].map(la), s["town_a"].map(lo), s["town_b"].map(la),
-                       s["town_b"].map(lo), strict=True))
+        pts = list(
+            zip(
+                s["town_a"].map(la),
+                s["town_a"].map(lo),
+                s["town_b"].map(la),
+                s["town_b"].map(lo),
+                strict=True,
+            )
+        )
         t0 = time.perf_counter()
         km = [geodesic((a1, o1), (a2, o2)).km for a1, o1, a2, o2 in pts]
         assert len(km) == k
         naive = (time.perf_counter() - t0) * n_pairs / k
         t0 = time.perf_counter()
-        _haversine_km(edges["town_a"].map(la).to_numpy(float),
-                      edges["town_a"].map(lo).to_numpy(float),
-                      edges["town_b"].map(la).to_numpy(float),
-                      edges["town_b"].map(lo).to_numpy(float))
+        _haversine_km(
+            edges["town_a"].map(la).to_numpy(float),
+            edges["town_a"].map(lo).to_numpy(float),
+            edges["town_b"].map(la).to_numpy(float),
+            edges["town_b"].map(lo).to_numpy(float),
+        )
         fast = time.perf_counter() - t0
-        save("distances", naive_s=naive, fast_s=fast, sample=k, extrapolated=True,
-             fast_what="vectorised haversine incl. id->coordinate lookup, all pairs")
+        save(
+            "distances",
+            naive_s=naive,
+            fast_s=fast,
+            sample=k,
+            extrapolated=True,
+            fast_what="vectorised haversine incl. id->coordinate lookup, all pairs",
+        )
     except Exception as exc:
         save("distances", error=str(exc))
 
     # reach ---------------------------------------------------------------------
     try:
-
         k = 500
         sample = _sample(rng, list(G.nodes), k)
         country = nx.get_node_attributes(G, "country")
@@ -297,8 +343,14 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
             _ = (len(partners), len(foreign), len({country[v] for v in foreign}), len(within))
         naive = (time.perf_counter() - t0) * n / k
         fast = rec.out["steps"]["town_reach"]["seconds"]
-        save("reach", naive_s=naive, fast_s=fast, sample=k, extrapolated=True,
-             fast_what="town_reach(data, k=2), every town")
+        save(
+            "reach",
+            naive_s=naive,
+            fast_s=fast,
+            sample=k,
+            extrapolated=True,
+            fast_what="town_reach(data, k=2), every town",
+        )
     except Exception as exc:
         save("reach", error=str(exc))
 
@@ -318,23 +370,36 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
                 if c == t or c in mine:
                     continue
                 p1, p2 = m.radians(lat[t]), m.radians(lat[c])
-                a = (m.sin((p2 - p1) / 2) ** 2 + m.cos(p1) * m.cos(p2)
-                     * m.sin(m.radians(lon[c] - lon[t]) / 2) ** 2)
+                a = (
+                    m.sin((p2 - p1) / 2) ** 2
+                    + m.cos(p1) * m.cos(p2) * m.sin(m.radians(lon[c] - lon[t]) / 2) ** 2
+                )
                 d = 2 * 6371.0088 * m.asin(m.sqrt(min(a, 1.0)))
                 common = len(mine & set(G[c]))
                 new_country = country[c] not in reached and country[c] != country[t]
-                score = (common - 0.5 * m.log1p(d / 100) + (1.0 if new_country else 0.0)
-                         - 0.3 * m.log1p(G.degree(c)))
+                score = (
+                    common
+                    - 0.5 * m.log1p(d / 100)
+                    + (1.0 if new_country else 0.0)
+                    - 0.3 * m.log1p(G.degree(c))
+                )
                 scores.append((score, c))
             scores.sort(reverse=True)
             _ = scores[:10]
         naive = (time.perf_counter() - t0) / k
         st = rec.out["steps"].get("rank_partners", {})
         fast = st.get("median_call_s") or st.get("per_call_s")
-        save("ranking", naive_s=naive, fast_s=fast, sample=k, extrapolated=False,
-             unit="seconds per town", batch_per_town_s=st.get("per_call_s"),
-             fast_what="rank_partners(data, town, n=10), median warm call (one town alone; "
-                       "rank_partners_many: batch_per_town_s)")
+        save(
+            "ranking",
+            naive_s=naive,
+            fast_s=fast,
+            sample=k,
+            extrapolated=False,
+            unit="seconds per town",
+            batch_per_town_s=st.get("per_call_s"),
+            fast_what="rank_partners(data, town, n=10), median warm call (one town alone; "
+            "rank_partners_many: batch_per_town_s)",
+        )
     except Exception as exc:
         save("ranking", error=str(exc))
 
@@ -355,8 +420,14 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
         plt.close(fig)
         naive = (time.perf_counter() - t0) * n_pairs / len(s)
         fast = rec.out["steps"]["map_png"]["seconds"]
-        save("map", naive_s=naive, fast_s=fast, sample=len(s), extrapolated=True,
-             fast_what="plot_map(data) + savefig PNG, all links as great-circle arcs")
+        save(
+            "map",
+            naive_s=naive,
+            fast_s=fast,
+            sample=len(s),
+            extrapolated=True,
+            fast_what="plot_map(data) + savefig PNG, all links as great-circle arcs",
+        )
     except Exception as exc:
         save("map", error=str(exc))
 
@@ -370,8 +441,13 @@ def baselines(rec: _Recorder, data: Any, G: Any, rng: Any, *, quick: bool,
         clusters.communities(data, method="louvain", seed=0)
         naive = time.perf_counter() - t0
         fast = rec.out["steps"]["communities"]["seconds"]
-        save("communities", naive_s=naive, fast_s=fast, extrapolated=False,
-             fast_what=f"communities(data, method={fast_method!r})")
+        save(
+            "communities",
+            naive_s=naive,
+            fast_s=fast,
+            extrapolated=False,
+            fast_what=f"communities(data, method={fast_method!r})",
+        )
     except Exception as exc:
         save("communities", error=str(exc))
 
@@ -416,40 +492,78 @@ def tables(results: list[dict[str, Any]]) -> str:
         recs = [r["steps"].get(key) for r in results]
         ys = [None if (not x or "error" in x) else x["seconds"] for x in recs]
         ex = _exponent([float(n) for n in sizes], ys)
-        lines.append(f"| {label} | " + " | ".join(_fmt_s(x) for x in recs)
-                     + f" | {'—' if ex is None else f'{ex:.2f}'} |")
+        lines.append(
+            f"| {label} | "
+            + " | ".join(_fmt_s(x) for x in recs)
+            + f" | {'—' if ex is None else f'{ex:.2f}'} |"
+        )
     tot = [r.get("pipeline_s") for r in results]
     ex = _exponent([float(n) for n in sizes], tot)
-    lines.append("| **whole pipeline (load → report)** | " + " | ".join(
-        "—" if t is None else f"**{t:.1f}**" for t in tot)
-        + f" | {'—' if ex is None else f'{ex:.2f}'} |")
-    other = [None if t is None else t - (r["steps"].get("rank_partners") or {}).get("seconds", 0)
-             for t, r in zip(tot, results, strict=True)]
-    lines.append("| pipeline without rank_partners × 1,000 | " + " | ".join(
-        "—" if t is None else f"{t:.1f}" for t in other) + " | |")
-    lines.append("| peak RSS of the pipeline (MB) | " + " | ".join(
-        f"{r.get('pipeline_peak_rss_mb', float('nan')):,.0f}" for r in results) + " | |")
-    lines.append("| links / linked pairs | " + " | ".join(
-        f"{r['n_links']:,} / {r.get('n_pairs') or 0:,}" for r in results) + " | |")
-    lines.append("| load average at start (1/5/15 min) | " + " | ".join(
-        "/".join(str(x) for x in r.get("loadavg", [])) for r in results) + " | |")
-    lines += ["", "`*` extrapolated linearly from the calls measured (see rank_partners "
-              "calls below).", ""]
+    lines.append(
+        "| **whole pipeline (load → report)** | "
+        + " | ".join("—" if t is None else f"**{t:.1f}**" for t in tot)
+        + f" | {'—' if ex is None else f'{ex:.2f}'} |"
+    )
+    other = [
+        None if t is None else t - (r["steps"].get("rank_partners") or {}).get("seconds", 0)
+        for t, r in zip(tot, results, strict=True)
+    ]
+    lines.append(
+        "| pipeline without rank_partners × 1,000 | "
+        + " | ".join("—" if t is None else f"{t:.1f}" for t in other)
+        + " | |"
+    )
+    lines.append(
+        "| peak RSS of the pipeline (MB) | "
+        + " | ".join(f"{r.get('pipeline_peak_rss_mb', float('nan')):,.0f}" for r in results)
+        + " | |"
+    )
+    lines.append(
+        "| links / linked pairs | "
+        + " | ".join(f"{r['n_links']:,} / {r.get('n_pairs') or 0:,}" for r in results)
+        + " | |"
+    )
+    lines.append(
+        "| load average at start (1/5/15 min) | "
+        + " | ".join("/".join(str(x) for x in r.get("loadavg", [])) for r in results)
+        + " | |"
+    )
+    lines += [
+        "",
+        "`*` extrapolated linearly from the calls measured (see rank_partners calls below).",
+        "",
+    ]
     rp = [r["steps"].get("rank_partners", {}) for r in results]
-    lines.append("rank_partners: " + "; ".join(
-        f"{n:,} towns: {x.get('calls', '?')} calls measured, median "
-        f"{1000 * x.get('median_call_s', float('nan')):.0f} ms/call"
-        for n, x in zip(sizes, rp, strict=True) if x and "error" not in x))
-    lines += ["", "### Peak memory (RSS high-water mark after the step, MB)", "",
-              "| step | " + " | ".join(f"{n:,}" for n in sizes) + " |",
-              "|---|" + "---:|" * len(sizes)]
+    lines.append(
+        "rank_partners: "
+        + "; ".join(
+            f"{n:,} towns: {x.get('calls', '?')} calls measured, median "
+            f"{1000 * x.get('median_call_s', float('nan')):.0f} ms/call"
+            for n, x in zip(sizes, rp, strict=True)
+            if x and "error" not in x
+        )
+    )
+    lines += [
+        "",
+        "### Peak memory (RSS high-water mark after the step, MB)",
+        "",
+        "| step | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
     for key, label in SETUP + PIPELINE:
         recs = [r["steps"].get(key) for r in results]
-        lines.append(f"| {label} | " + " | ".join(
-            "—" if not x else f"{x['peak_rss_mb']:,.0f}" for x in recs) + " |")
-    lines += ["", "### Against the straightforward code (same libraries)", "",
-              "| task | size | naive (s) | twinning-graph (s) | ratio | naive measured on |",
-              "|---|---:|---:|---:|---:|---|"]
+        lines.append(
+            f"| {label} | "
+            + " | ".join("—" if not x else f"{x['peak_rss_mb']:,.0f}" for x in recs)
+            + " |"
+        )
+    lines += [
+        "",
+        "### Against the straightforward code (same libraries)",
+        "",
+        "| task | size | naive (s) | twinning-graph (s) | ratio | naive measured on |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for key, label, what in BASELINES:
         for r in results:
             b = r.get("baselines", {}).get(key)
@@ -465,22 +579,30 @@ def tables(results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {label} | {r['n_towns']:,} | {b['naive_s']:.3g}{unit} | "
                 f"{b['fast_s']:.3g}{unit} | **{rtxt}×** | "
-                f"{'sample of ' + str(b['sample']) if b.get('sample') else what}{extra} |")
+                f"{'sample of ' + str(b['sample']) if b.get('sample') else what}{extra} |"
+            )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,30000,100000",
-                        help="comma-separated numbers of towns")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller budgets: smaller naive-baseline samples, smaller map "
-                             "sample, no Louvain baseline above 30,000 towns")
+    parser.add_argument(
+        "--sizes", default="10000,30000,100000", help="comma-separated numbers of towns"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller budgets: smaller naive-baseline samples, smaller map "
+        "sample, no Louvain baseline above 30,000 towns",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
-    parser.add_argument("--tables", action="store_true",
-                        help="only print the tables of an existing results file (--out)")
+    parser.add_argument(
+        "--tables",
+        action="store_true",
+        help="only print the tables of an existing results file (--out)",
+    )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -499,16 +621,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"size {n:,}: load average {load}", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as d:
             res = Path(d) / "result.json"
-            cmd = [sys.executable, __file__, "--worker", str(n), "--result-file", str(res),
-                   "--seed", str(args.seed)] + (["--quick"] if args.quick else [])
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                str(n),
+                "--result-file",
+                str(res),
+                "--seed",
+                str(args.seed),
+            ] + (["--quick"] if args.quick else [])
             t0 = time.perf_counter()
             try:
                 proc = subprocess.run(cmd, timeout=args.timeout)
                 code = proc.returncode
             except subprocess.TimeoutExpired:
                 code = "timeout"
-            r = json.loads(res.read_text()) if res.exists() else {
-                "n_towns": n, "steps": {}, "baselines": {}}
+            r = (
+                json.loads(res.read_text())
+                if res.exists()
+                else {"n_towns": n, "steps": {}, "baselines": {}}
+            )
         r["loadavg"] = load
         r["loadavg_end"] = _loadavg()
         r["wall_s"] = time.perf_counter() - t0
@@ -527,9 +660,13 @@ def _write(path: Path, results: list[dict[str, Any]], text: str | None = None) -
     import pandas as pd
 
     meta = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "numpy": np.__version__,
-                    "pandas": pd.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "results": results,
     }

@@ -21,10 +21,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
-    places = pd.read_csv(Path(args.shared) / "data/geonames-europe/places1000.csv",
-                         usecols=["country", "lat", "lon"], keep_default_na=False)
-    b = places.groupby("country").agg(min_lon=("lon", "min"), min_lat=("lat", "min"),
-                                      max_lon=("lon", "max"), max_lat=("lat", "max"))
+    places = pd.read_csv(
+        Path(args.shared) / "data/geonames-europe/places1000.csv",
+        usecols=["country", "lat", "lon"],
+        keep_default_na=False,
+    )
+    b = places.groupby("country").agg(
+        min_lon=("lon", "min"),
+        min_lat=("lat", "min"),
+        max_lon=("lon", "max"),
+        max_lat=("lat", "max"),
+    )
     out = ROOT / "twinning_graph/data/country_bounds.csv"
     b.round(3).to_csv(out, lineterminator="\n", float_format="%.3f")
     print(f"wrote {out} ({len(b)} countries)")

@@ -63,8 +63,9 @@ def build_tables(source: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     places = (
         raw.rename(columns={"geonameid": "geonames_id"})
-        .loc[:, ["geonames_id", "name", "country", "admin1", "lat", "lon", "population",
-                 "timezone"]]
+        .loc[
+            :, ["geonames_id", "name", "country", "admin1", "lat", "lon", "population", "timezone"]
+        ]
         .sort_values("geonames_id", kind="stable")
         .reset_index(drop=True)
     )

@@ -48,7 +48,8 @@ FLAGS = (
 
 PROBE_ID = "__tg_probe__"
 
-PROBE_JS = """
+PROBE_JS = (
+    """
 <script id="__tg_probe_script__">
 (function () {
   var out = {errors: [], console: [], violations: []};
@@ -85,7 +86,9 @@ PROBE_JS = """
         title: document.title
       };
       var pre = document.createElement('pre');
-      pre.id = '""" + PROBE_ID + """';
+      pre.id = '"""
+    + PROBE_ID
+    + """';
       pre.textContent = JSON.stringify(result);
       document.body.appendChild(pre);
     }, 50);
@@ -93,6 +96,7 @@ PROBE_JS = """
 })();
 </script>
 """
+)
 
 
 def find_chromium() -> str | None:
@@ -111,8 +115,14 @@ def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]
         raise RuntimeError("chromium not found (install Debian's chromium package)")
     with tempfile.TemporaryDirectory(prefix="tg-chromium-") as profile:
         cmd = [exe, *FLAGS, f"--user-data-dir={profile}", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              check=False, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def inject_probe(source: str) -> str:
@@ -120,11 +130,12 @@ def inject_probe(source: str) -> str:
     m = re.search(r"<head[^>]*>", source, flags=re.IGNORECASE)
     if m is None:
         raise ValueError("the HTML has no <head> element")
-    return source[: m.end()] + PROBE_JS + source[m.end():]
+    return source[: m.end()] + PROBE_JS + source[m.end() :]
 
 
-def probe(path: str | os.PathLike, *, timeout: float = 90.0,
-          window: tuple[int, int] = (1280, 900)) -> dict[str, Any]:
+def probe(
+    path: str | os.PathLike, *, timeout: float = 90.0, window: tuple[int, int] = (1280, 900)
+) -> dict[str, Any]:
     """Open a copy of ``path`` with the probe script injected; return what it recorded.
 
     Returns
@@ -138,13 +149,23 @@ def probe(path: str | os.PathLike, *, timeout: float = 90.0,
     with tempfile.TemporaryDirectory(prefix="tg-probe-") as tmp:
         copy = Path(tmp) / src.name
         copy.write_text(inject_probe(src.read_text(encoding="utf-8")), encoding="utf-8")
-        proc = _run(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000",
-                     f"--window-size={window[0]},{window[1]}", "--dump-dom",
-                     copy.resolve().as_uri()], timeout=timeout)
+        proc = _run(
+            [
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=15000",
+                f"--window-size={window[0]},{window[1]}",
+                "--dump-dom",
+                copy.resolve().as_uri(),
+            ],
+            timeout=timeout,
+        )
     m = re.search(rf'<pre id="{PROBE_ID}">(.*?)</pre>', proc.stdout, flags=re.DOTALL)
     if m is None:
-        raise RuntimeError(f"the probe wrote no result (chromium exit {proc.returncode}); "
-                           f"stderr tail:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"the probe wrote no result (chromium exit {proc.returncode}); "
+            f"stderr tail:\n{proc.stderr[-3000:]}"
+        )
     result: dict[str, Any] = json.loads(html.unescape(m.group(1)))
     result["log_console"] = [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln]
     result["returncode"] = proc.returncode
@@ -152,30 +173,45 @@ def probe(path: str | os.PathLike, *, timeout: float = 90.0,
     return result
 
 
-def screenshot(path: str | os.PathLike, png: str | os.PathLike, *,
-               window: tuple[int, int] = (1280, 2400), print_media: bool = False,
-               timeout: float = 90.0) -> Path:
+def screenshot(
+    path: str | os.PathLike,
+    png: str | os.PathLike,
+    *,
+    window: tuple[int, int] = (1280, 2400),
+    print_media: bool = False,
+    timeout: float = 90.0,
+) -> Path:
     """Render ``path`` in a window of ``window`` pixels and save it as ``png``."""
     out = Path(png).resolve()
-    args = [f"--window-size={window[0]},{window[1]}", "--virtual-time-budget=15000",
-            f"--screenshot={out}", Path(path).resolve().as_uri()]
+    args = [
+        f"--window-size={window[0]},{window[1]}",
+        "--virtual-time-budget=15000",
+        f"--screenshot={out}",
+        Path(path).resolve().as_uri(),
+    ]
     proc = _run(args, timeout=timeout)
     if not out.exists():
-        raise RuntimeError(f"chromium wrote no screenshot (exit {proc.returncode}); stderr "
-                           f"tail:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"chromium wrote no screenshot (exit {proc.returncode}); stderr "
+            f"tail:\n{proc.stderr[-3000:]}"
+        )
     return out
 
 
-def print_pdf(path: str | os.PathLike, pdf: str | os.PathLike, *,
-              timeout: float = 90.0) -> Path:
+def print_pdf(path: str | os.PathLike, pdf: str | os.PathLike, *, timeout: float = 90.0) -> Path:
     """Print ``path`` to ``pdf`` as chromium would on paper (print media CSS)."""
     out = Path(pdf).resolve()
-    args = ["--virtual-time-budget=15000", "--no-pdf-header-footer",
-            f"--print-to-pdf={out}", Path(path).resolve().as_uri()]
+    args = [
+        "--virtual-time-budget=15000",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={out}",
+        Path(path).resolve().as_uri(),
+    ]
     proc = _run(args, timeout=timeout)
     if not out.exists():
-        raise RuntimeError(f"chromium wrote no PDF (exit {proc.returncode}); stderr "
-                           f"tail:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"chromium wrote no PDF (exit {proc.returncode}); stderr tail:\n{proc.stderr[-3000:]}"
+        )
     return out
 
 

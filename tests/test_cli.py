@@ -27,8 +27,18 @@ def test_summary_json_keys_and_values(files, capsys):
     t, p = files
     assert main(["--towns", str(t), "--partnerships", str(p), "summary", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("towns", "links", "countries", "transnational_share", "components",
-                "largest_component", "mean_degree", "max_degree", "assortativity", "clustering"):
+    for key in (
+        "towns",
+        "links",
+        "countries",
+        "transnational_share",
+        "components",
+        "largest_component",
+        "mean_degree",
+        "max_degree",
+        "assortativity",
+        "clustering",
+    ):
         assert key in out
     # a triangle of three countries: every link transnational, clustering 1
     assert out["towns"] == 3 and out["links"] == 3 and out["countries"] == 3
@@ -48,7 +58,9 @@ def test_summary_bundled_matches_networkx(bundled, capsys):
     assert out["components"] == nx.number_connected_components(G)
     assert out["largest_component"] == max(len(c) for c in nx.connected_components(G))
     assert out["max_degree"] == max(d for _, d in G.degree)
-    assert out["mean_degree"] == pytest.approx(2 * G.number_of_edges() / G.number_of_nodes(), abs=1e-4)
+    assert out["mean_degree"] == pytest.approx(
+        2 * G.number_of_edges() / G.number_of_nodes(), abs=1e-4
+    )
     assert out["assortativity"] == pytest.approx(nx.degree_assortativity_coefficient(G), abs=1e-4)
     assert out["clustering"] == pytest.approx(nx.average_clustering(G), abs=1e-4)
     assert out["transitivity"] == pytest.approx(nx.transitivity(G), abs=1e-4)
@@ -64,8 +76,10 @@ def test_validate_ok_and_bad(files, tmp_path, capsys):
     bad.write_text("town_a,town_b\na,a\na,zz\n", encoding="utf-8")
     assert main(["validate", str(t), str(bad)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"{bad}:2:town_b: self-link: town_a and town_b are both 'a'",
-                   f"{bad}:3:town_b: unknown town 'zz': not in the towns table"]
+    assert out == [
+        f"{bad}:2:town_b: self-link: town_a and town_b are both 'a'",
+        f"{bad}:3:town_b: unknown town 'zz': not in the towns table",
+    ]
 
 
 def test_bad_data_exit_1(tmp_path, capsys):
@@ -83,15 +97,21 @@ def test_export_graphml(files, tmp_path, capsys):
 
 
 def test_entry_point_installed():
-    r = subprocess.run([sys.executable, "-m", "twinning_graph.cli", "--help"], capture_output=True,
-                       text=True, check=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "twinning_graph.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "summary" in r.stdout and "validate" in r.stdout
 
 
 def test_geocode_command_offline(tmp_path, capsys):
     src = tmp_path / "names.csv"
-    src.write_text("name,country,project\nKöln,DE,=HYPERLINK(\"x\")\nNeustadt,DE,p2\n"
-                   "Ville de Lyon,FR,p3\n", encoding="utf-8")
+    src.write_text(
+        'name,country,project\nKöln,DE,=HYPERLINK("x")\nNeustadt,DE,p2\nVille de Lyon,FR,p3\n',
+        encoding="utf-8",
+    )
     out, towns = tmp_path / "out.csv", tmp_path / "towns.csv"
     assert main(["geocode", str(src), "--out", str(out), "--towns-out", str(towns)]) == 0
     import pandas as pd
@@ -99,7 +119,7 @@ def test_geocode_command_offline(tmp_path, capsys):
     got = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert got["match_kind"].tolist() == ["exact", "ambiguous", "exact"]
     assert got.loc[0, "geonames_id"] == "2886242"  # Köln in GeoNames
-    assert got.loc[0, "project"] == "'=HYPERLINK(\"x\")"  # neutralised for spreadsheets
+    assert got.loc[0, "project"] == '\'=HYPERLINK("x")'  # neutralised for spreadsheets
     err = capsys.readouterr().err
     assert "exact: 2, ambiguous: 1" in err and "1 of 3 rows left out" in err
     import twinning_graph as tg
@@ -111,5 +131,7 @@ def test_geocode_command_offline(tmp_path, capsys):
 def test_geocode_online_needs_user_agent(tmp_path, capsys):
     src = tmp_path / "names.csv"
     src.write_text("name\nKöln\n", encoding="utf-8")
-    assert main(["geocode", str(src), "--out", str(tmp_path / "o.csv"), "--online", "nominatim"]) == 1
+    assert (
+        main(["geocode", str(src), "--out", str(tmp_path / "o.csv"), "--online", "nominatim"]) == 1
+    )
     assert "--user-agent" in capsys.readouterr().err

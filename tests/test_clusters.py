@@ -19,18 +19,22 @@ from twinning_graph.cli import main
 def two_triangles():
     """Triangle a-b-c (DE, DE, NO) joined by c-d to triangle d-e-f (PL, PL, PL); a linked
     pair h-i (IT) apart; g (IT) without partners. Synthetic data."""
-    towns = pd.DataFrame({
-        "town_id": list("abcdefghi"),
-        "name": ["A", "B", "C", "D", "E", "F", "G", "H", "I"],
-        "country": ["DE", "DE", "NO", "PL", "PL", "PL", "IT", "IT", "IT"],
-        "lat": [52.0, 52.1, 59.9, 52.2, 52.3, 52.4, 45.0, 45.1, 45.2],
-        "lon": [13.0, 13.1, 10.7, 21.0, 21.1, 21.2, 9.0, 9.1, 9.2],
-        "population": [100, 300, 200, 50, None, 70, 10, 20, 30],
-    })
-    links = pd.DataFrame({
-        "town_a": ["a", "a", "b", "d", "d", "e", "c", "h"],
-        "town_b": ["b", "c", "c", "e", "f", "f", "d", "i"],
-    })
+    towns = pd.DataFrame(
+        {
+            "town_id": list("abcdefghi"),
+            "name": ["A", "B", "C", "D", "E", "F", "G", "H", "I"],
+            "country": ["DE", "DE", "NO", "PL", "PL", "PL", "IT", "IT", "IT"],
+            "lat": [52.0, 52.1, 59.9, 52.2, 52.3, 52.4, 45.0, 45.1, 45.2],
+            "lon": [13.0, 13.1, 10.7, 21.0, 21.1, 21.2, 9.0, 9.1, 9.2],
+            "population": [100, 300, 200, 50, None, 70, 10, 20, 30],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "town_a": ["a", "a", "b", "d", "d", "e", "c", "h"],
+            "town_b": ["b", "c", "c", "e", "f", "f", "d", "i"],
+        }
+    )
     return tg.load(towns=towns, partnerships=links)
 
 
@@ -38,8 +42,17 @@ def two_triangles():
 def test_louvain_splits_two_triangles(two_triangles, seed):
     comm = clusters.communities(two_triangles, seed=seed)
     assert comm.name == "community"
-    assert comm.to_dict() == {"a": 0, "b": 0, "c": 0, "d": 1, "e": 1, "f": 1,
-                              "g": -1, "h": 2, "i": 2}
+    assert comm.to_dict() == {
+        "a": 0,
+        "b": 0,
+        "c": 0,
+        "d": 1,
+        "e": 1,
+        "f": 1,
+        "g": -1,
+        "h": 2,
+        "i": 2,
+    }
 
 
 def test_leiden_same_form(two_triangles):
@@ -60,8 +73,10 @@ def test_leiden_missing_says_how_to_install(two_triangles, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install twinning-graph\[fast\]"):
         clusters.communities(two_triangles, method="leiden")
     # "auto" falls back to Louvain without the extra
-    assert clusters.communities(two_triangles, seed=0, method="auto").to_dict() == \
-        clusters.communities(two_triangles, seed=0).to_dict()
+    assert (
+        clusters.communities(two_triangles, seed=0, method="auto").to_dict()
+        == clusters.communities(two_triangles, seed=0).to_dict()
+    )
 
 
 def test_same_seed_same_communities(bundled):
@@ -78,11 +93,14 @@ def test_graph_input_gives_same_result(two_triangles):
     assert clusters.communities(G, seed=5).equals(clusters.communities(two_triangles, seed=5))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"method": "infomap"}, "allowed: louvain, leiden"),
-    ({"resolution": 0}, "resolution must be a positive number"),
-    ({"seed": "x"}, "seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"method": "infomap"}, "allowed: louvain, leiden"),
+        ({"resolution": 0}, "resolution must be a positive number"),
+        ({"seed": "x"}, "seed must be an integer"),
+    ],
+)
 def test_bad_arguments(two_triangles, kwargs, match):
     with pytest.raises(tg.ValidationError, match=match):
         clusters.communities(two_triangles, **kwargs)
@@ -102,15 +120,25 @@ def test_community_table_by_hand(two_triangles):
     assert t0["eu_share"] == pytest.approx(2 / 3)  # NO is not a Member State
     assert not t0["national_island"]
     assert (t1["dominant_country"], t1["dominant_share"], t1["effective_countries"]) == (
-        "PL", 1.0, 1.0)
+        "PL",
+        1.0,
+        1.0,
+    )
     assert t1["largest_towns"] == "F; D"  # E's population is unknown: last
     assert t1["national_island"]
     assert t2["size"] == 2 and t2["links"] == 1
 
 
 def test_community_table_ties_go_alphabetical():
-    towns = pd.DataFrame({"town_id": ["x", "y"], "name": ["X", "Y"], "country": ["SE", "AT"],
-                          "lat": [59.0, 48.0], "lon": [18.0, 16.0]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["x", "y"],
+            "name": ["X", "Y"],
+            "country": ["SE", "AT"],
+            "lat": [59.0, 48.0],
+            "lon": [18.0, 16.0],
+        }
+    )
     data = tg.load(towns=towns, partnerships=pd.DataFrame({"town_a": ["x"], "town_b": ["y"]}))
     row = clusters.community_table(data).loc[0]
     assert row["dominant_country"] == "AT"
@@ -132,8 +160,17 @@ def test_national_islands(two_triangles):
 
 def test_components(two_triangles):
     comp = clusters.components(two_triangles)
-    assert comp.to_dict() == {"a": 0, "b": 0, "c": 0, "d": 0, "e": 0, "f": 0,
-                              "h": 1, "i": 1, "g": 2}
+    assert comp.to_dict() == {
+        "a": 0,
+        "b": 0,
+        "c": 0,
+        "d": 0,
+        "e": 0,
+        "f": 0,
+        "h": 1,
+        "i": 1,
+        "g": 2,
+    }
     assert comp.name == "component"
 
 
@@ -146,8 +183,17 @@ def test_components_match_networkx(bundled):
 
 def test_core_number_and_k_core(two_triangles):
     core = clusters.core_number(two_triangles)
-    assert core.to_dict() == {"a": 2, "b": 2, "c": 2, "d": 2, "e": 2, "f": 2,
-                              "g": 0, "h": 1, "i": 1}
+    assert core.to_dict() == {
+        "a": 2,
+        "b": 2,
+        "c": 2,
+        "d": 2,
+        "e": 2,
+        "f": 2,
+        "g": 0,
+        "h": 1,
+        "i": 1,
+    }
     k2 = clusters.k_core(two_triangles, 2)
     assert k2.index.tolist() == list("abcdef")
     assert k2.loc["c", "partners"] == 3
@@ -180,7 +226,11 @@ def test_bridges_by_pair_and_town(two_triangles):
     assert len(pairs) == 1
     row = pairs.iloc[0]
     assert (row["community_a"], row["community_b"], row["links"], row["partnerships"]) == (
-        0, 1, 1, 1)
+        0,
+        1,
+        1,
+        1,
+    )
     assert row["countries"] == 2
     assert row["main_country_pair"] == "NO-PL"
     assert row["main_country_pair_share"] == 1.0

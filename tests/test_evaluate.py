@@ -45,9 +45,15 @@ def test_tied_ranks_scored_by_expectation():
 @pytest.fixture
 def square() -> tg.TwinningData:
     """Four towns, links a-b, b-c, c-d, d-a, a-c (5 links)."""
-    towns = pd.DataFrame({"town_id": list("abcd"), "name": list("ABCD"),
-                          "country": ["DE", "FR", "PL", "IT"], "lat": [50.0, 51.0, 52.0, 53.0],
-                          "lon": [10.0] * 4})
+    towns = pd.DataFrame(
+        {
+            "town_id": list("abcd"),
+            "name": list("ABCD"),
+            "country": ["DE", "FR", "PL", "IT"],
+            "lat": [50.0, 51.0, 52.0, 53.0],
+            "lon": [10.0] * 4,
+        }
+    )
     links = pd.DataFrame({"town_a": list("abcda"), "town_b": list("bcdac")})
     return tg.load(towns=towns, partnerships=links)
 
@@ -84,8 +90,21 @@ def test_cli_evaluate(tmp_path, square, capsys):
     towns = square.towns.reset_index()[["town_id", "name", "country", "lat", "lon"]]
     towns.to_csv(tmp_path / "t.csv", index=False)
     square.edges[["town_a", "town_b"]].to_csv(tmp_path / "l.csv", index=False)
-    assert main(["--towns", str(tmp_path / "t.csv"), "--partnerships", str(tmp_path / "l.csv"),
-                 "evaluate", "--fraction", "0.2", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--towns",
+                str(tmp_path / "t.csv"),
+                "--partnerships",
+                str(tmp_path / "l.csv"),
+                "evaluate",
+                "--fraction",
+                "0.2",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert set(out["baselines"]) == set(BASELINES)
     assert {"hits@10", "mrr"} == set(out["ranker"])

@@ -23,18 +23,22 @@ def dated():
     Links: de1-fr1 1956, de2-fr2 1962, de1-de2 1970 (domestic), de2-pl1 1991,
     fr1-pl1 1993, de1-it1 2004, pl1-it1 2004.
     """
-    towns = pd.DataFrame({
-        "town_id": ["de1", "de2", "fr1", "fr2", "pl1", "it1"],
-        "name": ["D1", "D2", "F1", "F2", "P1", "I1"],
-        "country": ["DE", "DE", "FR", "FR", "PL", "IT"],
-        "lat": [50.0, 51.0, 48.0, 47.0, 52.0, 45.0],
-        "lon": [8.0, 9.0, 2.0, 3.0, 21.0, 9.0],
-    })
-    links = pd.DataFrame({
-        "town_a": ["de1", "de2", "de1", "de2", "fr1", "de1", "pl1"],
-        "town_b": ["fr1", "fr2", "de2", "pl1", "pl1", "it1", "it1"],
-        "since": [1956, 1962, 1970, 1991, 1993, 2004, 2004],
-    })
+    towns = pd.DataFrame(
+        {
+            "town_id": ["de1", "de2", "fr1", "fr2", "pl1", "it1"],
+            "name": ["D1", "D2", "F1", "F2", "P1", "I1"],
+            "country": ["DE", "DE", "FR", "FR", "PL", "IT"],
+            "lat": [50.0, 51.0, 48.0, 47.0, 52.0, 45.0],
+            "lon": [8.0, 9.0, 2.0, 3.0, 21.0, 9.0],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "town_a": ["de1", "de2", "de1", "de2", "fr1", "de1", "pl1"],
+            "town_b": ["fr1", "fr2", "de2", "pl1", "pl1", "it1", "it1"],
+            "since": [1956, 1962, 1970, 1991, 1993, 2004, 2004],
+        }
+    )
     return tg.load(towns=towns, partnerships=links)
 
 
@@ -57,9 +61,14 @@ def undated(tiny_towns):
 
 
 def test_year_coverage(dated, partly_dated, undated):
-    assert year_coverage(dated) == {"links": 7, "with_year": 7, "without_year": 0,
-                                    "share_with_year": 1.0, "first_year": 1956,
-                                    "last_year": 2004}
+    assert year_coverage(dated) == {
+        "links": 7,
+        "with_year": 7,
+        "without_year": 0,
+        "share_with_year": 1.0,
+        "first_year": 1956,
+        "last_year": 2004,
+    }
     cov = year_coverage(partly_dated)
     assert (cov["with_year"], cov["without_year"]) == (5, 2)
     assert cov["share_with_year"] == pytest.approx(5 / 7)
@@ -90,10 +99,23 @@ def test_links_per_year(dated, no_warnings):
 
 def test_links_per_year_counts_pairs_once():
     # two partnerships (different kinds) between the same pair: one link, its earliest year
-    towns = pd.DataFrame({"town_id": ["a", "b"], "name": ["A", "B"], "country": ["DE", "FR"],
-                          "lat": [50.0, 48.0], "lon": [8.0, 2.0]})
-    links = pd.DataFrame({"town_a": ["a", "a"], "town_b": ["b", "b"],
-                          "kind": ["twinning", "network"], "since": [1980, 1975]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["a", "b"],
+            "name": ["A", "B"],
+            "country": ["DE", "FR"],
+            "lat": [50.0, 48.0],
+            "lon": [8.0, 2.0],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "town_a": ["a", "a"],
+            "town_b": ["b", "b"],
+            "kind": ["twinning", "network"],
+            "since": [1980, 1975],
+        }
+    )
     assert links_per_year(tg.load(towns=towns, partnerships=links)).to_dict() == {1975: 1}
 
 
@@ -105,8 +127,11 @@ def test_links_per_year_partly_dated_warns(partly_dated):
 
 def test_undated_raises(undated, bundled):
     for fn in (links_per_year, new_country_pairs):
-        with pytest.raises(tg.ValidationError, match=r"no link has a known 'since' year.*"
-                                                      r"Wikidata 2017.*'since' column"):
+        with pytest.raises(
+            tg.ValidationError,
+            match=r"no link has a known 'since' year.*"
+            r"Wikidata 2017.*'since' column",
+        ):
             fn(undated)
     with pytest.raises(tg.ValidationError, match="no link has a known 'since' year"):
         network_as_of(undated, 2000)
@@ -127,7 +152,9 @@ def test_network_as_of(dated, no_warnings):
     assert isinstance(old, tg.TwinningData)
     assert len(old) == 6  # every town kept
     assert sorted(zip(old.edges["town_a"], old.edges["town_b"], strict=True)) == [
-        ("de1", "fr1"), ("de2", "fr2")]
+        ("de1", "fr1"),
+        ("de2", "fr2"),
+    ]
     assert len(network_as_of(dated, 1955).edges) == 0
     assert len(network_as_of(dated, 2004).edges) == 7
     assert len(dated.edges) == 7  # the input is not modified

@@ -13,9 +13,16 @@ from twinning_graph import export
 
 @pytest.fixture
 def rich(tiny_towns, tiny_links):
-    towns = tiny_towns.assign(geonames_id=[3093133, 2711537, 2988507, 2996944, None],
-                              region=["Łódzkie", "Västra Götaland", "Île-de-France",
-                                      "Auvergne-Rhône-Alpes", "Κεντρική Μακεδονία"])
+    towns = tiny_towns.assign(
+        geonames_id=[3093133, 2711537, 2988507, 2996944, None],
+        region=[
+            "Łódzkie",
+            "Västra Götaland",
+            "Île-de-France",
+            "Auvergne-Rhône-Alpes",
+            "Κεντρική Μακεδονία",
+        ],
+    )
     return tg.load(towns=towns, partnerships=tiny_links)
 
 
@@ -29,8 +36,11 @@ def _same(a, b):
     pd.testing.assert_frame_equal(left, right, check_dtype=False, check_index_type=False)
     ea = a.edges.sort_values(["town_a", "town_b"]).reset_index(drop=True)
     eb = b.edges.sort_values(["town_a", "town_b"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(ea[["town_a", "town_b", "kinds", "weight"]],
-                                  eb[["town_a", "town_b", "kinds", "weight"]], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        ea[["town_a", "town_b", "kinds", "weight"]],
+        eb[["town_a", "town_b", "kinds", "weight"]],
+        check_dtype=False,
+    )
     assert ea["since"].astype("Int64").tolist() == eb["since"].astype("Int64").tolist()
     assert ea["distance_km"].round(6).tolist() == eb["distance_km"].round(6).tolist()
 
@@ -54,13 +64,20 @@ def test_geojson_structure(rich, tmp_path):
 
 
 def test_csv_roundtrip_lossless(tmp_path, tiny_towns, tiny_links):
-    members = pd.DataFrame({"partnership_id": ["NT"] * 3, "town_id": ["a", "d", "e"],
-                            "kind": ["network"] * 3, "theme": ["climate"] * 3})
-    data = tg.load(towns=tiny_towns.assign(note=["ß", "ø", "é", "ł", "Ω"]),
-                   partnerships=[tiny_links.assign(ref=list("vwxyz")), members])
+    members = pd.DataFrame(
+        {
+            "partnership_id": ["NT"] * 3,
+            "town_id": ["a", "d", "e"],
+            "kind": ["network"] * 3,
+            "theme": ["climate"] * 3,
+        }
+    )
+    data = tg.load(
+        towns=tiny_towns.assign(note=["ß", "ø", "é", "ł", "Ω"]),
+        partnerships=[tiny_links.assign(ref=list("vwxyz")), members],
+    )
     paths = export.to_csv(data, tmp_path / "out")
-    back = tg.load(towns=paths["towns"], partnerships=[paths["partnerships"],
-                                                       paths["memberships"]])
+    back = tg.load(towns=paths["towns"], partnerships=[paths["partnerships"], paths["memberships"]])
     assert back.towns["note"].tolist() == ["ß", "ø", "é", "ł", "Ω"]
     assert back.partnerships["ref"].tolist() == list("vwxyz")
     assert back.memberships["theme"].tolist() == ["climate"] * 3

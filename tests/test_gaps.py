@@ -20,19 +20,31 @@ from twinning_graph.cli import main
 def four_countries():
     """Synthetic: 2 towns in each of DE, FR, PL, IT; cross-border links DE-FR x3, DE-PL x1,
     FR-IT x1, none for DE-IT, FR-PL, IT-PL; one domestic DE link; d2 has only it."""
-    towns = pd.DataFrame({
-        "town_id": ["d1", "d2", "f1", "f2", "p1", "p2", "i1", "i2"],
-        "name": ["D1", "D2", "F1", "F2", "P1", "P2", "I1", "I2"],
-        "country": ["DE", "DE", "FR", "FR", "PL", "PL", "IT", "IT"],
-        "lat": [52.5, 48.1, 48.9, 45.8, 52.2, 50.1, 41.9, 45.5],
-        "lon": [13.4, 11.6, 2.4, 4.8, 21.0, 19.9, 12.5, 9.2],
-        "population": [3_600_000, 1_500_000, 2_100_000, 520_000, 1_800_000, 780_000,
-                       2_800_000, 1_400_000],
-    })
-    links = pd.DataFrame({
-        "town_a": ["d1", "d1", "d2", "d1", "f2", "d1"],
-        "town_b": ["f1", "f2", "f1", "p1", "i1", "d2"],
-    })
+    towns = pd.DataFrame(
+        {
+            "town_id": ["d1", "d2", "f1", "f2", "p1", "p2", "i1", "i2"],
+            "name": ["D1", "D2", "F1", "F2", "P1", "P2", "I1", "I2"],
+            "country": ["DE", "DE", "FR", "FR", "PL", "PL", "IT", "IT"],
+            "lat": [52.5, 48.1, 48.9, 45.8, 52.2, 50.1, 41.9, 45.5],
+            "lon": [13.4, 11.6, 2.4, 4.8, 21.0, 19.9, 12.5, 9.2],
+            "population": [
+                3_600_000,
+                1_500_000,
+                2_100_000,
+                520_000,
+                1_800_000,
+                780_000,
+                2_800_000,
+                1_400_000,
+            ],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "town_a": ["d1", "d1", "d2", "d1", "f2", "d1"],
+            "town_b": ["f1", "f2", "f1", "p1", "i1", "d2"],
+        }
+    )
     return tg.load(towns=towns, partnerships=links)
 
 
@@ -84,15 +96,23 @@ def test_fit_poisson_rejects_bad_input():
 def test_uniform_model_by_hand(four_countries):
     g = gaps.country_pair_gaps(four_countries, model="uniform", countries=FOUR, min_towns=1)
     assert len(g) == 6  # 4 countries -> 6 pairs; the DE-DE link is not a pair
-    obs = {(a, b): o for a, b, o in zip(g["country_a"], g["country_b"], g["observed"],
-                                        strict=True)}
-    assert obs == {("DE", "FR"): 3, ("DE", "PL"): 1, ("FR", "IT"): 1, ("DE", "IT"): 0,
-                   ("FR", "PL"): 0, ("IT", "PL"): 0}
+    obs = {(a, b): o for a, b, o in zip(g["country_a"], g["country_b"], g["observed"], strict=True)}
+    assert obs == {
+        ("DE", "FR"): 3,
+        ("DE", "PL"): 1,
+        ("FR", "IT"): 1,
+        ("DE", "IT"): 0,
+        ("FR", "PL"): 0,
+        ("IT", "PL"): 0,
+    }
     np.testing.assert_allclose(g["expected"], 5 / 6)
     np.testing.assert_allclose(g["p_value"], stats.poisson.cdf(g["observed"], 5 / 6))
     # zero pairs first (lowest p), ties by ratio then by codes
     assert g[["country_a", "country_b"]].head(3).to_numpy().tolist() == [
-        ["DE", "IT"], ["FR", "PL"], ["IT", "PL"]]
+        ["DE", "IT"],
+        ["FR", "PL"],
+        ["IT", "PL"],
+    ]
     m = g.attrs["model"]
     assert m["coefficients"]["intercept"] == pytest.approx(np.log(5 / 6))
     y = np.array([3, 1, 1, 0, 0, 0])
@@ -105,16 +125,21 @@ def test_gravity_fit_matches_scipy_optimize(four_countries):
     g = gaps.country_pair_gaps(four_countries, countries=FOUR, min_towns=1, mass="population")
     m = g.attrs["model"]
     assert m["converged"]
-    X = np.column_stack([np.ones(len(g)), np.log(g["mass_a"]) + np.log(g["mass_b"]),
-                         np.log(g["distance_km"])])
+    X = np.column_stack(
+        [np.ones(len(g)), np.log(g["mass_a"]) + np.log(g["mass_b"]), np.log(g["distance_km"])]
+    )
     y = g["observed"].to_numpy(float)
 
     def nll(b):
         eta = X @ b
         return float(np.sum(np.exp(eta) - y * eta))
 
-    ref = optimize.minimize(nll, np.zeros(3), method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    ref = optimize.minimize(
+        nll,
+        np.zeros(3),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+    )
     coef = [m["coefficients"][k] for k in ("intercept", "log_mass", "log_distance")]
     assert nll(np.array(coef)) <= ref.fun + 1e-8
     np.testing.assert_allclose(coef, ref.x, atol=1e-3)
@@ -122,11 +147,13 @@ def test_gravity_fit_matches_scipy_optimize(four_countries):
 
 def test_masses_and_distance(four_countries):
     g = gaps.country_pair_gaps(four_countries, countries=FOUR, min_towns=1).set_index(
-        ["country_a", "country_b"])
+        ["country_a", "country_b"]
+    )
     assert g.loc[("DE", "FR"), ["mass_a", "mass_b"]].tolist() == [2.0, 2.0]
     # centroid = median of the towns' coordinates
-    expected = tg.io._haversine_km((52.5 + 48.1) / 2, (13.4 + 11.6) / 2,
-                                   (48.9 + 45.8) / 2, (2.4 + 4.8) / 2)
+    expected = tg.io._haversine_km(
+        (52.5 + 48.1) / 2, (13.4 + 11.6) / 2, (48.9 + 45.8) / 2, (2.4 + 4.8) / 2
+    )
     assert g.loc[("DE", "FR"), "distance_km"] == pytest.approx(float(expected))
 
 
@@ -170,12 +197,15 @@ def test_count_mean_interval_is_garwood_without_overdispersion():
     assert (wide_hi > hi).all() and (wide_lo[2:] < lo[2:]).all()
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"model": "radiation"}, tg.ValidationError, "allowed: gravity, mass, uniform"),
-    ({"mass": "gdp"}, tg.ValidationError, "allowed: towns, population"),
-    ({"countries": ["DE", "XX"]}, tg.UnknownCountryError, "'XX'"),
-    ({"min_towns": 0}, tg.ValidationError, "min_towns must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"model": "radiation"}, tg.ValidationError, "allowed: gravity, mass, uniform"),
+        ({"mass": "gdp"}, tg.ValidationError, "allowed: towns, population"),
+        ({"countries": ["DE", "XX"]}, tg.UnknownCountryError, "'XX'"),
+        ({"min_towns": 0}, tg.ValidationError, "min_towns must be an integer >= 1"),
+    ],
+)
 def test_bad_arguments(four_countries, kwargs, error, match):
     with pytest.raises(error, match=match):
         gaps.country_pair_gaps(four_countries, **kwargs)
@@ -188,8 +218,9 @@ def test_too_few_countries_and_warning_for_small_ones(four_countries):
 
 
 def test_country_alias_accepted(four_countries):
-    g = gaps.country_pair_gaps(four_countries, countries=["deu", "FR", "IT", "PL"],
-                               min_towns=1, model="uniform")
+    g = gaps.country_pair_gaps(
+        four_countries, countries=["deu", "FR", "IT", "PL"], min_towns=1, model="uniform"
+    )
     assert "DE" in set(g["country_a"])
 
 
@@ -209,9 +240,10 @@ def test_country_matrix(four_countries):
 def test_domestic_only_towns(four_countries):
     dom = gaps.domestic_only_towns(four_countries)
     assert dom.index.tolist() == []  # d2 has partner f1 abroad too
-    data = tg.load(towns=four_countries.towns.reset_index(),
-                   partnerships=pd.DataFrame({"town_a": ["d1", "d1", "f1"],
-                                              "town_b": ["d2", "p1", "f2"]}))
+    data = tg.load(
+        towns=four_countries.towns.reset_index(),
+        partnerships=pd.DataFrame({"town_a": ["d1", "d1", "f1"], "town_b": ["d2", "p1", "f2"]}),
+    )
     dom = gaps.domestic_only_towns(data)
     assert dom.index.tolist() == ["d2", "f1", "f2"]
     assert dom["partners"].tolist() == [1, 1, 1]
@@ -225,23 +257,28 @@ def test_low_reach_countries_by_hand(four_countries):
     assert de["foreign_share"] == pytest.approx(0.8)
     assert de["partner_countries"] == 2 and de["domestic_only_towns"] == 0
     assert table.index[0] == "DE"  # lowest foreign share first
-    assert gaps.low_reach_countries(four_countries, threshold=0.9,
-                                    min_towns=1).index.tolist() == ["DE"]
+    assert gaps.low_reach_countries(four_countries, threshold=0.9, min_towns=1).index.tolist() == [
+        "DE"
+    ]
 
 
 def test_unpartnered_places(four_countries):
     gaz = load_gazetteer()
     koeln = gaz.loc[2886242]
     munich = gaz.loc[2867714]  # primary name "Munich"
-    towns = pd.DataFrame({
-        "town_id": ["k", "m", "x"], "name": ["Köln", "munich", "Faraway"],
-        "country": ["DE", "DE", "FR"],
-        "lat": [koeln["lat"], munich["lat"] + 0.01, 43.3],
-        "lon": [koeln["lon"], munich["lon"], 5.4],
-        "geonames_id": [2886242, None, None],
-    })
-    data = tg.load(towns=towns, partnerships=pd.DataFrame({"town_a": ["k", "m"],
-                                                           "town_b": ["x", "x"]}))
+    towns = pd.DataFrame(
+        {
+            "town_id": ["k", "m", "x"],
+            "name": ["Köln", "munich", "Faraway"],
+            "country": ["DE", "DE", "FR"],
+            "lat": [koeln["lat"], munich["lat"] + 0.01, 43.3],
+            "lon": [koeln["lon"], munich["lon"], 5.4],
+            "geonames_id": [2886242, None, None],
+        }
+    )
+    data = tg.load(
+        towns=towns, partnerships=pd.DataFrame({"town_a": ["k", "m"], "town_b": ["x", "x"]})
+    )
     big = gaps.unpartnered_places(data, min_population=1_000_000, countries=["DE"])
     # Köln by its GeoNames id, Munich by name (case-folded) + distance; Berlin and Hamburg remain
     assert sorted(big["name"]) == ["Berlin", "Hamburg"]
@@ -254,13 +291,21 @@ def test_unpartnered_places(four_countries):
 def test_unpartnered_places_drops_districts_of_partnered_towns():
     gaz = load_gazetteer()
     hh = gaz[(gaz["name"] == "Hamburg") & (gaz["country"] == "DE")].iloc[0]
-    towns = pd.DataFrame({"town_id": ["hh", "y"], "name": ["Hamburg", "Y"],
-                          "country": ["DE", "FR"], "lat": [hh["lat"], 43.3],
-                          "lon": [hh["lon"], 5.4], "population": [int(hh["population"]), 10],
-                          "geonames_id": [int(hh.name), None]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["hh", "y"],
+            "name": ["Hamburg", "Y"],
+            "country": ["DE", "FR"],
+            "lat": [hh["lat"], 43.3],
+            "lon": [hh["lon"], 5.4],
+            "population": [int(hh["population"]), 10],
+            "geonames_id": [int(hh.name), None],
+        }
+    )
     data = tg.load(towns=towns, partnerships=pd.DataFrame({"town_a": ["hh"], "town_b": ["y"]}))
-    near = gaps.unpartnered_places(data, min_population=200_000, countries=["DE"],
-                                   include_districts=True)
+    near = gaps.unpartnered_places(
+        data, min_population=200_000, countries=["DE"], include_districts=True
+    )
     kept = gaps.unpartnered_places(data, min_population=200_000, countries=["DE"])
     districts = near[near["inside_partnered"]]
     assert len(districts) > 0 and (districts["nearest_partnered"] == "hh").all()

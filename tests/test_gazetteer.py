@@ -24,8 +24,15 @@ def test_load_gazetteer_columns_and_types() -> None:
     gaz = load_gazetteer()
     assert gaz.index.name == "geonames_id"
     assert gaz.index.is_unique
-    assert list(gaz.columns) == ["name", "country", "admin1", "lat", "lon", "population",
-                                 "timezone"]
+    assert list(gaz.columns) == [
+        "name",
+        "country",
+        "admin1",
+        "lat",
+        "lon",
+        "population",
+        "timezone",
+    ]
     assert str(gaz["population"].dtype) == "int64"
     assert len(gaz) == 71561
     assert gaz.loc[2886242, "name"] == "Köln"
@@ -75,8 +82,9 @@ def test_credit_and_source_note() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not SOURCE.exists(), reason="GeoNames extract not available")
 def test_build_is_deterministic_and_matches_shipped_files(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("build_gazetteer",
-                                                  REPO / "scripts" / "build_gazetteer.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_gazetteer", REPO / "scripts" / "build_gazetteer.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(["--source", str(SOURCE), "--out", str(tmp_path)])

@@ -28,19 +28,63 @@ def one(name: str, country: str | None = None, **kwargs) -> pd.Series:
 
 
 def test_normalise_accents_letters_and_punctuation() -> None:
-    got = normalise_name(pd.Series(["Köln", "Łódź", "Ærøskøbing", "Đakovo", "Villeneuve-d'Ascq",
-                                    "  GROSS  Gerau ", "St. Pölten", "Sankt Pölten", None]))
-    assert got.tolist() == ["koln", "lodz", "aeroskobing", "dakovo", "villeneuve d ascq",
-                            "gross gerau", "st polten", "st polten", ""]
+    got = normalise_name(
+        pd.Series(
+            [
+                "Köln",
+                "Łódź",
+                "Ærøskøbing",
+                "Đakovo",
+                "Villeneuve-d'Ascq",
+                "  GROSS  Gerau ",
+                "St. Pölten",
+                "Sankt Pölten",
+                None,
+            ]
+        )
+    )
+    assert got.tolist() == [
+        "koln",
+        "lodz",
+        "aeroskobing",
+        "dakovo",
+        "villeneuve d ascq",
+        "gross gerau",
+        "st polten",
+        "st polten",
+        "",
+    ]
 
 
 def test_normalise_prefixes_suffixes_and_qualifiers() -> None:
-    got = normalise_name(["Gemeinde Großwallstadt", "Ville de Lyon", "Comune di Porcia",
-                          "Porcia, Friuli-Venezia Giulia", "Frankfurt (Oder)", "Gmina Kołbaskowo",
-                          "Sigtuna Municipality", "Sigtuna kommun", "City of Westminster",
-                          "Landeshauptstadt München", "Stadt"])
-    assert got.tolist() == ["grosswallstadt", "lyon", "porcia", "porcia", "frankfurt",
-                            "kolbaskowo", "sigtuna", "sigtuna", "westminster", "munchen", "stadt"]
+    got = normalise_name(
+        [
+            "Gemeinde Großwallstadt",
+            "Ville de Lyon",
+            "Comune di Porcia",
+            "Porcia, Friuli-Venezia Giulia",
+            "Frankfurt (Oder)",
+            "Gmina Kołbaskowo",
+            "Sigtuna Municipality",
+            "Sigtuna kommun",
+            "City of Westminster",
+            "Landeshauptstadt München",
+            "Stadt",
+        ]
+    )
+    assert got.tolist() == [
+        "grosswallstadt",
+        "lyon",
+        "porcia",
+        "porcia",
+        "frankfurt",
+        "kolbaskowo",
+        "sigtuna",
+        "sigtuna",
+        "westminster",
+        "munchen",
+        "stadt",
+    ]
 
 
 def test_normalise_keeps_other_scripts() -> None:
@@ -56,8 +100,12 @@ def test_normalise_keeps_index() -> None:
 
 
 def test_exact_and_alternate_names_find_the_same_place() -> None:
-    frame = pd.DataFrame({"name": ["Köln", "Cologne", "Kolonia", "Кёльн", "KOELN"],
-                          "country": ["DE", "DE", "DE", "Germany", "DE"]})
+    frame = pd.DataFrame(
+        {
+            "name": ["Köln", "Cologne", "Kolonia", "Кёльн", "KOELN"],
+            "country": ["DE", "DE", "DE", "Germany", "DE"],
+        }
+    )
     out = geocode(frame)
     assert out["geonames_id"].tolist()[:4] == [KOELN] * 4
     assert out["match_kind"].tolist()[:4] == ["exact", "alternate", "alternate", "alternate"]
@@ -73,8 +121,11 @@ def test_country_restricts_the_match() -> None:
 
 
 def test_country_names_and_eu_codes() -> None:
-    out = geocode(pd.DataFrame({"name": ["Θεσσαλονίκη", "Thessaloniki", "Lyon"],
-                                "country": ["EL", "Greece", "france"]}))
+    out = geocode(
+        pd.DataFrame(
+            {"name": ["Θεσσαλονίκη", "Thessaloniki", "Lyon"], "country": ["EL", "Greece", "france"]}
+        )
+    )
     assert out["geonames_id"].tolist() == [THESSALONIKI, THESSALONIKI, LYON]
 
 
@@ -156,8 +207,9 @@ def test_unknown_country_value_is_noted() -> None:
 
 
 def test_input_is_not_modified_and_index_kept() -> None:
-    frame = pd.DataFrame({"name": ["Köln", "Neustadt"], "country": ["DE", "DE"],
-                          "extra": [1, 2]}, index=["a", "b"])
+    frame = pd.DataFrame(
+        {"name": ["Köln", "Neustadt"], "country": ["DE", "DE"], "extra": [1, 2]}, index=["a", "b"]
+    )
     before = frame.copy()
     out = geocode(frame)
     pd.testing.assert_frame_equal(frame, before)
@@ -198,7 +250,9 @@ def test_bad_arguments() -> None:
 class FakeGeocoder:
     """Stands in for geopy's Nominatim: records calls, never touches the network."""
 
-    def __init__(self, answers: dict[str, tuple[float, float] | None], fail: set[str] = frozenset()):
+    def __init__(
+        self, answers: dict[str, tuple[float, float] | None], fail: set[str] = frozenset()
+    ):
         self.answers = answers
         self.fail = fail
         self.calls: list[str] = []
@@ -224,8 +278,9 @@ def test_offline_only_without_online(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_online_fallback_and_cache(tmp_path) -> None:
-    frame = pd.DataFrame({"name": ["Köln", "Xyzzyville", "Nowhere", "Neustadt"],
-                          "country": ["DE", "FR", "DE", "DE"]})
+    frame = pd.DataFrame(
+        {"name": ["Köln", "Xyzzyville", "Nowhere", "Neustadt"], "country": ["DE", "FR", "DE", "DE"]}
+    )
     fake = FakeGeocoder({"Xyzzyville, France": (48.0, 2.0)})
     cache = tmp_path / "cache.json"
     out = geocode(frame, online=fake, cache=cache, min_delay_seconds=0)
@@ -287,13 +342,25 @@ def test_progress_without_tqdm_logs(monkeypatch: pytest.MonkeyPatch, caplog) -> 
 
 
 def test_to_towns_builds_the_towns_contract() -> None:
-    frame = pd.DataFrame({"name": ["Köln", "Ville de Lyon", "Neustadt", "Θεσσαλονίκη", "Cologne"],
-                          "country": ["DE", "FR", "DE", "GR", "DE"], "note": list("abcde")})
+    frame = pd.DataFrame(
+        {
+            "name": ["Köln", "Ville de Lyon", "Neustadt", "Θεσσαλονίκη", "Cologne"],
+            "country": ["DE", "FR", "DE", "GR", "DE"],
+            "note": list("abcde"),
+        }
+    )
     with pytest.warns(DataWarning, match="1 of 5 rows left out.*ambiguous 1"):
         towns = to_towns(geocode(frame))
     assert towns["town_id"].tolist() == ["DE-koln", "FR-lyon", "GR-thessaloniki", "DE-cologne"]
-    assert list(towns.columns[:7]) == ["town_id", "name", "country", "lat", "lon",
-                                       "population", "geonames_id"]
+    assert list(towns.columns[:7]) == [
+        "town_id",
+        "name",
+        "country",
+        "lat",
+        "lon",
+        "population",
+        "geonames_id",
+    ]
     assert towns["note"].tolist() == ["a", "b", "d", "e"]
     assert towns["geonames_id"].tolist() == [KOELN, LYON, THESSALONIKI, KOELN]
 

@@ -13,8 +13,15 @@ from twinning_graph.graph import adjacency, as_frames, build_town_graph, from_gr
 def test_town_graph_attributes(tiny):
     G = build_town_graph(tiny)
     assert G.number_of_nodes() == 5 and G.number_of_edges() == 5
-    assert G.nodes["e"] == {"name": "Θεσσαλονίκη", "country": "GR", "lat": 40.6401,
-                            "lon": 22.9444, "population": None, "geonames_id": None, "eu": True}
+    assert G.nodes["e"] == {
+        "name": "Θεσσαλονίκη",
+        "country": "GR",
+        "lat": 40.6401,
+        "lon": 22.9444,
+        "population": None,
+        "geonames_id": None,
+        "eu": True,
+    }
     assert G.nodes["a"]["population"] == 670642
     ab = G.edges["a", "b"]
     assert ab["kinds"] == "twinning" and ab["weight"] == 1 and ab["since"] == 1990
@@ -49,8 +56,9 @@ def test_country_graph_weights_count_town_pairs(tiny_towns):
 
 
 def test_project_graph(tiny_towns, tiny_links):
-    members = pd.DataFrame({"partnership_id": ["NT"] * 3, "town_id": ["a", "d", "e"],
-                            "kind": ["network"] * 3})
+    members = pd.DataFrame(
+        {"partnership_id": ["NT"] * 3, "town_id": ["a", "d", "e"], "kind": ["network"] * 3}
+    )
     B = tg.load(towns=tiny_towns, partnerships=[tiny_links, members]).project_graph()
     projects = [n for n, d in B.nodes(data=True) if d["bipartite"] == 1]
     assert len(projects) == 6  # 5 twinnings + 1 network

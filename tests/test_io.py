@@ -51,9 +51,11 @@ def test_uk_and_non_eu(tmp_path):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 def test_excel_european_csv(tmp_path, encoding):
     # Excel in a French/German locale: ';' separator, decimal comma, BOM or cp1252
-    text = ("town_id;name;country;lat;lon;population\n"
-            "fr-nimes;Nîmes;FR;43,8367;4,3601;148561\n"
-            "de-koeln;Köln;DE;50,9375;6,9603;1.083.498\n")
+    text = (
+        "town_id;name;country;lat;lon;population\n"
+        "fr-nimes;Nîmes;FR;43,8367;4,3601;148561\n"
+        "de-koeln;Köln;DE;50,9375;6,9603;1.083.498\n"
+    )
     if encoding == "cp1252":
         text = text.replace("Köln", "Koeln").replace("Nîmes", "Nîmes")
     p = write(tmp_path / "towns.csv", text, encoding)
@@ -72,13 +74,13 @@ def test_tab_separated(tmp_path):
 def test_all_problems_in_one_error(tmp_path):
     bad = (
         "town_id,name,country,lat,lon,population\n"
-        "a,Alpha,DE,52.5,13.4,1000\n"        # line 2: fine
-        "a,Beta,DE,48.1,11.6,2000\n"          # line 3: duplicate id
-        "c,Gamma,XX,50.0,8.0,3000\n"          # line 4: unknown country
-        "d,Delta,FR,200,2.3,4000\n"           # line 5: lat out of range
-        "e,Epsilon,IT,41.9,12.5,many\n"       # line 6: population not a number
-        "f,Phi,FR,2.35,48.85,5000\n"          # line 7: swapped lat/lon (Paris)
-        "g,,PL,52.2,21.0,\n"                  # line 8: empty name
+        "a,Alpha,DE,52.5,13.4,1000\n"  # line 2: fine
+        "a,Beta,DE,48.1,11.6,2000\n"  # line 3: duplicate id
+        "c,Gamma,XX,50.0,8.0,3000\n"  # line 4: unknown country
+        "d,Delta,FR,200,2.3,4000\n"  # line 5: lat out of range
+        "e,Epsilon,IT,41.9,12.5,many\n"  # line 6: population not a number
+        "f,Phi,FR,2.35,48.85,5000\n"  # line 7: swapped lat/lon (Paris)
+        "g,,PL,52.2,21.0,\n"  # line 8: empty name
     )
     p = write(tmp_path / "towns.csv", bad)
     with pytest.raises(ValidationError) as info:
@@ -102,15 +104,20 @@ def test_swapped_out_of_range(tmp_path):
 
 def test_missing_columns_named(tmp_path):
     p = write(tmp_path / "t.csv", "id,name,lat,lon\n1,A,1,2\n")
-    with pytest.raises(ValidationError, match=r"missing columns 'town_id', 'country'.*found \['id'"):
+    with pytest.raises(
+        ValidationError, match=r"missing columns 'town_id', 'country'.*found \['id'"
+    ):
         tg.read_towns(p)
 
 
-@pytest.mark.parametrize("content,expected", [
-    ("", "file is empty"),
-    ("\n\n", "file is empty"),
-    ("town_id,name,country,lat,lon\n", "no data rows"),
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("", "file is empty"),
+        ("\n\n", "file is empty"),
+        ("town_id,name,country,lat,lon\n", "no data rows"),
+    ],
+)
 def test_empty_files(tmp_path, content, expected):
     p = write(tmp_path / "t.csv", content)
     with pytest.raises(ValidationError, match=expected):
@@ -124,11 +131,13 @@ def test_missing_file(tmp_path):
 
 def test_partnership_problems_listed_together(tmp_path):
     t = write(tmp_path / "t.csv", TOWNS_CSV)
-    links = ("town_a,town_b,since\n"
-             "pl-lodz,se-gbg,1990\n"
-             "pl-lodz,pl-lodz,1991\n"          # line 3: self-link
-             "pl-lodz,pl-lodzz,\n"             # line 4: unknown town (close match suggested)
-             "se-gbg,gr-thess,ninety\n")      # line 5: bad year
+    links = (
+        "town_a,town_b,since\n"
+        "pl-lodz,se-gbg,1990\n"
+        "pl-lodz,pl-lodz,1991\n"  # line 3: self-link
+        "pl-lodz,pl-lodzz,\n"  # line 4: unknown town (close match suggested)
+        "se-gbg,gr-thess,ninety\n"
+    )  # line 5: bad year
     lp = write(tmp_path / "l.csv", links)
     with pytest.raises(ValidationError) as info:
         tg.load(towns=t, partnerships=lp)
@@ -155,8 +164,9 @@ def test_unknown_format(tmp_path):
 
 
 def test_duplicates_merged_with_warning(tiny_towns):
-    links = pd.DataFrame({"town_a": ["a", "b", "a"], "town_b": ["b", "a", "c"],
-                          "since": [2000, 1990, None]})
+    links = pd.DataFrame(
+        {"town_a": ["a", "b", "a"], "town_b": ["b", "a", "c"], "since": [2000, 1990, None]}
+    )
     with pytest.warns(DataWarning, match="1 duplicate partnership row"):
         data = tg.load(towns=tiny_towns, partnerships=links)
     assert len(data.partnerships) == 2
@@ -166,13 +176,15 @@ def test_duplicates_merged_with_warning(tiny_towns):
 
 
 def test_membership_format_links_all_members(tiny_towns, tiny_links):
-    members = pd.DataFrame({
-        "partnership_id": ["NT-1"] * 4 + ["TT-2"] * 2,
-        "town_id": ["a", "b", "c", "e", "a", "b"],
-        "kind": ["network"] * 4 + ["town-twinning"] * 2,
-        "since": [2022] * 4 + [2023] * 2,
-        "budget": ["50000"] * 4 + ["20000"] * 2,
-    })
+    members = pd.DataFrame(
+        {
+            "partnership_id": ["NT-1"] * 4 + ["TT-2"] * 2,
+            "town_id": ["a", "b", "c", "e", "a", "b"],
+            "kind": ["network"] * 4 + ["town-twinning"] * 2,
+            "since": [2022] * 4 + [2023] * 2,
+            "budget": ["50000"] * 4 + ["20000"] * 2,
+        }
+    )
     data = tg.load(towns=tiny_towns, partnerships=[tiny_links, members])
     assert data.memberships["budget"].tolist() == ["50000"] * 4 + ["20000"] * 2
     e = data.edges.set_index(["town_a", "town_b"])
@@ -206,8 +218,9 @@ def test_distance_matches_independent_formula(tiny):
 
     e = tiny.edges.set_index(["town_a", "town_b"])
     t = tiny.towns
-    expected = great_circle((t.loc["c", "lat"], t.loc["c", "lon"]),
-                            (t.loc["d", "lat"], t.loc["d", "lon"])).km
+    expected = great_circle(
+        (t.loc["c", "lat"], t.loc["c", "lon"]), (t.loc["d", "lat"], t.loc["d", "lon"])
+    ).km
     assert e.loc[("c", "d"), "distance_km"] == pytest.approx(expected, rel=1e-4)
     assert 385 < expected < 400  # Paris-Lyon
 
@@ -215,7 +228,10 @@ def test_distance_matches_independent_formula(tiny):
 def test_filter_year_and_countries(tiny):
     with pytest.warns(DataWarning, match="1 of 5 partnerships have no known 'since' year"):
         old = tiny.filter(year=1999)
-    assert sorted(map(tuple, old.edges[["town_a", "town_b"]].to_numpy())) == [("a", "b"), ("a", "c")]
+    assert sorted(map(tuple, old.edges[["town_a", "town_b"]].to_numpy())) == [
+        ("a", "b"),
+        ("a", "c"),
+    ]
     fr = tiny.filter(countries="FR")
     assert list(fr.towns.index) == ["c", "d"] and len(fr.edges) == 1
     with pytest.raises(tg.UnknownCountryError, match="'XX'"):
@@ -236,8 +252,15 @@ def test_repr(tiny):
 
 
 def test_repr_html_escapes():
-    towns = pd.DataFrame({"town_id": ["x", "y"], "name": ["a", "b"], "country": ["DE", "FR"],
-                          "lat": [50, 48], "lon": [8, 2]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["x", "y"],
+            "name": ["a", "b"],
+            "country": ["DE", "FR"],
+            "lat": [50, 48],
+            "lon": [8, 2],
+        }
+    )
     links = pd.DataFrame({"town_a": ["x"], "town_b": ["y"], "kind": ["<b>bold</b>"]})
     html = tg.load(towns=towns, partnerships=links)._repr_html_()
     assert "<b>bold" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
@@ -249,7 +272,9 @@ def test_validate_files(tmp_path):
     assert tg.validate_files([t, good]) == []
     bad = write(tmp_path / "b.csv", "town_a,town_b\npl-lodz,nowhere\n")
     problems = tg.validate_files([t, bad])
-    assert [str(p) for p in problems] == [f"{bad}:2:town_b: unknown town 'nowhere': not in the towns table"]
+    assert [str(p) for p in problems] == [
+        f"{bad}:2:town_b: unknown town 'nowhere': not in the towns table"
+    ]
 
 
 def test_bad_source_type():
@@ -258,8 +283,9 @@ def test_bad_source_type():
 
 
 def test_since_accepts_dates(tiny_towns):
-    links = pd.DataFrame({"town_a": ["a", "b"], "town_b": ["b", "c"],
-                          "since": ["1995-05-01", "2001.0"]})
+    links = pd.DataFrame(
+        {"town_a": ["a", "b"], "town_b": ["b", "c"], "since": ["1995-05-01", "2001.0"]}
+    )
     data = tg.load(towns=tiny_towns, partnerships=links)
     assert data.partnerships["since"].tolist() == [1995, 2001]
 
@@ -270,8 +296,11 @@ def test_no_warning_on_clean_data(tiny_towns, tiny_links, no_warnings):
 
 
 def test_extra_columns_typed_from_file_without_loss(tmp_path):
-    p = write(tmp_path / "t.csv", "town_id,name,country,lat,lon,members,area,postcode,note\n"
-                                  "a,A,DE,50,8,12,3.5,01067,x\nb,B,FR,48,2,,10,75001,\n")
+    p = write(
+        tmp_path / "t.csv",
+        "town_id,name,country,lat,lon,members,area,postcode,note\n"
+        "a,A,DE,50,8,12,3.5,01067,x\nb,B,FR,48,2,,10,75001,\n",
+    )
     towns = tg.read_towns(p)
     assert towns["members"].tolist()[0] == 12 and pd.isna(towns["members"].tolist()[1])
     assert towns["area"].tolist() == [3.5, 10.0]

@@ -13,9 +13,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_ruff_clean():
-    if shutil.which("ruff") is None and subprocess.run(
-            [sys.executable, "-m", "ruff", "--version"], capture_output=True).returncode != 0:
+    if (
+        shutil.which("ruff") is None
+        and subprocess.run(
+            [sys.executable, "-m", "ruff", "--version"], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("ruff is not installed (it comes with the test extra)")
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "twinning_graph", "tests", "scripts",
-                        "benchmarks", "notebooks"], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "twinning_graph",
+            "tests",
+            "scripts",
+            "benchmarks",
+            "notebooks",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr

@@ -9,15 +9,26 @@ from hypothesis import strategies as st
 
 import twinning_graph as tg
 
-HEADERS = ["town_id,name,country,lat,lon,population", "town_id;name;country;lat;lon",
-           "town_a,town_b,kind,since", "partnership_id,town_id", "a,b", ""]
+HEADERS = [
+    "town_id,name,country,lat,lon,population",
+    "town_id;name;country;lat;lon",
+    "town_a,town_b,kind,since",
+    "partnership_id,town_id",
+    "a,b",
+    "",
+]
 cell = st.text(alphabet=string.printable + "éßΘ;,\"'\t", max_size=12)
 row = st.lists(cell, min_size=0, max_size=7).map(lambda cs: ",".join(cs))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(header=st.sampled_from(HEADERS), rows=st.lists(row, max_size=6),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.sampled_from(HEADERS),
+    rows=st.lists(row, max_size=6),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+)
 def test_random_towns_csv(tmp_path_factory, header, rows, encoding):
     path = tmp_path_factory.mktemp("fuzz") / "towns.csv"
     path.write_bytes("\n".join([header, *rows]).encode(encoding, errors="replace"))
@@ -29,7 +40,9 @@ def test_random_towns_csv(tmp_path_factory, header, rows, encoding):
         assert towns.index.is_unique and towns["lat"].between(-90, 90).all()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=300))
 def test_random_bytes(tmp_path_factory, data):
     d = tmp_path_factory.mktemp("bytes")
@@ -41,14 +54,24 @@ def test_random_bytes(tmp_path_factory, data):
         pass
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", "zz", ""]),
-                               st.sampled_from(["a", "b", "c", "", "x y"]),
-                               st.sampled_from(["", "1990", "19x0", "-5", "2024-01-01"])),
-                     max_size=8))
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "zz", ""]),
+            st.sampled_from(["a", "b", "c", "", "x y"]),
+            st.sampled_from(["", "1990", "19x0", "-5", "2024-01-01"]),
+        ),
+        max_size=8,
+    )
+)
 def test_random_partnerships(tmp_path_factory, rows):
     d = tmp_path_factory.mktemp("p")
-    (d / "t.csv").write_text("town_id,name,country,lat,lon\na,A,DE,50,8\nb,B,FR,48,2\nc,C,PL,52,21\n")
+    (d / "t.csv").write_text(
+        "town_id,name,country,lat,lon\na,A,DE,50,8\nb,B,FR,48,2\nc,C,PL,52,21\n"
+    )
     (d / "p.csv").write_text("town_a,town_b,since\n" + "\n".join(",".join(r) for r in rows))
     try:
         data = tg.load(towns=d / "t.csv", partnerships=d / "p.csv")

@@ -30,14 +30,25 @@ def quiet_merge(base: tg.TwinningData, other: tg.TwinningData, **kw) -> tg.Twinn
 def base() -> tg.TwinningData:
     # a -- b twinning, project P1 of a, b, c
     towns = towns_frame(
-        [("a", "Aachen", "DE", 50.78, 6.08, 1), ("b", "Brest", "FR", 48.39, -4.49, 2),
-         ("c", "Cork", "IE", 51.90, -8.47, 3), ("d", "Delft", "NL", 52.01, 4.36, None)],
+        [
+            ("a", "Aachen", "DE", 50.78, 6.08, 1),
+            ("b", "Brest", "FR", 48.39, -4.49, 2),
+            ("c", "Cork", "IE", 51.90, -8.47, 3),
+            ("d", "Delft", "NL", 52.01, 4.36, None),
+        ],
         extra={"size": ["big", "mid", "mid", "small"]},
     )
-    edges = pd.DataFrame({"town_a": ["a"], "town_b": ["b"], "kind": ["twinning"],
-                          "since": [1990], "stars": [5]})
-    members = pd.DataFrame({"partnership_id": ["P1"] * 3, "town_id": ["a", "b", "c"],
-                            "kind": ["network"] * 3, "since": [2020] * 3})
+    edges = pd.DataFrame(
+        {"town_a": ["a"], "town_b": ["b"], "kind": ["twinning"], "since": [1990], "stars": [5]}
+    )
+    members = pd.DataFrame(
+        {
+            "partnership_id": ["P1"] * 3,
+            "town_id": ["a", "b", "c"],
+            "kind": ["network"] * 3,
+            "since": [2020] * 3,
+        }
+    )
     return tg.load(towns=towns, partnerships=[edges, members])
 
 
@@ -45,14 +56,29 @@ def base() -> tg.TwinningData:
 def other() -> tg.TwinningData:
     # "brest" is base's b (geonames 2, name spelled differently); x and y are new
     towns = towns_frame(
-        [("brest", "Brest (Finistère)", "FR", 48.39, -4.49, 2),
-         ("x", "Xanten", "DE", 51.66, 6.45, 10), ("y", "Ypres", "BE", 50.85, 2.88, None)],
+        [
+            ("brest", "Brest (Finistère)", "FR", 48.39, -4.49, 2),
+            ("x", "Xanten", "DE", 51.66, 6.45, 10),
+            ("y", "Ypres", "BE", 50.85, 2.88, None),
+        ],
         extra={"role": ["lead", "partner", "partner"]},
     )
-    edges = pd.DataFrame({"town_a": ["x", "y"], "town_b": ["brest", "x"],
-                          "kind": ["twinning", "twinning"], "since": [2001, 2005]})
-    members = pd.DataFrame({"partnership_id": ["Q1"] * 3, "town_id": ["brest", "x", "y"],
-                            "kind": ["project"] * 3, "since": [2024] * 3})
+    edges = pd.DataFrame(
+        {
+            "town_a": ["x", "y"],
+            "town_b": ["brest", "x"],
+            "kind": ["twinning", "twinning"],
+            "since": [2001, 2005],
+        }
+    )
+    members = pd.DataFrame(
+        {
+            "partnership_id": ["Q1"] * 3,
+            "town_id": ["brest", "x", "y"],
+            "kind": ["project"] * 3,
+            "since": [2024] * 3,
+        }
+    )
     return tg.load(towns=towns, partnerships=[edges, members])
 
 
@@ -102,8 +128,17 @@ def test_membership_pairs(base, other):
 def test_extra_columns_union(base, other):
     merged = quiet_merge(base, other)
     t = merged.towns
-    assert list(t.columns) == ["name", "country", "lat", "lon", "population", "geonames_id",
-                               "eu", "size", "role"]
+    assert list(t.columns) == [
+        "name",
+        "country",
+        "lat",
+        "lon",
+        "population",
+        "geonames_id",
+        "eu",
+        "size",
+        "role",
+    ]
     assert t.loc["x", "size"] is pd.NA or pd.isna(t.loc["x", "size"])
     assert pd.isna(t.loc["a", "role"])
     assert t["geonames_id"].dtype == "Int64"
@@ -122,20 +157,38 @@ def test_edges_rebuilt_not_copied(base, other):
 
 
 def test_inputs_unchanged(base, other):
-    before = [d.copy() for d in (base.towns, base.partnerships, base.memberships,
-                                 other.towns, other.partnerships, other.memberships)]
+    before = [
+        d.copy()
+        for d in (
+            base.towns,
+            base.partnerships,
+            base.memberships,
+            other.towns,
+            other.partnerships,
+            other.memberships,
+        )
+    ]
     base_edges = base.edges.copy()
     quiet_merge(base, other)
-    after = (base.towns, base.partnerships, base.memberships,
-             other.towns, other.partnerships, other.memberships)
+    after = (
+        base.towns,
+        base.partnerships,
+        base.memberships,
+        other.towns,
+        other.partnerships,
+        other.memberships,
+    )
     for b, a in zip(before, after, strict=True):
         pd.testing.assert_frame_equal(b, a)
     pd.testing.assert_frame_equal(base_edges, base.edges)
 
 
 def test_town_id_clash_is_an_error(base):
-    other = tg.load(towns=towns_frame([("c", "Calais", "FR", 50.95, 1.86, 99),
-                                       ("d", "Dijon", "FR", 47.32, 5.04, None)]))
+    other = tg.load(
+        towns=towns_frame(
+            [("c", "Calais", "FR", 50.95, 1.86, 99), ("d", "Dijon", "FR", 47.32, 5.04, None)]
+        )
+    )
     with pytest.raises(tg.ValidationError, match=r"2 problems") as exc:
         merge(base, other)
     text = str(exc.value)
@@ -144,8 +197,9 @@ def test_town_id_clash_is_an_error(base):
 
 
 def test_partnership_id_clash_is_an_error(base):
-    towns = towns_frame([("x", "Xanten", "DE", 51.66, 6.45, 10),
-                         ("y", "Ypres", "BE", 50.85, 2.88, 11)])
+    towns = towns_frame(
+        [("x", "Xanten", "DE", 51.66, 6.45, 10), ("y", "Ypres", "BE", 50.85, 2.88, 11)]
+    )
     members = pd.DataFrame({"partnership_id": ["P1", "P1"], "town_id": ["x", "y"]})
     other = tg.load(towns=towns, partnerships=members)
     with pytest.raises(tg.ValidationError, match=r"partnership_id 'P1' is used in the memberships"):
@@ -153,9 +207,15 @@ def test_partnership_id_clash_is_an_error(base):
 
 
 def test_country_mismatch_is_an_error(base):
-    other = tg.load(towns=towns_frame([("brest-by", "Brest", "BY", 52.10, 23.70, 2),
-                                       ("aix", "Aix", "FR", 43.53, 5.45, 1),
-                                       ("x", "Xanten", "DE", 51.66, 6.45, 10)]))
+    other = tg.load(
+        towns=towns_frame(
+            [
+                ("brest-by", "Brest", "BY", 52.10, 23.70, 2),
+                ("aix", "Aix", "FR", 43.53, 5.45, 1),
+                ("x", "Xanten", "DE", 51.66, 6.45, 10),
+            ]
+        )
+    )
     with pytest.raises(tg.ValidationError, match=r"2 problems") as exc:
         merge(base, other)
     text = str(exc.value)
@@ -165,14 +225,24 @@ def test_country_mismatch_is_an_error(base):
 
 
 def test_ambiguous_geonames_ids_are_not_matched():
-    base_towns = towns_frame([("vienna", "Vienna", "AT", 48.21, 16.37, 7),
-                              ("wieden", "Wieden", "AT", 48.19, 16.37, 7),
-                              ("graz", "Graz", "AT", 47.07, 15.44, 8)])
+    base_towns = towns_frame(
+        [
+            ("vienna", "Vienna", "AT", 48.21, 16.37, 7),
+            ("wieden", "Wieden", "AT", 48.19, 16.37, 7),
+            ("graz", "Graz", "AT", 47.07, 15.44, 8),
+        ]
+    )
     base = tg.load(towns=base_towns)
-    other = tg.load(towns=towns_frame([("wien", "Wien", "AT", 48.21, 16.37, 7),
-                                       ("graz2", "Graz", "AT", 47.07, 15.44, 8)]))
-    with pytest.warns(tg.DataWarning, match=r"1 matched .* 1 added; 1 town not matched because "
-                                            r"its geonames_id is shared by several base towns"):
+    other = tg.load(
+        towns=towns_frame(
+            [("wien", "Wien", "AT", 48.21, 16.37, 7), ("graz2", "Graz", "AT", 47.07, 15.44, 8)]
+        )
+    )
+    with pytest.warns(
+        tg.DataWarning,
+        match=r"1 matched .* 1 added; 1 town not matched because "
+        r"its geonames_id is shared by several base towns",
+    ):
         merged = merge(base, other)
     assert list(merged.towns.index) == ["vienna", "wieden", "graz", "wien"]
     with pytest.warns(tg.DataWarning, match="shared by several base towns"):
@@ -180,8 +250,11 @@ def test_ambiguous_geonames_ids_are_not_matched():
 
 
 def test_geonames_id_shared_within_other_is_ambiguous(base):
-    other = tg.load(towns=towns_frame([("b1", "Brest", "FR", 48.39, -4.49, 2),
-                                       ("b2", "Brest", "FR", 48.39, -4.49, 2)]))
+    other = tg.load(
+        towns=towns_frame(
+            [("b1", "Brest", "FR", 48.39, -4.49, 2), ("b2", "Brest", "FR", 48.39, -4.49, 2)]
+        )
+    )
     with pytest.warns(tg.DataWarning, match="2 towns not matched because several towns of other"):
         merged = merge(base, other)
     assert {"b1", "b2"} <= set(merged.towns.index)
@@ -189,9 +262,11 @@ def test_geonames_id_shared_within_other_is_ambiguous(base):
 
 def test_on_town_id(base):
     other = tg.load(
-        towns=towns_frame([("a", "Aachen", "DE", 50.78, 6.08, None),
-                           ("z", "Zwolle", "NL", 52.51, 6.09, None)]),
-        partnerships=pd.DataFrame({"town_a": ["a"], "town_b": ["z"]}))
+        towns=towns_frame(
+            [("a", "Aachen", "DE", 50.78, 6.08, None), ("z", "Zwolle", "NL", 52.51, 6.09, None)]
+        ),
+        partnerships=pd.DataFrame({"town_a": ["a"], "town_b": ["z"]}),
+    )
     with pytest.warns(tg.DataWarning, match="1 matched a base town by town_id"):
         merged = merge(base, other, on="town_id")
     assert list(merged.towns.index) == ["a", "b", "c", "d", "z"]
@@ -203,9 +278,11 @@ def test_on_town_id(base):
 
 def test_repeated_partnership_is_merged_once(base):
     other = tg.load(
-        towns=towns_frame([("aachen", "Aachen", "DE", 50.78, 6.08, 1),
-                           ("brest", "Brest", "FR", 48.39, -4.49, 2)]),
-        partnerships=pd.DataFrame({"town_a": ["brest"], "town_b": ["aachen"], "since": [1985]}))
+        towns=towns_frame(
+            [("aachen", "Aachen", "DE", 50.78, 6.08, 1), ("brest", "Brest", "FR", 48.39, -4.49, 2)]
+        ),
+        partnerships=pd.DataFrame({"town_a": ["brest"], "town_b": ["aachen"], "since": [1985]}),
+    )
     with pytest.warns(tg.DataWarning) as rec:
         merged = merge(base, other)
     messages = [str(w.message) for w in rec]
@@ -229,12 +306,22 @@ def test_merge_with_bundled_data():
     assert bt.loc["HU-esztergom", "geonames_id"] == 3053163
     assert not bt["geonames_id"].isin([3199128, 726141]).any()
     mine = tg.load(
-        towns=towns_frame([("esztergom", "Esztergom", "HU", 47.79, 18.74, 3053163),
-                           ("ilok", "Ilok", "HR", 45.22, 19.38, 3199128),
-                           ("tutrakan", "Tutrakan", "BG", 44.05, 26.61, 726141)]),
-        partnerships=pd.DataFrame({"partnership_id": ["danube"] * 3,
-                                   "town_id": ["esztergom", "ilok", "tutrakan"],
-                                   "kind": ["network"] * 3, "since": [2025] * 3}))
+        towns=towns_frame(
+            [
+                ("esztergom", "Esztergom", "HU", 47.79, 18.74, 3053163),
+                ("ilok", "Ilok", "HR", 45.22, 19.38, 3199128),
+                ("tutrakan", "Tutrakan", "BG", 44.05, 26.61, 726141),
+            ]
+        ),
+        partnerships=pd.DataFrame(
+            {
+                "partnership_id": ["danube"] * 3,
+                "town_id": ["esztergom", "ilok", "tutrakan"],
+                "kind": ["network"] * 3,
+                "since": [2025] * 3,
+            }
+        ),
+    )
     with pytest.warns(tg.DataWarning, match=r"of 3 towns of other, 1 matched .* 2 added"):
         merged = merge(bundled, mine)
     assert len(merged) == len(bundled) + 2
@@ -243,7 +330,10 @@ def test_merge_with_bundled_data():
     assert len(merged.edges) == len(bundled.edges) + 3
     new = merged.edges[merged.edges["kinds"] == "network"]
     assert set(map(tuple, new[["town_a", "town_b"]].values.tolist())) == {
-        ("HU-esztergom", "ilok"), ("HU-esztergom", "tutrakan"), ("ilok", "tutrakan")}
+        ("HU-esztergom", "ilok"),
+        ("HU-esztergom", "tutrakan"),
+        ("ilok", "tutrakan"),
+    }
     # Esztergom keeps its bundled twin towns and gains two partners
     assert tg.degree(merged)["HU-esztergom"] == tg.degree(bundled)["HU-esztergom"] + 2
     assert merged.towns["n_coordinates"].dtype == "Int64"

@@ -27,8 +27,12 @@ def test_plan_satisfies_the_call(line):
     assert plan.members.index.tolist() == ["t1", "t2", "t4", "t3"]
     assert plan.members["role"].tolist() == ["seed", "seed", "added", "added"]
     assert plan.members["new_ties"].tolist() == [0, 0, 2, 0]
-    assert plan.checks["rule"].tolist() == ["min_municipalities", "all_countries_eligible",
-                                            "min_countries", "min_eu_states"]
+    assert plan.checks["rule"].tolist() == [
+        "min_municipalities",
+        "all_countries_eligible",
+        "min_countries",
+        "min_eu_states",
+    ]
     assert plan.checks["passed"].all()
     assert "adds IT" in plan.members.loc["t4", "why"]
     assert list(plan.scores.index) == ["t4", "t3"]
@@ -90,11 +94,25 @@ def test_cli_plan_and_eligibility(line_files, capsys):
     assert main([*line_files, "eligibility", "--towns", "t1,t2", "--call", NT]) == 1
     text = capsys.readouterr().out
     assert "FAIL] min_countries" in text
-    assert main([*line_files, "eligibility", "--towns", "t1,t2,t3,t4", "--call", NT,
-                 "--json"]) == 0
+    assert main([*line_files, "eligibility", "--towns", "t1,t2,t3,t4", "--call", NT, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["eligible"] is True
-    assert main([*line_files, "plan", "--towns", "t1", "--call", NT, "--countries", "DE",
-                 "FR", "--json"]) == 1
+    assert (
+        main(
+            [
+                *line_files,
+                "plan",
+                "--towns",
+                "t1",
+                "--call",
+                NT,
+                "--countries",
+                "DE",
+                "FR",
+                "--json",
+            ]
+        )
+        == 1
+    )
     assert "min_countries" in json.loads(capsys.readouterr().out)["failed_rules"]
 
 

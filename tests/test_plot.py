@@ -214,12 +214,18 @@ def test_map_artists(data):
 
 
 def test_arc_points_follow_length():
-    towns = pd.DataFrame({"town_id": ["FR-paris", "FR-lyon", "ES-madrid", "RU-moscow"],
-                          "name": ["Paris", "Lyon", "Madrid", "Moscow"],
-                          "country": ["FR", "FR", "ES", "RU"],
-                          "lat": [48.8566, 45.7640, 40.4168, 55.7558],
-                          "lon": [2.3522, 4.8357, -3.7038, 37.6173]})
-    links = pd.DataFrame({"town_a": ["FR-paris"] * 3, "town_b": ["FR-lyon", "ES-madrid", "RU-moscow"]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["FR-paris", "FR-lyon", "ES-madrid", "RU-moscow"],
+            "name": ["Paris", "Lyon", "Madrid", "Moscow"],
+            "country": ["FR", "FR", "ES", "RU"],
+            "lat": [48.8566, 45.7640, 40.4168, 55.7558],
+            "lon": [2.3522, 4.8357, -3.7038, 37.6173],
+        }
+    )
+    links = pd.DataFrame(
+        {"town_a": ["FR-paris"] * 3, "town_b": ["FR-lyon", "ES-madrid", "RU-moscow"]}
+    )
     ax = plot_map(tg.load(towns=towns, partnerships=links), basemap=False, extent="data")
     # pairs in data.edges order: Madrid-Paris 1,054 km, Lyon-Paris 392 km, Paris-Moscow 2,487 km
     assert [len(s) for s in by_gid(ax, "links").get_segments()] == [6, 2, 16]

@@ -23,14 +23,16 @@ def line():
 
     Countries: a PL, b SE, c FR, d FR, e GR (given as EL), f DE.
     """
-    towns = pd.DataFrame({
-        "town_id": ["a", "b", "c", "d", "e", "f"],
-        "name": ["A", "B", "C", "D", "E", "F"],
-        "country": ["PL", "SE", "FR", "FR", "EL", "DE"],
-        # towns on the equator, one degree of longitude apart: distances are easy
-        "lat": [0.0] * 6,
-        "lon": [0.0, 1.0, 2.0, 3.0, 4.0, 10.0],
-    })
+    towns = pd.DataFrame(
+        {
+            "town_id": ["a", "b", "c", "d", "e", "f"],
+            "name": ["A", "B", "C", "D", "E", "F"],
+            "country": ["PL", "SE", "FR", "FR", "EL", "DE"],
+            # towns on the equator, one degree of longitude apart: distances are easy
+            "lat": [0.0] * 6,
+            "lon": [0.0, 1.0, 2.0, 3.0, 4.0, 10.0],
+        }
+    )
     links = pd.DataFrame({"town_a": ["a", "b", "c", "d"], "town_b": ["b", "c", "d", "e"]})
     return tg.load(towns=towns, partnerships=links)
 
@@ -42,21 +44,27 @@ DEG_KM = math.radians(1.0) * EARTH_RADIUS_KM  # one degree of longitude on the e
 def li_towns() -> pd.DataFrame:
     """Towns with real GeoNames ids of the shipped gazetteer (Liechtenstein, populations
     Vaduz 5,197, Schaan 5,998, Triesen 5,230, Balzers 4,628), plus AT, CH and US towns."""
-    return pd.DataFrame({
-        "town_id": ["vaduz", "schaan", "balzers", "triesen", "wien", "zurich", "nyc"],
-        "name": ["Vaduz", "Schaan", "Balzers", "Triesen", "Wien", "Zürich", "New York"],
-        "country": ["LI", "LI", "LI", "LI", "AT", "CH", "US"],
-        "lat": [47.141, 47.165, 47.066, 47.107, 48.208, 47.377, 40.713],
-        "lon": [9.521, 9.509, 9.503, 9.526, 16.372, 8.540, -74.006],
-        "geonames_id": [3042030, 3042041, 3042073, 3042035, None, None, None],
-    })
+    return pd.DataFrame(
+        {
+            "town_id": ["vaduz", "schaan", "balzers", "triesen", "wien", "zurich", "nyc"],
+            "name": ["Vaduz", "Schaan", "Balzers", "Triesen", "Wien", "Zürich", "New York"],
+            "country": ["LI", "LI", "LI", "LI", "AT", "CH", "US"],
+            "lat": [47.141, 47.165, 47.066, 47.107, 48.208, 47.377, 40.713],
+            "lon": [9.521, 9.509, 9.503, 9.526, 16.372, 8.540, -74.006],
+            "geonames_id": [3042030, 3042041, 3042073, 3042035, None, None, None],
+        }
+    )
 
 
 @pytest.fixture
 def li(li_towns):
     # vaduz-wien, schaan-zurich, balzers-vaduz (domestic), wien-nyc; triesen has no partner
-    links = pd.DataFrame({"town_a": ["vaduz", "schaan", "balzers", "wien"],
-                          "town_b": ["wien", "zurich", "vaduz", "nyc"]})
+    links = pd.DataFrame(
+        {
+            "town_a": ["vaduz", "schaan", "balzers", "wien"],
+            "town_b": ["wien", "zurich", "vaduz", "nyc"],
+        }
+    )
     return tg.load(towns=li_towns, partnerships=links)
 
 
@@ -83,8 +91,11 @@ def test_town_reach_tiny_by_hand(tiny):
 
 def test_town_reach_distances_and_isolated(line):
     r = town_reach(line)
-    np.testing.assert_allclose(r.loc["a", ["mean_partner_km", "max_partner_km"]].to_numpy(float),
-                               [DEG_KM, DEG_KM], rtol=1e-9)
+    np.testing.assert_allclose(
+        r.loc["a", ["mean_partner_km", "max_partner_km"]].to_numpy(float),
+        [DEG_KM, DEG_KM],
+        rtol=1e-9,
+    )
     np.testing.assert_allclose(r.loc["c", "mean_partner_km"], DEG_KM, rtol=1e-9)
     f = r.loc["f"]
     assert f["partners"] == 0 and f["countries_reached"] == 0
@@ -112,8 +123,15 @@ def test_k1_equals_direct_countries(bundled):
 
 def test_own_country_never_counts():
     # a DE - b DE - c DE: only domestic links, nothing foreign in reach
-    towns = pd.DataFrame({"town_id": ["a", "b", "c"], "name": ["A", "B", "C"],
-                          "country": ["DE"] * 3, "lat": [50.0, 51, 52], "lon": [8.0, 9, 10]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["a", "b", "c"],
+            "name": ["A", "B", "C"],
+            "country": ["DE"] * 3,
+            "lat": [50.0, 51, 52],
+            "lon": [8.0, 9, 10],
+        }
+    )
     links = pd.DataFrame({"town_a": ["a", "b"], "town_b": ["b", "c"]})
     r = town_reach(tg.load(towns=towns, partnerships=links))
     assert r["countries_reached"].tolist() == [0, 0, 0]
@@ -125,9 +143,15 @@ def test_own_country_never_counts():
 
 def test_eu_share_denominator_non_eu_town():
     # a non-EU town (NO) linked to DE and FR towns: 2 of 27; DE town linked to NO: 0 of 26
-    towns = pd.DataFrame({"town_id": ["no", "de", "fr"], "name": ["N", "D", "F"],
-                          "country": ["NO", "DE", "FR"], "lat": [60.0, 50, 48],
-                          "lon": [10.0, 8, 2]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["no", "de", "fr"],
+            "name": ["N", "D", "F"],
+            "country": ["NO", "DE", "FR"],
+            "lat": [60.0, 50, 48],
+            "lon": [10.0, 8, 2],
+        }
+    )
     links = pd.DataFrame({"town_a": ["no", "no"], "town_b": ["de", "fr"]})
     r = town_reach(tg.load(towns=towns, partnerships=links))
     assert r.loc["no", "eu_states_reached"] == 2
@@ -147,8 +171,9 @@ def test_towns_argument_selects_rows_in_order(tiny):
 
 
 def test_town_graph_input_matches_data(tiny):
-    pd.testing.assert_frame_equal(town_reach(tiny.town_graph()), town_reach(tiny),
-                                  check_index_type=False)
+    pd.testing.assert_frame_equal(
+        town_reach(tiny.town_graph()), town_reach(tiny), check_index_type=False
+    )
 
 
 def test_within_2_hops_at_least_direct_on_bundled(bundled):
@@ -170,10 +195,16 @@ def test_partners_match_degree_on_bundled(bundled):
 
 def test_bundled_spot_checks(bundled):
     r = town_reach(bundled, towns=["DE-berlin", "PL-krakow"])
-    assert r.loc["DE-berlin", ["partners", "foreign_partners", "countries_reached"]].tolist() \
-        == [20, 20, 19]
-    assert r.loc["PL-krakow", ["partners", "countries_reached", "eu_states_reached"]].tolist() \
-        == [38, 25, 12]
+    assert r.loc["DE-berlin", ["partners", "foreign_partners", "countries_reached"]].tolist() == [
+        20,
+        20,
+        19,
+    ]
+    assert r.loc["PL-krakow", ["partners", "countries_reached", "eu_states_reached"]].tolist() == [
+        38,
+        25,
+        12,
+    ]
 
 
 @pytest.mark.parametrize("k", [0, -1, 1.5, "2", True, None])
@@ -289,8 +320,9 @@ def test_reach_all_and_errors(tiny):
     assert len(reach(tiny)) == 5
     with pytest.raises(tg.ValidationError, match="either town or country"):
         reach(tiny, town="a", country="PL")
-    with pytest.raises(tg.UnknownCountryError,
-                       match=r"'XX'.*countries in the data: FR, GR, PL, SE"):
+    with pytest.raises(
+        tg.UnknownCountryError, match=r"'XX'.*countries in the data: FR, GR, PL, SE"
+    ):
         reach(tiny, country="XX")
     with pytest.raises(tg.UnknownTownError, match="unknown town_id 'q'"):
         reach(tiny, town="q")
@@ -302,8 +334,14 @@ def test_reach_all_and_errors(tiny):
 def test_cli_reach_town_json(capsys):
     assert main(["reach", "--town", "DE-berlin", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("town_id", "partners", "foreign_partners", "countries_reached",
-                "countries_within_2_hops", "eu_states_reached"):
+    for key in (
+        "town_id",
+        "partners",
+        "foreign_partners",
+        "countries_reached",
+        "countries_within_2_hops",
+        "eu_states_reached",
+    ):
         assert key in out
     assert out["town_id"] == "DE-berlin" and out["partners"] == 20
 

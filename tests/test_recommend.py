@@ -56,7 +56,9 @@ def test_ineligible_country_excluded_for_a_call(line):
 def test_filters_leaving_nothing_say_which_removed_what(line):
     with pytest.raises(tg.ValidationError, match=r"max_distance_km=100: -2"):
         rank_partners(line, "t1", max_distance_km=100, call=None)
-    with pytest.raises(tg.ValidationError, match=r"call=CERV-\d{4}-CITIZENS-TOWN-NT \(eligible countries\): -1"):
+    with pytest.raises(
+        tg.ValidationError, match=r"call=CERV-\d{4}-CITIZENS-TOWN-NT \(eligible countries\): -1"
+    ):
         rank_partners(line, "t1", countries="RU")
 
 
@@ -76,14 +78,16 @@ def test_bad_input(line):
 
 
 def test_gazetteer_candidates_merged_by_geonames_id(line):
-    fake = pd.DataFrame({
-        "geonames_id": [100, 200, 300],
-        "name": ["Four (gazetteer)", "New Town", "Far Place"],
-        "country": ["IT", "PL", "RU"],
-        "lat": [53.0, 50.5, 55.0],
-        "lon": [10.0, 10.0, 10.0],
-        "population": [5_000, 3_000, 0],
-    }).set_index("geonames_id")
+    fake = pd.DataFrame(
+        {
+            "geonames_id": [100, 200, 300],
+            "name": ["Four (gazetteer)", "New Town", "Far Place"],
+            "country": ["IT", "PL", "RU"],
+            "lat": [53.0, 50.5, 55.0],
+            "lon": [10.0, 10.0, 10.0],
+            "population": [5_000, 3_000, 0],
+        }
+    ).set_index("geonames_id")
     r = rank_partners(line, "t1", source="gazetteer", candidates=fake, call=None, n=None)
     assert sorted(r.index) == ["geonames:200", "geonames:300", "t4", "t5"]  # 100 is t4
     assert r.loc["t4", "name"] == "Four" and bool(r.loc["t4", "in_network"])
@@ -92,8 +96,9 @@ def test_gazetteer_candidates_merged_by_geonames_id(line):
     assert pd.isna(r.loc["geonames:300", "population"])  # GeoNames 0 = unknown
     # coordinates come along, so gazetteer places can be mapped
     assert (r.loc["geonames:200", "lat"], r.loc["geonames:200", "lon"]) == (50.5, 10.0)
-    eligible = rank_partners(line, "t1", source="gazetteer", candidates=fake, n=None,
-                             call="CERV-2025-CITIZENS-TOWN-NT")
+    eligible = rank_partners(
+        line, "t1", source="gazetteer", candidates=fake, n=None, call="CERV-2025-CITIZENS-TOWN-NT"
+    )
     assert sorted(eligible.index) == ["geonames:200", "t4"]
     assert "no partner yet" in eligible.loc["geonames:200", "reason"]
 
@@ -125,7 +130,8 @@ def test_bundled_ranking(bundled):
     r = rank_partners(bundled, "FR-chartres", n=20, source="gazetteer")
     assert len(r) == 20 and r.index.is_unique
     partners = set(bundled.edges.query("town_a == 'FR-chartres'")["town_b"]) | set(
-        bundled.edges.query("town_b == 'FR-chartres'")["town_a"])
+        bundled.edges.query("town_b == 'FR-chartres'")["town_a"]
+    )
     assert not (set(r.index) & partners)
 
 
@@ -141,8 +147,9 @@ def test_cache_gives_identical_results_and_is_per_data_object(line):
     assert _context(line) is ctx
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     # the same as an uncached computation (a graph is never cached)
-    pd.testing.assert_frame_equal(a, rank_partners(line.town_graph(), "t4", n=None, call=None),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        a, rank_partners(line.town_graph(), "t4", n=None, call=None), check_exact=True
+    )
     # a filtered data object is a new object with its own model: without t5, t4 has one
     # partner (t3) and t3's other partners t1 and t2 are its candidates
     sub = line.filter(countries=["PL", "DE", "FR", "IT"])
@@ -177,9 +184,16 @@ def test_distance_bins_match_searchsorted():
 
     rng = np.random.default_rng(0)
     edges = _DIST_EDGES[:-1]
-    d = np.concatenate([rng.random(100_000) * 20_100, np.geomspace(1e-6, 20_100, 100_000),
-                        edges, np.nextafter(edges, -np.inf)[1:], np.nextafter(edges, np.inf),
-                        [0.0, np.nan]])
+    d = np.concatenate(
+        [
+            rng.random(100_000) * 20_100,
+            np.geomspace(1e-6, 20_100, 100_000),
+            edges,
+            np.nextafter(edges, -np.inf)[1:],
+            np.nextafter(edges, np.inf),
+            [0.0, np.nan],
+        ]
+    )
     expected = np.searchsorted(_DIST_EDGES, d, side="right") - 1
     assert (_distance_bin(d) == expected).all()
 
@@ -192,20 +206,27 @@ def test_rank_partners_many_matches_one_by_one_on_bundled_data(bundled):
 
     from twinning_graph.recommend import rank_partners_many
 
-    ids = list(bundled.towns.index[np.random.default_rng(3).choice(len(bundled), 20,
-                                                                    replace=False)])
-    for opts in ({"n": 10}, {"n": 30, "call": None, "countries": ["DE", "FR", "PL", "IT"]},
-                 {"n": 5, "source": "gazetteer", "min_population": 2_000}):
+    ids = list(
+        bundled.towns.index[np.random.default_rng(3).choice(len(bundled), 20, replace=False)]
+    )
+    for opts in (
+        {"n": 10},
+        {"n": 30, "call": None, "countries": ["DE", "FR", "PL", "IT"]},
+        {"n": 5, "source": "gazetteer", "min_population": 2_000},
+    ):
         many = rank_partners_many(bundled, ids, **opts)
         assert list(many.columns[:3]) == ["town_id", "rank", "candidate_id"]
         assert list(dict.fromkeys(many["town_id"])) == ids
         for t in ids:
             one = rank_partners(bundled, t, **opts)
-            got = (many[many["town_id"] == t].drop(columns=["town_id", "rank"])
-                   .set_index("candidate_id").rename_axis("town_id"))
+            got = (
+                many[many["town_id"] == t]
+                .drop(columns=["town_id", "rank"])
+                .set_index("candidate_id")
+                .rename_axis("town_id")
+            )
             pd.testing.assert_frame_equal(got, one, check_exact=True)
-            assert many.loc[many["town_id"] == t, "rank"].tolist() == list(
-                range(1, len(one) + 1))
+            assert many.loc[many["town_id"] == t, "rank"].tolist() == list(range(1, len(one) + 1))
 
 
 def test_rank_partners_many_on_the_line(line):
@@ -219,8 +240,11 @@ def test_rank_partners_many_on_the_line(line):
     assert many.loc[2, ["candidate_id", "common_partners"]].tolist() == ["t3", 1]
     assert many.groupby("town_id")["score"].is_monotonic_decreasing.all()
     # a town left without candidates has no rows, and a warning says why
-    with pytest.warns(tg.DataWarning, match=r"1 of 2 towns have no candidate.*'t1'.*"
-                                            r"max_distance_km=250: -2"):
+    with pytest.warns(
+        tg.DataWarning,
+        match=r"1 of 2 towns have no candidate.*'t1'.*"
+        r"max_distance_km=250: -2",
+    ):
         few = rank_partners_many(line, ["t1", "t3"], max_distance_km=250, call=None)
     assert set(few["town_id"]) == {"t3"}
     empty = rank_partners_many(line, [], call=None)

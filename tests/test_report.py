@@ -37,12 +37,16 @@ from twinning_graph.report import (  # noqa: E402
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://example.com/x","click")'
-CREDIT_TEXTS = ("Wikidata contributors (CC0)", "GeoNames (geonames.org), CC BY 4.0",
-                "Made with Natural Earth")
+CREDIT_TEXTS = (
+    "Wikidata contributors (CC0)",
+    "GeoNames (geonames.org), CC BY 4.0",
+    "Made with Natural Earth",
+)
 
 needs_chromium = pytest.mark.skipif(
     browser.find_chromium() is None,
-    reason="headless chromium not found (apt-get install chromium; .ci/run installs it)")
+    reason="headless chromium not found (apt-get install chromium; .ci/run installs it)",
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -56,39 +60,58 @@ def synthetic() -> tg.TwinningData:
     (domestic), d1-d2 (domestic), p1-i1, f2-i1, d2-p1; x1 (the formula town) is linked to
     f2 and i1.
     """
-    towns = pd.DataFrame({
-        "town_id": ["s1", "f1", "f2", "d1", "d2", "p1", "i1", "x1"],
-        "name": [SCRIPT_NAME, "Lyon & <b>Co</b>", "Nîmes", "Köln", "Görlitz", "Łódź",
-                 "Torino", FORMULA_NAME],
-        "country": ["BE", "FR", "FR", "DE", "DE", "PL", "IT", "AT"],
-        "lat": [50.85, 45.76, 43.84, 50.94, 51.15, 51.76, 45.07, 48.21],
-        "lon": [4.35, 4.84, 4.36, 6.96, 14.99, 19.46, 7.69, 16.37],
-        "population": [180000, 513000, 148000, 1080000, 55000, 670000, 870000, 1900000],
-    })
-    links = pd.DataFrame({
-        "town_a": ["s1", "s1", "s1", "f1", "f1", "d1", "p1", "f2", "d2", "x1", "x1"],
-        "town_b": ["f1", "d1", "p1", "d1", "f2", "d2", "i1", "i1", "p1", "f2", "i1"],
-        "kind": ["twinning"] * 11,
-        "since": [1960, 1970, 1990, 1965, 1980, 1991, 1995, 2001, 2004, 1999, 2010],
-    })
+    towns = pd.DataFrame(
+        {
+            "town_id": ["s1", "f1", "f2", "d1", "d2", "p1", "i1", "x1"],
+            "name": [
+                SCRIPT_NAME,
+                "Lyon & <b>Co</b>",
+                "Nîmes",
+                "Köln",
+                "Görlitz",
+                "Łódź",
+                "Torino",
+                FORMULA_NAME,
+            ],
+            "country": ["BE", "FR", "FR", "DE", "DE", "PL", "IT", "AT"],
+            "lat": [50.85, 45.76, 43.84, 50.94, 51.15, 51.76, 45.07, 48.21],
+            "lon": [4.35, 4.84, 4.36, 6.96, 14.99, 19.46, 7.69, 16.37],
+            "population": [180000, 513000, 148000, 1080000, 55000, 670000, 870000, 1900000],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "town_a": ["s1", "s1", "s1", "f1", "f1", "d1", "p1", "f2", "d2", "x1", "x1"],
+            "town_b": ["f1", "d1", "p1", "d1", "f2", "d2", "i1", "i1", "p1", "f2", "i1"],
+            "kind": ["twinning"] * 11,
+            "since": [1960, 1970, 1990, 1965, 1980, 1991, 1995, 2001, 2004, 1999, 2010],
+        }
+    )
     return tg.load(towns=towns, partnerships=links)
 
 
 @pytest.fixture(scope="module")
 def synthetic_reports(synthetic, tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("synthetic")
-    return {scope: build_report(synthetic, scope=scope, path=d / f"{scope}.html",
-                                broker_sample=None)
-            for scope in ("europe", "FR", "s1")}
+    return {
+        scope: build_report(synthetic, scope=scope, path=d / f"{scope}.html", broker_sample=None)
+        for scope in ("europe", "FR", "s1")
+    }
 
 
 @pytest.fixture(scope="module")
 def bundled_reports(tmp_path_factory) -> dict[str, Path]:
     data = tg.load()
     d = tmp_path_factory.mktemp("bundled")
-    return {scope: build_report(data, scope=scope, path=d / f"{scope}.html")
-            for scope in ("europe", "DE-gorlitz" if "DE-gorlitz" in data.towns.index
-                          else data.edges["town_a"].value_counts().index[0])}
+    return {
+        scope: build_report(data, scope=scope, path=d / f"{scope}.html")
+        for scope in (
+            "europe",
+            "DE-gorlitz"
+            if "DE-gorlitz" in data.towns.index
+            else data.edges["town_a"].value_counts().index[0],
+        )
+    }
 
 
 # --------------------------------------------------------------------------- helpers
@@ -155,7 +178,7 @@ def _assert_self_contained(html: str) -> None:
     style = "\n".join(re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL))
     assert "@import" not in style and "url(" not in style and "@font-face" not in style
     assert "<link" not in html.lower()
-    assert "http-equiv=\"Content-Security-Policy\"" in html
+    assert 'http-equiv="Content-Security-Policy"' in html
 
 
 def _decode_images(html: str) -> list[bytes]:
@@ -192,8 +215,7 @@ def _assert_not_blank(png: Path) -> None:
     assert pixels.ndim == 3 and pixels.shape[0] > 500 and pixels.shape[1] > 500
     assert float(pixels[..., :3].std()) > 0.05, "the screenshot looks blank"
     # more than two colours in use (text, figures), not a single flat fill
-    assert len(np.unique((pixels[::7, ::7, :3] * 255).astype(np.uint8).reshape(-1, 3),
-                         axis=0)) > 20
+    assert len(np.unique((pixels[::7, ::7, :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 20
 
 
 # --------------------------------------------------------------------------- scope
@@ -209,23 +231,33 @@ def test_resolve_scope(synthetic):
     assert sc.label == f"{SCRIPT_NAME} (BE)"
 
 
-@pytest.mark.parametrize("scope, error, match", [
-    ("ZZ", UnknownCountryError, r"unknown scope 'ZZ'.*allowed: 'europe', a country code in "
-                                r"the data \(AT, BE, DE, FR, IT, PL\) or a town id"),
-    ("GB", UnknownCountryError, r"no towns of country 'GB'"),
-    ("s11", UnknownTownError, r"unknown scope 's11' \(did you mean 's1'.*allowed: 'europe'"),
-    ("", ValidationError, r"scope must be 'europe', a country code or a town id"),
-])
+@pytest.mark.parametrize(
+    "scope, error, match",
+    [
+        (
+            "ZZ",
+            UnknownCountryError,
+            r"unknown scope 'ZZ'.*allowed: 'europe', a country code in "
+            r"the data \(AT, BE, DE, FR, IT, PL\) or a town id",
+        ),
+        ("GB", UnknownCountryError, r"no towns of country 'GB'"),
+        ("s11", UnknownTownError, r"unknown scope 's11' \(did you mean 's1'.*allowed: 'europe'"),
+        ("", ValidationError, r"scope must be 'europe', a country code or a town id"),
+    ],
+)
 def test_unknown_scope_names_given_and_allowed(synthetic, tmp_path, scope, error, match):
     with pytest.raises(error, match=match):
         build_report(synthetic, scope=scope, path=tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"rows": 0}, "rows must be a positive integer"),
-    ({"broker_sample": 0}, "broker_sample must be a positive integer or None"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"rows": 0}, "rows must be a positive integer"),
+        ({"broker_sample": 0}, "broker_sample must be a positive integer or None"),
+    ],
+)
 def test_bad_options(synthetic, tmp_path, kwargs, match):
     with pytest.raises(ValidationError, match=match):
         build_report(synthetic, path=tmp_path / "r.html", **kwargs)
@@ -334,8 +366,12 @@ def synthetic_files(synthetic, tmp_path):
 
 def test_cli_report(synthetic_files, tmp_path, capsys):
     out = tmp_path / "rep" / "town.html"
-    assert main([*synthetic_files, "report", "--town", "s1", "--out", str(out),
-                 "--broker-sample", "0"]) == 0
+    assert (
+        main(
+            [*synthetic_files, "report", "--town", "s1", "--out", str(out), "--broker-sample", "0"]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert captured.out.strip() == str(out)
     assert "candidate partners" in captured.err and "writing HTML" in captured.err
@@ -343,12 +379,15 @@ def test_cli_report(synthetic_files, tmp_path, capsys):
 
 
 def test_cli_report_unknown_scope(synthetic_files, tmp_path, capsys):
-    assert main([*synthetic_files, "report", "--country", "ZZ", "--out",
-                 str(tmp_path / "r.html")]) == 1
+    assert (
+        main([*synthetic_files, "report", "--country", "ZZ", "--out", str(tmp_path / "r.html")])
+        == 1
+    )
     err = capsys.readouterr().err
     assert "unknown scope 'ZZ'" in err and "AT, BE, DE, FR, IT, PL" in err
-    assert main([*synthetic_files, "report", "--town", "FR", "--out",
-                 str(tmp_path / "r.html")]) == 1
+    assert (
+        main([*synthetic_files, "report", "--town", "FR", "--out", str(tmp_path / "r.html")]) == 1
+    )
     assert "unknown town_id 'FR'" in capsys.readouterr().err
 
 
@@ -379,10 +418,13 @@ def test_browser_shows_script_name_as_text(synthetic_reports):
 def test_probe_detects_external_requests(tmp_path):
     """The harness itself: a page that tries to load from the network is caught."""
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8">'
-                    '<link rel="stylesheet" href="https://cdn.example.com/x.css"></head>'
-                    '<body><img src="http://example.com/x.png" alt="x">'
-                    '<script>console.error("boom")</script></body></html>', encoding="utf-8")
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<link rel="stylesheet" href="https://cdn.example.com/x.css"></head>'
+        '<body><img src="http://example.com/x.png" alt="x">'
+        '<script>console.error("boom")</script></body></html>',
+        encoding="utf-8",
+    )
     result = browser.probe(page)
     blocked = result["resources"] + result["errors"]
     assert any("example.com" in r for r in blocked)
@@ -408,7 +450,7 @@ def test_browser_bundled_report(bundled_reports, which, tmp_path):
     if which == "europe":
         pdf = browser.print_pdf(path, tmp_path / "report.pdf")
         # a page per section at least
-        assert browser.pdf_pages(pdf) >= html.count('<section id=')
+        assert browser.pdf_pages(pdf) >= html.count("<section id=")
 
 
 @pytest.mark.slow

@@ -19,13 +19,22 @@ def paw():
     Countries a DE, b FR, c PL, d PL, e IT; years known for 2 of the 4 links.
     Degrees a 2, b 2, c 3, d 1, e 0.
     """
-    towns = pd.DataFrame({
-        "town_id": ["a", "b", "c", "d", "e"], "name": ["A", "B", "C", "D", "E"],
-        "country": ["DE", "FR", "PL", "PL", "IT"],
-        "lat": [50.0, 48.0, 52.0, 51.0, 45.0], "lon": [8.0, 2.0, 21.0, 20.0, 9.0],
-    })
-    links = pd.DataFrame({"town_a": ["a", "a", "b", "c"], "town_b": ["b", "c", "c", "d"],
-                          "since": [1990, None, 2000, None]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["a", "b", "c", "d", "e"],
+            "name": ["A", "B", "C", "D", "E"],
+            "country": ["DE", "FR", "PL", "PL", "IT"],
+            "lat": [50.0, 48.0, 52.0, 51.0, 45.0],
+            "lon": [8.0, 2.0, 21.0, 20.0, 9.0],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "town_a": ["a", "a", "b", "c"],
+            "town_b": ["b", "c", "c", "d"],
+            "since": [1990, None, 2000, None],
+        }
+    )
     return tg.load(towns=towns, partnerships=links)
 
 
@@ -85,10 +94,15 @@ def test_summary_graph_input_matches_data(paw):
 
 def test_summary_two_components_and_star():
     # star centre s with leaves l1..l3 (all DE), plus a separate pair p-q (FR-IT)
-    towns = pd.DataFrame({
-        "town_id": ["s", "l1", "l2", "l3", "p", "q"], "name": list("SLMNPQ"),
-        "country": ["DE", "DE", "DE", "DE", "FR", "IT"],
-        "lat": [50.0, 50.1, 50.2, 50.3, 48.0, 45.0], "lon": [8.0, 8.1, 8.2, 8.3, 2.0, 9.0]})
+    towns = pd.DataFrame(
+        {
+            "town_id": ["s", "l1", "l2", "l3", "p", "q"],
+            "name": list("SLMNPQ"),
+            "country": ["DE", "DE", "DE", "DE", "FR", "IT"],
+            "lat": [50.0, 50.1, 50.2, 50.3, 48.0, 45.0],
+            "lon": [8.0, 8.1, 8.2, 8.3, 2.0, 9.0],
+        }
+    )
     links = pd.DataFrame({"town_a": ["s", "s", "s", "p"], "town_b": ["l1", "l2", "l3", "q"]})
     s = summary(tg.load(towns=towns, partnerships=links))
     assert (s["components"], s["largest_component"], s["max_degree"]) == (2, 4, 3)
@@ -113,8 +127,15 @@ def test_summary_no_links(tiny_towns):
 
 def test_summary_regular_graph_assortativity_is_nan():
     # a 4-cycle: every degree is 2, the correlation is undefined (networkx also gives NaN)
-    towns = pd.DataFrame({"town_id": list("abcd"), "name": list("ABCD"), "country": ["DE"] * 4,
-                          "lat": [50.0, 50.1, 50.2, 50.3], "lon": [8.0, 8.1, 8.2, 8.3]})
+    towns = pd.DataFrame(
+        {
+            "town_id": list("abcd"),
+            "name": list("ABCD"),
+            "country": ["DE"] * 4,
+            "lat": [50.0, 50.1, 50.2, 50.3],
+            "lon": [8.0, 8.1, 8.2, 8.3],
+        }
+    )
     links = pd.DataFrame({"town_a": list("abca"), "town_b": list("bcdd")})
     s = summary(tg.load(towns=towns, partnerships=links))
     assert math.isnan(s["assortativity"]) and s["clustering"] == 0.0
@@ -156,8 +177,10 @@ def test_bundled_counts(bundled, bundled_graph, bundled_summary):
     assert s["links"] == G.number_of_edges() == len(bundled.edges)
     assert s["countries"] == len({c for _, c in H.nodes(data="country")})
     assert s["eu_towns"] == sum(1 for _, eu in H.nodes(data="eu") if eu)
-    assert s["partnerships"] == len(bundled.partnerships) + bundled.memberships[
-        "partnership_id"].nunique()
+    assert (
+        s["partnerships"]
+        == len(bundled.partnerships) + bundled.memberships["partnership_id"].nunique()
+    )
     trans = sum(1 for u, v in G.edges if G.nodes[u]["country"] != G.nodes[v]["country"])
     assert s["transnational_links"] == trans
     assert s["transnational_share"] == pytest.approx(trans / G.number_of_edges(), abs=5e-5)
@@ -166,8 +189,7 @@ def test_bundled_counts(bundled, bundled_graph, bundled_summary):
 def test_bundled_components(bundled_graph, bundled_summary):
     H = bundled_graph.subgraph([n for n, d in bundled_graph.degree if d > 0])
     assert bundled_summary["components"] == nx.number_connected_components(H)
-    assert bundled_summary["largest_component"] == max(
-        len(c) for c in nx.connected_components(H))
+    assert bundled_summary["largest_component"] == max(len(c) for c in nx.connected_components(H))
 
 
 def test_bundled_degrees(bundled, bundled_graph, bundled_summary):
@@ -183,12 +205,14 @@ def test_bundled_clustering_and_assortativity(bundled_graph, bundled_summary):
     H = bundled_graph.subgraph([n for n, d in bundled_graph.degree if d > 0])
     assert bundled_summary["clustering"] == pytest.approx(nx.average_clustering(H), abs=5e-5)
     assert bundled_summary["assortativity"] == pytest.approx(
-        nx.degree_assortativity_coefficient(H), abs=5e-5)
+        nx.degree_assortativity_coefficient(H), abs=5e-5
+    )
 
 
 def test_bundled_with_year(bundled, bundled_summary):
     assert bundled_summary["with_year"] == pytest.approx(
-        bundled.edges["since"].notna().mean(), abs=5e-5)
+        bundled.edges["since"].notna().mean(), abs=5e-5
+    )
 
 
 def test_bundled_linked_only_false(bundled, bundled_graph):

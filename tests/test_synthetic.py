@@ -38,7 +38,8 @@ def test_different_seed_differs(net: tg.TwinningData) -> None:
     other = synthetic_network(*SIZES, seed=8)
     assert not net.towns.index.equals(other.towns.index) or not net.towns.equals(other.towns)
     assert not net.partnerships[["town_a", "town_b"]].equals(
-        other.partnerships[["town_a", "town_b"]])
+        other.partnerships[["town_a", "town_b"]]
+    )
 
 
 def test_sizes_exact(net: tg.TwinningData) -> None:
@@ -85,8 +86,9 @@ def test_towns_valid_for_read_towns(net: tg.TwinningData) -> None:
 
 
 def test_load_round_trip_gives_the_same_pairs(net: tg.TwinningData) -> None:
-    loaded = tg.load(towns=net.towns.reset_index(),
-                     partnerships=[net.partnerships, net.memberships])
+    loaded = tg.load(
+        towns=net.towns.reset_index(), partnerships=[net.partnerships, net.memberships]
+    )
     pd.testing.assert_frame_equal(loaded.edges, net.edges)
 
 
@@ -124,15 +126,18 @@ def test_heavy_tailed_degree(net: tg.TwinningData) -> None:
     assert deg.max() > 5 * deg.median()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_towns": 1}, "n_towns"),
-    ({"n_towns": 10.5}, "n_towns"),
-    ({"n_links": -1}, "n_links"),
-    ({"n_towns": 10, "n_links": 40, "n_projects": 0}, "too many"),
-    ({"n_towns": 30, "n_links": 10, "n_projects": 2}, "n_towns >= 48"),
-    ({"n_towns": 100, "n_links": 10, "n_projects": 0, "domestic_share": 1.5}, "domestic_share"),
-    ({"n_towns": 100, "n_links": 10, "n_projects": 0, "seed": "a"}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_towns": 1}, "n_towns"),
+        ({"n_towns": 10.5}, "n_towns"),
+        ({"n_links": -1}, "n_links"),
+        ({"n_towns": 10, "n_links": 40, "n_projects": 0}, "too many"),
+        ({"n_towns": 30, "n_links": 10, "n_projects": 2}, "n_towns >= 48"),
+        ({"n_towns": 100, "n_links": 10, "n_projects": 0, "domestic_share": 1.5}, "domestic_share"),
+        ({"n_towns": 100, "n_links": 10, "n_projects": 0, "seed": "a"}, "seed"),
+    ],
+)
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     with pytest.raises(tg.ValidationError, match=match):
         synthetic_network(**kwargs)

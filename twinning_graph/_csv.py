@@ -48,7 +48,9 @@ def read_raw(path: PathLike, problems: Problems) -> tuple[pd.DataFrame | None, s
         raw = raw[3:]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         problems.add(
-            label, None, None,
+            label,
+            None,
+            None,
             "file is UTF-16 encoded; save it as 'CSV UTF-8 (comma delimited)' instead",
         )
         return None, ","
@@ -138,8 +140,9 @@ def parse_int(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     # fast path: plain integers (or empty) throughout, as in most files
     arr = text.to_numpy(dtype=object)
     empty0 = text.str.len().to_numpy() == 0
-    fast = pd.to_numeric(pd.Series(np.where(empty0, None, arr), index=text.index, dtype=object),
-                         errors="coerce")
+    fast = pd.to_numeric(
+        pd.Series(np.where(empty0, None, arr), index=text.index, dtype=object), errors="coerce"
+    )
     if not (fast.isna().to_numpy() & ~empty0).any():
         whole = fast.dropna()
         if (whole == np.floor(whole)).all() and text[~empty0].str.fullmatch(r"[+-]?\d+").all():

@@ -45,8 +45,14 @@ def _places_table() -> pd.DataFrame:
             compression="gzip",
             keep_default_na=False,
             dtype={
-                "geonames_id": "int64", "name": "str", "country": "str", "admin1": "str",
-                "lat": "float64", "lon": "float64", "population": "int64", "timezone": "str",
+                "geonames_id": "int64",
+                "name": "str",
+                "country": "str",
+                "admin1": "str",
+                "lat": "float64",
+                "lon": "float64",
+                "population": "int64",
+                "timezone": "str",
             },
         )
     return frame.set_index("geonames_id")

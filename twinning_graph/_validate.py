@@ -65,7 +65,9 @@ class Problems:
         def key(ip: tuple[int, Problem]) -> tuple:
             i, p = ip
             r = p.row
-            rk = (0, r, "") if isinstance(r, int) else ((-1, 0, "") if r is None else (1, 0, str(r)))
+            rk = (
+                (0, r, "") if isinstance(r, int) else ((-1, 0, "") if r is None else (1, 0, str(r)))
+            )
             return (order[p.source], rk, i)
 
         return [p for _, p in sorted(enumerate(self.items), key=key)]

@@ -75,47 +75,50 @@ def _linked_graph(towns: pd.DataFrame, edges: pd.DataFrame) -> nx.Graph:
     e = edges.sort_values(["town_a", "town_b"])
     G = nx.Graph()
     G.add_nodes_from(sorted(set(e["town_a"]) | set(e["town_b"])))
-    G.add_weighted_edges_from(zip(e["town_a"], e["town_b"], e["weight"].astype(float),
-                                  strict=True))
+    G.add_weighted_edges_from(zip(e["town_a"], e["town_b"], e["weight"].astype(float), strict=True))
     return G
 
 
-def _number_groups(groups: Iterable[Iterable[str]], index: pd.Index,
-                   name: str, missing: int = -1) -> pd.Series:
+def _number_groups(
+    groups: Iterable[Iterable[str]], index: pd.Index, name: str, missing: int = -1
+) -> pd.Series:
     """Label towns by group, groups numbered by size (largest first), then smallest id."""
-    ordered: list[list[str]] = sorted((sorted(g) for g in groups),
-                                      key=lambda g: (-len(g), g[0]))
+    ordered: list[list[str]] = sorted((sorted(g) for g in groups), key=lambda g: (-len(g), g[0]))
     sizes = np.fromiter((len(g) for g in ordered), dtype=np.int64, count=len(ordered))
-    ids: Any = (np.concatenate([np.asarray(g, dtype=object) for g in ordered]) if ordered
-                else [])
-    labels = pd.Series(np.repeat(np.arange(len(ordered), dtype=np.int64), sizes),
-                       index=pd.Index(ids, dtype=str))
+    ids: Any = np.concatenate([np.asarray(g, dtype=object) for g in ordered]) if ordered else []
+    labels = pd.Series(
+        np.repeat(np.arange(len(ordered), dtype=np.int64), sizes), index=pd.Index(ids, dtype=str)
+    )
     out = labels.reindex(index, fill_value=missing).astype("int64")
     out.index.name = "town_id"
     return out.rename(name)
 
 
-def _resolve_communities(data: Data, comms: pd.Series | None, seed: int | None,
-                         towns: pd.DataFrame) -> pd.Series:
+def _resolve_communities(
+    data: Data, comms: pd.Series | None, seed: int | None, towns: pd.DataFrame
+) -> pd.Series:
     if comms is None:
         return communities(data, seed=seed)
     if not isinstance(comms, pd.Series):
         raise ValidationError(
             f"communities must be a pandas Series (town_id -> community) such as "
-            f"tg.communities(data) returns, got {type(comms).__name__}")
+            f"tg.communities(data) returns, got {type(comms).__name__}"
+        )
     unknown = comms.index.difference(towns.index)
     if len(unknown):
         raise ValidationError(
             f"communities has {len(unknown)} town id(s) not in the data, e.g. "
-            f"{list(unknown[:3])}; pass the Series returned by communities(data)")
+            f"{list(unknown[:3])}; pass the Series returned by communities(data)"
+        )
     return comms.reindex(towns.index, fill_value=-1).astype("int64")
 
 
 # --------------------------------------------------------------------------- communities
 
 
-def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
-                method: str = "louvain") -> pd.Series:
+def communities(
+    data: Data, *, seed: int | None = 0, resolution: float = 1.0, method: str = "louvain"
+) -> pd.Series:
     """Detect communities of towns by modularity optimisation.
 
     Parameters
@@ -164,8 +167,12 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
         raise ValidationError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
     if method == "auto":
         method = "leiden" if _fast_available() else "louvain"
-    if (isinstance(resolution, bool) or not isinstance(resolution, (int, float))
-            or not math.isfinite(resolution) or resolution <= 0):
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, float))
+        or not math.isfinite(resolution)
+        or resolution <= 0
+    ):
         raise ValidationError(f"resolution must be a positive number, got {resolution!r}")
     seed = _check_seed(seed)
     towns, edges = as_frames(data)
@@ -175,11 +182,13 @@ def communities(data: Data, *, seed: int | None = 0, resolution: float = 1.0,
         groups = _leiden(edges, seed=seed, resolution=float(resolution))
     else:
         G = _linked_graph(towns, edges)
-        groups = nx.community.louvain_communities(G, weight="weight", resolution=resolution,
-                                                  seed=seed)
+        groups = nx.community.louvain_communities(
+            G, weight="weight", resolution=resolution, seed=seed
+        )
     out = _number_groups(groups, towns.index, "community")
-    logger.info("%s: %d communities over %d linked towns", method, out.max() + 1,
-                int((out >= 0).sum()))
+    logger.info(
+        "%s: %d communities over %d linked towns", method, out.max() + 1, int((out >= 0).sum())
+    )
     return out
 
 
@@ -189,23 +198,30 @@ def _leiden(edges: pd.DataFrame, *, seed: int | None, resolution: float) -> list
     except ImportError as exc:
         raise ImportError(
             "method='leiden' needs the optional package python-igraph: "
-            "pip install twinning-graph[fast]  (or use method='louvain')") from exc
+            "pip install twinning-graph[fast]  (or use method='louvain')"
+        ) from exc
     e = edges.sort_values(["town_a", "town_b"])
     nodes = pd.Index(sorted(set(e["town_a"]) | set(e["town_b"])))
-    g = ig.Graph(n=len(nodes),
-                 edges=np.column_stack([nodes.get_indexer(e["town_a"]),
-                                        nodes.get_indexer(e["town_b"])]).tolist())
+    g = ig.Graph(
+        n=len(nodes),
+        edges=np.column_stack(
+            [nodes.get_indexer(e["town_a"]), nodes.get_indexer(e["town_b"])]
+        ).tolist(),
+    )
     g.es["weight"] = e["weight"].astype(float).tolist()
     # igraph draws from one global generator: seed it for this call, then restore it
     ig.set_random_number_generator(random.Random(seed))
     try:
-        part = g.community_leiden(objective_function="modularity", weights="weight",
-                                  resolution=resolution, n_iterations=2)
+        part = g.community_leiden(
+            objective_function="modularity", weights="weight", resolution=resolution, n_iterations=2
+        )
     finally:
         ig.set_random_number_generator(random)
     membership = np.asarray(part.membership)
-    return [list(nodes[idx]) for idx in pd.Series(np.arange(len(nodes))).groupby(
-        membership).indices.values()]
+    return [
+        list(nodes[idx])
+        for idx in pd.Series(np.arange(len(nodes))).groupby(membership).indices.values()
+    ]
 
 
 def _fast_available() -> bool:
@@ -216,8 +232,9 @@ def _fast_available() -> bool:
     return True
 
 
-def community_table(data: Data, communities: pd.Series | None = None, *, seed: int | None = 0,
-                    top: int = 3) -> pd.DataFrame:
+def community_table(
+    data: Data, communities: pd.Series | None = None, *, seed: int | None = 0, top: int = 3
+) -> pd.DataFrame:
     """Describe each community: size, countries, dominant country, largest towns.
 
     Parameters
@@ -278,32 +295,41 @@ def community_table(data: Data, communities: pd.Series | None = None, *, seed: i
     counts = t.groupby(["community", "country"], sort=True).size().rename("n").reset_index()
     counts["p"] = counts["n"] / counts["community"].map(size)
     # dominant country: most towns, ties to the first code alphabetically (stable sort)
-    dom = counts.sort_values(["community", "n", "country"], ascending=[True, False, True],
-                             kind="stable").drop_duplicates("community").set_index("community")
+    dom = (
+        counts.sort_values(
+            ["community", "n", "country"], ascending=[True, False, True], kind="stable"
+        )
+        .drop_duplicates("community")
+        .set_index("community")
+    )
     entropy = (-(counts["p"] * np.log(counts["p"]))).groupby(counts["community"]).sum()
     ca = edges["town_a"].map(comm)
     inside = edges[(ca == edges["town_b"].map(comm)).to_numpy() & (ca >= 0).to_numpy()]
     links = inside["town_a"].map(comm).value_counts().reindex(size.index, fill_value=0)
     ranked = t.assign(_pop=t["population"].astype("Float64").fillna(-1.0)).sort_values(
-        ["community", "_pop", "name"], ascending=[True, False, True], kind="stable")
+        ["community", "_pop", "name"], ascending=[True, False, True], kind="stable"
+    )
     largest = ranked.groupby("community").head(top).groupby("community")["name"].agg("; ".join)
-    out = pd.DataFrame({
-        "size": size.astype("int64"),
-        "links": links.astype("int64"),
-        "countries": g["country"].nunique().astype("int64"),
-        "dominant_country": dom["country"].astype(str),
-        "dominant_share": dom["p"].astype(float),
-        "effective_countries": np.exp(entropy).astype(float),
-        "largest_towns": largest.reindex(size.index, fill_value="").astype(str),
-        "eu_share": g["eu"].mean().astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "size": size.astype("int64"),
+            "links": links.astype("int64"),
+            "countries": g["country"].nunique().astype("int64"),
+            "dominant_country": dom["country"].astype(str),
+            "dominant_share": dom["p"].astype(float),
+            "effective_countries": np.exp(entropy).astype(float),
+            "largest_towns": largest.reindex(size.index, fill_value="").astype(str),
+            "eu_share": g["eu"].mean().astype(float),
+        }
+    )
     out["national_island"] = out["dominant_share"] >= NATIONAL_ISLAND_SHARE
     out.index.name = "community"
     return out
 
 
-def national_islands(data: Data, communities: pd.Series | None = None, *,
-                     seed: int | None = 0, min_size: int = 1) -> pd.DataFrame:
+def national_islands(
+    data: Data, communities: pd.Series | None = None, *, seed: int | None = 0, min_size: int = 1
+) -> pd.DataFrame:
     """Communities that stay inside one country (dominant share ≥ 0.9).
 
     Parameters
@@ -418,7 +444,8 @@ def k_core(data: Data, k: int) -> pd.DataFrame:
     keep = core[core >= k]
     out = towns.loc[keep.index, ["name", "country"]].assign(
         partners=deg.reindex(keep.index, fill_value=0).astype("int64").to_numpy(),
-        core_number=keep.to_numpy())
+        core_number=keep.to_numpy(),
+    )
     out = out.reset_index().sort_values(["core_number", "town_id"], ascending=[False, True])
     return out.set_index("town_id")
 
@@ -436,7 +463,7 @@ def _betweenness_sums(A: sp.csr_array, sources: np.ndarray, *, batch: int = 128)
     total = np.zeros(n)
     # loop over batches of sources (n / batch iterations), each batch vectorised
     for start in range(0, len(sources), batch):
-        src = sources[start:start + batch]
+        src = sources[start : start + batch]
         b = len(src)
         cols = np.arange(b)
         sigma = np.zeros((n, b))
@@ -464,8 +491,9 @@ def _betweenness_sums(A: sp.csr_array, sources: np.ndarray, *, batch: int = 128)
     return total
 
 
-def brokers(data: Data, *, top: int | None = 20, sample: int | None = None,
-            seed: int | None = 0) -> pd.DataFrame:
+def brokers(
+    data: Data, *, top: int | None = 20, sample: int | None = None, seed: int | None = 0
+) -> pd.DataFrame:
     """Towns that lie on many shortest paths between other towns (betweenness).
 
     Betweenness counts hops (edges are not weighted) and is normalised by
@@ -505,8 +533,9 @@ def brokers(data: Data, *, top: int | None = 20, sample: int | None = None,
     >>> b.columns.tolist()
     ['name', 'country', 'partners', 'betweenness']
     """
-    if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))
-                            or top < 1):
+    if top is not None and (
+        isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1
+    ):
         raise ValidationError(f"top must be a positive integer or None, got {top!r}")
     seed = _check_seed(seed)
     towns, edges = as_frames(data)
@@ -534,7 +563,8 @@ def brokers(data: Data, *, top: int | None = 20, sample: int | None = None,
     deg = pd.concat([edges["town_a"], edges["town_b"]]).value_counts()
     out = towns[["name", "country"]].assign(
         partners=deg.reindex(towns.index, fill_value=0).astype("int64").to_numpy(),
-        betweenness=score.to_numpy())
+        betweenness=score.to_numpy(),
+    )
     out = out.reset_index().sort_values(["betweenness", "town_id"], ascending=[False, True])
     out = out.set_index("town_id")
     if top is not None:
@@ -543,8 +573,14 @@ def brokers(data: Data, *, top: int | None = 20, sample: int | None = None,
     return out
 
 
-def bridges(data: Data, communities: pd.Series | None = None, *, seed: int | None = 0,
-            by: str = "pair", top: int = 3) -> pd.DataFrame:
+def bridges(
+    data: Data,
+    communities: pd.Series | None = None,
+    *,
+    seed: int | None = 0,
+    by: str = "pair",
+    top: int = 3,
+) -> pd.DataFrame:
     """Links between communities, per community pair or per town.
 
     Parameters
@@ -593,15 +629,18 @@ def bridges(data: Data, communities: pd.Series | None = None, *, seed: int | Non
     cross = (ca != cb) & (ca >= 0) & (cb >= 0)
     e = edges.loc[cross, ["town_a", "town_b", "weight"]].assign(ca=ca[cross], cb=cb[cross])
     if by == "town":
-        ends = pd.concat([
-            pd.DataFrame({"town_id": e["town_a"], "other": e["cb"]}),
-            pd.DataFrame({"town_id": e["town_b"], "other": e["ca"]}),
-        ])
+        ends = pd.concat(
+            [
+                pd.DataFrame({"town_id": e["town_a"], "other": e["cb"]}),
+                pd.DataFrame({"town_id": e["town_b"], "other": e["ca"]}),
+            ]
+        )
         g = ends.groupby("town_id")
         out = towns.loc[g.size().index, ["name", "country"]].assign(
             community=comm.reindex(g.size().index).to_numpy(),
             inter_links=g.size().astype("int64").to_numpy(),
-            communities_reached=g["other"].nunique().astype("int64").to_numpy())
+            communities_reached=g["other"].nunique().astype("int64").to_numpy(),
+        )
         out = out.reset_index().sort_values(["inter_links", "town_id"], ascending=[False, True])
         return out.set_index("town_id")
     lo, hi = np.minimum(e["ca"], e["cb"]), np.maximum(e["ca"], e["cb"])
@@ -611,19 +650,35 @@ def bridges(data: Data, communities: pd.Series | None = None, *, seed: int | Non
     e["cpair"] = np.where(xa <= xb, xa + "-" + xb, xb + "-" + xa)
     key = ["community_a", "community_b"]
     g = e.groupby(key, sort=True)
-    out = pd.DataFrame({"links": g.size().astype("int64"),
-                        "partnerships": g["weight"].sum().astype("int64")})
-    ends = pd.concat([e[key].assign(town_id=e["town_a"].to_numpy()),
-                      e[key].assign(town_id=e["town_b"].to_numpy())], ignore_index=True)
+    out = pd.DataFrame(
+        {"links": g.size().astype("int64"), "partnerships": g["weight"].sum().astype("int64")}
+    )
+    ends = pd.concat(
+        [
+            e[key].assign(town_id=e["town_a"].to_numpy()),
+            e[key].assign(town_id=e["town_b"].to_numpy()),
+        ],
+        ignore_index=True,
+    )
     ends["country"] = ends["town_id"].map(country).to_numpy()
     out["countries"] = ends.groupby(key)["country"].nunique().astype("int64")
-    cp = e.groupby([*key, "cpair"]).size().rename("n").reset_index().sort_values(
-        [*key, "n", "cpair"], ascending=[True, True, False, True], kind="stable")
+    cp = (
+        e.groupby([*key, "cpair"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values([*key, "n", "cpair"], ascending=[True, True, False, True], kind="stable")
+    )
     cp = cp.drop_duplicates(key).set_index(key)
     out["main_country_pair"] = cp["cpair"].astype(str)
     out["main_country_pair_share"] = (cp["n"] / out["links"]).astype(float)
-    held = ends.groupby([*key, "town_id"]).size().rename("n").reset_index().sort_values(
-        [*key, "n", "town_id"], ascending=[True, True, False, True], kind="stable")
+    held = (
+        ends.groupby([*key, "town_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values([*key, "n", "town_id"], ascending=[True, True, False, True], kind="stable")
+    )
     out["top_towns"] = held.groupby(key).head(top).groupby(key)["town_id"].agg("; ".join)
     out = out.reset_index().sort_values(["links", *key], ascending=[False, True, True])
     return out.reset_index(drop=True)

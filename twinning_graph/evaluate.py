@@ -45,12 +45,24 @@ from twinning_graph.recommend import (
     _score_rows,
 )
 
-__all__ = ["BASELINES", "BacktestResult", "backtest", "hits_at_k", "mean_reciprocal_rank",
-           "split_links"]
+__all__ = [
+    "BASELINES",
+    "BacktestResult",
+    "backtest",
+    "hits_at_k",
+    "mean_reciprocal_rank",
+    "split_links",
+]
 
 #: Baseline rankers of the backtest.
-BASELINES = ("random", "nearest", "similar_size", "common_neighbours", "adamic_adar",
-             "preferential_attachment")
+BASELINES = (
+    "random",
+    "nearest",
+    "similar_size",
+    "common_neighbours",
+    "adamic_adar",
+    "preferential_attachment",
+)
 
 _CHUNK = 256  # query towns scored at once: 256 x 12k floats per feature
 
@@ -88,8 +100,9 @@ def _ranks(ranks: Any) -> np.ndarray:
     return r
 
 
-def _expected_metrics(greater: np.ndarray, ties: np.ndarray, k: int) -> tuple[np.ndarray,
-                                                                              np.ndarray]:
+def _expected_metrics(
+    greater: np.ndarray, ties: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Expected hit@k and reciprocal rank when the target is placed uniformly among ties.
 
     With ``g`` candidates scored above the target and ``t`` others tied with it, its rank
@@ -104,8 +117,9 @@ def _expected_metrics(greater: np.ndarray, ties: np.ndarray, k: int) -> tuple[np
     return hit, rr
 
 
-def split_links(data: TwinningData | nx.Graph, *, fraction: float = 0.1,
-                seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_links(
+    data: TwinningData | nx.Graph, *, fraction: float = 0.1, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``edges`` into kept and hidden links (seeded, reproducible).
 
     Returns
@@ -121,8 +135,11 @@ def split_links(data: TwinningData | nx.Graph, *, fraction: float = 0.1,
     >>> len(hidden), len(train) + len(hidden) == len(tg.load().edges)
     (1540, True)
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
-            0 < fraction < 1):
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, (int, float))
+        or not (0 < fraction < 1)
+    ):
         raise ValidationError(f"fraction must be a number between 0 and 1, got {fraction!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValidationError(f"seed must be an integer, got {seed!r}")
@@ -131,7 +148,8 @@ def split_links(data: TwinningData | nx.Graph, *, fraction: float = 0.1,
     n_hide = int(round(fraction * m))
     if m < 2 or n_hide < 1:
         raise ValidationError(
-            f"too few links to hide {fraction:.0%} of them: the data have {m} link(s)")
+            f"too few links to hide {fraction:.0%} of them: the data have {m} link(s)"
+        )
     rng = np.random.default_rng(seed)
     hide = np.zeros(m, dtype=bool)
     hide[rng.choice(m, size=n_hide, replace=False)] = True
@@ -166,17 +184,23 @@ class BacktestResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``ranker`` and ``baselines`` (by name), each ``{"hits@k", "mrr"}``."""
+
         def rec(name: str) -> dict[str, float]:
             row = self.table.loc[name]
-            return {f"hits@{self.k}": round(float(row[f"hits@{self.k}"]), 4),
-                    "mrr": round(float(row["mrr"]), 4)}
+            return {
+                f"hits@{self.k}": round(float(row[f"hits@{self.k}"]), 4),
+                "mrr": round(float(row["mrr"]), 4),
+            }
 
         variants = [i for i in self.table.index if i != "ranker" and i not in BASELINES]
         out: dict[str, Any] = {
             "ranker": rec("ranker"),
             "baselines": {b: rec(b) for b in BASELINES if b in self.table.index},
-            "seed": self.seed, "fraction": self.fraction, "k": self.k,
-            "queries": self.queries, "test_towns": self.test_towns,
+            "seed": self.seed,
+            "fraction": self.fraction,
+            "k": self.k,
+            "queries": self.queries,
+            "test_towns": self.test_towns,
             "weights": self.weights.to_dict(),
         }
         if variants:
@@ -184,16 +208,25 @@ class BacktestResult:
         return out
 
     def __repr__(self) -> str:
-        return (f"BacktestResult(seed={self.seed}, queries={self.queries}, "
-                f"test_towns={self.test_towns})\n{self.table.round(4).to_string()}")
+        return (
+            f"BacktestResult(seed={self.seed}, queries={self.queries}, "
+            f"test_towns={self.test_towns})\n{self.table.round(4).to_string()}"
+        )
 
     def _repr_html_(self) -> str:
-        return (f"<div><strong>Backtest</strong> seed={self.seed}, {self.queries:,} queries"
-                f"{self.table.round(4).to_html(escape=True)}</div>")
+        return (
+            f"<div><strong>Backtest</strong> seed={self.seed}, {self.queries:,} queries"
+            f"{self.table.round(4).to_html(escape=True)}</div>"
+        )
 
 
-def _baseline_scores(name: str, parts: dict[str, np.ndarray], model: _Model,
-                     rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _baseline_scores(
+    name: str,
+    parts: dict[str, np.ndarray],
+    model: _Model,
+    rows: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
     if name == "random":
         return rng.random(parts["distance_km"].shape)
     if name == "nearest":
@@ -214,11 +247,16 @@ def _baseline_scores(name: str, parts: dict[str, np.ndarray], model: _Model,
     raise ValidationError(f"unknown baseline {name!r}; allowed: {list(BASELINES)}")
 
 
-def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 0.1,
-             k: int = 10, weights: RankWeights | Mapping[str, float] | None = None,
-             baselines: Sequence[str] | None = BASELINES,
-             variants: Mapping[str, RankWeights | Mapping[str, float]] | None = None
-             ) -> BacktestResult:
+def backtest(
+    data: TwinningData | nx.Graph,
+    *,
+    seed: int = 0,
+    fraction: float = 0.1,
+    k: int = 10,
+    weights: RankWeights | Mapping[str, float] | None = None,
+    baselines: Sequence[str] | None = BASELINES,
+    variants: Mapping[str, RankWeights | Mapping[str, float]] | None = None,
+) -> BacktestResult:
     """Hide links, rank partners with the rest, and score the ranker against baselines.
 
     Parameters
@@ -281,7 +319,7 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
     rng = np.random.default_rng(seed)
     # Loop over chunks of query towns; each iteration is vectorised over chunk x all towns.
     for start in range(0, len(rows_all), _CHUNK):
-        rows = rows_all[start:start + _CHUNK]
+        rows = rows_all[start : start + _CHUNK]
         parts = _score_rows(model, rows, cand, w)
         # excluded: the town itself, its remaining partners and all its hidden partners
         excl = (model.A[rows] + H[rows]).toarray() > 0
@@ -304,9 +342,16 @@ def backtest(data: TwinningData | nx.Graph, *, seed: int = 0, fraction: float = 
             ties = (Sq == s_t).sum(axis=1)  # the target itself is excluded (hidden)
             h, r = _expected_metrics(greater, ties, k)
             hits[m][lo:hi], rrs[m][lo:hi] = h, r
-    table = pd.DataFrame({f"hits@{k}": [hits[m].mean() for m in methods],
-                          "mrr": [rrs[m].mean() for m in methods]},
-                         index=pd.Index(methods, name="method"))
-    return BacktestResult(table=table, seed=int(seed), fraction=float(fraction), k=int(k),
-                          queries=len(q_town), test_towns=len(rows_all), weights=w)
-
+    table = pd.DataFrame(
+        {f"hits@{k}": [hits[m].mean() for m in methods], "mrr": [rrs[m].mean() for m in methods]},
+        index=pd.Index(methods, name="method"),
+    )
+    return BacktestResult(
+        table=table,
+        seed=int(seed),
+        fraction=float(fraction),
+        k=int(k),
+        queries=len(q_town),
+        test_towns=len(rows_all),
+        weights=w,
+    )

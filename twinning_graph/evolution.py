@@ -22,9 +22,11 @@ from twinning_graph.io import TwinningData
 
 __all__ = ["year_coverage", "links_per_year", "network_as_of", "new_country_pairs"]
 
-NO_YEARS = ("no link has a known 'since' year; the bundled Wikidata 2017 data has none — "
-            "load partnerships with a 'since' column (e.g. tg.load(towns=..., "
-            "partnerships=...) with since=1995)")
+NO_YEARS = (
+    "no link has a known 'since' year; the bundled Wikidata 2017 data has none — "
+    "load partnerships with a 'since' column (e.g. tg.load(towns=..., "
+    "partnerships=...) with since=1995)"
+)
 
 PERIODS = ("year", "decade")
 
@@ -71,13 +73,18 @@ def _dated_edges(data: TwinningData | nx.Graph, what: str) -> tuple[pd.DataFrame
     towns, edges = as_frames(data)
     known = edges["since"].notna().to_numpy()
     if len(edges) == 0 or not known.any():
-        raise ValidationError(NO_YEARS + (f" ({len(edges)} links, none dated)" if len(edges)
-                                          else " (the data has no links)"))
+        raise ValidationError(
+            NO_YEARS
+            + (f" ({len(edges)} links, none dated)" if len(edges) else " (the data has no links)")
+        )
     missing = int((~known).sum())
     if missing:
         warnings.warn(
             f"{missing} of {len(edges)} links have no known 'since' year and are left out of "
-            f"{what}", DataWarning, stacklevel=3)
+            f"{what}",
+            DataWarning,
+            stacklevel=3,
+        )
     e = edges[known]
     return towns, e.assign(since=e["since"].astype("int64"))
 
@@ -125,8 +132,11 @@ def links_per_year(data: TwinningData | nx.Graph, *, cumulative: bool = False) -
     years = e["since"].to_numpy()
     lo = int(years.min())
     counts = np.bincount(years - lo)
-    out = pd.Series(counts.astype("int64"),
-                    index=pd.RangeIndex(lo, lo + len(counts), name="year"), name="new_links")
+    out = pd.Series(
+        counts.astype("int64"),
+        index=pd.RangeIndex(lo, lo + len(counts), name="year"),
+        name="new_links",
+    )
     if cumulative:
         out = out.cumsum().rename("links")
     return out
@@ -228,9 +238,16 @@ def new_country_pairs(data: TwinningData | nx.Graph, *, by: str = "decade") -> p
     ok = pd.notna(ca) & pd.notna(cb) & (ca != cb)
     lo = np.where(ca < cb, ca, cb)[ok]
     hi = np.where(ca < cb, cb, ca)[ok]
-    first = (pd.DataFrame({"pair": pd.Series(lo, dtype=str) + "-" + pd.Series(hi, dtype=str),
-                           "since": e["since"].to_numpy()[ok]})
-             .groupby("pair")["since"].min())
+    first = (
+        pd.DataFrame(
+            {
+                "pair": pd.Series(lo, dtype=str) + "-" + pd.Series(hi, dtype=str),
+                "since": e["since"].to_numpy()[ok],
+            }
+        )
+        .groupby("pair")["since"]
+        .min()
+    )
     period = first // 10 * 10 if by == "decade" else first
     per = pd.DataFrame({"period": period.to_numpy(), "pair": first.index.to_numpy()})
     per = per.sort_values(["period", "pair"])

@@ -63,8 +63,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(data: TwinningData, directory: str | os.PathLike, *,
-           spreadsheet_safe: bool = True) -> dict[str, Path]:
+def to_csv(
+    data: TwinningData, directory: str | os.PathLike, *, spreadsheet_safe: bool = True
+) -> dict[str, Path]:
     """Write towns, partnerships, memberships and links as CSV files in ``directory``.
 
     Parameters
@@ -96,8 +97,11 @@ def to_csv(data: TwinningData, directory: str | os.PathLike, *,
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     prep = neutralise_formulas if spreadsheet_safe else (lambda f: f)
-    out = {"towns": d / "towns.csv", "partnerships": d / "partnerships.csv",
-           "links": d / "links.csv"}
+    out = {
+        "towns": d / "towns.csv",
+        "partnerships": d / "partnerships.csv",
+        "links": d / "links.csv",
+    }
     towns = data.towns.drop(columns=["eu"]).reset_index()
     prep(towns).to_csv(out["towns"], index=False, lineterminator="\n")
     prep(data.partnerships).to_csv(out["partnerships"], index=False, lineterminator="\n")
@@ -113,7 +117,9 @@ def _export_graph(data: TwinningData | nx.Graph) -> nx.Graph:
     G = build_town_graph(data) if isinstance(data, TwinningData) else data.copy()
     # attribute dicts are per node/edge in networkx: one pass over them is unavoidable
     for _, attrs in G.nodes(data=True):
-        for k in [k for k, v in attrs.items() if v is None or (isinstance(v, float) and math.isnan(v))]:
+        for k in [
+            k for k, v in attrs.items() if v is None or (isinstance(v, float) and math.isnan(v))
+        ]:
             del attrs[k]
         for k, v in list(attrs.items()):
             if isinstance(v, np.generic):
@@ -217,24 +223,40 @@ def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
     for row in zip(*values, strict=True):
         props = {"feature_type": "town"}
         props.update({c: _json_value(v) for c, v in zip(cols, row, strict=True)})
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Point",
-                                      "coordinates": [float(row[lon_i]), float(row[lat_i])]},
-                         "properties": props})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [float(row[lon_i]), float(row[lat_i])],
+                },
+                "properties": props,
+            }
+        )
     lat, lon = towns["lat"], towns["lon"]
     e = edges.astype(object)
-    coords = zip(e["town_a"].map(lon), e["town_a"].map(lat), e["town_b"].map(lon),
-                 e["town_b"].map(lat), strict=True)
+    coords = zip(
+        e["town_a"].map(lon),
+        e["town_a"].map(lat),
+        e["town_b"].map(lon),
+        e["town_b"].map(lat),
+        strict=True,
+    )
     ecols = list(PAIR_COLUMNS)
     evalues = [e[c].to_numpy() for c in ecols]
     for row, (x1, y1, x2, y2) in zip(zip(*evalues, strict=True), coords, strict=True):
         props = {"feature_type": "link"}
         props.update({c: _json_value(v) for c, v in zip(ecols, row, strict=True)})
-        features.append({"type": "Feature",
-                         "geometry": {"type": "LineString",
-                                      "coordinates": [[float(x1), float(y1)],
-                                                      [float(x2), float(y2)]]},
-                         "properties": props})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[float(x1), float(y1)], [float(x2), float(y2)]],
+                },
+                "properties": props,
+            }
+        )
     doc = {"type": "FeatureCollection", "features": features}
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, ensure_ascii=False, allow_nan=False)
@@ -255,8 +277,10 @@ def read_geojson(path: str | os.PathLike) -> TwinningData:
         raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection with 'features'")
     props = pd.DataFrame([f.get("properties") or {} for f in feats])
     if "feature_type" not in props:
-        raise ValidationError(f"{path}: features have no 'feature_type' (town/link) property; "
-                              "was it written by twinning_graph.to_geojson?")
+        raise ValidationError(
+            f"{path}: features have no 'feature_type' (town/link) property; "
+            "was it written by twinning_graph.to_geojson?"
+        )
     towns = props[props["feature_type"] == "town"].drop(columns="feature_type")
     links = props[props["feature_type"] == "link"]
     towns = towns.dropna(axis=1, how="all").set_index("town_id")
@@ -267,6 +291,13 @@ def read_geojson(path: str | os.PathLike) -> TwinningData:
             links = links.assign(**{c: None})
     G.add_edges_from(
         (a, b, {"kinds": k, "weight": w, "since": s})
-        for a, b, k, w, s in zip(links["town_a"], links["town_b"], links["kinds"],
-                                 links["weight"], links["since"], strict=True))
+        for a, b, k, w, s in zip(
+            links["town_a"],
+            links["town_b"],
+            links["kinds"],
+            links["weight"],
+            links["since"],
+            strict=True,
+        )
+    )
     return _read_back(G, Path(path).name)

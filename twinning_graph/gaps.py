@@ -84,8 +84,9 @@ def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
     return float(2.0 * np.sum(term - (y - mu)))
 
 
-def fit_poisson(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10,
-                max_iter: int = 100) -> PoissonFit:
+def fit_poisson(
+    X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: int = 100
+) -> PoissonFit:
     """Fit a Poisson GLM with log link by iteratively reweighted least squares.
 
     Parameters
@@ -140,14 +141,23 @@ def fit_poisson(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10,
             break
         dev_old = dev
     if not converged:
-        warn(f"Poisson IRLS did not converge in {max_iter} iterations "
-             f"(deviance {dev:.6g}); estimates may be unreliable")
+        warn(
+            f"Poisson IRLS did not converge in {max_iter} iterations "
+            f"(deviance {dev:.6g}); estimates may be unreliable"
+        )
     cov = np.linalg.pinv(X.T @ (X * mu[:, None]))
     null_mu = np.full(n, y.mean())
     return PoissonFit(
-        coef=coef, mu=mu, cov=cov, deviance=dev, null_deviance=_deviance(y, null_mu),
-        pearson_chi2=float(np.sum((y - mu) ** 2 / mu)), df_resid=n - p, iterations=iterations,
-        converged=converged)
+        coef=coef,
+        mu=mu,
+        cov=cov,
+        deviance=dev,
+        null_deviance=_deviance(y, null_mu),
+        pearson_chi2=float(np.sum((y - mu) ** 2 / mu)),
+        df_resid=n - p,
+        iterations=iterations,
+        converged=converged,
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -208,8 +218,9 @@ def _cdf(y: np.ndarray, mean: np.ndarray, dispersion: float) -> np.ndarray:
     return stats.nbinom.cdf(y, mean / (dispersion - 1.0), 1.0 / dispersion)
 
 
-def count_mean_interval(observed: Any, *, dispersion: float = 1.0,
-                        level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def count_mean_interval(
+    observed: Any, *, dispersion: float = 1.0, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Confidence interval of the mean of a count, by inverting the two one-sided tests.
 
     With ``dispersion <= 1`` this is the exact Poisson (Garwood) interval; above, the
@@ -251,9 +262,15 @@ def count_mean_interval(observed: Any, *, dispersion: float = 1.0,
 # --------------------------------------------------------------------------- pair gaps
 
 
-def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns",
-                      include_zero: bool = True, countries: Iterable[str] | None = None,
-                      min_towns: int = 5) -> pd.DataFrame:
+def country_pair_gaps(
+    data: Data,
+    *,
+    model: str = "gravity",
+    mass: str = "towns",
+    include_zero: bool = True,
+    countries: Iterable[str] | None = None,
+    min_towns: int = 5,
+) -> pd.DataFrame:
     """Country pairs with fewer town links than a gravity model expects.
 
     For every pair of distinct countries among ``countries`` (default: the 27 EU Member
@@ -379,9 +396,11 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
     n_towns = towns["country"].value_counts().reindex(codes, fill_value=0)
     few = n_towns[n_towns < min_towns]
     if len(few):
-        warn(f"{len(few)} countr{'y' if len(few) == 1 else 'ies'} with fewer than {min_towns} "
-             f"towns in the data left out of the pair model: "
-             f"{', '.join(f'{c} ({n})' for c, n in few.items())}")
+        warn(
+            f"{len(few)} countr{'y' if len(few) == 1 else 'ies'} with fewer than {min_towns} "
+            f"towns in the data left out of the pair model: "
+            f"{', '.join(f'{c} ({n})' for c, n in few.items())}"
+        )
         codes = [c for c in codes if c not in few.index]
     if mass == "towns":
         m = n_towns.reindex(codes).astype(float)
@@ -389,8 +408,10 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
         m = _country_population(codes)
         bad = m[~(m > 0)]
         if len(bad):
-            warn(f"{len(bad)} countr{'y' if len(bad) == 1 else 'ies'} without a known "
-                 f"population left out of the pair model: {', '.join(bad.index)}")
+            warn(
+                f"{len(bad)} countr{'y' if len(bad) == 1 else 'ies'} without a known "
+                f"population left out of the pair model: {', '.join(bad.index)}"
+            )
             codes = [c for c in codes if c not in bad.index]
             m = m.reindex(codes)
     terms = MODELS[model]
@@ -398,22 +419,32 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
     if n_pairs <= len(terms):
         raise ValidationError(
             f"need more than {len(terms)} country pairs to fit model={model!r}; got "
-            f"{n_pairs} from countries {codes}")
+            f"{n_pairs} from countries {codes}"
+        )
 
     ia, ib = np.triu_indices(len(codes), k=1)
     ca, cb = np.asarray(codes, dtype=object)[ia], np.asarray(codes, dtype=object)[ib]
     pairs = _country_link_counts(towns, edges)
     counts = pairs.value_counts()
     observed = counts.reindex(pd.MultiIndex.from_arrays([ca, cb]), fill_value=0).to_numpy(
-        dtype=float)
+        dtype=float
+    )
     cent = _centroids(towns).reindex(codes)
-    dist = np.maximum(_haversine_km(cent["lat"].to_numpy()[ia], cent["lon"].to_numpy()[ia],
-                                    cent["lat"].to_numpy()[ib], cent["lon"].to_numpy()[ib]),
-                      MIN_DISTANCE_KM)
+    dist = np.maximum(
+        _haversine_km(
+            cent["lat"].to_numpy()[ia],
+            cent["lon"].to_numpy()[ia],
+            cent["lat"].to_numpy()[ib],
+            cent["lon"].to_numpy()[ib],
+        ),
+        MIN_DISTANCE_KM,
+    )
     mass_arr = m.to_numpy(dtype=float)
-    columns = {"intercept": np.ones(n_pairs),
-               "log_mass": np.log(mass_arr[ia]) + np.log(mass_arr[ib]),
-               "log_distance": np.log(dist)}
+    columns = {
+        "intercept": np.ones(n_pairs),
+        "log_mass": np.log(mass_arr[ia]) + np.log(mass_arr[ib]),
+        "log_distance": np.log(dist),
+    }
     X = np.column_stack([columns[t] for t in terms])
     fit = fit_poisson(X, observed)
     mu = fit.mu
@@ -425,23 +456,41 @@ def country_pair_gaps(data: Data, *, model: str = "gravity", mass: str = "towns"
 
     p_pois = stats.poisson.cdf(observed, mu)
     p_quasi = _cdf(observed, mu, scale)
-    out = pd.DataFrame({
-        "country_a": pd.array(ca, dtype=str), "country_b": pd.array(cb, dtype=str),
-        "observed": observed.astype("int64"), "expected": mu, "ratio": observed / mu,
-        "ratio_low": low, "ratio_high": high, "p_value": p_pois, "p_value_quasi": p_quasi,
-        "distance_km": dist, "mass_a": mass_arr[ia], "mass_b": mass_arr[ib],
-    })
+    out = pd.DataFrame(
+        {
+            "country_a": pd.array(ca, dtype=str),
+            "country_b": pd.array(cb, dtype=str),
+            "observed": observed.astype("int64"),
+            "expected": mu,
+            "ratio": observed / mu,
+            "ratio_low": low,
+            "ratio_high": high,
+            "p_value": p_pois,
+            "p_value_quasi": p_quasi,
+            "distance_km": dist,
+            "mass_a": mass_arr[ia],
+            "mass_b": mass_arr[ib],
+        }
+    )
     se = np.sqrt(np.diag(fit.cov))
     info = {
-        "model": model, "mass": mass, "terms": list(terms),
+        "model": model,
+        "mass": mass,
+        "terms": list(terms),
         "coefficients": dict(zip(terms, map(float, fit.coef), strict=True)),
         "std_errors": dict(zip(terms, map(float, se), strict=True)),
         "std_errors_quasi": dict(zip(terms, map(float, se * math.sqrt(scale)), strict=True)),
-        "deviance": fit.deviance, "null_deviance": fit.null_deviance,
-        "pearson_chi2": fit.pearson_chi2, "dispersion": phi, "df_resid": fit.df_resid,
-        "n_pairs": n_pairs, "countries": list(codes),
-        "observed_total": int(observed.sum()), "expected_total": float(mu.sum()),
-        "iterations": fit.iterations, "converged": fit.converged,
+        "deviance": fit.deviance,
+        "null_deviance": fit.null_deviance,
+        "pearson_chi2": fit.pearson_chi2,
+        "dispersion": phi,
+        "df_resid": fit.df_resid,
+        "n_pairs": n_pairs,
+        "countries": list(codes),
+        "observed_total": int(observed.sum()),
+        "expected_total": float(mu.sum()),
+        "iterations": fit.iterations,
+        "converged": fit.converged,
     }
     logger.info("gap model %s/%s: %s, dispersion %.3g", model, mass, info["coefficients"], phi)
     if not include_zero:
@@ -478,15 +527,21 @@ def country_matrix(gaps: pd.DataFrame, value: str = "ratio") -> pd.DataFrame:
     """
     if not isinstance(gaps, pd.DataFrame) or not {"country_a", "country_b"} <= set(gaps.columns):
         raise ValidationError("gaps must be the DataFrame returned by country_pair_gaps()")
-    numeric = [c for c in gaps.columns
-               if c not in ("country_a", "country_b") and pd.api.types.is_numeric_dtype(gaps[c])]
+    numeric = [
+        c
+        for c in gaps.columns
+        if c not in ("country_a", "country_b") and pd.api.types.is_numeric_dtype(gaps[c])
+    ]
     if value not in numeric:
         raise ValidationError(f"unknown value {value!r}; allowed: {', '.join(numeric)}")
-    both = pd.concat([
-        gaps[["country_a", "country_b", value]],
-        gaps[["country_b", "country_a", value]].set_axis(["country_a", "country_b", value],
-                                                          axis=1),
-    ])
+    both = pd.concat(
+        [
+            gaps[["country_a", "country_b", value]],
+            gaps[["country_b", "country_a", value]].set_axis(
+                ["country_a", "country_b", value], axis=1
+            ),
+        ]
+    )
     codes = sorted(set(both["country_a"]))
     mat = both.pivot(index="country_a", columns="country_b", values=value)
     mat = mat.reindex(index=codes, columns=codes).astype(float)
@@ -502,17 +557,24 @@ def _town_link_frame(towns: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     """Both ends of every link: town_id, country, partner's country, foreign flag."""
     ca = edges["town_a"].map(towns["country"]).to_numpy(dtype=object)
     cb = edges["town_b"].map(towns["country"]).to_numpy(dtype=object)
-    return pd.DataFrame({
-        "town_id": np.concatenate([edges["town_a"].to_numpy(dtype=object),
-                                   edges["town_b"].to_numpy(dtype=object)]),
-        "country": np.concatenate([ca, cb]),
-        "partner_country": np.concatenate([cb, ca]),
-    }).assign(foreign=lambda f: f["country"] != f["partner_country"])
+    return pd.DataFrame(
+        {
+            "town_id": np.concatenate(
+                [edges["town_a"].to_numpy(dtype=object), edges["town_b"].to_numpy(dtype=object)]
+            ),
+            "country": np.concatenate([ca, cb]),
+            "partner_country": np.concatenate([cb, ca]),
+        }
+    ).assign(foreign=lambda f: f["country"] != f["partner_country"])
 
 
-def low_reach_countries(data: Data, *, threshold: float = 0.9,
-                        countries: Iterable[str] | None = None,
-                        min_towns: int = 5) -> pd.DataFrame:
+def low_reach_countries(
+    data: Data,
+    *,
+    threshold: float = 0.9,
+    countries: Iterable[str] | None = None,
+    min_towns: int = 5,
+) -> pd.DataFrame:
     """Countries whose towns' links mostly stay at home.
 
     Parameters
@@ -544,15 +606,19 @@ def low_reach_countries(data: Data, *, threshold: float = 0.9,
     >>> bool(table["foreign_share"].is_monotonic_increasing)
     True
     """
-    if (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
-            or not math.isfinite(threshold)):
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not math.isfinite(threshold)
+    ):
         raise ValidationError(f"threshold must be a number (share 0-1), got {threshold!r}")
     min_towns = _check_int(min_towns, "min_towns", 1)
     towns, edges = as_frames(data)
     ends = _town_link_frame(towns, edges)
     # a domestic link appears twice among the ends of its country: count it once
-    per_end = ends.groupby("country").agg(ends=("foreign", "size"),
-                                          foreign_links=("foreign", "sum"))
+    per_end = ends.groupby("country").agg(
+        ends=("foreign", "size"), foreign_links=("foreign", "sum")
+    )
     n_towns = towns["country"].value_counts()
     by_town = ends.groupby(["town_id", "country"])["foreign"].any().reset_index()
     g = by_town.groupby("country")
@@ -571,8 +637,9 @@ def low_reach_countries(data: Data, *, threshold: float = 0.9,
         out["foreign_share"] = (fl / out["links"].where(out["links"] > 0)).astype(float)
         out["partner_countries"] = partner_c.reindex(out.index, fill_value=0).astype("int64")
         out["domestic_only_towns"] = dom_only.reindex(out.index, fill_value=0).astype("int64")
-        out["domestic_only_share"] = (out["domestic_only_towns"] / out["linked_towns"].where(
-            out["linked_towns"] > 0)).astype(float)
+        out["domestic_only_share"] = (
+            out["domestic_only_towns"] / out["linked_towns"].where(out["linked_towns"] > 0)
+        ).astype(float)
     out = out[(out["towns"] >= min_towns) & (out["foreign_share"] < threshold)]
     return out.sort_values(["foreign_share", "towns"], ascending=[True, False], kind="stable")
 
@@ -600,7 +667,8 @@ def domestic_only_towns(data: Data) -> pd.DataFrame:
     partners = g.size()
     ids = foreign.index[~foreign.to_numpy()]
     out = towns.loc[ids, ["name", "country", "population"]].assign(
-        partners=partners.reindex(ids).astype("int64").to_numpy())
+        partners=partners.reindex(ids).astype("int64").to_numpy()
+    )
     out = out.reset_index().sort_values(["partners", "town_id"], ascending=[False, True])
     return out.set_index("town_id")
 
@@ -610,10 +678,14 @@ def _unit_vectors(lat: Any, lon: Any) -> np.ndarray:
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
-def unpartnered_places(data: Data, *, min_population: int = 10000,
-                       countries: Iterable[str] | None = None,
-                       match_km: float = 10.0,
-                       include_districts: bool = False) -> pd.DataFrame:
+def unpartnered_places(
+    data: Data,
+    *,
+    min_population: int = 10000,
+    countries: Iterable[str] | None = None,
+    match_km: float = 10.0,
+    include_districts: bool = False,
+) -> pd.DataFrame:
     """Places of the shipped GeoNames gazetteer that have no partner town in the data.
 
     A gazetteer place counts as partnered when its ``geonames_id`` is that of a town with
@@ -675,10 +747,14 @@ def unpartnered_places(data: Data, *, min_population: int = 10000,
     if len(no_id) and len(gaz):
         left = gaz.reset_index()[["geonames_id", "name", "country", "lat", "lon"]]
         left = left.assign(key=left["name"].str.casefold())
-        right = pd.DataFrame({"key": no_id["name"].astype(str).str.casefold().to_numpy(),
-                              "country": no_id["country"].to_numpy(),
-                              "tlat": no_id["lat"].to_numpy(float),
-                              "tlon": no_id["lon"].to_numpy(float)})
+        right = pd.DataFrame(
+            {
+                "key": no_id["name"].astype(str).str.casefold().to_numpy(),
+                "country": no_id["country"].to_numpy(),
+                "tlat": no_id["lat"].to_numpy(float),
+                "tlon": no_id["lon"].to_numpy(float),
+            }
+        )
         j = left.merge(right, on=["key", "country"])
         close = _haversine_km(j["lat"], j["lon"], j["tlat"], j["tlon"]) <= match_km
         partnered |= gaz.index.isin(j.loc[close, "geonames_id"])
@@ -699,18 +775,21 @@ def unpartnered_places(data: Data, *, min_population: int = 10000,
         radius = np.sqrt(tpop / (URBAN_DENSITY * np.pi))
         if radius.max() > 0:
             near = cKDTree(place_xyz).sparse_distance_matrix(
-                tree, radius.max() / EARTH_RADIUS_KM, output_type="coo_matrix")
+                tree, radius.max() / EARTH_RADIUS_KM, output_type="coo_matrix"
+            )
             km = near.data * EARTH_RADIUS_KM  # chord ≈ arc at these distances
             inside = (km <= radius[near.col]) & (
-                tpop[near.col] > out["population"].to_numpy(float)[near.row])
+                tpop[near.col] > out["population"].to_numpy(float)[near.row]
+            )
             out["inside_partnered"] = np.isin(np.arange(len(out)), near.row[inside])
     if not include_districts:
         out = out[~out["inside_partnered"].to_numpy()].drop(columns="inside_partnered")
     return out.sort_values(["population", "name"], ascending=[False, True], kind="stable")
 
 
-def national_islands(data: Data, communities: pd.Series | None = None, *,
-                     seed: int | None = 0, min_size: int = 1) -> pd.DataFrame:
+def national_islands(
+    data: Data, communities: pd.Series | None = None, *, seed: int | None = 0, min_size: int = 1
+) -> pd.DataFrame:
     """Communities of towns that stay inside one country (dominant share ≥ 0.9).
 
     See :func:`twinning_graph.clusters.national_islands`, which this re-exports.

@@ -42,12 +42,14 @@ def _check_kinds(data: TwinningData, kinds: str | Sequence[str]) -> list[str]:
     bad = [k for k in ks if k not in known]
     if bad:
         raise ValidationError(
-            f"unknown kind{'s' if len(bad) > 1 else ''} {bad}; kinds in the data: "
-            f"{sorted(known)}")
+            f"unknown kind{'s' if len(bad) > 1 else ''} {bad}; kinds in the data: {sorted(known)}"
+        )
     return ks
 
 
-def _check_countries(data: TwinningData | pd.DataFrame, countries: str | Sequence[str]) -> list[str]:
+def _check_countries(
+    data: TwinningData | pd.DataFrame, countries: str | Sequence[str]
+) -> list[str]:
     from twinning_graph.io import _normalise_codes
 
     towns = data.towns if isinstance(data, TwinningData) else data
@@ -59,7 +61,8 @@ def _check_countries(data: TwinningData | pd.DataFrame, countries: str | Sequenc
         raise UnknownCountryError(
             f"no towns in the data for country code{'s' if len(bad) > 1 else ''} "
             f"{', '.join(f'{c!r}' + (f' (did you mean {close[c]}?)' if close[c] else '') for c in bad)}"
-            f"; countries in the data: {', '.join(sorted(present))}")
+            f"; countries in the data: {', '.join(sorted(present))}"
+        )
     return cs
 
 
@@ -72,9 +75,13 @@ def _py(v: Any) -> Any:
     return v
 
 
-def build_town_graph(data: TwinningData, *, kinds: str | Sequence[str] | None = None,
-                     year: int | None = None,
-                     countries: str | Sequence[str] | None = None) -> nx.Graph:
+def build_town_graph(
+    data: TwinningData,
+    *,
+    kinds: str | Sequence[str] | None = None,
+    year: int | None = None,
+    countries: str | Sequence[str] | None = None,
+) -> nx.Graph:
     """Build the town graph: towns as nodes, linked pairs as edges.
 
     Parameters
@@ -113,14 +120,25 @@ def build_town_graph(data: TwinningData, *, kinds: str | Sequence[str] | None = 
     e = edges.astype(object).where(edges.notna(), None)
     G.add_edges_from(
         (a, b, {"kinds": k, "weight": int(w), "since": _py(s), "distance_km": float(d)})
-        for a, b, k, w, s, d in zip(e["town_a"], e["town_b"], e["kinds"], e["weight"],
-                                    e["since"], e["distance_km"], strict=True)
+        for a, b, k, w, s, d in zip(
+            e["town_a"],
+            e["town_b"],
+            e["kinds"],
+            e["weight"],
+            e["since"],
+            e["distance_km"],
+            strict=True,
+        )
     )
     return G
 
 
-def build_country_graph(data: TwinningData | nx.Graph, *, kinds: str | Sequence[str] | None = None,
-                        year: int | None = None) -> nx.Graph:
+def build_country_graph(
+    data: TwinningData | nx.Graph,
+    *,
+    kinds: str | Sequence[str] | None = None,
+    year: int | None = None,
+) -> nx.Graph:
     """Build the country graph: countries as nodes, town links between them as edge weight.
 
     Node attributes: name, eu, towns (number of towns in the data), linked_towns,
@@ -157,11 +175,15 @@ def build_country_graph(data: TwinningData | nx.Graph, *, kinds: str | Sequence[
         names, eu = pd.Series(dtype=str), pd.Series(dtype=bool)
     C = nx.Graph(name=f"countries of {getattr(data, 'name', 'graph')}")
     for c in sorted(n_towns.index):  # one node per country: a few hundred at most
-        C.add_node(c, name=str(names.get(c, c)), eu=bool(eu.get(c, False)),
-                   towns=int(n_towns[c]), linked_towns=int(n_linked.get(c, 0)),
-                   domestic_links=int(domestic.get(c, 0)))
-    C.add_weighted_edges_from(zip(cross["a"], cross["b"], cross["weight"].astype(int),
-                                  strict=True))
+        C.add_node(
+            c,
+            name=str(names.get(c, c)),
+            eu=bool(eu.get(c, False)),
+            towns=int(n_towns[c]),
+            linked_towns=int(n_linked.get(c, 0)),
+            domestic_links=int(domestic.get(c, 0)),
+        )
+    C.add_weighted_edges_from(zip(cross["a"], cross["b"], cross["weight"].astype(int), strict=True))
     return C
 
 
@@ -185,16 +207,25 @@ def build_project_graph(data: TwinningData) -> nx.Graph:
     records = towns.astype(object).where(towns.notna(), None).to_dict("index")
     B.add_nodes_from((k, {**v, "bipartite": 0}) for k, v in records.items())
     p = data.partnerships
-    pid = ("p:" + p["partnership_id"].fillna(p["town_a"] + "|" + p["town_b"] + "|" + p["kind"]))
+    pid = "p:" + p["partnership_id"].fillna(p["town_a"] + "|" + p["town_b"] + "|" + p["kind"])
     m = data.memberships
     mid = "p:" + m["partnership_id"].astype(str)
-    nodes = pd.concat([
-        pd.DataFrame({"id": pid, "kind": p["kind"], "since": p["since"], "source": p["source"]}),
-        pd.DataFrame({"id": mid, "kind": m["kind"], "since": m["since"], "source": m["source"]}),
-    ]).drop_duplicates("id")
-    B.add_nodes_from((i, {"bipartite": 1, "kind": k, "since": _py(s), "source": src})
-                     for i, k, s, src in zip(nodes["id"], nodes["kind"], nodes["since"],
-                                             nodes["source"], strict=True))
+    nodes = pd.concat(
+        [
+            pd.DataFrame(
+                {"id": pid, "kind": p["kind"], "since": p["since"], "source": p["source"]}
+            ),
+            pd.DataFrame(
+                {"id": mid, "kind": m["kind"], "since": m["since"], "source": m["source"]}
+            ),
+        ]
+    ).drop_duplicates("id")
+    B.add_nodes_from(
+        (i, {"bipartite": 1, "kind": k, "since": _py(s), "source": src})
+        for i, k, s, src in zip(
+            nodes["id"], nodes["kind"], nodes["since"], nodes["source"], strict=True
+        )
+    )
     B.add_edges_from(zip(pid, p["town_a"], strict=True))
     B.add_edges_from(zip(pid, p["town_b"], strict=True))
     B.add_edges_from(zip(mid, m["town_id"], strict=True))
@@ -216,7 +247,8 @@ def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]
     if not isinstance(obj, nx.Graph):
         raise ValidationError(
             f"expected TwinningData (from tg.load()) or a networkx town graph, got "
-            f"{type(obj).__name__}")
+            f"{type(obj).__name__}"
+        )
     if obj.is_directed() or obj.is_multigraph():
         raise ValidationError("expected an undirected simple town graph (nx.Graph)")
     nodes = dict(obj.nodes(data=True))
@@ -224,8 +256,14 @@ def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]
     towns.index = pd.Index([str(i) for i in towns.index], name="town_id", dtype=str)
     if len(obj) and towns.shape[1] == 0:
         towns = pd.DataFrame(index=towns.index)
-    for col, default in (("name", None), ("country", None), ("lat", np.nan), ("lon", np.nan),
-                         ("population", pd.NA), ("eu", False)):
+    for col, default in (
+        ("name", None),
+        ("country", None),
+        ("lat", np.nan),
+        ("lon", np.nan),
+        ("population", pd.NA),
+        ("eu", False),
+    ):
         if col not in towns.columns:
             towns[col] = default
     if "name" in towns:
@@ -241,28 +279,40 @@ def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]
     if loops.any():
         from twinning_graph._validate import warn
 
-        warn(f"{int(loops.sum())} self-loop{'s' if loops.sum() != 1 else ''} in the graph "
-             "ignored (a town cannot partner itself)")
+        warn(
+            f"{int(loops.sum())} self-loop{'s' if loops.sum() != 1 else ''} in the graph "
+            "ignored (a town cannot partner itself)"
+        )
         el = el[~loops]
     a = el["town_a"].astype(str).to_numpy(dtype=object)
     b = el["town_b"].astype(str).to_numpy(dtype=object)
     edges = pd.DataFrame({"town_a": np.where(a < b, a, b), "town_b": np.where(a < b, b, a)})
     edges["kinds"] = el["kinds"].fillna("").astype(str).to_numpy() if "kinds" in el else ""
-    edges["weight"] = (pd.to_numeric(el["weight"], errors="coerce").fillna(1).astype("int64")
-                       .to_numpy() if "weight" in el else 1)
-    edges["since"] = (pd.to_numeric(el["since"], errors="coerce").astype("Int64").to_numpy()
-                      if "since" in el else pd.NA)
+    edges["weight"] = (
+        pd.to_numeric(el["weight"], errors="coerce").fillna(1).astype("int64").to_numpy()
+        if "weight" in el
+        else 1
+    )
+    edges["since"] = (
+        pd.to_numeric(el["since"], errors="coerce").astype("Int64").to_numpy()
+        if "since" in el
+        else pd.NA
+    )
     edges["since"] = edges["since"].astype("Int64")
     edges["distance_km"] = _haversine_km(
-        edges["town_a"].map(towns["lat"]), edges["town_a"].map(towns["lon"]),
-        edges["town_b"].map(towns["lat"]), edges["town_b"].map(towns["lon"]))
+        edges["town_a"].map(towns["lat"]),
+        edges["town_a"].map(towns["lon"]),
+        edges["town_b"].map(towns["lat"]),
+        edges["town_b"].map(towns["lon"]),
+    )
     edges["town_a"] = edges["town_a"].astype(str)
     edges["town_b"] = edges["town_b"].astype(str)
     return towns, edges[list(PAIR_COLUMNS)].reset_index(drop=True)
 
 
-def adjacency(towns: pd.DataFrame, edges: pd.DataFrame, *,
-              weighted: bool = False) -> tuple[sp.csr_array, pd.Index]:
+def adjacency(
+    towns: pd.DataFrame, edges: pd.DataFrame, *, weighted: bool = False
+) -> tuple[sp.csr_array, pd.Index]:
     """Symmetric sparse adjacency matrix with rows in ``towns.index`` order.
 
     Returns
@@ -278,7 +328,7 @@ def adjacency(towns: pd.DataFrame, edges: pd.DataFrame, *,
     ia = index.get_indexer(edges["town_a"])
     ib = index.get_indexer(edges["town_b"])
     ok = (ia >= 0) & (ib >= 0)
-    w = (edges["weight"].to_numpy(float)[ok] if weighted else np.ones(int(ok.sum())))
+    w = edges["weight"].to_numpy(float)[ok] if weighted else np.ones(int(ok.sum()))
     rows = np.concatenate([ia[ok], ib[ok]])
     cols = np.concatenate([ib[ok], ia[ok]])
     A = sp.csr_array((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
@@ -309,9 +359,16 @@ def from_graph(G: nx.Graph, *, name: str = "graph") -> TwinningData:
             towns[col] = pd.Series(pd.NA, index=towns.index, dtype="Int64")
     kinds = edges["kinds"].replace("", "twinning").str.split(";")
     e = edges.assign(kind=kinds).explode("kind")
-    p = pd.DataFrame({"town_a": e["town_a"].to_numpy(), "town_b": e["town_b"].to_numpy(),
-                      "kind": e["kind"].to_numpy(), "since": e["since"].to_numpy(),
-                      "source": name, "partnership_id": None})
+    p = pd.DataFrame(
+        {
+            "town_a": e["town_a"].to_numpy(),
+            "town_b": e["town_b"].to_numpy(),
+            "kind": e["kind"].to_numpy(),
+            "since": e["since"].to_numpy(),
+            "source": name,
+            "partnership_id": None,
+        }
+    )
     p["since"] = p["since"].astype("Int64")
     data = TwinningData(towns, p, sources=(name,), name=name)
     # keep the graph's own pair attributes (weight may count several partnerships)

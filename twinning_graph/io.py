@@ -120,9 +120,9 @@ def _column_map(columns: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _load_frame(source: Source, default_label: str, problems: Problems) -> tuple[
-    pd.DataFrame | None, str, bool, str
-]:
+def _load_frame(
+    source: Source, default_label: str, problems: Problems
+) -> tuple[pd.DataFrame | None, str, bool, str]:
     """Read one input as a string DataFrame. Returns (frame, label, from_file, separator)."""
     label = source_label(source, default_label)
     if isinstance(source, pd.DataFrame):
@@ -152,12 +152,15 @@ def _rename_known(frame: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
     return frame.rename(columns=ren) if ren else frame
 
 
-def _check_required(frame: pd.DataFrame, required: Sequence[str], label: str,
-                    problems: Problems, what: str) -> bool:
+def _check_required(
+    frame: pd.DataFrame, required: Sequence[str], label: str, problems: Problems, what: str
+) -> bool:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         problems.add(
-            label, 1, None,
+            label,
+            1,
+            None,
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
             f"for a {what} file; found {list(frame.columns)}; required: {list(required)}",
         )
@@ -205,8 +208,9 @@ def _decimal_comma(frame: pd.DataFrame, sep: str, cols: Sequence[str]) -> bool:
 # --------------------------------------------------------------------------- towns
 
 
-def _validate_towns(frame: pd.DataFrame, label: str, from_file: bool, sep: str,
-                    problems: Problems) -> pd.DataFrame | None:
+def _validate_towns(
+    frame: pd.DataFrame, label: str, from_file: bool, sep: str, problems: Problems
+) -> pd.DataFrame | None:
     frame = _rename_known(frame, (*TOWN_REQUIRED, "population", "geonames_id"))
     if not _check_required(frame, TOWN_REQUIRED, label, problems, "towns"):
         return None
@@ -230,28 +234,41 @@ def _validate_towns(frame: pd.DataFrame, label: str, from_file: bool, sep: str,
     for r, v in zip(rows(bad_c), frame["country"][bad_c], strict=True):
         close = difflib.get_close_matches(str(v).upper(), list(countries.index), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        problems.add(label, r, "country",
-                     f"unknown country code {v!r}: expected an ISO 3166-1 alpha-2 code "
-                     f"such as DE, FR, PL (EL and UK are accepted){hint}")
+        problems.add(
+            label,
+            r,
+            "country",
+            f"unknown country code {v!r}: expected an ISO 3166-1 alpha-2 code "
+            f"such as DE, FR, PL (EL and UK are accepted){hint}",
+        )
 
     dec = _decimal_comma(frame, sep, ("lat", "lon"))
     lat, bad_lat = parse_float(frame["lat"], decimal_comma=dec)
     lon, bad_lon = parse_float(frame["lon"], decimal_comma=dec)
-    hint = ("" if sep == "," else
-            " (decimal comma detected? use a dot, or save the file with a ';' separator)")
+    hint = (
+        ""
+        if sep == ","
+        else " (decimal comma detected? use a dot, or save the file with a ';' separator)"
+    )
     for col, vals, bad in (("lat", lat, bad_lat), ("lon", lon, bad_lon)):
         for r, v in zip(rows(bad), frame[col][bad], strict=True):
             problems.add(label, r, col, f"not a number: {v!r}{hint}")
         missing = vals.isna().to_numpy() & ~bad
-        problems.add_rows(label, rows(missing), col, "empty coordinate; every town needs lat and lon")
+        problems.add_rows(
+            label, rows(missing), col, "empty coordinate; every town needs lat and lon"
+        )
     la, lo = lat.to_numpy(), lon.to_numpy()
     lat_out = np.abs(la) > 90
     lon_out = np.abs(lo) > 180
     swapped = lat_out & (np.abs(lo) <= 90) & (np.abs(la) <= 180)
     for r, a, b in zip(rows(swapped), la[swapped], lo[swapped], strict=True):
-        problems.add(label, r, "lat",
-                     f"latitude {a} out of range [-90, 90] but longitude {b} would fit: "
-                     "lat and lon look swapped")
+        problems.add(
+            label,
+            r,
+            "lat",
+            f"latitude {a} out of range [-90, 90] but longitude {b} would fit: "
+            "lat and lon look swapped",
+        )
     for r, a in zip(rows(lat_out & ~swapped), la[lat_out & ~swapped], strict=True):
         problems.add(label, r, "lat", f"latitude {a} out of range [-90, 90]")
     for r, b in zip(rows(lon_out), lo[lon_out], strict=True):
@@ -260,24 +277,40 @@ def _validate_towns(frame: pd.DataFrame, label: str, from_file: bool, sep: str,
     # while the swapped pair falls inside it (overseas towns stay outside both: not flagged)
     bounds = _country_bounds().reindex(codes.to_numpy())
     m = 0.5  # degrees of margin around the box
-    inside = ((la >= bounds["min_lat"].to_numpy() - m) & (la <= bounds["max_lat"].to_numpy() + m)
-              & (lo >= bounds["min_lon"].to_numpy() - m) & (lo <= bounds["max_lon"].to_numpy() + m))
-    inside_sw = ((lo >= bounds["min_lat"].to_numpy() - m) & (lo <= bounds["max_lat"].to_numpy() + m)
-                 & (la >= bounds["min_lon"].to_numpy() - m)
-                 & (la <= bounds["max_lon"].to_numpy() + m))
+    inside = (
+        (la >= bounds["min_lat"].to_numpy() - m)
+        & (la <= bounds["max_lat"].to_numpy() + m)
+        & (lo >= bounds["min_lon"].to_numpy() - m)
+        & (lo <= bounds["max_lon"].to_numpy() + m)
+    )
+    inside_sw = (
+        (lo >= bounds["min_lat"].to_numpy() - m)
+        & (lo <= bounds["max_lat"].to_numpy() + m)
+        & (la >= bounds["min_lon"].to_numpy() - m)
+        & (la <= bounds["max_lon"].to_numpy() + m)
+    )
     eu_swapped = ~inside & inside_sw & ~lat_out & ~lon_out
-    for r, a, b, c in zip(rows(eu_swapped), la[eu_swapped], lo[eu_swapped],
-                          codes[eu_swapped], strict=True):
-        problems.add(label, r, "lat",
-                     f"lat={a}, lon={b} is outside {c}, but lat={b}, lon={a} is inside: "
-                     "lat and lon look swapped")
+    for r, a, b, c in zip(
+        rows(eu_swapped), la[eu_swapped], lo[eu_swapped], codes[eu_swapped], strict=True
+    ):
+        problems.add(
+            label,
+            r,
+            "lat",
+            f"lat={a}, lon={b} is outside {c}, but lat={b}, lon={a} is inside: "
+            "lat and lon look swapped",
+        )
 
     pop = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     if "population" in frame.columns:
         pop, bad_pop = parse_int(frame["population"])
         for r, v in zip(rows(bad_pop), frame["population"][bad_pop], strict=True):
-            problems.add(label, r, "population",
-                         f"not a whole number: {v!r}; use digits only, or leave empty if unknown")
+            problems.add(
+                label,
+                r,
+                "population",
+                f"not a whole number: {v!r}; use digits only, or leave empty if unknown",
+            )
         neg = (pop < 0).fillna(False).to_numpy()
         for r, v in zip(rows(neg), pop[neg], strict=True):
             problems.add(label, r, "population", f"negative population {v}")
@@ -374,9 +407,7 @@ def _parse_year(frame: pd.DataFrame, label: str, rows: Any, problems: Problems) 
 def _read_one_partnership_source(
     source: Source, index: int, town_ids: pd.Index | None, problems: Problems
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    frame, label, from_file, _ = _load_frame(
-        source, f"<partnerships DataFrame {index}>", problems
-    )
+    frame, label, from_file, _ = _load_frame(source, f"<partnerships DataFrame {index}>", problems)
     if frame is None:
         return None, None
     frame = _rename_known(frame, (*EDGE_COLUMNS, *MEMBERSHIP_COLUMNS))
@@ -392,7 +423,9 @@ def _read_one_partnership_source(
         kind = "members"
     else:
         problems.add(
-            label, 1, None,
+            label,
+            1,
+            None,
             f"cannot tell the format from the header {list(frame.columns)}: an edge list needs "
             "columns 'town_a' and 'town_b'; a project membership file needs 'partnership_id' "
             "and 'town_id' (one row per member town)",
@@ -401,12 +434,18 @@ def _read_one_partnership_source(
 
     n_before = len(problems)
     since = _parse_year(frame, label, rows, problems)
-    kind_col = (frame["kind"].str.strip().str.lower() if "kind" in cols
-                else pd.Series("twinning" if kind == "edges" else "project", index=frame.index))
+    kind_col = (
+        frame["kind"].str.strip().str.lower()
+        if "kind" in cols
+        else pd.Series("twinning" if kind == "edges" else "project", index=frame.index)
+    )
     if "kind" in cols:
         problems.add_rows(label, rows((kind_col == "").to_numpy()), "kind", "empty kind")
-    src = (frame["source"].str.strip() if "source" in cols
-           else pd.Series(default_source, index=frame.index))
+    src = (
+        frame["source"].str.strip()
+        if "source" in cols
+        else pd.Series(default_source, index=frame.index)
+    )
     src = src.where(src != "", default_source)
 
     id_cols = ("town_a", "town_b") if kind == "edges" else ("town_id",)
@@ -427,21 +466,36 @@ def _read_one_partnership_source(
         selfl = ((a == b) & (a != "")).to_numpy()
         for r, v in zip(rows(selfl), a[selfl], strict=True):
             problems.add(label, r, "town_b", f"self-link: town_a and town_b are both {v!r}")
-        pid = (frame["partnership_id"].str.strip() if "partnership_id" in cols
-               else pd.Series("", index=frame.index))
-        out = pd.DataFrame({
-            "town_a": a, "town_b": b, "kind": kind_col, "since": since, "source": src,
-            "partnership_id": pid.where(pid != "", None),
-        })
+        pid = (
+            frame["partnership_id"].str.strip()
+            if "partnership_id" in cols
+            else pd.Series("", index=frame.index)
+        )
+        out = pd.DataFrame(
+            {
+                "town_a": a,
+                "town_b": b,
+                "kind": kind_col,
+                "since": since,
+                "source": src,
+                "partnership_id": pid.where(pid != "", None),
+            }
+        )
         extras = [c for c in frame.columns if c not in EDGE_COLUMNS]
     else:
         pid = frame["partnership_id"].str.strip()
-        problems.add_rows(label, rows((pid == "").to_numpy()), "partnership_id",
-                          "empty partnership_id")
-        out = pd.DataFrame({
-            "partnership_id": pid, "town_id": frame["town_id"].str.strip(), "kind": kind_col,
-            "since": since, "source": src,
-        })
+        problems.add_rows(
+            label, rows((pid == "").to_numpy()), "partnership_id", "empty partnership_id"
+        )
+        out = pd.DataFrame(
+            {
+                "partnership_id": pid,
+                "town_id": frame["town_id"].str.strip(),
+                "kind": kind_col,
+                "since": since,
+                "source": src,
+            }
+        )
         extras = [c for c in frame.columns if c not in MEMBERSHIP_COLUMNS]
     for c in extras:
         out[c] = _extra_values(frame, c)
@@ -461,12 +515,17 @@ def _merge_duplicate_edges(edges: pd.DataFrame) -> pd.DataFrame:
     dup = edges.assign(_k=key).duplicated(["town_a", "town_b", "_k"], keep="first")
     n = int(dup.sum())
     if n:
-        first_since = edges.assign(_k=key).groupby(["town_a", "town_b", "_k"], sort=False)[
-            "since"].transform("min")
+        first_since = (
+            edges.assign(_k=key)
+            .groupby(["town_a", "town_b", "_k"], sort=False)["since"]
+            .transform("min")
+        )
         edges = edges.assign(since=first_since)[~dup.to_numpy()].reset_index(drop=True)
-        warn(f"{n} duplicate partnership row{'s' if n != 1 else ''} (same pair, same kind or "
-             f"partnership_id, e.g. stated from both ends) merged into one; the earliest "
-             f"'since' is kept")
+        warn(
+            f"{n} duplicate partnership row{'s' if n != 1 else ''} (same pair, same kind or "
+            f"partnership_id, e.g. stated from both ends) merged into one; the earliest "
+            f"'since' is kept"
+        )
     return edges
 
 
@@ -475,13 +534,17 @@ def _merge_duplicate_members(members: pd.DataFrame) -> pd.DataFrame:
     n = int(dup.sum())
     if n:
         members = members[~dup.to_numpy()].reset_index(drop=True)
-        warn(f"{n} duplicate membership row{'s' if n != 1 else ''} (same partnership_id and "
-             "town_id) merged")
+        warn(
+            f"{n} duplicate membership row{'s' if n != 1 else ''} (same partnership_id and "
+            "town_id) merged"
+        )
     size = members.groupby("partnership_id")["town_id"].transform("size")
     lone = members.loc[size.to_numpy() < 2, "partnership_id"].unique()
     if len(lone):
-        warn(f"{len(lone)} project{'s' if len(lone) != 1 else ''} with a single member town "
-             f"create no link (e.g. {', '.join(map(repr, lone[:3]))})")
+        warn(
+            f"{len(lone)} project{'s' if len(lone) != 1 else ''} with a single member town "
+            f"create no link (e.g. {', '.join(map(repr, lone[:3]))})"
+        )
     return members
 
 
@@ -529,10 +592,10 @@ def read_partnerships(
         if m is not None:
             member_parts.append(m)
     problems.raise_if_any()
-    edges = (pd.concat(edge_parts, ignore_index=True) if edge_parts
-             else _empty(EDGE_COLUMNS))
-    members = (pd.concat(member_parts, ignore_index=True) if member_parts
-               else _empty(MEMBERSHIP_COLUMNS))
+    edges = pd.concat(edge_parts, ignore_index=True) if edge_parts else _empty(EDGE_COLUMNS)
+    members = (
+        pd.concat(member_parts, ignore_index=True) if member_parts else _empty(MEMBERSHIP_COLUMNS)
+    )
     for df in (edges, members):
         df["since"] = df["since"].astype("Int64")
     if len(edges):
@@ -563,22 +626,35 @@ def build_pairs(towns: pd.DataFrame, edges: pd.DataFrame, members: pd.DataFrame)
     if len(edges):
         e = edges[["town_a", "town_b", "kind", "since"]].copy()
         e["pid"] = edges["partnership_id"].fillna(
-            "\x00" + edges["town_a"] + "\x00" + edges["town_b"] + "\x00" + edges["kind"])
+            "\x00" + edges["town_a"] + "\x00" + edges["town_b"] + "\x00" + edges["kind"]
+        )
         parts.append(e)
     if len(members):
         m = members[["partnership_id", "town_id", "kind", "since"]]
         j = m.merge(m[["partnership_id", "town_id"]], on="partnership_id", suffixes=("_a", "_b"))
         j = j[j["town_id_a"].to_numpy(dtype=object) < j["town_id_b"].to_numpy(dtype=object)]
-        parts.append(pd.DataFrame({
-            "town_a": j["town_id_a"].to_numpy(), "town_b": j["town_id_b"].to_numpy(),
-            "kind": j["kind"].to_numpy(), "since": j["since"].to_numpy(),
-            "pid": "\x01" + j["partnership_id"].to_numpy(dtype=object),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "town_a": j["town_id_a"].to_numpy(),
+                    "town_b": j["town_id_b"].to_numpy(),
+                    "kind": j["kind"].to_numpy(),
+                    "since": j["since"].to_numpy(),
+                    "pid": "\x01" + j["partnership_id"].to_numpy(dtype=object),
+                }
+            )
+        )
     if not parts:
-        out = pd.DataFrame({"town_a": pd.Series(dtype=str), "town_b": pd.Series(dtype=str),
-                            "kinds": pd.Series(dtype=str), "weight": pd.Series(dtype="int64"),
-                            "since": pd.Series(dtype="Int64"),
-                            "distance_km": pd.Series(dtype="float64")})
+        out = pd.DataFrame(
+            {
+                "town_a": pd.Series(dtype=str),
+                "town_b": pd.Series(dtype=str),
+                "kinds": pd.Series(dtype=str),
+                "weight": pd.Series(dtype="int64"),
+                "since": pd.Series(dtype="Int64"),
+                "distance_km": pd.Series(dtype="float64"),
+            }
+        )
         return out
     allp = pd.concat(parts, ignore_index=True)
     allp["since"] = allp["since"].astype("Int64")
@@ -603,8 +679,10 @@ def build_pairs(towns: pd.DataFrame, edges: pd.DataFrame, members: pd.DataFrame)
     out = out.reset_index()
     lat, lon = towns["lat"], towns["lon"]
     out["distance_km"] = _haversine_km(
-        out["town_a"].map(lat).to_numpy(float), out["town_a"].map(lon).to_numpy(float),
-        out["town_b"].map(lat).to_numpy(float), out["town_b"].map(lon).to_numpy(float),
+        out["town_a"].map(lat).to_numpy(float),
+        out["town_a"].map(lon).to_numpy(float),
+        out["town_b"].map(lat).to_numpy(float),
+        out["town_b"].map(lon).to_numpy(float),
     )
     out["town_a"] = out["town_a"].astype(str)
     out["town_b"] = out["town_b"].astype(str)
@@ -632,9 +710,15 @@ class TwinningData:
         One row per linked town pair: town_a, town_b, kinds, weight, since, distance_km.
     """
 
-    def __init__(self, towns: pd.DataFrame, partnerships: pd.DataFrame,
-                 memberships: pd.DataFrame | None = None, *, sources: Sequence[str] = (),
-                 name: str = "user data") -> None:
+    def __init__(
+        self,
+        towns: pd.DataFrame,
+        partnerships: pd.DataFrame,
+        memberships: pd.DataFrame | None = None,
+        *,
+        sources: Sequence[str] = (),
+        name: str = "user data",
+    ) -> None:
         self.towns = towns
         self.partnerships = partnerships
         self.memberships = memberships if memberships is not None else _empty(MEMBERSHIP_COLUMNS)
@@ -650,15 +734,21 @@ class TwinningData:
         return len(self.towns)
 
     # graphs --------------------------------------------------------------
-    def town_graph(self, *, kinds: str | Sequence[str] | None = None, year: int | None = None,
-                   countries: str | Sequence[str] | None = None) -> Any:
+    def town_graph(
+        self,
+        *,
+        kinds: str | Sequence[str] | None = None,
+        year: int | None = None,
+        countries: str | Sequence[str] | None = None,
+    ) -> Any:
         """The town graph (see :func:`twinning_graph.graph.build_town_graph`)."""
         from twinning_graph.graph import build_town_graph
 
         return build_town_graph(self, kinds=kinds, year=year, countries=countries)
 
-    def country_graph(self, *, kinds: str | Sequence[str] | None = None,
-                      year: int | None = None) -> Any:
+    def country_graph(
+        self, *, kinds: str | Sequence[str] | None = None, year: int | None = None
+    ) -> Any:
         """The country graph (see :func:`twinning_graph.graph.build_country_graph`)."""
         from twinning_graph.graph import build_country_graph
 
@@ -670,8 +760,13 @@ class TwinningData:
 
         return build_project_graph(self)
 
-    def filter(self, *, kinds: str | Sequence[str] | None = None, year: int | None = None,
-               countries: str | Sequence[str] | None = None) -> TwinningData:
+    def filter(
+        self,
+        *,
+        kinds: str | Sequence[str] | None = None,
+        year: int | None = None,
+        countries: str | Sequence[str] | None = None,
+    ) -> TwinningData:
         """A new :class:`TwinningData` restricted by kind, year and/or countries.
 
         ``year=Y`` keeps partnerships with ``since <= Y`` (the network as it stood in Y);
@@ -689,11 +784,15 @@ class TwinningData:
             if not isinstance(year, (int, np.integer)) or isinstance(year, bool):
                 raise ValidationError(f"year must be an integer such as 2010, got {year!r}")
             unknown = int(p["since"].isna().sum()) + int(
-                m.loc[m["since"].isna(), "partnership_id"].nunique())
+                m.loc[m["since"].isna(), "partnership_id"].nunique()
+            )
             if unknown:
                 total = len(p) + m["partnership_id"].nunique()
-                warn(f"{unknown} of {total} partnerships have no known 'since' year and are "
-                     f"left out of the network as of {year}", stacklevel=4)
+                warn(
+                    f"{unknown} of {total} partnerships have no known 'since' year and are "
+                    f"left out of the network as of {year}",
+                    stacklevel=4,
+                )
             p = p[(p["since"] <= year).fillna(False).to_numpy()]
             m = m[(m["since"] <= year).fillna(False).to_numpy()]
         if countries is not None:
@@ -704,8 +803,13 @@ class TwinningData:
             keep = towns.index
             p = p[p["town_a"].isin(keep) & p["town_b"].isin(keep)]
             m = m[m["town_id"].isin(keep)]
-        return TwinningData(towns, p.reset_index(drop=True), m.reset_index(drop=True),
-                            sources=self.sources, name=self.name)
+        return TwinningData(
+            towns,
+            p.reset_index(drop=True),
+            m.reset_index(drop=True),
+            sources=self.sources,
+            name=self.name,
+        )
 
     def town(self, town_id: str) -> pd.Series:
         """One town's row; unknown ids raise :class:`UnknownTownError` with close matches."""
@@ -721,12 +825,14 @@ class TwinningData:
             parts = []
             for t in missing:
                 close = difflib.get_close_matches(str(t), idx, n=3)
-                parts.append(f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)"
-                                         if close else ""))
+                parts.append(
+                    f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
+                )
             raise UnknownTownError(
                 f"unknown town_id{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
                 f"valid ids are the index of data.towns ({len(idx)} towns, e.g. "
-                f"{', '.join(map(repr, idx[:3]))})")
+                f"{', '.join(map(repr, idx[:3]))})"
+            )
 
     # display -------------------------------------------------------------
     def _counts(self) -> dict[str, int]:
@@ -734,13 +840,16 @@ class TwinningData:
             "towns": len(self.towns),
             "links": len(self.edges),
             "countries": int(self.towns["country"].nunique()),
-            "partnerships": len(self.partnerships) + int(self.memberships["partnership_id"].nunique()),
+            "partnerships": len(self.partnerships)
+            + int(self.memberships["partnership_id"].nunique()),
         }
 
     def __repr__(self) -> str:
         c = self._counts()
-        return (f"<TwinningData '{self.name}': {c['towns']:,} towns, {c['links']:,} links, "
-                f"{c['countries']} countries>")
+        return (
+            f"<TwinningData '{self.name}': {c['towns']:,} towns, {c['links']:,} links, "
+            f"{c['countries']} countries>"
+        )
 
     def _repr_html_(self) -> str:
         c = self._counts()
@@ -748,20 +857,25 @@ class TwinningData:
         kinds = e["kinds"].value_counts().head(5)
         top = self.towns["country"].value_counts().head(8)
         esc = html.escape
-        rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{v:,}</td></tr>"
-                       for k, v in c.items())
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{esc(k)}</th><td>{v:,}</td></tr>"
+            for k, v in c.items()
+        )
         krows = ", ".join(f"{esc(str(k))} ({v:,})" for k, v in kinds.items())
         crow = ", ".join(f"{esc(str(k))} ({v:,})" for k, v in top.items())
-        return (f"<div><strong>TwinningData</strong> — {esc(self.name)}"
-                f"<table>{rows}</table>"
-                f"<p>Link kinds: {krows or '—'}<br>Most towns: {crow or '—'}</p></div>")
+        return (
+            f"<div><strong>TwinningData</strong> — {esc(self.name)}"
+            f"<table>{rows}</table>"
+            f"<p>Link kinds: {krows or '—'}<br>Most towns: {crow or '—'}</p></div>"
+        )
 
 
 # --------------------------------------------------------------------------- load
 
 
-def load(*, towns: Source | None = None,
-         partnerships: Source | Sequence[Source] | None = None) -> TwinningData:
+def load(
+    *, towns: Source | None = None, partnerships: Source | Sequence[Source] | None = None
+) -> TwinningData:
     """Load the bundled twinning network, or your own towns and partnerships.
 
     Parameters
@@ -800,8 +914,11 @@ def load(*, towns: Source | None = None,
         t = read_towns(towns)
     except ValidationError as exc:
         problems.items.extend(exc.problems)
-    p_list = ([partnerships] if isinstance(partnerships, (str, os.PathLike, pd.DataFrame))
-              else list(partnerships))
+    p_list = (
+        [partnerships]
+        if isinstance(partnerships, (str, os.PathLike, pd.DataFrame))
+        else list(partnerships)
+    )
     edges, members = _empty(EDGE_COLUMNS), _empty(MEMBERSHIP_COLUMNS)
     if p_list:
         try:
@@ -809,15 +926,20 @@ def load(*, towns: Source | None = None,
         except ValidationError as exc:
             problems.items.extend(exc.problems)
     labels = [source_label(towns, "<towns DataFrame>")] + [
-        source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)]
+        source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)
+    ]
     problems.raise_if_any()
     assert t is not None
-    return TwinningData(t, edges, members, sources=labels,
-                        name="bundled: Wikidata twin towns 2017" if bundled else "user data")
+    return TwinningData(
+        t,
+        edges,
+        members,
+        sources=labels,
+        name="bundled: Wikidata twin towns 2017" if bundled else "user data",
+    )
 
 
-def validate_files(paths: Sequence[str | os.PathLike], *,
-                   towns: Source | None = None) -> list[Any]:
+def validate_files(paths: Sequence[str | os.PathLike], *, towns: Source | None = None) -> list[Any]:
     """Validate files without loading them into a network; returns the list of problems.
 
     Each file is recognised by its header: a towns table (``town_id``, ``name``, ...),

@@ -31,20 +31,26 @@ def _check_args(base: object, other: object, on: object) -> None:
     for arg, value in (("base", base), ("other", other)):
         if not isinstance(value, TwinningData):
             raise ValidationError(
-                f"{arg} must be TwinningData (from tg.load()), got {type(value).__name__}")
+                f"{arg} must be TwinningData (from tg.load()), got {type(value).__name__}"
+            )
     if on not in MATCH_KEYS:
         raise ValidationError(f"on must be one of {list(MATCH_KEYS)}, got {on!r}")
     if on == "geonames_id":
-        missing = [arg for arg, d in (("base", base), ("other", other))
-                   if "geonames_id" not in d.towns.columns]  # type: ignore[attr-defined]
+        missing = [
+            arg
+            for arg, d in (("base", base), ("other", other))
+            if "geonames_id" not in d.towns.columns
+        ]  # type: ignore[attr-defined]
         if missing:
             raise ValidationError(
                 f"on='geonames_id' but the towns of {' and '.join(missing)} have no "
-                "'geonames_id' column; add one (tg.geocode finds GeoNames ids) or use on='town_id'")
+                "'geonames_id' column; add one (tg.geocode finds GeoNames ids) or use on='town_id'"
+            )
 
 
-def _match(base: TwinningData, other: TwinningData, on: str
-           ) -> tuple[pd.Series, dict[str, int], pd.DataFrame, Problems]:
+def _match(
+    base: TwinningData, other: TwinningData, on: str
+) -> tuple[pd.Series, dict[str, int], pd.DataFrame, Problems]:
     """Match the towns of ``other`` to those of ``base``.
 
     Returns the base town_id of each town of ``other`` (``<NA>`` when it is added), the
@@ -72,11 +78,14 @@ def _match(base: TwinningData, other: TwinningData, on: str
         how = "geonames_id"
 
     matched = target.notna().to_numpy()
-    pairs = pd.DataFrame({
-        "other_id": ot.index[matched], "base_id": target[matched].to_numpy(),
-        "other_name": ot["name"].to_numpy()[matched],
-        "other_country": ot["country"].to_numpy()[matched],
-    })
+    pairs = pd.DataFrame(
+        {
+            "other_id": ot.index[matched],
+            "base_id": target[matched].to_numpy(),
+            "other_name": ot["name"].to_numpy()[matched],
+            "other_country": ot["country"].to_numpy()[matched],
+        }
+    )
     pairs["base_name"] = bt["name"].reindex(pairs["base_id"]).to_numpy()
     pairs["base_country"] = bt["country"].reindex(pairs["base_id"]).to_numpy()
     if how == "geonames_id":
@@ -87,19 +96,28 @@ def _match(base: TwinningData, other: TwinningData, on: str
     problems = Problems()
     wrong = pairs[pairs["other_country"].to_numpy() != pairs["base_country"].to_numpy()]
     for r in wrong.itertuples():  # loop over the problems only, to spell each one out
-        problems.add(_LABEL, r.other_id, "country",
-                     f"town {r.other_id!r} of other ({r.other_name}, {r.other_country}) has "
-                     f"{how} {r.key} like base town {r.base_id!r} ({r.base_name}, "
-                     f"{r.base_country}) but the countries differ: a wrong {how}? Fix it in "
-                     "other, or clear it to add the town as new")
+        problems.add(
+            _LABEL,
+            r.other_id,
+            "country",
+            f"town {r.other_id!r} of other ({r.other_name}, {r.other_country}) has "
+            f"{how} {r.key} like base town {r.base_id!r} ({r.base_name}, "
+            f"{r.base_country}) but the countries differ: a wrong {how}? Fix it in "
+            "other, or clear it to add the town as new",
+        )
     clash = ~matched & ot.index.isin(bt.index)
     for tid in ot.index[clash]:
-        problems.add(_LABEL, tid, "town_id",
-                     f"town {tid!r} of other ({ot.at[tid, 'name']}, {ot.at[tid, 'country']}) "
-                     f"matches no base town by {how} and would be added, but base already has "
-                     f"town_id {tid!r} ({bt.at[tid, 'name']}, {bt.at[tid, 'country']}); "
-                     "rename it in other (e.g. with a prefix), or merge with on='town_id' if "
-                     "it is the same town")
+        problems.add(
+            _LABEL,
+            tid,
+            "town_id",
+            f"town {tid!r} of other ({ot.at[tid, 'name']}, {ot.at[tid, 'country']}) "
+            f"matches no base town by {how} and would be added, but base already has "
+            f"town_id {tid!r} ({bt.at[tid, 'name']}, {bt.at[tid, 'country']}); "
+            "rename it in other (e.g. with a prefix), or merge with on='town_id' if "
+            "it is the same town",
+        )
+
     def norm(names: pd.Series) -> np.ndarray:
         return names.astype(str).str.strip().str.casefold().to_numpy()
 
@@ -111,17 +129,25 @@ def _ambiguity_note(ambiguous: dict[str, int]) -> str:
     parts = []
     if ambiguous["base"]:
         n = ambiguous["base"]
-        parts.append(f"{n} town{'s' if n != 1 else ''} not matched because {'their' if n != 1 else 'its'} "
-                     "geonames_id is shared by several base towns (ambiguous; added as new)")
+        parts.append(
+            f"{n} town{'s' if n != 1 else ''} not matched because {'their' if n != 1 else 'its'} "
+            "geonames_id is shared by several base towns (ambiguous; added as new)"
+        )
     if ambiguous["other"]:
         n = ambiguous["other"]
-        parts.append(f"{n} town{'s' if n != 1 else ''} not matched because several towns of "
-                     "other share the geonames_id (ambiguous; added as new)")
+        parts.append(
+            f"{n} town{'s' if n != 1 else ''} not matched because several towns of "
+            "other share the geonames_id (ambiguous; added as new)"
+        )
     return "; ".join(parts)
 
 
-def match_towns(base: TwinningData, other: TwinningData, *,
-                on: Literal["geonames_id", "town_id"] = "geonames_id") -> pd.Series:
+def match_towns(
+    base: TwinningData,
+    other: TwinningData,
+    *,
+    on: Literal["geonames_id", "town_id"] = "geonames_id",
+) -> pd.Series:
     """The ``town_id`` each town of ``other`` takes when merged into ``base``.
 
     A town of ``other`` that matches a town of ``base`` (see :func:`merge`) takes the base
@@ -215,8 +241,12 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return _keep_types(out, frames)
 
 
-def merge(base: TwinningData, other: TwinningData, *,
-          on: Literal["geonames_id", "town_id"] = "geonames_id") -> TwinningData:
+def merge(
+    base: TwinningData,
+    other: TwinningData,
+    *,
+    on: Literal["geonames_id", "town_id"] = "geonames_id",
+) -> TwinningData:
     """Merge the towns and partnerships of ``other`` into ``base``.
 
     Towns of ``other`` that match a town of ``base`` take the base town's ``town_id``;
@@ -317,12 +347,18 @@ def merge(base: TwinningData, other: TwinningData, *,
     _check_args(base, other, on)
     target, ambiguous, renamed, problems = _match(base, other, on)
     bm, om = base.memberships, other.memberships
-    shared = np.intersect1d(bm["partnership_id"].dropna().astype(str).unique(),
-                            om["partnership_id"].dropna().astype(str).unique())
+    shared = np.intersect1d(
+        bm["partnership_id"].dropna().astype(str).unique(),
+        om["partnership_id"].dropna().astype(str).unique(),
+    )
     for pid in shared:  # loop over the clashes only
-        problems.add(_LABEL, None, "partnership_id",
-                     f"project partnership_id {pid!r} is used in the memberships of both base "
-                     "and other; give the projects of other distinct ids (e.g. a prefix)")
+        problems.add(
+            _LABEL,
+            None,
+            "partnership_id",
+            f"project partnership_id {pid!r} is used in the memberships of both base "
+            "and other; give the projects of other distinct ids (e.g. a prefix)",
+        )
     problems.raise_if_any("merge (other into base)")
 
     matched = target.notna().to_numpy()
@@ -336,8 +372,10 @@ def merge(base: TwinningData, other: TwinningData, *,
     towns.index.name = "town_id"
 
     # partnerships and memberships, re-keyed to the ids in the merged data
-    op = other.partnerships.assign(town_a=other.partnerships["town_a"].map(new_id),
-                                   town_b=other.partnerships["town_b"].map(new_id))
+    op = other.partnerships.assign(
+        town_a=other.partnerships["town_a"].map(new_id),
+        town_b=other.partnerships["town_b"].map(new_id),
+    )
     edges = _concat([base.partnerships, op])
     if len(op):
         edges = _merge_duplicate_edges(edges)  # orients the re-keyed pairs, merges repeats
@@ -346,18 +384,29 @@ def merge(base: TwinningData, other: TwinningData, *,
         df["since"] = df["since"].astype("Int64")
 
     n_match, n_added = int(matched.sum()), int((~matched).sum())
-    parts = [f"merge: of {len(other.towns)} town{'s' if len(other.towns) != 1 else ''} of other, "
-             f"{n_match} matched a base town by {on} (base id and attributes kept), "
-             f"{n_added} added"]
+    parts = [
+        f"merge: of {len(other.towns)} town{'s' if len(other.towns) != 1 else ''} of other, "
+        f"{n_match} matched a base town by {on} (base id and attributes kept), "
+        f"{n_added} added"
+    ]
     if len(renamed):
-        ex = ", ".join(f"{r.other_name!r} -> {r.base_name!r} ({r.base_id})"
-                       for r in renamed.head(3).itertuples())
-        parts.append(f"{len(renamed)} matched town{'s have' if len(renamed) != 1 else ' has'} "
-                     f"a different name in base, whose name is kept (e.g. {ex})")
+        ex = ", ".join(
+            f"{r.other_name!r} -> {r.base_name!r} ({r.base_id})"
+            for r in renamed.head(3).itertuples()
+        )
+        parts.append(
+            f"{len(renamed)} matched town{'s have' if len(renamed) != 1 else ' has'} "
+            f"a different name in base, whose name is kept (e.g. {ex})"
+        )
     note = _ambiguity_note(ambiguous)
     if note:
         parts.append(note)
     warn("; ".join(parts))
     logger.info("merged %d towns (%d matched, %d added)", len(other.towns), n_match, n_added)
-    return TwinningData(towns, edges, memberships, sources=(*base.sources, *other.sources),
-                        name=f"{base.name} + {other.name}")
+    return TwinningData(
+        towns,
+        edges,
+        memberships,
+        sources=(*base.sources, *other.sources),
+        name=f"{base.name} + {other.name}",
+    )

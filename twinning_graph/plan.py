@@ -92,6 +92,7 @@ class PlanResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: call, eligible, message, members, checks, failed_rules, alternatives."""
+
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             f = df.reset_index() if df.index.name else df
             return f.astype(object).where(f.notna(), None).to_dict("records")
@@ -108,8 +109,10 @@ class PlanResult:
         }
 
     def __repr__(self) -> str:
-        lines = [f"PlanResult({self.call.call}: {'ELIGIBLE' if self.eligible else 'NOT ELIGIBLE'}"
-                 f", {len(self.members)} members)"]
+        lines = [
+            f"PlanResult({self.call.call}: {'ELIGIBLE' if self.eligible else 'NOT ELIGIBLE'}"
+            f", {len(self.members)} members)"
+        ]
         for tid, r in self.members.iterrows():
             lines.append(f"  {tid} ({r['country']}, {r['role']}): {r['why']}")
         lines.append("  " + repr(self.eligibility).replace("\n", "\n  "))
@@ -118,9 +121,11 @@ class PlanResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return (f"<div><strong>{html.escape(self.call.call)}</strong>: "
-                f"{html.escape(self.message)}"
-                f"{self.members.to_html(escape=True)}{self.checks.to_html(index=False)}</div>")
+        return (
+            f"<div><strong>{html.escape(self.call.call)}</strong>: "
+            f"{html.escape(self.message)}"
+            f"{self.members.to_html(escape=True)}{self.checks.to_html(index=False)}</div>"
+        )
 
 
 def _seed_ids(towns: pd.DataFrame, seed_towns: Any) -> list[str]:
@@ -141,10 +146,13 @@ def _seed_ids(towns: pd.DataFrame, seed_towns: Any) -> list[str]:
         parts = []
         for t in missing:
             close = difflib.get_close_matches(str(t), list(towns.index), n=3)
-            parts.append(f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)"
-                                     if close else ""))
-        raise UnknownTownError(f"unknown town_ids {', '.join(parts)}; valid ids are the "
-                               f"index of data.towns ({len(towns)} towns)")
+            parts.append(
+                f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
+            )
+        raise UnknownTownError(
+            f"unknown town_ids {', '.join(parts)}; valid ids are the "
+            f"index of data.towns ({len(towns)} towns)"
+        )
     return ids
 
 
@@ -217,8 +225,11 @@ def plan_network(
         raise ValidationError(f"source must be one of {list(SOURCES)}, got {source!r}")
     if candidates is not None and source != "gazetteer":
         raise ValidationError("candidates= is used only with source='gazetteer'")
-    if isinstance(alternatives, bool) or not isinstance(alternatives, (int, np.integer)) \
-            or alternatives < 0:
+    if (
+        isinstance(alternatives, bool)
+        or not isinstance(alternatives, (int, np.integer))
+        or alternatives < 0
+    ):
         raise ValidationError(f"alternatives must be an integer >= 0, got {alternatives!r}")
     the_call = get_call(call)
     w = RankWeights.coerce(weights)
@@ -233,7 +244,8 @@ def plan_network(
     if size < the_call.min_municipalities:
         raise ValidationError(
             f"size={size} is below the {the_call.min_municipalities} municipalities "
-            f"{the_call.call} requires (rule min_municipalities)")
+            f"{the_call.call} requires (rule min_municipalities)"
+        )
 
     # the fitted model and prepared candidates are cached per data object (recommend.py)
     ctx = _context(data, towns, edges)
@@ -245,8 +257,13 @@ def plan_network(
     if countries is not None:
         from twinning_graph.countries import normalise_country
 
-        codes = set(normalise_country(pd.Series(
-            [countries] if isinstance(countries, str) else list(countries), dtype=object)))
+        codes = set(
+            normalise_country(
+                pd.Series(
+                    [countries] if isinstance(countries, str) else list(countries), dtype=object
+                )
+            )
+        )
         keep &= prepared.code_mask(codes)[prepared.cc]
     kept = np.flatnonzero(keep)
     pool = _Candidates(prepared.frame.iloc[kept], prepared.col[kept])
@@ -271,7 +288,8 @@ def plan_network(
         need_eu = the_call.min_eu_states - len(present & eu_states)
         new_c = ~np.isin(pc, list(present))
         fills = ((need_c > 0) & new_c & is_eligible_country).astype(int) + (
-            (need_eu > 0) & new_c & is_eu).astype(int)
+            (need_eu > 0) & new_c & is_eu
+        ).astype(int)
         mc = np.array(member_countries, dtype=object)
         ties = ((mc[:, None] != pc[None, :]) & ~linked).sum(axis=0)
         avail = ~taken
@@ -296,12 +314,28 @@ def plan_network(
         if k_cn:
             why.append(f"{k_cn} partner{'s' if k_cn > 1 else ''} shared with the seeds")
         why.append(f"fit with seeds {fit[best]:.2f}")
-        steps.append({"town_id": tid, "step": step, "new_ties": int(ties[best]),
-                      "score": float(fit[best]), "why": "; ".join(why), "pos": best})
-        for j in order[1:alternatives + 1]:
-            alts.append({"step": step, "instead_of": tid, "town_id": pid[j],
-                         "name": pool.frame["name"].iat[j], "country": pc[j],
-                         "new_ties": int(ties[j]), "score": float(fit[j])})
+        steps.append(
+            {
+                "town_id": tid,
+                "step": step,
+                "new_ties": int(ties[best]),
+                "score": float(fit[best]),
+                "why": "; ".join(why),
+                "pos": best,
+            }
+        )
+        for j in order[1 : alternatives + 1]:
+            alts.append(
+                {
+                    "step": step,
+                    "instead_of": tid,
+                    "town_id": pid[j],
+                    "name": pool.frame["name"].iat[j],
+                    "country": pc[j],
+                    "new_ties": int(ties[j]),
+                    "score": float(fit[j]),
+                }
+            )
         member_ids.append(tid)
         member_countries.append(str(pc[best]))
         col = pool.col[best]
@@ -312,18 +346,28 @@ def plan_network(
 
     members = _members_frame(towns, pool, seeds, steps, model)
     checked = check_eligibility(members["country"], call=the_call)
-    scores = pd.DataFrame({
-        "plausibility": [float(parts["plausibility"][:, s["pos"]].mean()) for s in steps],
-        "capacity": [float(parts["capacity"][:, s["pos"]].mean()) for s in steps],
-        "score": [s["score"] for s in steps],
-        "common_partners": [int(parts["common_partners"][:, s["pos"]].sum()) for s in steps],
-        "distance_km": [float(parts["distance_km"][:, s["pos"]].min()) for s in steps],
-    }, index=pd.Index([s["town_id"] for s in steps], name="town_id", dtype=str))
-    alt_frame = pd.DataFrame(alts, columns=["step", "instead_of", "town_id", "name", "country",
-                                            "new_ties", "score"])
+    scores = pd.DataFrame(
+        {
+            "plausibility": [float(parts["plausibility"][:, s["pos"]].mean()) for s in steps],
+            "capacity": [float(parts["capacity"][:, s["pos"]].mean()) for s in steps],
+            "score": [s["score"] for s in steps],
+            "common_partners": [int(parts["common_partners"][:, s["pos"]].sum()) for s in steps],
+            "distance_km": [float(parts["distance_km"][:, s["pos"]].min()) for s in steps],
+        },
+        index=pd.Index([s["town_id"] for s in steps], name="town_id", dtype=str),
+    )
+    alt_frame = pd.DataFrame(
+        alts, columns=["step", "instead_of", "town_id", "name", "country", "new_ties", "score"]
+    )
     message = _message(checked, the_call, pool, seeds, size, len(members))
-    return PlanResult(call=the_call, members=members, eligibility=checked,
-                      alternatives=alt_frame, scores=scores, message=message)
+    return PlanResult(
+        call=the_call,
+        members=members,
+        eligibility=checked,
+        alternatives=alt_frame,
+        scores=scores,
+        message=message,
+    )
 
 
 def _links(model: _Model, rows: np.ndarray, pool: _Candidates) -> np.ndarray:
@@ -334,20 +378,37 @@ def _links(model: _Model, rows: np.ndarray, pool: _Candidates) -> np.ndarray:
     return out
 
 
-def _members_frame(towns: pd.DataFrame, pool: _Candidates, seeds: list[str],
-                   steps: list[dict[str, Any]], model: _Model) -> pd.DataFrame:
-    seed_rows = pd.DataFrame({
-        "name": towns.loc[seeds, "name"].astype(str).to_numpy(),
-        "country": towns.loc[seeds, "country"].astype(str).to_numpy(),
-        "role": "seed", "step": 0, "new_ties": 0, "score": np.nan, "why": "seed town",
-    }, index=pd.Index(seeds, name="town_id", dtype=str))
-    added = pd.DataFrame({
-        "name": [str(pool.frame["name"].iat[s["pos"]]) for s in steps],
-        "country": [str(pool.frame["country"].iat[s["pos"]]) for s in steps],
-        "role": "added", "step": [s["step"] for s in steps],
-        "new_ties": [s["new_ties"] for s in steps], "score": [s["score"] for s in steps],
-        "why": [s["why"] for s in steps],
-    }, index=pd.Index([s["town_id"] for s in steps], name="town_id", dtype=str))
+def _members_frame(
+    towns: pd.DataFrame,
+    pool: _Candidates,
+    seeds: list[str],
+    steps: list[dict[str, Any]],
+    model: _Model,
+) -> pd.DataFrame:
+    seed_rows = pd.DataFrame(
+        {
+            "name": towns.loc[seeds, "name"].astype(str).to_numpy(),
+            "country": towns.loc[seeds, "country"].astype(str).to_numpy(),
+            "role": "seed",
+            "step": 0,
+            "new_ties": 0,
+            "score": np.nan,
+            "why": "seed town",
+        },
+        index=pd.Index(seeds, name="town_id", dtype=str),
+    )
+    added = pd.DataFrame(
+        {
+            "name": [str(pool.frame["name"].iat[s["pos"]]) for s in steps],
+            "country": [str(pool.frame["country"].iat[s["pos"]]) for s in steps],
+            "role": "added",
+            "step": [s["step"] for s in steps],
+            "new_ties": [s["new_ties"] for s in steps],
+            "score": [s["score"] for s in steps],
+            "why": [s["why"] for s in steps],
+        },
+        index=pd.Index([s["town_id"] for s in steps], name="town_id", dtype=str),
+    )
     out = pd.concat([seed_rows, added]) if steps else seed_rows
     from twinning_graph.countries import EU27
 
@@ -357,19 +418,35 @@ def _members_frame(towns: pd.DataFrame, pool: _Candidates, seeds: list[str],
     return out
 
 
-def _message(checked: EligibilityResult, call: Call, pool: _Candidates, seeds: list[str],
-             size: int, n_members: int) -> str:
-    short = (f" ({n_members} of the {size} requested: only {n_members - len(seeds)} eligible "
-             "candidates were available)" if n_members < size else "")
+def _message(
+    checked: EligibilityResult,
+    call: Call,
+    pool: _Candidates,
+    seeds: list[str],
+    size: int,
+    n_members: int,
+) -> str:
+    short = (
+        f" ({n_members} of the {size} requested: only {n_members - len(seeds)} eligible "
+        "candidates were available)"
+        if n_members < size
+        else ""
+    )
     if checked.eligible:
         n_c = checked.checks.set_index("rule").loc["min_countries", "observed"]
-        return (f"the plan satisfies every rule of {call.call} with {n_members} "
-                f"municipalities in {n_c} countries{short}")
+        return (
+            f"the plan satisfies every rule of {call.call} with {n_members} "
+            f"municipalities in {n_c} countries{short}"
+        )
     failed = checked.checks[~checked.checks["passed"]]
-    bits = [f"{r.rule} (required {r.required}, observed {r.observed}: {r.reason})"
-            for r in failed.itertuples()]
+    bits = [
+        f"{r.rule} (required {r.required}, observed {r.observed}: {r.reason})"
+        for r in failed.itertuples()
+    ]
     avail = pool.frame["country"].nunique()
     extra = f"; only {n_members - len(seeds)} eligible candidates were available" if short else ""
-    return (f"no plan satisfies {call.call}: failed rule{'s' if len(bits) > 1 else ''} "
-            f"{'; '.join(bits)} — the {len(pool.frame):,} eligible candidates cover "
-            f"{avail} countr{'y' if avail == 1 else 'ies'}{extra}")
+    return (
+        f"no plan satisfies {call.call}: failed rule{'s' if len(bits) > 1 else ''} "
+        f"{'; '.join(bits)} — the {len(pool.frame):,} eligible candidates cover "
+        f"{avail} countr{'y' if avail == 1 else 'ies'}{extra}"
+    )

@@ -90,14 +90,16 @@ class _Net:
         self.foreign = (cs >= 0) & (cd >= 0) & (cs != cd)
         self.partners = np.bincount(self.src, minlength=n)
         self.A = sp.csr_array(
-            (np.ones(len(self.src), dtype=np.int32), (self.src, self.dst)), shape=(n, n))
+            (np.ones(len(self.src), dtype=np.int32), (self.src, self.dst)), shape=(n, n)
+        )
         self.A.sum_duplicates()
         self.A.data[:] = 1
 
     def distinct_per_row(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Number of distinct ``cols`` (country codes) per row (parallel int arrays)."""
-        M = sp.csr_array((np.ones(len(rows), dtype=np.int32), (rows, cols)),
-                         shape=(self.n, max(self.nc, 1)))
+        M = sp.csr_array(
+            (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(self.n, max(self.nc, 1))
+        )
         M.sum_duplicates()  # one stored entry per distinct (row, col)
         return np.diff(M.indptr).astype(np.int64)
 
@@ -105,8 +107,10 @@ class _Net:
         """n_towns × n_countries 0/1 matrix: ``T[i, c] = 1`` when town i is in country c."""
         known = self.ccode >= 0
         rows = np.flatnonzero(known)
-        return sp.csr_array((np.ones(len(rows), dtype=np.int32), (rows, self.ccode[known])),
-                            shape=(self.n, max(self.nc, 1)))
+        return sp.csr_array(
+            (np.ones(len(rows), dtype=np.int32), (rows, self.ccode[known])),
+            shape=(self.n, max(self.nc, 1)),
+        )
 
 
 def _countries_within(net: _Net, k: int, rows: np.ndarray | None) -> np.ndarray:
@@ -139,8 +143,9 @@ def _countries_within(net: _Net, k: int, rows: np.ndarray | None) -> np.ndarray:
     return counts - (own >= 0)  # the town itself is always reached: drop its own country
 
 
-def town_reach(data: TwinningData | nx.Graph, *, k: int = 2,
-               towns: str | Sequence[str] | None = None) -> pd.DataFrame:
+def town_reach(
+    data: TwinningData | nx.Graph, *, k: int = 2, towns: str | Sequence[str] | None = None
+) -> pd.DataFrame:
     """Transnational reach of every town: partners, countries and Member States reached.
 
     Parameters
@@ -215,22 +220,24 @@ def town_reach(data: TwinningData | nx.Graph, *, k: int = 2,
         sum_km = np.bincount(src, weights=net.dist, minlength=n)
         mean_km = np.where(partners > 0, sum_km / partners, np.nan)
         foreign_share = np.where(partners > 0, foreign_partners / partners, np.nan)
-    max_km = (pd.Series(net.dist).groupby(src).max()
-              .reindex(np.arange(n)).to_numpy(float))
+    max_km = pd.Series(net.dist).groupby(src).max().reindex(np.arange(n)).to_numpy(float)
     within = _countries_within(net, k, rows)
-    out = pd.DataFrame({
-        "name": net.towns["name"].to_numpy(),
-        "country": net.towns["country"].to_numpy(),
-        "partners": partners.astype(np.int64),
-        "foreign_partners": foreign_partners.astype(np.int64),
-        "countries_reached": countries_reached.astype(np.int64),
-        f"countries_within_{k}_hops": np.zeros(n, dtype=np.int64),
-        "eu_states_reached": eu_reached.astype(np.int64),
-        "eu_share": eu_reached / np.where(own_eu, EU_STATES - 1, EU_STATES),
-        "mean_partner_km": mean_km,
-        "max_partner_km": max_km,
-        "foreign_share": foreign_share,
-    }, index=net.towns.index.copy())
+    out = pd.DataFrame(
+        {
+            "name": net.towns["name"].to_numpy(),
+            "country": net.towns["country"].to_numpy(),
+            "partners": partners.astype(np.int64),
+            "foreign_partners": foreign_partners.astype(np.int64),
+            "countries_reached": countries_reached.astype(np.int64),
+            f"countries_within_{k}_hops": np.zeros(n, dtype=np.int64),
+            "eu_states_reached": eu_reached.astype(np.int64),
+            "eu_share": eu_reached / np.where(own_eu, EU_STATES - 1, EU_STATES),
+            "mean_partner_km": mean_km,
+            "max_partner_km": max_km,
+            "foreign_share": foreign_share,
+        },
+        index=net.towns.index.copy(),
+    )
     out.index.name = "town_id"
     if rows is None:
         out[f"countries_within_{k}_hops"] = within
@@ -303,15 +310,20 @@ def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) 
     >>> bool((c["twinned_share"].dropna() <= 1).all())
     True
     """
-    if isinstance(min_population, bool) or not isinstance(min_population, (int, np.integer)) \
-            or min_population < 0:
+    if (
+        isinstance(min_population, bool)
+        or not isinstance(min_population, (int, np.integer))
+        or min_population < 0
+    ):
         raise ValidationError(
-            f"min_population must be a whole number of inhabitants >= 0, got {min_population!r}")
+            f"min_population must be a whole number of inhabitants >= 0, got {min_population!r}"
+        )
     return _country_reach(data, int(min_population), stacklevel=3)
 
 
-def _country_reach(data: TwinningData | nx.Graph, min_population: int, *,
-                   stacklevel: int) -> pd.DataFrame:
+def _country_reach(
+    data: TwinningData | nx.Graph, min_population: int, *, stacklevel: int
+) -> pd.DataFrame:
     net = _Net(data)
     towns = net.towns
     codes = net.countries
@@ -332,8 +344,9 @@ def _country_reach(data: TwinningData | nx.Graph, min_population: int, *,
     links = domestic + trans
     a2 = np.concatenate([ca[~dom], cb[~dom]])
     b2 = np.concatenate([cb[~dom], ca[~dom]])
-    P = sp.coo_array((np.ones(len(a2), dtype=np.int32), (a2, b2)),
-                     shape=(max(nc, 1), max(nc, 1))).tocsr()
+    P = sp.coo_array(
+        (np.ones(len(a2), dtype=np.int32), (a2, b2)), shape=(max(nc, 1), max(nc, 1))
+    ).tocsr()
     P.sum_duplicates()
     P = P.tocoo()
     pa, pb = P.row.astype(np.int64), P.col.astype(np.int64)
@@ -355,7 +368,9 @@ def _country_reach(data: TwinningData | nx.Graph, min_population: int, *,
             warnings.warn(
                 f"none of the {len(towns)} towns has a geonames_id, so twinned_share cannot "
                 "be computed (NaN for every country); add a geonames_id column to the towns",
-                DataWarning, stacklevel=stacklevel)
+                DataWarning,
+                stacklevel=stacklevel,
+            )
         twinned_places = pd.Series(np.nan, index=index)
         share = pd.Series(np.nan, index=index)
     else:
@@ -374,30 +389,41 @@ def _country_reach(data: TwinningData | nx.Graph, min_population: int, *,
     from twinning_graph.countries import country_table
 
     names = country_table()["name"]
-    out = pd.DataFrame({
-        "name": pd.Series(index, index=index).map(names).fillna(pd.Series(index, index=index))
-        .astype(str).to_numpy(),
-        "towns": n_towns.astype(np.int64),
-        "twinned_towns": n_twinned.astype(np.int64),
-        "gazetteer_places": gaz_places.to_numpy(),
-        "twinned_share": share.to_numpy(float),
-        "links": links.astype(np.int64),
-        "domestic_links": domestic.astype(np.int64),
-        "transnational_links": trans.astype(np.int64),
-        "transnational_share": trans_share,
-        "countries_reached": countries_reached.astype(np.int64),
-        "eu_states_reached": eu_reached.astype(np.int64),
-        "eu_share": eu_reached / eu_den if nc else np.zeros(0),
-        "gazetteer_population": inhabitants.to_numpy(),
-        "links_per_100k": per_100k,
-    }, index=index)
+    out = pd.DataFrame(
+        {
+            "name": pd.Series(index, index=index)
+            .map(names)
+            .fillna(pd.Series(index, index=index))
+            .astype(str)
+            .to_numpy(),
+            "towns": n_towns.astype(np.int64),
+            "twinned_towns": n_twinned.astype(np.int64),
+            "gazetteer_places": gaz_places.to_numpy(),
+            "twinned_share": share.to_numpy(float),
+            "links": links.astype(np.int64),
+            "domestic_links": domestic.astype(np.int64),
+            "transnational_links": trans.astype(np.int64),
+            "transnational_share": trans_share,
+            "countries_reached": countries_reached.astype(np.int64),
+            "eu_states_reached": eu_reached.astype(np.int64),
+            "eu_share": eu_reached / eu_den if nc else np.zeros(0),
+            "gazetteer_population": inhabitants.to_numpy(),
+            "links_per_100k": per_100k,
+        },
+        index=index,
+    )
     out["gazetteer_places"] = out["gazetteer_places"].astype("Int64")
     out["gazetteer_population"] = out["gazetteer_population"].astype("Int64")
     return out.sort_index()
 
 
-def reach(data: TwinningData | nx.Graph, *, town: str | None = None,
-          country: str | None = None, k: int = 2) -> dict[str, Any] | pd.DataFrame:
+def reach(
+    data: TwinningData | nx.Graph,
+    *,
+    town: str | None = None,
+    country: str | None = None,
+    k: int = 2,
+) -> dict[str, Any] | pd.DataFrame:
     """Reach of one town, of one country, or of every town (the ``reach`` command).
 
     Parameters
@@ -434,8 +460,9 @@ def reach(data: TwinningData | nx.Graph, *, town: str | None = None,
     ('FR-paris', True)
     """
     if town is not None and country is not None:
-        raise ValidationError("give either town or country, not both "
-                              f"(got town={town!r}, country={country!r})")
+        raise ValidationError(
+            f"give either town or country, not both (got town={town!r}, country={country!r})"
+        )
     if town is not None:
         row = town_reach(data, k=k, towns=[town]).iloc[0]
         return {"town_id": town, **_plain(row)}

@@ -142,8 +142,15 @@ def _calibrate(data: TwinningData) -> LinkModel:
     both = pd.concat([edges["town_a"], edges["town_b"]]).value_counts()
     pop = towns["population"].reindex(both.index)
     known = pop.notna().to_numpy()
-    rho = float(pd.Series(pop[known].astype(float).to_numpy()).rank().corr(
-        pd.Series(both.to_numpy()[known].astype(float)).rank())) if known.sum() > 2 else 0.0
+    rho = (
+        float(
+            pd.Series(pop[known].astype(float).to_numpy())
+            .rank()
+            .corr(pd.Series(both.to_numpy()[known].astype(float)).rank())
+        )
+        if known.sum() > 2
+        else 0.0
+    )
     return LinkModel(
         domestic_share=float(domestic.mean()),
         distance_edges=DISTANCE_EDGES.copy(),
@@ -210,8 +217,9 @@ def _draw_towns(n_towns: int, rng: np.random.Generator) -> pd.DataFrame:
     n_real = min(n_towns, n_gaz)
     # weighted sampling without replacement (Efraimidis–Spirakis keys), vectorised
     keys = np.log(rng.random(n_gaz)) / w
-    pick = np.sort(np.argpartition(-keys, n_real - 1)[:n_real]) if n_real < n_gaz \
-        else np.arange(n_gaz)
+    pick = (
+        np.sort(np.argpartition(-keys, n_real - 1)[:n_real]) if n_real < n_gaz else np.arange(n_gaz)
+    )
     real = gaz.iloc[pick]
     names = real["name"].to_numpy(dtype=object) + " (synthetic)"
     lat = real["lat"].to_numpy(float)
@@ -235,8 +243,12 @@ def _draw_towns(n_towns: int, rng: np.random.Generator) -> pd.DataFrame:
         jo = rng.normal(0.0, JITTER_DEG, n_copy) / np.maximum(np.cos(np.radians(plat)), 0.2)
         small = pop[(pop >= 1000) & (pop < 10000)]
         cpop = np.round(rng.choice(small, n_copy) * rng.uniform(0.2, 1.0, n_copy))
-        cnames = (gaz["name"].to_numpy(dtype=object)[parent] + " (synthetic "
-                  + copy_no.astype(str).astype(object) + ")")
+        cnames = (
+            gaz["name"].to_numpy(dtype=object)[parent]
+            + " (synthetic "
+            + copy_no.astype(str).astype(object)
+            + ")"
+        )
         names = np.concatenate([names, cnames])
         lat = np.concatenate([lat, np.clip(plat + jl, -89.9, 89.9)])
         lon = np.concatenate([lon, ((plon + jo + 180.0) % 360.0) - 180.0])
@@ -244,16 +256,22 @@ def _draw_towns(n_towns: int, rng: np.random.Generator) -> pd.DataFrame:
         population = np.concatenate([population, cpop])
         geonames = np.concatenate([geonames, np.full(n_copy, np.nan)])
     width = max(6, len(str(n_towns - 1)))
-    ids = pd.Index(np.char.add("SYN-", np.char.zfill(np.arange(n_towns).astype(str), width)),
-                   name="town_id", dtype="str")
-    towns = pd.DataFrame({
-        "name": pd.array(names, dtype="str"),
-        "country": pd.array(country, dtype="str"),
-        "lat": np.round(lat, 5),
-        "lon": np.round(lon, 5),
-        "population": pd.array(population, dtype="Float64").astype("Int64"),
-        "geonames_id": pd.array(geonames, dtype="Float64").astype("Int64"),
-    }, index=ids)
+    ids = pd.Index(
+        np.char.add("SYN-", np.char.zfill(np.arange(n_towns).astype(str), width)),
+        name="town_id",
+        dtype="str",
+    )
+    towns = pd.DataFrame(
+        {
+            "name": pd.array(names, dtype="str"),
+            "country": pd.array(country, dtype="str"),
+            "lat": np.round(lat, 5),
+            "lon": np.round(lon, 5),
+            "population": pd.array(population, dtype="Float64").astype("Int64"),
+            "geonames_id": pd.array(geonames, dtype="Float64").astype("Int64"),
+        },
+        index=ids,
+    )
     towns["eu"] = towns["country"].isin(EU27).to_numpy(dtype=bool)
     return towns
 
@@ -278,14 +296,17 @@ class _Kernel:
         # unit centroids (propensity-weighted mean of unit vectors) and spread
         phi, lam = np.radians(lat), np.radians(lon)
         xyz = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-        c = np.column_stack([np.bincount(self.unit, weights=xyz[:, k] * prop, minlength=U)
-                             for k in range(3)]).astype(float)
+        c = np.column_stack(
+            [np.bincount(self.unit, weights=xyz[:, k] * prop, minlength=U) for k in range(3)]
+        ).astype(float)
         c = c / np.linalg.norm(c, axis=1, keepdims=True)
         clat = np.degrees(np.arcsin(np.clip(c[:, 2], -1, 1)))
         clon = np.degrees(np.arctan2(c[:, 1], c[:, 0]))
         r = _haversine_km(lat, lon, clat[self.unit], clon[self.unit])
-        rms = np.sqrt(np.bincount(self.unit, weights=r**2, minlength=U)
-                      / np.maximum(np.bincount(self.unit, minlength=U), 1))
+        rms = np.sqrt(
+            np.bincount(self.unit, weights=r**2, minlength=U)
+            / np.maximum(np.bincount(self.unit, minlength=U), 1)
+        )
         D = _haversine_km(clat[:, None], clon[:, None], clat[None, :], clon[None, :])
         D[np.diag_indices(U)] = np.maximum(np.sqrt(2.0) * rms, 1.0)  # typical within-cell pair
         edges = model.distance_edges
@@ -294,17 +315,22 @@ class _Kernel:
         same = self.ucountry[:, None] == self.ucountry[None, :]
         rows = []
         self.has = np.zeros((2, U), dtype=bool)
-        for flag, (mask, hist) in enumerate(((same, model.domestic_hist),
-                                             (~same, model.foreign_hist))):
+        for flag, (mask, hist) in enumerate(
+            ((same, model.domestic_hist), (~same, model.foreign_hist))
+        ):
             wm = np.where(mask, mass[None, :], 0.0)  # mass of each admissible target unit
             # mass per (source unit, distance bin)
-            M = np.bincount((np.arange(U)[:, None] * nb + B).ravel(), weights=wm.ravel(),
-                            minlength=U * nb).reshape(U, nb)
+            M = np.bincount(
+                (np.arange(U)[:, None] * nb + B).ravel(), weights=wm.ravel(), minlength=U * nb
+            ).reshape(U, nb)
             p = np.where(M > 0, hist[None, :], 0.0)
             ps = p.sum(axis=1, keepdims=True)
             # no admissible target in any calibrated bin: mass alone decides
-            p = np.where(ps > 0, p / np.where(ps > 0, ps, 1.0), M / np.maximum(
-                M.sum(axis=1, keepdims=True), 1e-300))
+            p = np.where(
+                ps > 0,
+                p / np.where(ps > 0, ps, 1.0),
+                M / np.maximum(M.sum(axis=1, keepdims=True), 1e-300),
+            )
             Mb = np.take_along_axis(M, B, axis=1)
             Pb = np.take_along_axis(p, B, axis=1)
             W = np.where(Mb > 0, wm * Pb / np.where(Mb > 0, Mb, 1.0), 0.0)
@@ -322,8 +348,9 @@ class _Kernel:
         self.n_towns_country = np.bincount(ccode, minlength=len(self.countries))
         self.town_country = ccode
 
-    def targets(self, src: np.ndarray, domestic: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+    def targets(
+        self, src: np.ndarray, domestic: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         """One target town per source town (may equal the source; callers drop those)."""
         u = self.unit[src]
         flag = np.where(domestic, 0, 1)
@@ -355,8 +382,14 @@ def _propensity(towns: pd.DataFrame, model: LinkModel, rng: np.random.Generator)
     return deg[idx] + rng.random(n)  # continuous: ties broken, every town can be drawn
 
 
-def _draw_links(n_towns: int, n_links: int, kernel: _Kernel, prop: np.ndarray,
-                share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _draw_links(
+    n_towns: int,
+    n_links: int,
+    kernel: _Kernel,
+    prop: np.ndarray,
+    share: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     cdf = np.cumsum(prop)
     cdf /= cdf[-1]
     keys = np.zeros(0, dtype=np.int64)
@@ -375,11 +408,13 @@ def _draw_links(n_towns: int, n_links: int, kernel: _Kernel, prop: np.ndarray,
             return keys // n_towns, keys % n_towns
     raise ValidationError(
         f"could not draw {n_links:,} distinct links among {n_towns:,} towns; "
-        "ask for fewer links or more towns")
+        "ask for fewer links or more towns"
+    )
 
 
-def _draw_projects(n_projects: int, kernel: _Kernel, prop: np.ndarray, share: float,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _draw_projects(
+    n_projects: int, kernel: _Kernel, prop: np.ndarray, share: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Member towns of each project as (project, town) pairs, lead first."""
     lo, hi = PROJECT_SIZE
     size = rng.integers(lo, hi + 1, n_projects)
@@ -400,21 +435,29 @@ def _draw_projects(n_projects: int, kernel: _Kernel, prop: np.ndarray, share: fl
         proj.append(p)
         town.append(cand)
         order.append(rnd + np.tile(np.arange(k), len(short)) / (k + 1))
-        f = pd.DataFrame({"p": np.concatenate(proj), "t": np.concatenate(town),
-                          "o": np.concatenate(order)}).sort_values(["p", "o"], kind="stable")
+        f = pd.DataFrame(
+            {"p": np.concatenate(proj), "t": np.concatenate(town), "o": np.concatenate(order)}
+        ).sort_values(["p", "o"], kind="stable")
         f = f.drop_duplicates(["p", "t"])
         f = f[f.groupby("p").cumcount().to_numpy() < size[f["p"].to_numpy()]]
         proj, town, order = [f["p"].to_numpy()], [f["t"].to_numpy()], [f["o"].to_numpy()]
         have = np.bincount(proj[0], minlength=n_projects)
     if (have < lo).any():
-        raise ValidationError(f"could not find {lo} distinct member towns for every project; "
-                              "ask for more towns")
+        raise ValidationError(
+            f"could not find {lo} distinct member towns for every project; ask for more towns"
+        )
     return proj[0], town[0], size
 
 
-def synthetic_network(n_towns: int = 100_000, n_links: int = 250_000, n_projects: int = 2_000,
-                      *, seed: int = 0, model: LinkModel | None = None,
-                      domestic_share: float | None = None) -> TwinningData:
+def synthetic_network(
+    n_towns: int = 100_000,
+    n_links: int = 250_000,
+    n_projects: int = 2_000,
+    *,
+    seed: int = 0,
+    model: LinkModel | None = None,
+    domestic_share: float | None = None,
+) -> TwinningData:
     """Draw a SYNTHETIC Europe-wide twinning network, calibrated on the bundled data.
 
     For benchmarks and load tests only: the towns are real places (or jittered copies of
@@ -469,10 +512,13 @@ def synthetic_network(n_towns: int = 100_000, n_links: int = 250_000, n_projects
     if n_links > n_towns * (n_towns - 1) // 4:
         raise ValidationError(
             f"n_links={n_links:,} is too many for n_towns={n_towns:,}: at most "
-            f"{n_towns * (n_towns - 1) // 4:,} (a quarter of all pairs)")
+            f"{n_towns * (n_towns - 1) // 4:,} (a quarter of all pairs)"
+        )
     if n_projects and n_towns < 4 * PROJECT_SIZE[1]:
-        raise ValidationError(f"projects of up to {PROJECT_SIZE[1]} towns need n_towns >= "
-                              f"{4 * PROJECT_SIZE[1]}, got {n_towns}")
+        raise ValidationError(
+            f"projects of up to {PROJECT_SIZE[1]} towns need n_towns >= "
+            f"{4 * PROJECT_SIZE[1]}, got {n_towns}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValidationError(f"seed must be an integer, got {seed!r}")
     model = model if model is not None else calibrate()
@@ -487,14 +533,16 @@ def synthetic_network(n_towns: int = 100_000, n_links: int = 250_000, n_projects
     ids = towns.index.to_numpy(dtype=object)
 
     a, b = _draw_links(n_towns, n_links, kernel, prop, share, rng)
-    partnerships = pd.DataFrame({
-        "town_a": pd.array(ids[a], dtype="str"),
-        "town_b": pd.array(ids[b], dtype="str"),
-        "kind": pd.array(np.full(n_links, "twinning", dtype=object), dtype="str"),
-        "since": pd.array(np.full(n_links, pd.NA), dtype="Int64"),
-        "source": pd.array(np.full(n_links, SYNTHETIC_SOURCE, dtype=object), dtype="str"),
-        "partnership_id": pd.array(np.full(n_links, None, dtype=object), dtype="str"),
-    })
+    partnerships = pd.DataFrame(
+        {
+            "town_a": pd.array(ids[a], dtype="str"),
+            "town_b": pd.array(ids[b], dtype="str"),
+            "kind": pd.array(np.full(n_links, "twinning", dtype=object), dtype="str"),
+            "since": pd.array(np.full(n_links, pd.NA), dtype="Int64"),
+            "source": pd.array(np.full(n_links, SYNTHETIC_SOURCE, dtype=object), dtype="str"),
+            "partnership_id": pd.array(np.full(n_links, None, dtype=object), dtype="str"),
+        }
+    )
 
     if n_projects:
         p, t, _ = _draw_projects(n_projects, kernel, prop, share, rng)
@@ -502,18 +550,21 @@ def synthetic_network(n_towns: int = 100_000, n_links: int = 250_000, n_projects
         pids = np.char.add("SYN-P-", np.char.zfill(np.arange(n_projects).astype(str), width))
         kind = np.asarray(PROJECT_KINDS, dtype=object)[rng.integers(0, 2, n_projects)]
         since = rng.integers(PROJECT_YEARS[0], PROJECT_YEARS[1] + 1, n_projects)
-        memberships = pd.DataFrame({
-            "partnership_id": pids.astype(object)[p],
-            "town_id": ids[t],
-            "kind": kind[p],
-            "since": pd.array(since[p], dtype="Int64"),
-            "source": np.full(len(p), SYNTHETIC_SOURCE, dtype=object),
-        })
+        memberships = pd.DataFrame(
+            {
+                "partnership_id": pids.astype(object)[p],
+                "town_id": ids[t],
+                "kind": kind[p],
+                "since": pd.array(since[p], dtype="Int64"),
+                "source": np.full(len(p), SYNTHETIC_SOURCE, dtype=object),
+            }
+        )
     else:
         memberships = pd.DataFrame({c: pd.Series(dtype=object) for c in MEMBERSHIP_COLUMNS})
         memberships["since"] = memberships["since"].astype("Int64")
-    label = (f"SYNTHETIC network (seed={int(seed)}, {n_towns:,} towns, {n_links:,} links, "
-             f"{n_projects:,} projects)")
+    label = (
+        f"SYNTHETIC network (seed={int(seed)}, {n_towns:,} towns, {n_links:,} links, "
+        f"{n_projects:,} projects)"
+    )
     logger.info("drew %s", label)
     return TwinningData(towns, partnerships, memberships, sources=(label,), name=label)
-

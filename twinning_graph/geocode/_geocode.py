@@ -29,8 +29,17 @@ RESOLVED_KINDS = ("exact", "alternate", "fuzzy", "online")
 # --------------------------------------------------------------------------------------------
 
 #: Columns added by :func:`geocode`.
-OUTPUT_COLUMNS = ("geonames_id", "lat", "lon", "population", "matched_name", "match_kind",
-                  "confidence", "candidates", "geocode_note")
+OUTPUT_COLUMNS = (
+    "geonames_id",
+    "lat",
+    "lon",
+    "population",
+    "matched_name",
+    "match_kind",
+    "confidence",
+    "candidates",
+    "geocode_note",
+)
 
 
 def geocode(
@@ -133,8 +142,7 @@ def geocode(
     out = frame.copy()
     clash = [c for c in OUTPUT_COLUMNS if c in out.columns and c != name and c != country]
     if clash:
-        warnings.warn(f"geocode() overwrites existing column(s) {clash}", DataWarning,
-                      stacklevel=2)
+        warnings.warn(f"geocode() overwrites existing column(s) {clash}", DataWarning, stacklevel=2)
     raw = out[name].astype("str").fillna("").str.strip()
     raw = pd.Series(raw.to_numpy(dtype=object), dtype="str")
     res = _Result(len(out))
@@ -142,8 +150,9 @@ def geocode(
         codes, unknown = _country_codes(pd.Series(out[country].to_numpy(dtype=object)))
         bad = np.flatnonzero(unknown.to_numpy())
         values = out[country].to_numpy(dtype=object)
-        res.add_note(bad, [f"unknown country {values[r]!r}: matched across all countries"
-                           for r in bad])
+        res.add_note(
+            bad, [f"unknown country {values[r]!r}: matched across all countries" for r in bad]
+        )
     else:
         codes = pd.Series(pd.NA, index=raw.index, dtype="str")
 
@@ -172,8 +181,14 @@ def geocode(
     return out
 
 
-def _check_arguments(frame: Any, name: str, country: str | None, online: Any,
-                     min_confidence: float, min_delay_seconds: float) -> None:
+def _check_arguments(
+    frame: Any,
+    name: str,
+    country: str | None,
+    online: Any,
+    min_confidence: float,
+    min_delay_seconds: float,
+) -> None:
     problems = []
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError(f"geocode() expects a pandas DataFrame, got {type(frame).__name__}")
@@ -181,16 +196,25 @@ def _check_arguments(frame: Any, name: str, country: str | None, online: Any,
     if name not in frame.columns:
         problems.append(f"name column {name!r} not found; columns present: {present}")
     if country is not None and country != "country" and country not in frame.columns:
-        problems.append(f"country column {country!r} not found; columns present: {present} "
-                        "(pass country=None to match across all countries)")
+        problems.append(
+            f"country column {country!r} not found; columns present: {present} "
+            "(pass country=None to match across all countries)"
+        )
     if online is not None and not (hasattr(online, "geocode") or callable(online)):
-        problems.append(f"online must be a geopy geocoder or a callable, got "
-                        f"{type(online).__name__}")
-    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
-            or not 0 <= min_confidence <= 1:
+        problems.append(
+            f"online must be a geopy geocoder or a callable, got {type(online).__name__}"
+        )
+    if (
+        isinstance(min_confidence, bool)
+        or not isinstance(min_confidence, (int, float))
+        or not 0 <= min_confidence <= 1
+    ):
         problems.append(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
-    if isinstance(min_delay_seconds, bool) or not isinstance(min_delay_seconds, (int, float)) \
-            or min_delay_seconds < 0:
+    if (
+        isinstance(min_delay_seconds, bool)
+        or not isinstance(min_delay_seconds, (int, float))
+        or min_delay_seconds < 0
+    ):
         problems.append(f"min_delay_seconds must be a number >= 0, got {min_delay_seconds!r}")
     if problems:
         raise ValidationError("geocode(): " + "; ".join(problems))
@@ -203,9 +227,14 @@ def _apply_min_confidence(res: _Result, min_confidence: float) -> None:
     from twinning_graph._gazetteer import _places_table
 
     names = _places_table()["name"].reindex(res.gid[low]).to_numpy(dtype=object)
-    res.add_note(low, [f"best guess {n} (geonames_id {g}, {res.kind[r]}, confidence "
-                       f"{res.confidence[r]:.2f}) is below min_confidence={min_confidence}"
-                       for r, g, n in zip(low, res.gid[low], names, strict=True)])
+    res.add_note(
+        low,
+        [
+            f"best guess {n} (geonames_id {g}, {res.kind[r]}, confidence "
+            f"{res.confidence[r]:.2f}) is below min_confidence={min_confidence}"
+            for r, g, n in zip(low, res.gid[low], names, strict=True)
+        ],
+    )
     res.gid[low] = -1
     res.kind[low] = "none"
     res.confidence[low] = 0.0

@@ -48,6 +48,7 @@ _STAGE_NOTES = {
     4: "matched on the first part of a joined name (unique candidate only)",
 }
 
+
 def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Keys to try for each input row, most literal first (stage 0 → 3)."""
     head, qualifier = _split_qualifier(raw)
@@ -57,9 +58,11 @@ def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     slash = _strip_admin_words(_basic(head.str.split("/").str[0].fillna("")))
     # "Barking and Dagenham", "Lampedusa e Linosa": districts named after their towns. Not
     # hyphens: "Thorigné-Fouillard" is one French town, and its "Thorigné" another one.
-    part = _strip_admin_words(_basic(
-        head.str.split(r"\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True)
-        .str[0].fillna("")))
+    part = _strip_admin_words(
+        _basic(
+            head.str.split(r"\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True).str[0].fillna("")
+        )
+    )
     part = part.where(part.str.len() >= 5, "")
     rows = np.arange(len(raw))
     stages = pd.concat(
@@ -73,8 +76,9 @@ def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     return stages, stripped, qualifier
 
 
-def _candidates(stages: pd.DataFrame, row_country: np.ndarray,
-                row_region: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def _candidates(
+    stages: pd.DataFrame, row_country: np.ndarray, row_region: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Gazetteer places matching a row's keys at the row's best stage, in its country/region.
 
     Also returns the rows whose only candidates lie outside the region their qualifier names.
@@ -93,8 +97,11 @@ def _candidates(stages: pd.DataFrame, row_country: np.ndarray,
     cand = cand[in_region]
     cand = cand[cand["stage"] == cand.groupby("row")["stage"].transform("min")]
     cand = cand.assign(krank=(cand["kind"] == "alternate").to_numpy().astype(np.int8))
-    cand = cand.sort_values(["row", "krank", "population", "geonames_id"],
-                            ascending=[True, True, False, True], kind="stable")
+    cand = cand.sort_values(
+        ["row", "krank", "population", "geonames_id"],
+        ascending=[True, True, False, True],
+        kind="stable",
+    )
     cand = cand.drop_duplicates(["row", "geonames_id"])
     cand["best"] = cand["krank"] == cand.groupby("row")["krank"].transform("min")
     return cand.reset_index(drop=True), elsewhere
@@ -104,8 +111,15 @@ def _format_candidates(cand: pd.DataFrame) -> pd.Series:
     """Per row: ``"geonames_id:name:admin1:population;..."``, most populous first."""
     cand = cand.sort_values(["row", "population", "geonames_id"], ascending=[True, False, True])
     cand = cand[cand.groupby("row").cumcount() < MAX_CANDIDATES]
-    text = (cand["geonames_id"].astype("str") + ":" + cand["name"].str.replace(";", ",")
-            + ":" + cand["admin1"] + ":" + cand["population"].astype("str"))
+    text = (
+        cand["geonames_id"].astype("str")
+        + ":"
+        + cand["name"].str.replace(";", ",")
+        + ":"
+        + cand["admin1"]
+        + ":"
+        + cand["population"].astype("str")
+    )
     return text.groupby(cand["row"].to_numpy()).agg(";".join)
 
 
@@ -113,8 +127,10 @@ def _population_pick(group: pd.DataFrame, minimum: int) -> tuple[int | None, str
     """Apply the population rule to one row's candidates (sorted by population, descending)."""
     pops = group["population"].to_numpy()
     if len(pops) >= 2 and pops[0] >= minimum and pops[0] >= POPULATION_RATIO * pops[1]:
-        note = (f"population rule: chose {group['name'].iloc[0]} ({pops[0]:,} inhabitants) over "
-                f"{len(pops) - 1} other place(s) of that name (largest {pops[1]:,})")
+        note = (
+            f"population rule: chose {group['name'].iloc[0]} ({pops[0]:,} inhabitants) over "
+            f"{len(pops) - 1} other place(s) of that name (largest {pops[1]:,})"
+        )
         return int(group.index[0]), note
     return None, ""
 
@@ -131,8 +147,10 @@ def _same_place_pick(group: pd.DataFrame) -> tuple[int | None, str]:
     coords = _places_table().loc[group.index, ["lat", "lon"]].to_numpy()
     km = _haversine_km(coords[0, 0], coords[0, 1], coords[:, 0], coords[:, 1])
     if km.max() <= SAME_PLACE_KM:
-        note = (f"{len(group)} places of that name lie within {km.max():.1f} km of each other: "
-                f"took the most populous, {group['name'].iloc[0]}")
+        note = (
+            f"{len(group)} places of that name lie within {km.max():.1f} km of each other: "
+            f"took the most populous, {group['name'].iloc[0]}"
+        )
         return int(group.index[0]), note
     return None, ""
 
@@ -168,9 +186,14 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     res.tried[elsewhere] = True
     res.tried[cand["row"].to_numpy()] = True
     res.kind[elsewhere] = "none"
-    res.add_note(elsewhere, [f"no place of that name in {qualifier.iloc[r]!r} (region "
-                             f"{row_country[r]}-{row_region[r]}); other regions have one"
-                             for r in elsewhere])
+    res.add_note(
+        elsewhere,
+        [
+            f"no place of that name in {qualifier.iloc[r]!r} (region "
+            f"{row_country[r]}-{row_region[r]}); other regions have one"
+            for r in elsewhere
+        ],
+    )
     if cand.empty:
         return stripped
     top = cand[cand["best"]]
@@ -224,8 +247,13 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     res.kind[good_rows] = np.where(kind == "primary", "exact", "alternate")
     res.confidence[good_rows] = np.round(conf * factor[good_rows].to_numpy(), 3)
     in_region = good_rows[row_region[good_rows] != ""]
-    res.add_note(in_region, [f"qualifier {qual[r]!r} read as region {row_country[r]}-"
-                             f"{row_region[r]}" for r in in_region])
+    res.add_note(
+        in_region,
+        [
+            f"qualifier {qual[r]!r} read as region {row_country[r]}-{row_region[r]}"
+            for r in in_region
+        ],
+    )
     for s in (1, 2, 3, 4):
         hit = good_rows[(stage[good_rows].to_numpy() == s) & (row_region[good_rows] == "")]
         res.add_note(hit, [_STAGE_NOTES[s].format(qualifier=qual[r]) for r in hit])
@@ -236,8 +264,13 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
         res.kind[amb] = "ambiguous"
         res.candidates[amb] = listed.loc[amb].to_numpy()
         n_cand = cand[cand["row"].isin(amb)].groupby("row").size().loc[amb].to_numpy()
-        res.add_note(amb, [f"{k} places match; add a qualifier or a country, or pick one of the "
-                           "candidates" for k in n_cand])
+        res.add_note(
+            amb,
+            [
+                f"{k} places match; add a qualifier or a country, or pick one of the candidates"
+                for k in n_cand
+            ],
+        )
     return stripped
 
 
@@ -255,14 +288,18 @@ def _narrow_by_qualifier(group: pd.DataFrame, qualifier: str, any_country: bool)
     idx = _names_table()
     keys = idx[idx["geonames_id"].isin(group.index)]
     hit = keys["key"].str.contains(rf"\b{re.escape(q)}\b", regex=True)
-    fits = set(keys.loc[hit, "geonames_id"]) | set(group.index[group["admin1"] == qualifier.upper()])
+    fits = set(keys.loc[hit, "geonames_id"]) | set(
+        group.index[group["admin1"] == qualifier.upper()]
+    )
     return group[group.index.isin(fits)]
 
 
 def _letter_counts(keys: Iterable[str]) -> np.ndarray:
     """Per key, counts of its characters hashed into 64 bins (for a quick_ratio bound)."""
-    rows = [np.bincount(np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32) % 64,
-                        minlength=64) for k in keys]
+    rows = [
+        np.bincount(np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32) % 64, minlength=64)
+        for k in keys
+    ]
     return np.array(rows, dtype=np.int16).reshape(len(rows), 64)
 
 
@@ -283,8 +320,9 @@ class _FuzzyPool:
         first = pd.Series(uniq, dtype="str").str[0].to_numpy(dtype=object)
         letters, start = np.unique(first, return_index=True)
         bounds = np.append(start, len(uniq))
-        self._keys = {f: uniq[a:b] for f, a, b in zip(letters, bounds[:-1], bounds[1:],
-                                                      strict=True)}
+        self._keys = {
+            f: uniq[a:b] for f, a, b in zip(letters, bounds[:-1], bounds[1:], strict=True)
+        }
         self._counts: dict[str, np.ndarray] = {}  # built per first letter on first use
 
     def places(self, keys: list[str]) -> list[int]:
@@ -323,8 +361,12 @@ def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
 
     country = codes.fillna("").to_numpy(dtype=object)
     keys = stripped.to_numpy(dtype=object)
-    todo = np.flatnonzero((res.kind == "none") & ~res.tried & (country != "")
-                          & (stripped.str.len().to_numpy() >= FUZZY_MIN_LENGTH))
+    todo = np.flatnonzero(
+        (res.kind == "none")
+        & ~res.tried
+        & (country != "")
+        & (stripped.str.len().to_numpy() >= FUZZY_MIN_LENGTH)
+    )
     if not len(todo):
         return
     gaz = _places_table()
@@ -353,8 +395,11 @@ def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
             gid, note = _population_pick(group, POPULATION_MIN)
             conf = round(conf * 0.8, 3)
         if gid is None:  # a guess that fits several places is no match at all
-            res.add_note(row, f"fuzzy match {best[0]!r} (similarity {ratio:.2f}) fits "
-                              f"{len(group)} places: {', '.join(group['name'].head(5))}")
+            res.add_note(
+                row,
+                f"fuzzy match {best[0]!r} (similarity {ratio:.2f}) fits "
+                f"{len(group)} places: {', '.join(group['name'].head(5))}",
+            )
             continue
         res.gid[row] = gid
         res.kind[row] = "fuzzy"

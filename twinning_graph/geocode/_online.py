@@ -30,19 +30,21 @@ def _read_cache(path: Path | None) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValidationError(f"cannot read geocoding cache {os.fspath(path)!r}: {exc}; "
-                              "expected a JSON object {query: {lat, lon, address} or null}"
-                              ) from exc
+        raise ValidationError(
+            f"cannot read geocoding cache {os.fspath(path)!r}: {exc}; "
+            "expected a JSON object {query: {lat, lon, address} or null}"
+        ) from exc
     if not isinstance(data, dict):
-        raise ValidationError(f"geocoding cache {os.fspath(path)!r} holds a "
-                              f"{type(data).__name__}, expected a JSON object")
+        raise ValidationError(
+            f"geocoding cache {os.fspath(path)!r} holds a "
+            f"{type(data).__name__}, expected a JSON object"
+        )
     return data
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True),
-                   encoding="utf-8")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -53,11 +55,17 @@ def _as_record(location: Any) -> dict[str, Any] | None:
     if isinstance(location, list):  # exactly_one=False style answers: take the first
         return _as_record(location[0]) if location else None
     if isinstance(location, dict):
-        return {"lat": float(location["lat"]), "lon": float(location["lon"]),
-                "address": str(location.get("address", ""))}
+        return {
+            "lat": float(location["lat"]),
+            "lon": float(location["lon"]),
+            "address": str(location.get("address", "")),
+        }
     if hasattr(location, "latitude") and hasattr(location, "longitude"):
-        return {"lat": float(location.latitude), "lon": float(location.longitude),
-                "address": str(getattr(location, "address", "") or "")}
+        return {
+            "lat": float(location.latitude),
+            "lon": float(location.longitude),
+            "address": str(getattr(location, "address", "") or ""),
+        }
     lat, lon = location  # a (lat, lon) pair
     return {"lat": float(lat), "lon": float(lon), "address": ""}
 
@@ -81,9 +89,15 @@ def _logged(items: list[str]) -> Iterable[str]:
     logger.info("geocoding online: %d/%d queries", len(items), len(items))
 
 
-def _resolve_online(raw: pd.Series, codes: pd.Series, res: _Result, online: Any,
-                    cache: str | os.PathLike | None, progress: bool,
-                    min_delay_seconds: float) -> None:
+def _resolve_online(
+    raw: pd.Series,
+    codes: pd.Series,
+    res: _Result,
+    online: Any,
+    cache: str | os.PathLike | None,
+    progress: bool,
+    min_delay_seconds: float,
+) -> None:
     from geopy.exc import GeopyError
     from geopy.extra.rate_limiter import RateLimiter
 
@@ -92,14 +106,20 @@ def _resolve_online(raw: pd.Series, codes: pd.Series, res: _Result, online: Any,
         return
     func = online.geocode if hasattr(online, "geocode") else online
     # swallow_exceptions=False: errors are reported per row below, not turned into "no result"
-    limited = RateLimiter(func, min_delay_seconds=min_delay_seconds, max_retries=2,
-                          error_wait_seconds=5.0 * min_delay_seconds, swallow_exceptions=False)
+    limited = RateLimiter(
+        func,
+        min_delay_seconds=min_delay_seconds,
+        max_retries=2,
+        error_wait_seconds=5.0 * min_delay_seconds,
+        swallow_exceptions=False,
+    )
     path = Path(cache) if cache is not None else None
     store = _read_cache(path)
     names = raw.to_numpy(dtype=object)
     country = codes.fillna("").to_numpy(dtype=object)
-    queries = [f"{names[r]}, {_country_name(country[r])}" if country[r] else str(names[r])
-               for r in todo]
+    queries = [
+        f"{names[r]}, {_country_name(country[r])}" if country[r] else str(names[r]) for r in todo
+    ]
     errors: dict[str, str] = {}
     calls = 0
     try:
@@ -112,8 +132,12 @@ def _resolve_online(raw: pd.Series, codes: pd.Series, res: _Result, online: Any,
     finally:
         if path is not None and calls:
             _write_cache(path, store)
-    logger.info("geocoding online: %d queries sent, %d answered from the cache, %d errors",
-                calls, len(set(queries)) - calls, len(errors))
+    logger.info(
+        "geocoding online: %d queries sent, %d answered from the cache, %d errors",
+        calls,
+        len(set(queries)) - calls,
+        len(errors),
+    )
     for row, query in zip(todo, queries, strict=True):
         if query in errors:
             res.kind[row] = "error"

@@ -55,16 +55,21 @@ def to_towns(geocoded: pd.DataFrame, *, id_column: str | None = None) -> pd.Data
     """
     from twinning_graph._gazetteer import _places_table
 
-    missing = [c for c in ("name", "match_kind", "lat", "lon", "geonames_id")
-               if c not in geocoded.columns]
+    missing = [
+        c for c in ("name", "match_kind", "lat", "lon", "geonames_id") if c not in geocoded.columns
+    ]
     if id_column is not None and id_column not in geocoded.columns:
         missing.append(id_column)
     if missing:
         raise ValidationError(
             f"to_towns() needs the output of geocode(); missing column(s) {missing}; "
-            f"columns present: {list(geocoded.columns)}")
-    gaz_country = _places_table()["country"].reindex(
-        geocoded["geonames_id"].fillna(-1).astype("int64").to_numpy()).to_numpy(dtype=object)
+            f"columns present: {list(geocoded.columns)}"
+        )
+    gaz_country = (
+        _places_table()["country"]
+        .reindex(geocoded["geonames_id"].fillna(-1).astype("int64").to_numpy())
+        .to_numpy(dtype=object)
+    )
     if "country" in geocoded.columns:
         given, _ = _country_codes(pd.Series(geocoded["country"].to_numpy(dtype=object)))
         given_arr = given.to_numpy(dtype=object)
@@ -72,37 +77,54 @@ def to_towns(geocoded: pd.DataFrame, *, id_column: str | None = None) -> pd.Data
     else:
         country = gaz_country
     country = pd.Series(country, dtype="str")
-    resolved = (geocoded["match_kind"].isin(RESOLVED_KINDS).to_numpy()
-                & geocoded["lat"].notna().to_numpy() & country.notna().to_numpy())
+    resolved = (
+        geocoded["match_kind"].isin(RESOLVED_KINDS).to_numpy()
+        & geocoded["lat"].notna().to_numpy()
+        & country.notna().to_numpy()
+    )
     left_out = int((~resolved).sum())
     if left_out:
         kinds = geocoded.loc[~resolved, "match_kind"].value_counts()
         detail = ", ".join(f"{k} {v}" for k, v in kinds.items())
-        warnings.warn(f"to_towns(): {left_out} of {len(geocoded)} rows left out "
-                      f"(not resolved: {detail})", DataWarning, stacklevel=2)
+        warnings.warn(
+            f"to_towns(): {left_out} of {len(geocoded)} rows left out (not resolved: {detail})",
+            DataWarning,
+            stacklevel=2,
+        )
     keep = geocoded.loc[resolved]
     cc = country[resolved].to_numpy(dtype=object)
     name = keep["name"].astype("str")
     if id_column is not None:
         ids = keep[id_column].astype("str").to_numpy(dtype=object)
     else:
-        matched = (keep["matched_name"] if "matched_name" in keep.columns
-                   else pd.Series("", index=keep.index))
-        base = pd.Series(cc, dtype="str") + "-" + _slug(
-            pd.Series(name.to_numpy(dtype=object), dtype="str"),
-            pd.Series(matched.to_numpy(dtype=object), dtype="str").fillna(""))
+        matched = (
+            keep["matched_name"]
+            if "matched_name" in keep.columns
+            else pd.Series("", index=keep.index)
+        )
+        base = (
+            pd.Series(cc, dtype="str")
+            + "-"
+            + _slug(
+                pd.Series(name.to_numpy(dtype=object), dtype="str"),
+                pd.Series(matched.to_numpy(dtype=object), dtype="str").fillna(""),
+            )
+        )
         n = base.groupby(base).cumcount()
         ids = np.where(n == 0, base, base + "-" + (n + 1).astype("str"))
-    towns = pd.DataFrame({
-        "town_id": pd.array(ids, dtype="str"),
-        "name": pd.array(name.to_numpy(dtype=object), dtype="str"),
-        "country": pd.array(cc, dtype="str"),
-        "lat": keep["lat"].to_numpy(dtype=np.float64),
-        "lon": keep["lon"].to_numpy(dtype=np.float64),
-        "population": keep["population"].astype("Int64").to_numpy()
-        if "population" in keep.columns else pd.array([pd.NA] * len(keep), dtype="Int64"),
-        "geonames_id": keep["geonames_id"].astype("Int64").to_numpy(),
-    })
+    towns = pd.DataFrame(
+        {
+            "town_id": pd.array(ids, dtype="str"),
+            "name": pd.array(name.to_numpy(dtype=object), dtype="str"),
+            "country": pd.array(cc, dtype="str"),
+            "lat": keep["lat"].to_numpy(dtype=np.float64),
+            "lon": keep["lon"].to_numpy(dtype=np.float64),
+            "population": keep["population"].astype("Int64").to_numpy()
+            if "population" in keep.columns
+            else pd.array([pd.NA] * len(keep), dtype="Int64"),
+            "geonames_id": keep["geonames_id"].astype("Int64").to_numpy(),
+        }
+    )
     drop = {*OUTPUT_COLUMNS, "name", "country", "town_id"}
     if id_column is not None:
         drop.add(id_column)

@@ -34,14 +34,28 @@ def _check_basic(n: Any, source: Any, candidates: Any) -> None:
         raise ValidationError("candidates= is used only with source='gazetteer'")
 
 
-def _options(*, n: Any, source: str, w: RankWeights, call: Any, countries: Any,
-             min_distance_km: Any, max_distance_km: Any, min_population: Any,
-             max_population: Any, candidates: pd.DataFrame | None) -> _Options:
+def _options(
+    *,
+    n: Any,
+    source: str,
+    w: RankWeights,
+    call: Any,
+    countries: Any,
+    min_distance_km: Any,
+    max_distance_km: Any,
+    min_population: Any,
+    max_population: Any,
+    candidates: pd.DataFrame | None,
+) -> _Options:
     the_call, eu_states = _resolve_call(call)
-    lo_d, hi_d = _number("min_distance_km", min_distance_km), _number("max_distance_km",
-                                                                      max_distance_km)
-    lo_p, hi_p = _number("min_population", min_population), _number("max_population",
-                                                                     max_population)
+    lo_d, hi_d = (
+        _number("min_distance_km", min_distance_km),
+        _number("max_distance_km", max_distance_km),
+    )
+    lo_p, hi_p = (
+        _number("min_population", min_population),
+        _number("max_population", max_population),
+    )
     if lo_d is not None and hi_d is not None and lo_d > hi_d:
         raise ValidationError(f"min_distance_km={lo_d} is larger than max_distance_km={hi_d}")
     if lo_p is not None and hi_p is not None and lo_p > hi_p:
@@ -50,11 +64,26 @@ def _options(*, n: Any, source: str, w: RankWeights, call: Any, countries: Any,
     if countries is not None:
         from twinning_graph.countries import normalise_country
 
-        codes = frozenset(normalise_country(pd.Series(
-            [countries] if isinstance(countries, str) else list(countries), dtype=object)))
-    return _Options(n=None if n is None else int(n), source=source, w=w, call=the_call,
-                    eu_states=eu_states, codes=codes, lo_d=lo_d, hi_d=hi_d, lo_p=lo_p, hi_p=hi_p,
-                    candidates=candidates)
+        codes = frozenset(
+            normalise_country(
+                pd.Series(
+                    [countries] if isinstance(countries, str) else list(countries), dtype=object
+                )
+            )
+        )
+    return _Options(
+        n=None if n is None else int(n),
+        source=source,
+        w=w,
+        call=the_call,
+        eu_states=eu_states,
+        codes=codes,
+        lo_d=lo_d,
+        hi_d=hi_d,
+        lo_p=lo_p,
+        hi_p=hi_p,
+        candidates=candidates,
+    )
 
 
 def _check_town(towns: pd.DataFrame, town_id: Any) -> str:
@@ -69,7 +98,8 @@ def _check_town(towns: pd.DataFrame, town_id: Any) -> str:
         hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
         raise UnknownTownError(
             f"unknown town_id {town_id!r}{hint}; valid ids are the index of data.towns "
-            f"({len(towns)} towns)")
+            f"({len(towns)} towns)"
+        )
     return town_id
 
 
@@ -118,11 +148,14 @@ def _eu_now() -> frozenset[str]:
     return EU27
 
 
-def _no_candidate_message(town_id: str, n_cand: int, source: str,
-                          steps: list[tuple[str, int]]) -> str:
+def _no_candidate_message(
+    town_id: str, n_cand: int, source: str, steps: list[tuple[str, int]]
+) -> str:
     detail = "; ".join(f"{label}: -{k:,}" for label, k in steps)
-    return (f"no candidate partner left for {town_id!r} from {n_cand:,} {source} candidates "
-            f"({detail}); relax the filter that removed the rest")
+    return (
+        f"no candidate partner left for {town_id!r} from {n_cand:,} {source} candidates "
+        f"({detail}); relax the filter that removed the rest"
+    )
 
 
 # --------------------------------------------------------------------------- public API
@@ -219,10 +252,18 @@ def rank_partners(
     w = RankWeights.coerce(weights)
     towns, edges = as_frames(data)
     town_id = _check_town(towns, town_id)
-    opt = _options(n=n, source=source, w=w, call=call, countries=countries,
-                   min_distance_km=min_distance_km, max_distance_km=max_distance_km,
-                   min_population=min_population, max_population=max_population,
-                   candidates=candidates)
+    opt = _options(
+        n=n,
+        source=source,
+        w=w,
+        call=call,
+        countries=countries,
+        min_distance_km=min_distance_km,
+        max_distance_km=max_distance_km,
+        min_population=min_population,
+        max_population=max_population,
+        candidates=candidates,
+    )
     ctx = _context(data, towns, edges)
     pool = ctx.pool(source, candidates)
     row = int(ctx.model.index.get_loc(town_id))
@@ -295,27 +336,44 @@ max_population, weights, candidates
     w = RankWeights.coerce(weights)
     towns, edges = as_frames(data)
     ids = _query_ids(towns, town_ids)
-    opt = _options(n=n, source=source, w=w, call=call, countries=countries,
-                   min_distance_km=min_distance_km, max_distance_km=max_distance_km,
-                   min_population=min_population, max_population=max_population,
-                   candidates=candidates)
+    opt = _options(
+        n=n,
+        source=source,
+        w=w,
+        call=call,
+        countries=countries,
+        min_distance_km=min_distance_km,
+        max_distance_km=max_distance_km,
+        min_population=min_population,
+        max_population=max_population,
+        candidates=candidates,
+    )
     ctx = _context(data, towns, edges)
     pool = ctx.pool(source, candidates)
     rows = ctx.model.index.get_indexer(ids)
     gaps = ctx.gaps(data) if (w.gap != 0 and len(rows)) else None
     size = max(1, min(256, _BLOCK_ELEMENTS // max(pool.n, 1)))
     # Loop over blocks of query towns; each block is vectorised over block x candidates.
-    blocks = [_rank_block(ctx, pool, rows[i:i + size], opt, gaps)
-              for i in range(0, len(rows), size)]
+    blocks = [
+        _rank_block(ctx, pool, rows[i : i + size], opt, gaps) for i in range(0, len(rows), size)
+    ]
     if not blocks:
-        blocks = [_Block(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0, np.intp),
-                         {k: np.zeros(0) for k in (*_SCORED, "capacity")}, [])]
-    block = _Block(query=np.concatenate([b.query for b in blocks]),
-                   rank=np.concatenate([b.rank for b in blocks]),
-                   pos=np.concatenate([b.pos for b in blocks]),
-                   parts={k: np.concatenate([b.parts[k] for b in blocks])
-                          for k in blocks[0].parts},
-                   empty=[e for b in blocks for e in b.empty])
+        blocks = [
+            _Block(
+                np.zeros(0, np.intp),
+                np.zeros(0, np.intp),
+                np.zeros(0, np.intp),
+                {k: np.zeros(0) for k in (*_SCORED, "capacity")},
+                [],
+            )
+        ]
+    block = _Block(
+        query=np.concatenate([b.query for b in blocks]),
+        rank=np.concatenate([b.rank for b in blocks]),
+        pos=np.concatenate([b.pos for b in blocks]),
+        parts={k: np.concatenate([b.parts[k] for b in blocks]) for k in blocks[0].parts},
+        empty=[e for b in blocks for e in b.empty],
+    )
     if block.empty:
         import warnings
 
@@ -326,7 +384,9 @@ max_population, weights, candidates
             f"{len(block.empty):,} of {len(rows):,} towns have no candidate partner left "
             f"and are not in the result (e.g. "
             f"{_no_candidate_message(ctx.model.index[first[0]], pool.n, source, first[1])})",
-            DataWarning, stacklevel=2)
+            DataWarning,
+            stacklevel=2,
+        )
     out = _frame(pool, block, ctx.model.country[block.query])
     out.insert(0, "candidate_id", out.index)
     out.insert(0, "rank", block.rank.astype("int64"))
@@ -349,5 +409,6 @@ def _query_ids(towns: pd.DataFrame, town_ids: Any) -> list[str]:
         shown = ", ".join(map(repr, missing[:10])) + (", ..." if len(missing) > 10 else "")
         raise UnknownTownError(
             f"{len(missing):,} unknown town_ids: {shown}; valid ids are the index of "
-            f"data.towns ({len(towns)} towns)")
+            f"data.towns ({len(towns)} towns)"
+        )
     return ids

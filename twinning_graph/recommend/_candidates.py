@@ -35,14 +35,22 @@ class _Candidates:
 
 def _network_candidates(model: _Model) -> _Candidates:
     t = model.towns
-    frame = pd.DataFrame({
-        "name": t["name"].astype(str), "country": t["country"].astype(str),
-        "lat": t["lat"].astype(float), "lon": t["lon"].astype(float),
-        "population": pd.to_numeric(t["population"], errors="coerce").astype("Int64"),
-        "geonames_id": (pd.to_numeric(t["geonames_id"], errors="coerce").astype("Int64")
-                        if "geonames_id" in t else pd.array([pd.NA] * len(t), dtype="Int64")),
-        "in_network": True,
-    }, index=t.index)
+    frame = pd.DataFrame(
+        {
+            "name": t["name"].astype(str),
+            "country": t["country"].astype(str),
+            "lat": t["lat"].astype(float),
+            "lon": t["lon"].astype(float),
+            "population": pd.to_numeric(t["population"], errors="coerce").astype("Int64"),
+            "geonames_id": (
+                pd.to_numeric(t["geonames_id"], errors="coerce").astype("Int64")
+                if "geonames_id" in t
+                else pd.array([pd.NA] * len(t), dtype="Int64")
+            ),
+            "in_network": True,
+        },
+        index=t.index,
+    )
     return _Candidates(frame, np.arange(len(t)))
 
 
@@ -57,28 +65,38 @@ def _gazetteer_candidates(model: _Model, places: pd.DataFrame | None) -> _Candid
         g = g.set_index("geonames_id")
     missing = [c for c in ("name", "country", "lat", "lon") if c not in g.columns]
     if missing:
-        raise ValidationError(f"candidates DataFrame lacks column(s) {missing}; needs "
-                              "geonames_id (index or column), name, country, lat, lon, "
-                              "population")
+        raise ValidationError(
+            f"candidates DataFrame lacks column(s) {missing}; needs "
+            "geonames_id (index or column), name, country, lat, lon, "
+            "population"
+        )
     net = _network_candidates(model)
     gid = pd.Index(pd.to_numeric(pd.Series(g.index), errors="coerce").astype("Int64"))
     matched = gid.isin(net.frame["geonames_id"].dropna())
-    pop = (pd.to_numeric(g["population"], errors="coerce") if "population" in g.columns
-           else pd.Series(np.nan, index=g.index))
+    pop = (
+        pd.to_numeric(g["population"], errors="coerce")
+        if "population" in g.columns
+        else pd.Series(np.nan, index=g.index)
+    )
     pop = pop.where(pop > 0)  # GeoNames 0 = unknown
     new = g.loc[~np.asarray(matched)]
     new_gid = gid[~np.asarray(matched)]
-    extra = pd.DataFrame({
-        "name": new["name"].astype(str).to_numpy(),
-        "country": new["country"].astype(str).to_numpy(),
-        "lat": new["lat"].astype(float).to_numpy(),
-        "lon": new["lon"].astype(float).to_numpy(),
-        "population": pd.array(pop.loc[~np.asarray(matched)].round().to_numpy(),
-                               dtype="Int64"),
-        "geonames_id": pd.array(new_gid, dtype="Int64"),
-        "in_network": False,
-    }, index=pd.Index("geonames:" + pd.Series(new_gid.astype(str)).to_numpy(dtype=object),
-                      name="town_id", dtype=str))
+    extra = pd.DataFrame(
+        {
+            "name": new["name"].astype(str).to_numpy(),
+            "country": new["country"].astype(str).to_numpy(),
+            "lat": new["lat"].astype(float).to_numpy(),
+            "lon": new["lon"].astype(float).to_numpy(),
+            "population": pd.array(pop.loc[~np.asarray(matched)].round().to_numpy(), dtype="Int64"),
+            "geonames_id": pd.array(new_gid, dtype="Int64"),
+            "in_network": False,
+        },
+        index=pd.Index(
+            "geonames:" + pd.Series(new_gid.astype(str)).to_numpy(dtype=object),
+            name="town_id",
+            dtype=str,
+        ),
+    )
     # network towns without a population take the gazetteer's
     gpop = pd.Series(pop.to_numpy(), index=gid).groupby(level=0).first()
     fill = net.frame["geonames_id"].map(gpop)
@@ -120,9 +138,10 @@ def _gap_table(obj: Any) -> pd.Series | None:
         sig = pd.to_numeric(g["p_value_quasi"], errors="coerce").to_numpy(float) < 0.1
         under = np.where(sig, under, 0.0)
     a, b = g["country_a"].astype(str).to_numpy(), g["country_b"].astype(str).to_numpy()
-    s = pd.Series(np.concatenate([under, under]),
-                  index=pd.MultiIndex.from_arrays([np.concatenate([a, b]),
-                                                   np.concatenate([b, a])]))
+    s = pd.Series(
+        np.concatenate([under, under]),
+        index=pd.MultiIndex.from_arrays([np.concatenate([a, b]), np.concatenate([b, a])]),
+    )
     return s[~s.index.duplicated()]
 
 
@@ -157,8 +176,9 @@ class _Pool:
         self.cos_lat = np.cos(self.lat_r)
         self.pop = f["population"].to_numpy(float, na_value=np.nan)
         self.pop_bin = _pop_bin(self.pop)
-        codes, cc = np.unique(f["country"].astype(str).to_numpy(dtype=object).astype(str),
-                              return_inverse=True)
+        codes, cc = np.unique(
+            f["country"].astype(str).to_numpy(dtype=object).astype(str), return_inverse=True
+        )
         self.codes = codes
         self.cc = cc.astype(np.intp)
         k = len(model.codes)
@@ -213,8 +233,9 @@ class _Context:
         self._gaps: pd.Series | None = _UNSET
 
     def valid_for(self, towns: pd.DataFrame, edges: pd.DataFrame) -> bool:
-        return (self.towns is towns and self.edges is edges
-                and self.shape == (len(towns), len(edges)))
+        return (
+            self.towns is towns and self.edges is edges and self.shape == (len(towns), len(edges))
+        )
 
     def pool(self, source: str, candidates: pd.DataFrame | None = None) -> _Pool:
         """Prepared candidates; a user ``candidates`` frame is not cached (it may change)."""
@@ -222,8 +243,11 @@ class _Context:
             return _Pool(self.model, _gazetteer_candidates(self.model, candidates))
         pool = self._pools.get(source)
         if pool is None:
-            cand = (_network_candidates(self.model) if source == "network"
-                    else _gazetteer_candidates(self.model, None))
+            cand = (
+                _network_candidates(self.model)
+                if source == "network"
+                else _gazetteer_candidates(self.model, None)
+            )
             pool = self._pools[source] = _Pool(self.model, cand)
         return pool
 
@@ -237,8 +261,11 @@ _CACHE: weakref.WeakKeyDictionary[TwinningData, _Context] = weakref.WeakKeyDicti
 _CACHE_LOCK = threading.Lock()
 
 
-def _context(data: TwinningData | nx.Graph, towns: pd.DataFrame | None = None,
-             edges: pd.DataFrame | None = None) -> _Context:
+def _context(
+    data: TwinningData | nx.Graph,
+    towns: pd.DataFrame | None = None,
+    edges: pd.DataFrame | None = None,
+) -> _Context:
     """The (cached, for TwinningData) scoring context of ``data``."""
     if towns is None or edges is None:
         towns, edges = as_frames(data)

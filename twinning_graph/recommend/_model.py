@@ -22,11 +22,16 @@ _N_RANDOM_PAIRS = 200_000
 # --------------------------------------------------------------------------- geometry
 
 
-def _haversine_rows(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-                    lon2: np.ndarray) -> np.ndarray:
+def _haversine_rows(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
     """Distances (km) from each of ``len(lat1)`` points to each of ``len(lat2)`` points."""
-    return _haversine_km(np.asarray(lat1, float)[:, None], np.asarray(lon1, float)[:, None],
-                         np.asarray(lat2, float)[None, :], np.asarray(lon2, float)[None, :])
+    return _haversine_km(
+        np.asarray(lat1, float)[:, None],
+        np.asarray(lon1, float)[:, None],
+        np.asarray(lat2, float)[None, :],
+        np.asarray(lon2, float)[None, :],
+    )
 
 
 _CELL_KM = 0.1  # < 1/3 of the smallest gap between two distance-bin edges (0.52 km)
@@ -98,8 +103,9 @@ class _Model:
         self.aa_w = w
         self.lat = towns["lat"].to_numpy(float)
         self.lon = towns["lon"].to_numpy(float)
-        self.pop = pd.to_numeric(towns["population"], errors="coerce").to_numpy(float,
-                                                                              na_value=np.nan)
+        self.pop = pd.to_numeric(towns["population"], errors="coerce").to_numpy(
+            float, na_value=np.nan
+        )
         self.country = towns["country"].astype(str).to_numpy()
         ia = self.index.get_indexer(edges["town_a"])
         ib = self.index.get_indexer(edges["town_b"])
@@ -138,15 +144,17 @@ class _Model:
     # distance -----------------------------------------------------------------
     def _fit_distance(self) -> None:
         n = len(self.lat)
-        d_link = _haversine_one(self.lat[self.ia], self.lon[self.ia], self.lat[self.ib],
-                                self.lon[self.ib])
+        d_link = _haversine_one(
+            self.lat[self.ia], self.lon[self.ia], self.lat[self.ib], self.lon[self.ib]
+        )
         rng = np.random.default_rng(20170501)  # fixed: the kernel is a property of the data
         if n > 1:
             a = rng.integers(0, n, _N_RANDOM_PAIRS)
             b = rng.integers(0, n, _N_RANDOM_PAIRS)
             keep = a != b
-            d_rand = _haversine_one(self.lat[a[keep]], self.lon[a[keep]], self.lat[b[keep]],
-                                    self.lon[b[keep]])
+            d_rand = _haversine_one(
+                self.lat[a[keep]], self.lon[a[keep]], self.lat[b[keep]], self.lon[b[keep]]
+            )
         else:
             d_rand = np.array([])
         nb = len(_DIST_EDGES) - 1
@@ -208,4 +216,3 @@ class _Model:
 
 def _haversine_one(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     return _haversine_km(lat1, lon1, lat2, lon2)
-

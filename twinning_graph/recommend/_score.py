@@ -18,9 +18,14 @@ from twinning_graph.recommend._weights import RankWeights
 # --------------------------------------------------------------------------- scoring
 
 
-def _score_rows(model: _Model, rows: np.ndarray, cand: _Candidates,
-                w: RankWeights, *, strategy: dict[str, np.ndarray] | None = None
-                ) -> dict[str, np.ndarray]:
+def _score_rows(
+    model: _Model,
+    rows: np.ndarray,
+    cand: _Candidates,
+    w: RankWeights,
+    *,
+    strategy: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Every score part for query towns ``rows`` (model rows) x candidates, as 2-D arrays."""
     f = cand.frame
     lat, lon = f["lat"].to_numpy(float), f["lon"].to_numpy(float)
@@ -43,9 +48,13 @@ def _score_rows(model: _Model, rows: np.ndarray, cand: _Candidates,
     }
     deg = np.where(innet, model.deg[np.maximum(col, 0)], 0.0)
     parts["partners"] = np.broadcast_to(deg, cn.shape)
-    plaus = (w.adamic_adar * aa + w.common_partners * np.log1p(cn)
-             + w.distance * parts["distance_llr"] + w.country_pair * parts["country_llr"]
-             + w.size * parts["size_llr"])
+    plaus = (
+        w.adamic_adar * aa
+        + w.common_partners * np.log1p(cn)
+        + w.distance * parts["distance_llr"]
+        + w.country_pair * parts["country_llr"]
+        + w.size * parts["size_llr"]
+    )
     parts["plausibility"] = plaus
     strat = np.zeros_like(plaus)
     if strategy is not None:
@@ -80,12 +89,41 @@ class _Options:
 #: small blocks stay in cache; 4 towns at 100,000 candidates, 32 at the bundled 12,352).
 _BLOCK_ELEMENTS = 400_000
 #: Columns of a ranking (rank_partners), in order; "reason" is added last.
-_COLUMNS = ("name", "country", "distance_km", "population", "partners", "in_network", "lat",
-            "lon", "common_partners", "adamic_adar", "distance_llr", "country_llr",
-            "size_llr", "new_country", "gap", "plausibility", "strategy", "capacity",
-            "eligible", "score")
-_SCORED = ("distance_km", "common_partners", "adamic_adar", "distance_llr", "country_llr",
-           "size_llr", "new_country", "gap", "plausibility", "strategy", "score")
+_COLUMNS = (
+    "name",
+    "country",
+    "distance_km",
+    "population",
+    "partners",
+    "in_network",
+    "lat",
+    "lon",
+    "common_partners",
+    "adamic_adar",
+    "distance_llr",
+    "country_llr",
+    "size_llr",
+    "new_country",
+    "gap",
+    "plausibility",
+    "strategy",
+    "capacity",
+    "eligible",
+    "score",
+)
+_SCORED = (
+    "distance_km",
+    "common_partners",
+    "adamic_adar",
+    "distance_llr",
+    "country_llr",
+    "size_llr",
+    "new_country",
+    "gap",
+    "plausibility",
+    "strategy",
+    "score",
+)
 
 
 @dataclass
@@ -99,8 +137,9 @@ class _Block:
     empty: list[tuple[int, list[tuple[str, int]]]]  # rows left without candidates + why
 
 
-def _rank_block(ctx: _Context, pool: _Pool, rows: np.ndarray, opt: _Options,
-                gaps: pd.Series | None) -> _Block:
+def _rank_block(
+    ctx: _Context, pool: _Pool, rows: np.ndarray, opt: _Options, gaps: pd.Series | None
+) -> _Block:
     """Score model ``rows`` against every candidate of ``pool`` and keep the top ``n``.
 
     The score is accumulated in one ``len(rows) x pool.n`` array, term by term in the
@@ -165,11 +204,14 @@ def _rank_block(ctx: _Context, pool: _Pool, rows: np.ndarray, opt: _Options,
     self_mask = np.ones((r, N), dtype=bool)
     self_mask[p_row, p_pos] = False
     self_mask[ar, pool.pos_of_row[rows]] = False
-    masks: list[tuple[str, np.ndarray]] = [
-        ("the town itself and its existing partners", self_mask)]
+    masks: list[tuple[str, np.ndarray]] = [("the town itself and its existing partners", self_mask)]
     if opt.call is not None:
-        masks.append((f"call={opt.call.call} (eligible countries)",
-                      pool.code_mask(opt.call.eligible_countries)[pool.cc]))
+        masks.append(
+            (
+                f"call={opt.call.call} (eligible countries)",
+                pool.code_mask(opt.call.eligible_countries)[pool.cc],
+            )
+        )
     if opt.codes is not None:
         masks.append((f"countries={sorted(opt.codes)}", pool.code_mask(opt.codes)[pool.cc]))
     if opt.lo_d is not None:
@@ -177,11 +219,11 @@ def _rank_block(ctx: _Context, pool: _Pool, rows: np.ndarray, opt: _Options,
     if opt.hi_d is not None:
         masks.append((f"max_distance_km={opt.hi_d:g}", d <= opt.hi_d))
     if opt.lo_p is not None:
-        masks.append((f"min_population={opt.lo_p:g}",
-                      np.nan_to_num(pool.pop, nan=-1) >= opt.lo_p))
+        masks.append((f"min_population={opt.lo_p:g}", np.nan_to_num(pool.pop, nan=-1) >= opt.lo_p))
     if opt.hi_p is not None:
-        masks.append((f"max_population={opt.hi_p:g}",
-                      np.nan_to_num(pool.pop, nan=np.inf) <= opt.hi_p))
+        masks.append(
+            (f"max_population={opt.hi_p:g}", np.nan_to_num(pool.pop, nan=np.inf) <= opt.hi_p)
+        )
     one_d = [m for _, m in masks[1:] if m.ndim == 1]
     keep = self_mask.copy()
     if one_d:
@@ -222,25 +264,33 @@ def _rank_block(ctx: _Context, pool: _Pool, rows: np.ndarray, opt: _Options,
 
     # the features of the top candidates, with the expressions of _score_rows
     q = rows[ri]
-    out = {"distance_km": d[ri, pos], "common_partners": cn[ri, pos],
-           "adamic_adar": aa[ri, pos]}
+    out = {"distance_km": d[ri, pos], "common_partners": cn[ri, pos], "adamic_adar": aa[ri, pos]}
     out["distance_llr"] = model.distance_term(out["distance_km"])
     out["country_llr"] = pool.llr_table[pool.row_cc_llr[q], pool.cc_llr[pos]]
     out["size_llr"] = model.size_llr[pool.row_pop_bin[q], pool.pop_bin[pos]]
     out["new_country"] = new_c[ri, pool.cc[pos]]
     out["gap"] = gap_c[ri, pool.cc[pos]]
     out["plausibility"] = (
-        w.adamic_adar * out["adamic_adar"] + w.common_partners * np.log1p(out["common_partners"])
-        + w.distance * out["distance_llr"] + w.country_pair * out["country_llr"]
-        + w.size * out["size_llr"])
+        w.adamic_adar * out["adamic_adar"]
+        + w.common_partners * np.log1p(out["common_partners"])
+        + w.distance * out["distance_llr"]
+        + w.country_pair * out["country_llr"]
+        + w.size * out["size_llr"]
+    )
     out["strategy"] = w.new_country * out["new_country"] + w.gap * out["gap"]
     out["capacity"] = capacity[pos]
     out["score"] = out["plausibility"] + out["strategy"] + out["capacity"]
     return _Block(query=q, rank=rank, pos=pos, parts=out, empty=empty)
 
 
-def _strategy_tables(pool: _Pool, rows: np.ndarray, p_row: np.ndarray, p_pos: np.ndarray,
-                     opt: _Options, gaps: pd.Series | None) -> tuple[np.ndarray, np.ndarray]:
+def _strategy_tables(
+    pool: _Pool,
+    rows: np.ndarray,
+    p_row: np.ndarray,
+    p_pos: np.ndarray,
+    opt: _Options,
+    gaps: pd.Series | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """``new_country`` and ``gap`` of each query row x candidate country code (floats).
 
     new_country: 1 when the country is neither the town's nor one of its partners';
@@ -287,11 +337,21 @@ def _frame(pool: _Pool, block: _Block, own_country: Sequence[str]) -> pd.DataFra
 
 def _reasons(top: pd.DataFrame, own_country: Sequence[str]) -> list[str]:
     """A short explanation per row (top-n rows only, so the loop is bounded by n x towns)."""
-    cols = ("common_partners", "distance_km", "country_llr", "size_llr", "new_country", "gap",
-            "in_network", "partners", "country")
+    cols = (
+        "common_partners",
+        "distance_km",
+        "country_llr",
+        "size_llr",
+        "new_country",
+        "gap",
+        "in_network",
+        "partners",
+        "country",
+    )
     out = []
     for own, cp, dist, c_llr, s_llr, new_c, gap, innet, partners, country in zip(
-            own_country, *(top[c].to_numpy() for c in cols), strict=True):
+        own_country, *(top[c].to_numpy() for c in cols), strict=True
+    ):
         bits = []
         if cp > 0:
             k = int(cp)

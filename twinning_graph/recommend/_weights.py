@@ -38,12 +38,14 @@ class RankWeights:
             return value
         if not isinstance(value, Mapping):
             raise ValidationError(
-                f"weights must be a RankWeights or a dict, got {type(value).__name__}")
+                f"weights must be a RankWeights or a dict, got {type(value).__name__}"
+            )
         names = {f.name for f in fields(cls)}
         bad = sorted(set(value) - names)
         if bad:
-            raise ValidationError(f"unknown weight{'s' if len(bad) > 1 else ''} {bad}; "
-                                  f"allowed: {sorted(names)}")
+            raise ValidationError(
+                f"unknown weight{'s' if len(bad) > 1 else ''} {bad}; allowed: {sorted(names)}"
+            )
         try:
             vals = {k: float(v) for k, v in value.items()}
         except (TypeError, ValueError) as exc:

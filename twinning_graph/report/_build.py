@@ -34,11 +34,27 @@ CREDITS_HTML: tuple[tuple[str, str], ...] = (
 
 #: Names of the tables a report may write as CSV (``<name>_<table>.csv``), by scope.
 REPORT_TABLES: dict[str, tuple[str, ...]] = {
-    "europe": ("summary", "countries", "towns", "country_gaps", "domestic_only", "communities",
-               "brokers"),
+    "europe": (
+        "summary",
+        "countries",
+        "towns",
+        "country_gaps",
+        "domestic_only",
+        "communities",
+        "brokers",
+    ),
     "country": ("summary", "towns", "country_gaps", "domestic_only", "communities", "brokers"),
-    "town": ("summary", "partners", "candidates", "plan", "plan_checks", "plan_alternatives",
-             "country_gaps", "communities", "brokers"),
+    "town": (
+        "summary",
+        "partners",
+        "candidates",
+        "plan",
+        "plan_checks",
+        "plan_alternatives",
+        "country_gaps",
+        "communities",
+        "brokers",
+    ),
 }
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -47,14 +63,12 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri '
 # --------------------------------------------------------------------------- build
 
 
-def _render(b: _Builder, *, title: str, subtitle: str, generated: str,
-            elapsed: float) -> str:
+def _render(b: _Builder, *, title: str, subtitle: str, generated: str, elapsed: float) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
         loader=PackageLoader("twinning_graph.report", "templates"),
-        autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True,
-                                     default=True),
+        autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -153,20 +167,33 @@ def build_report(
         else:
             raise ValidationError(
                 f"build_report needs TwinningData (from tg.load()) or a town graph, got "
-                f"{type(data).__name__}")
+                f"{type(data).__name__}"
+            )
     if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1:
         raise ValidationError(f"rows must be a positive integer, got {rows!r}")
-    if broker_sample is not None and (isinstance(broker_sample, bool) or not isinstance(
-            broker_sample, int | np.integer) or broker_sample < 1):
+    if broker_sample is not None and (
+        isinstance(broker_sample, bool)
+        or not isinstance(broker_sample, int | np.integer)
+        or broker_sample < 1
+    ):
         raise ValidationError(
-            f"broker_sample must be a positive integer or None, got {broker_sample!r}")
+            f"broker_sample must be a positive integer or None, got {broker_sample!r}"
+        )
     sc = resolve_scope(data, scope)
     out = Path(path)
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValidationError(f"path must end in .html or .htm, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    b = _Builder(data, sc, out, rows=int(rows), seed=seed, broker_sample=broker_sample,
-                 strict=strict, progress=progress)
+    b = _Builder(
+        data,
+        sc,
+        out,
+        rows=int(rows),
+        seed=seed,
+        broker_sample=broker_sample,
+        strict=strict,
+        progress=progress,
+    )
     b.step(f"report on {sc.label}: {len(data):,} towns, {len(data.edges):,} links")
 
     b.sections.append(_section_overview(b))
@@ -201,11 +228,21 @@ def build_report(
 
     b.step("writing HTML")
     heading = title or f"Town twinning: {sc.label}"
-    subtitle = {"europe": "The network of twin towns and networks of towns",
-                "country": "Country report", "town": "Town report"}[sc.kind]
-    html = _render(b, title=heading, subtitle=subtitle,
-                   generated=_dt.date.today().isoformat(), elapsed=time.perf_counter() - t0)
+    subtitle = {
+        "europe": "The network of twin towns and networks of towns",
+        "country": "Country report",
+        "town": "Town report",
+    }[sc.kind]
+    html = _render(
+        b,
+        title=heading,
+        subtitle=subtitle,
+        generated=_dt.date.today().isoformat(),
+        elapsed=time.perf_counter() - t0,
+    )
     out.write_text(html, encoding="utf-8")
-    b.step(f"wrote {out} ({len(html) / 1e6:.1f} MB) and {len(b.csv_files)} CSV files in "
-           f"{time.perf_counter() - t0:.1f} s")
+    b.step(
+        f"wrote {out} ({len(html) / 1e6:.1f} MB) and {len(b.csv_files)} CSV files in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     return out

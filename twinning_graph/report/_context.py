@@ -80,7 +80,8 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
     """
     if not isinstance(scope, str) or not scope.strip():
         raise ValidationError(
-            f"scope must be 'europe', a country code or a town id (a string), got {scope!r}")
+            f"scope must be 'europe', a country code or a town id (a string), got {scope!r}"
+        )
     towns = data.towns
     s = scope.strip()
     if s.lower() == "europe":
@@ -98,15 +99,20 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
         except Exception:  # an unusual code of user data: show the code  # noqa: BLE001
             name = code
         return Scope("country", code, f"{name} ({code})")
-    allowed = (f"allowed: 'europe', a country code in the data ({', '.join(present)}) or a "
-               f"town id (see data.towns.index, {len(towns)} towns)")
+    allowed = (
+        f"allowed: 'europe', a country code in the data ({', '.join(present)}) or a "
+        f"town id (see data.towns.index, {len(towns)} towns)"
+    )
     if len(s) == 2 and s.isalpha():
-        raise UnknownCountryError(f"unknown scope {scope!r}: no towns of country {code!r} in "
-                                  f"the data; {allowed}")
+        raise UnknownCountryError(
+            f"unknown scope {scope!r}: no towns of country {code!r} in the data; {allowed}"
+        )
     close = difflib.get_close_matches(s, [str(t) for t in towns.index], n=3)
     hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-    raise UnknownTownError(f"unknown scope {scope!r}{hint}: not 'europe', a country code or a "
-                           f"town id of the data; {allowed}")
+    raise UnknownTownError(
+        f"unknown scope {scope!r}{hint}: not 'europe', a country code or a "
+        f"town id of the data; {allowed}"
+    )
 
 
 # --------------------------------------------------------------------------- context
@@ -115,8 +121,18 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
 class _Builder:
     """Collects sections and tables; writes the CSV files as tables are added."""
 
-    def __init__(self, data: TwinningData, scope: Scope, path: Path, *, rows: int, seed: int,
-                 broker_sample: int | None, strict: bool, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        data: TwinningData,
+        scope: Scope,
+        path: Path,
+        *,
+        rows: int,
+        seed: int,
+        broker_sample: int | None,
+        strict: bool,
+        progress: Progress | None,
+    ) -> None:
         self.data = data
         self.scope = scope
         self.path = path
@@ -159,9 +175,18 @@ class _Builder:
         return self._cache[key]
 
     # tables ------------------------------------------------------------
-    def table(self, frame: pd.DataFrame, name: str, title: str, *, rows: int | None = None,
-              columns: Iterable[str] | None = None, index_label: str | None = None,
-              note: str = "", csv_frame: pd.DataFrame | None = None) -> Table:
+    def table(
+        self,
+        frame: pd.DataFrame,
+        name: str,
+        title: str,
+        *,
+        rows: int | None = None,
+        columns: Iterable[str] | None = None,
+        index_label: str | None = None,
+        note: str = "",
+        csv_frame: pd.DataFrame | None = None,
+    ) -> Table:
         """Format the first ``rows`` rows of ``frame`` for HTML; write ``csv_frame`` (default
         ``frame``, every row) to ``<name>_<table>.csv`` beside the report."""
         from twinning_graph.export import neutralise_formulas
@@ -169,8 +194,9 @@ class _Builder:
         full = frame if csv_frame is None else csv_frame
         csv_path = self.path.with_name(f"{self.path.stem}_{name}.csv")
         out = full.reset_index() if _has_named_index(full) else full
-        neutralise_formulas(out).to_csv(csv_path, index=False, lineterminator="\n",
-                                        encoding="utf-8")
+        neutralise_formulas(out).to_csv(
+            csv_path, index=False, lineterminator="\n", encoding="utf-8"
+        )
         self.csv_files[name] = csv_path
         shown = frame.reset_index() if _has_named_index(frame) else frame
         if columns is not None:
@@ -184,8 +210,15 @@ class _Builder:
             labels[0] = index_label
         cols = [_format_column(head[c], str(c)) for c in head.columns]
         cells = [list(r) for r in zip(*cols, strict=True)] if cols else []
-        return Table(title=title, columns=labels, rows=cells, numeric=numeric,
-                     csv=csv_path.name, total=n, note=note)
+        return Table(
+            title=title,
+            columns=labels,
+            rows=cells,
+            numeric=numeric,
+            csv=csv_path.name,
+            total=n,
+            note=note,
+        )
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:

@@ -21,15 +21,20 @@ from twinning_graph.report._context import DEFAULT_ROWS, _Builder, resolve_scope
 def _png_bytes(fig: Any, *, dpi: int = 130) -> bytes:
     """PNG of a figure, reduced to a 256-colour palette (a map shrinks about fivefold)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
-                metadata={"Software": None})
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi,
+        bbox_inches="tight",
+        facecolor="white",
+        metadata={"Software": None},
+    )
     raw = buf.getvalue()
     try:
         from PIL import Image  # a dependency of matplotlib
 
         img = Image.open(io.BytesIO(raw)).convert("RGB")
-        small = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                             dither=Image.Dither.NONE)
+        small = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
         out = io.BytesIO()
         small.save(out, format="PNG", optimize=True)
     except Exception:  # noqa: BLE001 - the full-colour PNG is fine, only larger
@@ -43,8 +48,7 @@ def _png_uri(fig: Any) -> str:
 
 def _svg_uri(fig: Any) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", facecolor="white",
-                metadata={"Date": None})
+    fig.savefig(buf, format="svg", bbox_inches="tight", facecolor="white", metadata={"Date": None})
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -54,8 +58,9 @@ def _close(ax: Any) -> None:
     plt.close(ax.figure)
 
 
-def _image(ax: Any, alt: str, caption: str = "", *, raster: bool = True,
-           wide: bool = True) -> Figure:
+def _image(
+    ax: Any, alt: str, caption: str = "", *, raster: bool = True, wide: bool = True
+) -> Figure:
     """Embed the figure of ``ax`` (PNG for maps, SVG for charts) and close it."""
     try:
         uri = _png_uri(ax.figure) if raster else _svg_uri(ax.figure)
@@ -123,20 +128,31 @@ def write_map(
     if fmt not in ("png", "svg"):
         raise ValidationError(f"map file must end in .png or .svg, got {str(out)!r}")
     if country is not None and town is not None:
-        raise ValidationError(f"give either country or town, not both (got country={country!r}, "
-                              f"town={town!r})")
+        raise ValidationError(
+            f"give either country or town, not both (got country={country!r}, town={town!r})"
+        )
     if town is not None:
         sc = resolve_scope(data, town)
         if sc.kind != "town":
             data.check_towns([town])
-        b = _Builder(data, sc, out.with_suffix(".html"), rows=DEFAULT_ROWS, seed=0,
-                     broker_sample=None, strict=True, progress=None)
+        b = _Builder(
+            data,
+            sc,
+            out.with_suffix(".html"),
+            rows=DEFAULT_ROWS,
+            seed=0,
+            broker_sample=None,
+            strict=True,
+            progress=None,
+        )
         ax = _town_map_axes(b)
     elif country is not None:
         sc = resolve_scope(data, country)
         if sc.kind != "country":
-            raise UnknownCountryError(f"unknown country {country!r}; countries in the data: "
-                                      f"{', '.join(sorted(set(data.towns['country'])))}")
+            raise UnknownCountryError(
+                f"unknown country {country!r}; countries in the data: "
+                f"{', '.join(sorted(set(data.towns['country'])))}"
+            )
         ax = plot_map(data, countries=sc.key)
     else:
         ax = plot_map(data)
@@ -166,5 +182,10 @@ def _town_map_axes(b: _Builder, candidates: pd.DataFrame | None = None) -> Any:
     pts = ego[["lat", "lon"]]
     # the basemap covers Europe: partners overseas are left outside the window
     pts = pts[pts["lon"].between(-25, 45) & pts["lat"].between(34, 72)]
-    return plot_map((ego, mine), highlight=tid, candidates=cand,
-                    extent=pts if len(pts) > 1 else None, color_by="country")
+    return plot_map(
+        (ego, mine),
+        highlight=tid,
+        candidates=cand,
+        extent=pts if len(pts) > 1 else None,
+        color_by="country",
+    )
