@@ -38,3 +38,34 @@ def test_ruff_clean():
         text=True,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _have(module: str) -> bool:
+    return (
+        subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True).returncode
+        == 0
+    )
+
+
+def test_ruff_format_clean():
+    if not _have("ruff"):
+        pytest.skip("ruff is not installed (it comes with the test extra)")
+    r = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_clean():
+    if not _have("mypy"):
+        pytest.skip("mypy is not installed (it comes with the test extra)")
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "twinning_graph"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

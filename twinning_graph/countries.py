@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import unicodedata
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any
@@ -52,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
+from twinning_graph._text import fold_one
 
 __all__ = [
     "EU27",
@@ -300,12 +300,8 @@ def country_name(code: Any) -> Any:
 
 
 def _fold(text: str) -> str:
-    """Lower-case, strip accents and punctuation so name variants compare equal."""
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode() or str(text)
-    text = text.casefold().replace("&", " and ")
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    words = [w for w in text.split() if w != "the"]
-    return " ".join(words)
+    """Fold a country name (the library's name folder, without a leading "the")."""
+    return " ".join(w for w in fold_one(text).split() if w != "the")
 
 
 @functools.cache

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
+from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km
 from twinning_graph._validate import warn
 from twinning_graph.graph import as_frames
-from twinning_graph.io import EARTH_RADIUS_KM, TwinningData, _haversine_km
+from twinning_graph.io import TwinningData
 
 __all__ = [
     "country_pair_gaps",
@@ -431,7 +432,7 @@ def country_pair_gaps(
     )
     cent = _centroids(towns).reindex(codes)
     dist = np.maximum(
-        _haversine_km(
+        haversine_km(
             cent["lat"].to_numpy()[ia],
             cent["lon"].to_numpy()[ia],
             cent["lat"].to_numpy()[ib],
@@ -756,7 +757,7 @@ def unpartnered_places(
             }
         )
         j = left.merge(right, on=["key", "country"])
-        close = _haversine_km(j["lat"], j["lon"], j["tlat"], j["tlon"]) <= match_km
+        close = haversine_km(j["lat"], j["lon"], j["tlat"], j["tlon"]) <= match_km
         partnered |= gaz.index.isin(j.loc[close, "geonames_id"])
     out = gaz.loc[~partnered, ["name", "country", "admin1", "lat", "lon", "population"]].copy()
     out["nearest_partnered"] = pd.Series(None, index=out.index, dtype=object)

@@ -15,7 +15,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
-from twinning_graph.io import PAIR_COLUMNS, TwinningData, _haversine_km
+from twinning_graph._geo import haversine_km
+from twinning_graph.io import PAIR_COLUMNS, TwinningData
 
 if TYPE_CHECKING:
     pass
@@ -299,7 +300,7 @@ def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]
         else pd.NA
     )
     edges["since"] = edges["since"].astype("Int64")
-    edges["distance_km"] = _haversine_km(
+    edges["distance_km"] = haversine_km(
         edges["town_a"].map(towns["lat"]),
         edges["town_a"].map(towns["lon"]),
         edges["town_b"].map(towns["lat"]),

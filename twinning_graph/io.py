@@ -30,6 +30,7 @@ from twinning_graph._csv import (
     source_label,
 )
 from twinning_graph._errors import UnknownTownError, ValidationError
+from twinning_graph._geo import haversine_km
 from twinning_graph._validate import Problems, warn
 
 __all__ = [
@@ -57,8 +58,6 @@ MEMBERSHIP_COLUMNS = ("partnership_id", "town_id", "kind", "since", "source")
 #: Columns of :attr:`TwinningData.edges`.
 PAIR_COLUMNS = ("town_a", "town_b", "kinds", "weight", "since", "distance_km")
 
-#: Mean Earth radius (IUGG), km.
-EARTH_RADIUS_KM = 6371.0088
 #: Plausible range of a partnership's start year.
 YEAR_RANGE = (800, 2100)
 
@@ -101,15 +100,6 @@ def _normalise_codes(values: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle distance in km between arrays of points (degrees), vectorised."""
-    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
-    dphi = p2 - p1
-    dlmb = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _column_map(columns: Iterable[str]) -> dict[str, str]:
@@ -678,7 +668,7 @@ def build_pairs(towns: pd.DataFrame, edges: pd.DataFrame, members: pd.DataFrame)
     out["kinds"] = pd.Series(label, index=out.index).str.rstrip(";").astype(str).to_numpy()
     out = out.reset_index()
     lat, lon = towns["lat"], towns["lon"]
-    out["distance_km"] = _haversine_km(
+    out["distance_km"] = haversine_km(
         out["town_a"].map(lat).to_numpy(float),
         out["town_a"].map(lon).to_numpy(float),
         out["town_b"].map(lat).to_numpy(float),

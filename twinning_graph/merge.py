@@ -39,8 +39,8 @@ def _check_args(base: object, other: object, on: object) -> None:
         missing = [
             arg
             for arg, d in (("base", base), ("other", other))
-            if "geonames_id" not in d.towns.columns
-        ]  # type: ignore[attr-defined]
+            if "geonames_id" not in d.towns.columns  # type: ignore[attr-defined]
+        ]
         if missing:
             raise ValidationError(
                 f"on='geonames_id' but the towns of {' and '.join(missing)} have no "

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
-from twinning_graph.io import MEMBERSHIP_COLUMNS, TwinningData, _haversine_km
+from twinning_graph._geo import haversine_km
+from twinning_graph.io import MEMBERSHIP_COLUMNS, TwinningData
 
 __all__ = ["LinkModel", "calibrate", "synthetic_network", "SYNTHETIC_SOURCE"]
 
@@ -302,12 +303,12 @@ class _Kernel:
         c = c / np.linalg.norm(c, axis=1, keepdims=True)
         clat = np.degrees(np.arcsin(np.clip(c[:, 2], -1, 1)))
         clon = np.degrees(np.arctan2(c[:, 1], c[:, 0]))
-        r = _haversine_km(lat, lon, clat[self.unit], clon[self.unit])
+        r = haversine_km(lat, lon, clat[self.unit], clon[self.unit])
         rms = np.sqrt(
             np.bincount(self.unit, weights=r**2, minlength=U)
             / np.maximum(np.bincount(self.unit, minlength=U), 1)
         )
-        D = _haversine_km(clat[:, None], clon[:, None], clat[None, :], clon[None, :])
+        D = haversine_km(clat[:, None], clon[:, None], clat[None, :], clon[None, :])
         D[np.diag_indices(U)] = np.maximum(np.sqrt(2.0) * rms, 1.0)  # typical within-cell pair
         edges = model.distance_edges
         nb = len(edges) - 1

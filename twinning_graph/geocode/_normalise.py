@@ -8,46 +8,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from twinning_graph._text import fold
+
 # --------------------------------------------------------------------------------------------
 # Name normalisation
 # --------------------------------------------------------------------------------------------
-
-# Letters that Unicode NFKD does not decompose into a base letter + accent.
-_LETTERS = str.maketrans(
-    {
-        "ß": "ss",
-        "ẞ": "ss",
-        "ł": "l",
-        "Ł": "l",
-        "ø": "o",
-        "Ø": "o",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-        "đ": "d",
-        "Đ": "d",
-        "ð": "d",
-        "Ð": "d",
-        "þ": "th",
-        "Þ": "th",
-        "ı": "i",
-        "ħ": "h",
-        "Ħ": "h",
-        "ŧ": "t",
-        "Ŧ": "t",
-        "ĸ": "k",
-        "ŀ": "l",
-        "Ŀ": "l",
-        "ŉ": "n",
-        "ſ": "s",
-        "ƒ": "f",
-        "ǝ": "e",
-        "ə": "e",
-        "Ə": "e",
-    }
-)
-_COMBINING = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 
 # Administrative words in front of or behind a town's name, as they appear *after* the
 # basic normalisation (casefolded, accents stripped, punctuation replaced by spaces).
@@ -176,18 +141,6 @@ _SUFFIX_RE = rf"(?: (?:{_alternation(_SUFFIXES)}))+$"
 _QUALIFIER_RE = r"^\s*([^,(\[]*?)\s*(?:[,(\[]\s*(.*?)[\s)\]]*)?$"
 
 
-def _basic(series: pd.Series) -> pd.Series:
-    """Casefold, strip accents, drop punctuation and collapse spaces (no word stripping)."""
-    s = series.astype("str").fillna("")
-    s = s.str.translate(_LETTERS).str.normalize("NFKD")
-    s = s.str.replace(_COMBINING, "", regex=True).str.casefold()
-    # apostrophes join nothing: "Villeneuve-d'Ascq" == "Villeneuve d Ascq"
-    s = s.str.replace(r"[\W_]+", " ", regex=True).str.strip()
-    # one spelling for the saint abbreviations: "St. Pölten" == "Sankt Pölten"
-    s = s.str.replace(r"\b(?:saint|sankt|sint|skt)\b", "st", regex=True)
-    return s.str.replace(r"\bsainte\b", "ste", regex=True)
-
-
 def _strip_admin_words(basic: pd.Series) -> pd.Series:
     """Remove administrative prefixes and suffixes from already basic-normalised keys."""
     stripped = basic.str.replace(_PREFIX_RE, "", regex=True)
@@ -236,7 +189,7 @@ def normalise_name(series: pd.Series | Iterable[str]) -> pd.Series:
     """
     s = series if isinstance(series, pd.Series) else pd.Series(list(series), dtype="str")
     head, _ = _split_qualifier(s)
-    return _strip_admin_words(_basic(head))
+    return _strip_admin_words(fold(head))
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +286,7 @@ def _country_code(value: str) -> str | None:
     if len(upper) == 2 and upper.isalpha():
         upper = _ALIASES.get(upper, upper)
         return upper if upper in _COUNTRY_NAMES else None
-    key = _basic(pd.Series([text])).iloc[0]
+    key = fold(pd.Series([text])).iloc[0]
     return _NAME_TO_CODE.get(key)
 
 
@@ -506,7 +459,7 @@ def _admin1_lookup() -> dict[tuple[str, str], str]:
             for code, names in regions.items()
             for name in names.split("|")
         ]
-        keys = _basic(pd.Series([e[2] for e in entries], dtype="str"))
+        keys = fold(pd.Series([e[2] for e in entries], dtype="str"))
         for (cc, code, _), key in zip(entries, keys, strict=True):
             _ADMIN1_KEYS[(cc, key)] = code
     return _ADMIN1_KEYS
@@ -518,7 +471,7 @@ _ADMIN1_KEYS: dict[tuple[str, str], str] = {}
 def _qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
     """The admin-1 code a row's qualifier names (``"Lower Saxony"`` → ``"06"``), or ``""``."""
     lookup = _admin1_lookup()
-    key = _basic(qualifier).str.replace(_REGION_WORDS, "", regex=True).to_numpy(dtype=object)
+    key = fold(qualifier).str.replace(_REGION_WORDS, "", regex=True).to_numpy(dtype=object)
     country = codes.fillna("").to_numpy(dtype=object)
     out = np.full(len(key), "", dtype=object)
     for r in np.flatnonzero(key != ""):  # rows with a qualifier only

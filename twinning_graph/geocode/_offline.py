@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twinning_graph._text import fold
 from twinning_graph.geocode._normalise import (
-    _basic,
     _country_code,
     _qualifier_admin1,
     _split_qualifier,
@@ -52,16 +52,14 @@ _STAGE_NOTES = {
 def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Keys to try for each input row, most literal first (stage 0 → 3)."""
     head, qualifier = _split_qualifier(raw)
-    full = _basic(raw)
-    head_key = _basic(head)
+    full = fold(raw)
+    head_key = fold(head)
     stripped = _strip_admin_words(head_key)
-    slash = _strip_admin_words(_basic(head.str.split("/").str[0].fillna("")))
+    slash = _strip_admin_words(fold(head.str.split("/").str[0].fillna("")))
     # "Barking and Dagenham", "Lampedusa e Linosa": districts named after their towns. Not
     # hyphens: "Thorigné-Fouillard" is one French town, and its "Thorigné" another one.
     part = _strip_admin_words(
-        _basic(
-            head.str.split(r"\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True).str[0].fillna("")
-        )
+        fold(head.str.split(r"\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True).str[0].fillna(""))
     )
     part = part.where(part.str.len() >= 5, "")
     rows = np.arange(len(raw))
@@ -142,10 +140,10 @@ def _same_place_pick(group: pd.DataFrame) -> tuple[int | None, str]:
     most populous entry then cannot be wrong by more than SAME_PLACE_KM.
     """
     from twinning_graph._gazetteer import _places_table
-    from twinning_graph.io import _haversine_km
+    from twinning_graph._geo import haversine_km
 
     coords = _places_table().loc[group.index, ["lat", "lon"]].to_numpy()
-    km = _haversine_km(coords[0, 0], coords[0, 1], coords[:, 0], coords[:, 1])
+    km = haversine_km(coords[0, 0], coords[0, 1], coords[:, 0], coords[:, 1])
     if km.max() <= SAME_PLACE_KM:
         note = (
             f"{len(group)} places of that name lie within {km.max():.1f} km of each other: "
@@ -282,7 +280,7 @@ def _narrow_by_qualifier(group: pd.DataFrame, qualifier: str, any_country: bool)
         code = _country_code(qualifier)
         if code is not None:
             return group[group["country"] == code]
-    q = _basic(pd.Series([qualifier])).iloc[0]
+    q = fold(pd.Series([qualifier])).iloc[0]
     if not q:
         return group.iloc[:0]
     idx = _names_table()

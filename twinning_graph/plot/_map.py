@@ -22,7 +22,7 @@ from twinning_graph._errors import (
     UnknownCountryError,
     ValidationError,
 )
-from twinning_graph.io import _haversine_km
+from twinning_graph._geo import haversine_km
 from twinning_graph.plot._common import (
     _ARC_POINTS,
     _CANDIDATE_COLOR,
@@ -207,7 +207,7 @@ def _arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> list[np.ndarray]:
     """Projected great-circle arcs of all edges, in edge order (vectorised per length class)."""
     a = towns.loc[edges["town_a"], ["lon", "lat"]].to_numpy(np.float64)
     b = towns.loc[edges["town_b"], ["lon", "lat"]].to_numpy(np.float64)
-    km = _haversine_km(a[:, 1], a[:, 0], b[:, 1], b[:, 0])
+    km = haversine_km(a[:, 1], a[:, 0], b[:, 1], b[:, 0])
     out: list[np.ndarray] = [np.empty((0, 2))] * len(edges)
     lower = -np.inf
     for upper, points in _ARC_STEPS:  # three length classes, each one array computation

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from twinning_graph._geo import haversine_km
 from twinning_graph.graph import adjacency
-from twinning_graph.io import _haversine_km
 
 #: Log-spaced distance bins (km) of the distance kernel.
 _DIST_EDGES = np.concatenate([[0.0], np.geomspace(2.0, 20_000.0, 41), [np.inf]])
@@ -26,7 +26,7 @@ def _haversine_rows(
     lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
 ) -> np.ndarray:
     """Distances (km) from each of ``len(lat1)`` points to each of ``len(lat2)`` points."""
-    return _haversine_km(
+    return haversine_km(
         np.asarray(lat1, float)[:, None],
         np.asarray(lon1, float)[:, None],
         np.asarray(lat2, float)[None, :],
@@ -215,4 +215,4 @@ class _Model:
 
 
 def _haversine_one(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    return _haversine_km(lat1, lon1, lat2, lon2)
+    return haversine_km(lat1, lon1, lat2, lon2)

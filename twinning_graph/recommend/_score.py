@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from twinning_graph.io import EARTH_RADIUS_KM
+from twinning_graph._geo import EARTH_RADIUS_KM
 from twinning_graph.recommend._candidates import _Candidates, _Context, _Pool
 from twinning_graph.recommend._model import _CELL_KM, _haversine_rows, _Model
 from twinning_graph.recommend._weights import RankWeights
