@@ -275,7 +275,7 @@ def baselines(
     import matplotlib.pyplot as plt
     import networkx as nx
 
-    from twinning_graph.io import _haversine_km
+    from twinning_graph._geo import haversine_km
 
     towns, edges = data.towns, data.edges
     n, n_pairs = len(towns), len(edges)
@@ -310,7 +310,7 @@ def baselines(
         assert len(km) == k
         naive = (time.perf_counter() - t0) * n_pairs / k
         t0 = time.perf_counter()
-        _haversine_km(
+        haversine_km(
             edges["town_a"].map(la).to_numpy(float),
             edges["town_a"].map(lo).to_numpy(float),
             edges["town_b"].map(la).to_numpy(float),

@@ -13,6 +13,7 @@ from scipy import optimize, stats
 import twinning_graph as tg
 from twinning_graph import gaps
 from twinning_graph._gazetteer import load_gazetteer
+from twinning_graph._geo import haversine_km
 from twinning_graph.cli import main
 
 
@@ -151,7 +152,7 @@ def test_masses_and_distance(four_countries):
     )
     assert g.loc[("DE", "FR"), ["mass_a", "mass_b"]].tolist() == [2.0, 2.0]
     # centroid = median of the towns' coordinates
-    expected = tg.io._haversine_km(
+    expected = haversine_km(
         (52.5 + 48.1) / 2, (13.4 + 11.6) / 2, (48.9 + 45.8) / 2, (2.4 + 4.8) / 2
     )
     assert g.loc[("DE", "FR"), "distance_km"] == pytest.approx(float(expected))

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import twinning_graph as tg
+from twinning_graph._geo import EARTH_RADIUS_KM
 from twinning_graph.cli import main
-from twinning_graph.io import EARTH_RADIUS_KM
 from twinning_graph.reach import country_reach, reach, town_reach
 
 # --------------------------------------------------------------------------- fixtures

@@ -170,9 +170,9 @@ def test_cache_refits_when_a_frame_is_replaced(line):
     ctx = _context(line)
     towns = line.towns.copy()
     towns.loc["t5", "population"] = 1_000  # another size bin for t5
-    line.towns = towns
-    assert _context(line) is not ctx
-    after = rank_partners(line, "t1", n=None, call=None)
+    edited = line.replace(towns=towns)
+    assert _context(edited) is not ctx
+    after = rank_partners(edited, "t1", n=None, call=None)
     assert after.loc["t5", "population"] == 1_000
     assert before.loc["t5", "population"] == 100_000
 

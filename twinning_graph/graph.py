@@ -371,7 +371,5 @@ def from_graph(G: nx.Graph, *, name: str = "graph") -> TwinningData:
         }
     )
     p["since"] = p["since"].astype("Int64")
-    data = TwinningData(towns, p, sources=(name,), name=name)
     # keep the graph's own pair attributes (weight may count several partnerships)
-    data.__dict__["edges"] = edges
-    return data
+    return TwinningData(towns, p, sources=(name,), name=name, edges=edges)

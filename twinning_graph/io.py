@@ -12,14 +12,14 @@ import difflib
 import functools
 import html
 import os
-from collections.abc import Iterable, Sequence
-from functools import cached_property
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from twinning_graph._csv import (
     as_string_frame,
@@ -62,6 +62,14 @@ PAIR_COLUMNS = ("town_a", "town_b", "kinds", "weight", "since", "distance_km")
 YEAR_RANGE = (800, 2100)
 
 Source: TypeAlias = "str | os.PathLike[str] | pd.DataFrame"
+T = TypeVar("T")
+
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _view(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for the caller: lazy under pandas' copy-on-write, else deep."""
+    return frame.copy(deep=not _COPY_ON_WRITE)
 
 
 def bundled_data_dir() -> Path:
@@ -708,17 +716,116 @@ class TwinningData:
         *,
         sources: Sequence[str] = (),
         name: str = "user data",
+        edges: pd.DataFrame | None = None,
     ) -> None:
-        self.towns = towns
-        self.partnerships = partnerships
-        self.memberships = memberships if memberships is not None else _empty(MEMBERSHIP_COLUMNS)
+        self._towns = towns
+        self._partnerships = partnerships
+        self._memberships = memberships if memberships is not None else _empty(MEMBERSHIP_COLUMNS)
         self.sources = tuple(sources)
         self.name = name
+        self._views: dict[Hashable, Any] = {}
+        if edges is not None:
+            self._views["edges"] = edges
 
-    @cached_property
+    # the frames: each access gives a copy (copy-on-write, so it costs nothing until
+    # written), so editing ``data.towns`` in place can never make a cached view stale.
+    @property
+    def towns(self) -> pd.DataFrame:
+        """Towns indexed by ``town_id`` (a copy: change them with :meth:`replace`)."""
+        return _view(self._towns)
+
+    @property
+    def partnerships(self) -> pd.DataFrame:
+        """Edge-list partnership records (a copy: change them with :meth:`replace`)."""
+        return _view(self._partnerships)
+
+    @property
+    def memberships(self) -> pd.DataFrame:
+        """Project membership records (a copy: change them with :meth:`replace`)."""
+        return _view(self._memberships)
+
+    @property
     def edges(self) -> pd.DataFrame:
-        """One row per unordered linked town pair (see :func:`build_pairs`)."""
-        return build_pairs(self.towns, self.partnerships, self.memberships)
+        """One row per unordered linked town pair (see :func:`build_pairs`); computed once."""
+        pairs = self.derived(
+            "edges", lambda: build_pairs(self._towns, self._partnerships, self._memberships)
+        )
+        return _view(pairs)
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A value derived from this data, computed once by ``build()`` and kept with the object.
+
+        :class:`TwinningData` never changes after it is made, so a derived value can never
+        go stale; a changed network is a new object (:meth:`replace`, :meth:`filter`) with
+        its own views. Modules use this for their fitted models and indexes.
+
+        Examples
+        --------
+        >>> import twinning_graph as tg
+        >>> data = tg.load()
+        >>> n = data.derived(("example", "towns"), lambda: len(data.towns))
+        >>> n == data.derived(("example", "towns"), lambda: -1)  # second call: kept value
+        True
+        """
+        try:
+            return self._views[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = build()
+            self._views[key] = value
+            return value
+
+    def adjacency(self, *, weighted: bool = False) -> sp.csr_array:
+        """Symmetric sparse adjacency with rows and columns in ``data.towns.index`` order.
+
+        ``A[i, j]`` is 1 (the number of partnerships with ``weighted=True``) when towns i
+        and j are linked. Computed once per object; do not modify the returned matrix.
+
+        Examples
+        --------
+        >>> import twinning_graph as tg
+        >>> data = tg.load()
+        >>> A = data.adjacency()
+        >>> A.shape == (len(data.towns), len(data.towns)), int(A.sum()) == 2 * len(data.edges)
+        (True, True)
+        """
+        from twinning_graph.graph import adjacency
+
+        return self.derived(
+            ("adjacency", bool(weighted)),
+            lambda: adjacency(self._towns, self.edges, weighted=weighted)[0],
+        )
+
+    def replace(
+        self,
+        *,
+        towns: pd.DataFrame | None = None,
+        partnerships: pd.DataFrame | None = None,
+        memberships: pd.DataFrame | None = None,
+        name: str | None = None,
+    ) -> TwinningData:
+        """A new :class:`TwinningData` with some tables replaced; this one is unchanged.
+
+        The given tables are validated like files (:func:`load`), so an edited town
+        table with a bad coordinate or an unknown town id raises :class:`ValidationError`.
+
+        Examples
+        --------
+        >>> import twinning_graph as tg
+        >>> data = tg.load()
+        >>> towns = data.towns
+        >>> towns.loc["DE-berlin", "population"] = 3_900_000
+        >>> data.replace(towns=towns).towns.loc["DE-berlin", "population"]
+        np.int64(3900000)
+        """
+        t = self._towns if towns is None else towns
+        p = self._partnerships if partnerships is None else partnerships
+        m = self._memberships if memberships is None else memberships
+        t_in = t.reset_index() if t.index.name == "town_id" else t
+        parts = [x for x in (p, m) if len(x)]
+        new = load(towns=t_in, partnerships=parts)
+        new.sources = self.sources
+        new.name = self.name if name is None else name
+        return new
 
     def __len__(self) -> int:
         return len(self.towns)

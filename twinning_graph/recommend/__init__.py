@@ -41,8 +41,6 @@ from twinning_graph.recommend._api import (  # noqa: F401 (re-exported)
     rank_partners_many,
 )
 from twinning_graph.recommend._candidates import (  # noqa: F401 (re-exported)
-    _CACHE,
-    _CACHE_LOCK,
     _UNSET,
     SOURCES,
     _Candidates,

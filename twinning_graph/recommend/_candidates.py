@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -257,24 +255,14 @@ class _Context:
         return self._gaps
 
 
-_CACHE: weakref.WeakKeyDictionary[TwinningData, _Context] = weakref.WeakKeyDictionary()
-_CACHE_LOCK = threading.Lock()
-
-
 def _context(
     data: TwinningData | nx.Graph,
     towns: pd.DataFrame | None = None,
     edges: pd.DataFrame | None = None,
 ) -> _Context:
-    """The (cached, for TwinningData) scoring context of ``data``."""
-    if towns is None or edges is None:
-        towns, edges = as_frames(data)
+    """The scoring context of ``data``, kept with the (immutable) data object."""
     if not isinstance(data, TwinningData):
+        if towns is None or edges is None:
+            towns, edges = as_frames(data)
         return _Context(towns, edges)
-    with _CACHE_LOCK:
-        ctx = _CACHE.get(data)
-    if ctx is None or not ctx.valid_for(towns, edges):
-        ctx = _Context(towns, edges)  # fitted outside the lock; a race fits twice, harmlessly
-        with _CACHE_LOCK:
-            _CACHE[data] = ctx
-    return ctx
+    return data.derived(("recommend", "context"), lambda: _Context(data.towns, data.edges))
