@@ -70,8 +70,9 @@ from twinning_graph.graph import (
     build_town_graph,
     from_graph,
 )
-from twinning_graph.io import TwinningData, load, read_partnerships, read_towns, validate_files
+from twinning_graph.io import read_partnerships, read_towns, validate_files
 from twinning_graph.merge import match_towns, merge
+from twinning_graph.network import TwinningData, load
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
 from twinning_graph.recommend import RankWeights, rank_partners, rank_partners_many

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "TwinningGraphError",
     "ValidationError",
@@ -9,6 +11,7 @@ __all__ = [
     "UnknownCountryError",
     "UnknownCallError",
     "DataWarning",
+    "unknown_towns",
 ]
 
 
@@ -48,3 +51,38 @@ class UnknownCallError(TwinningGraphError, KeyError):
 
 class DataWarning(UserWarning):
     """A recoverable problem in the data (duplicates merged, rows left out, ...)."""
+
+
+def unknown_towns(
+    missing: list[str],
+    valid: Any,
+    *,
+    names: Any = None,
+    what: str = "town_id",
+) -> UnknownTownError:
+    """The one builder of :class:`UnknownTownError`: every unknown id, with close matches.
+
+    ``valid`` are the known ids; ``names`` (a Series of names indexed by id), when given,
+    lets a name typed instead of an id suggest that town's id.
+    """
+    import difflib
+
+    ids = [str(v) for v in valid]
+    by_name: dict[str, str] = {}
+    if names is not None:
+        by_name = {str(n).casefold(): str(i) for i, n in names.items()}
+    parts = []
+    for t in missing:
+        close = difflib.get_close_matches(str(t), ids, n=3)
+        named = by_name.get(str(t).casefold())
+        if named and named not in close:
+            close.insert(0, named)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        parts.append(f"{t!r}{hint}")
+    n = len(ids)
+    example = ", ".join(map(repr, ids[:3]))
+    return UnknownTownError(
+        f"unknown {what}{'s' if len(missing) > 1 else ''} {', '.join(parts)}; valid ids are the "
+        f"index of data.towns ({n:,} towns, e.g. {example}); tg.find_town(name) looks a town up "
+        "by its name"
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from twinning_graph._errors import DataWarning, ValidationError
 
@@ -94,3 +96,34 @@ class Problems:
 def warn(message: str, *, stacklevel: int = 3) -> None:
     """Emit a :class:`DataWarning` (recoverable problem, counts in the message)."""
     warnings.warn(message, DataWarning, stacklevel=stacklevel)
+
+
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """``value`` as an int, or a :class:`ValidationError` naming the argument and the range.
+
+    Examples
+    --------
+    >>> from twinning_graph._validate import check_int
+    >>> check_int(3, "n", minimum=1)
+    3
+    >>> check_int(-1, "n", minimum=1)
+    Traceback (most recent call last):
+    ...
+    twinning_graph._errors.ValidationError: n must be an integer >= 1, got -1
+    """
+    if minimum is not None and maximum is not None:
+        allowed = f"an integer from {minimum} to {maximum}"
+    elif minimum is not None:
+        allowed = f"an integer >= {minimum}"
+    elif maximum is not None:
+        allowed = f"an integer <= {maximum}"
+    else:
+        allowed = "an integer"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValidationError(f"{name} must be {allowed}, got {value!r}")
+    v = int(value)
+    if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
+        raise ValidationError(f"{name} must be {allowed}, got {v!r}")
+    return v

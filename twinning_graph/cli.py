@@ -75,7 +75,7 @@ def emit_table(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 
 def load_data(args: argparse.Namespace) -> Any:
     """The data selected by --towns/--partnerships (default: the bundled data)."""
-    from twinning_graph.io import load
+    from twinning_graph.network import load
 
     return load(towns=args.towns, partnerships=args.partnerships)
 

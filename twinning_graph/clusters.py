@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from twinning_graph._errors import ValidationError
 from twinning_graph.graph import adjacency, as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 
 __all__ = [
     "communities",

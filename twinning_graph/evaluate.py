@@ -36,7 +36,7 @@ from scipy.special import digamma
 
 from twinning_graph._errors import ValidationError
 from twinning_graph.graph import as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.recommend import (
     RankWeights,
     _Candidates,

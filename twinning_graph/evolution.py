@@ -18,7 +18,7 @@ import pandas as pd
 
 from twinning_graph._errors import DataWarning, ValidationError
 from twinning_graph.graph import as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 
 __all__ = ["year_coverage", "links_per_year", "network_as_of", "new_country_pairs"]
 

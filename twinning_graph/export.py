@@ -19,7 +19,8 @@ import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph.graph import as_frames, build_town_graph, from_graph
-from twinning_graph.io import PAIR_COLUMNS, TwinningData
+from twinning_graph.io import PAIR_COLUMNS
+from twinning_graph.network import TwinningData
 
 __all__ = [
     "neutralise_formulas",

@@ -22,7 +22,7 @@ from twinning_graph._errors import ValidationError
 from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km
 from twinning_graph._validate import warn
 from twinning_graph.graph import as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 
 __all__ = [
     "country_pair_gaps",

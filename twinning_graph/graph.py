@@ -5,66 +5,37 @@ Builders return new networkx graphs; the data they are built from are never modi
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from twinning_graph._errors import UnknownCountryError, ValidationError
+from twinning_graph._errors import ValidationError
 from twinning_graph._geo import haversine_km
-from twinning_graph.io import PAIR_COLUMNS, TwinningData
+from twinning_graph._validate import warn
+from twinning_graph.countries import country_table
+from twinning_graph.io import PAIR_COLUMNS
+from twinning_graph.network import TwinningData
 
-if TYPE_CHECKING:
-    pass
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = [
     "build_town_graph",
     "build_country_graph",
     "build_project_graph",
+    "as_data",
+    "accepts_graph",
     "as_frames",
     "adjacency",
     "from_graph",
 ]
 
 NODE_ATTRS = ("name", "country", "lat", "lon", "population", "eu")
-
-
-def _as_list(value: str | Sequence[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _check_kinds(data: TwinningData, kinds: str | Sequence[str]) -> list[str]:
-    ks = _as_list(kinds)
-    known = set(data.partnerships["kind"]) | set(data.memberships["kind"])
-    bad = [k for k in ks if k not in known]
-    if bad:
-        raise ValidationError(
-            f"unknown kind{'s' if len(bad) > 1 else ''} {bad}; kinds in the data: {sorted(known)}"
-        )
-    return ks
-
-
-def _check_countries(
-    data: TwinningData | pd.DataFrame, countries: str | Sequence[str]
-) -> list[str]:
-    from twinning_graph.io import _normalise_codes
-
-    towns = data.towns if isinstance(data, TwinningData) else data
-    cs = list(_normalise_codes(pd.Series(_as_list(countries), dtype=object)))
-    present = set(towns["country"])
-    bad = [c for c in cs if c not in present]
-    if bad:
-        close = {c: difflib.get_close_matches(c, sorted(present), n=3) for c in bad}
-        raise UnknownCountryError(
-            f"no towns in the data for country code{'s' if len(bad) > 1 else ''} "
-            f"{', '.join(f'{c!r}' + (f' (did you mean {close[c]}?)' if close[c] else '') for c in bad)}"
-            f"; countries in the data: {', '.join(sorted(present))}"
-        )
-    return cs
 
 
 def _py(v: Any) -> Any:
@@ -74,6 +45,38 @@ def _py(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+def as_data(obj: TwinningData | nx.Graph) -> TwinningData:
+    """The data object of ``obj``: a :class:`TwinningData` as it is, a town graph converted.
+
+    The one converter at the boundary: analyses decorated with :func:`accepts_graph` call
+    it, so each takes either form. Converting a big graph costs time on every call;
+    convert once with :func:`from_graph` when you call several analyses.
+    """
+    if isinstance(obj, TwinningData):
+        return obj
+    if isinstance(obj, nx.Graph):
+        return from_graph(obj)
+    raise ValidationError(
+        f"expected TwinningData (from tg.load()) or a networkx town graph, got {type(obj).__name__}"
+    )
+
+
+def accepts_graph(
+    func: Callable[Concatenate[TwinningData, P], R],
+) -> Callable[Concatenate[TwinningData | nx.Graph, P], R]:
+    """Decorator: the analysis takes :class:`TwinningData` or a town graph as first argument.
+
+    Like networkx's ``not_implemented_for``, the input kind is handled once, at the
+    boundary, and the function body always sees a :class:`TwinningData`.
+    """
+
+    @functools.wraps(func)
+    def wrapper(data: TwinningData | nx.Graph, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return func(as_data(data), *args, **kwargs)
+
+    return wrapper
 
 
 def build_town_graph(
@@ -134,8 +137,9 @@ def build_town_graph(
     return G
 
 
+@accepts_graph
 def build_country_graph(
-    data: TwinningData | nx.Graph,
+    data: TwinningData,
     *,
     kinds: str | Sequence[str] | None = None,
     year: int | None = None,
@@ -153,9 +157,9 @@ def build_country_graph(
     >>> C["DE"]["FR"]["weight"] > 100
     True
     """
-    if isinstance(data, TwinningData) and (kinds is not None or year is not None):
+    if kinds is not None or year is not None:
         data = data.filter(kinds=kinds, year=year)
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     ca = edges["town_a"].map(towns["country"])
     cb = edges["town_b"].map(towns["country"])
     lo = np.where(ca < cb, ca, cb)
@@ -167,13 +171,8 @@ def build_country_graph(
     n_towns = towns["country"].value_counts()
     linked = pd.Index(pd.concat([edges["town_a"], edges["town_b"]]).unique())
     n_linked = towns.loc[towns.index.intersection(linked), "country"].value_counts()
-    try:
-        from twinning_graph.countries import country_table
-
-        table = country_table()
-        names, eu = table["name"], table["eu"]
-    except ImportError:  # pragma: no cover - countries ships with the package
-        names, eu = pd.Series(dtype=str), pd.Series(dtype=bool)
+    table = country_table()
+    names, eu = table["name"], table["eu"]
     C = nx.Graph(name=f"countries of {getattr(data, 'name', 'graph')}")
     for c in sorted(n_towns.index):  # one node per country: a few hundred at most
         C.add_node(
@@ -234,22 +233,13 @@ def build_project_graph(data: TwinningData) -> nx.Graph:
 
 
 def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Towns and pair edges as DataFrames, from a :class:`TwinningData` or a town graph.
+    """Towns and the pair table of a :class:`TwinningData` or a town graph."""
+    data = as_data(obj)
+    return data.towns, data.edges
 
-    Returns
-    -------
-    towns : pandas.DataFrame
-        Indexed by town_id (name, country, lat, lon, population, eu, ...).
-    edges : pandas.DataFrame
-        One row per linked pair: town_a < town_b, kinds, weight, since, distance_km.
-    """
-    if isinstance(obj, TwinningData):
-        return obj.towns, obj.edges
-    if not isinstance(obj, nx.Graph):
-        raise ValidationError(
-            f"expected TwinningData (from tg.load()) or a networkx town graph, got "
-            f"{type(obj).__name__}"
-        )
+
+def _graph_frames(obj: nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Towns and pair table read from a town graph (nodes with attributes, simple edges)."""
     if obj.is_directed() or obj.is_multigraph():
         raise ValidationError("expected an undirected simple town graph (nx.Graph)")
     nodes = dict(obj.nodes(data=True))
@@ -278,8 +268,6 @@ def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]
         el = pd.DataFrame(columns=["town_a", "town_b"])
     loops = (el["town_a"].astype(str) == el["town_b"].astype(str)).to_numpy()
     if loops.any():
-        from twinning_graph._validate import warn
-
         warn(
             f"{int(loops.sum())} self-loop{'s' if loops.sum() != 1 else ''} in the graph "
             "ignored (a town cannot partner itself)"
@@ -351,7 +339,9 @@ def from_graph(G: nx.Graph, *, name: str = "graph") -> TwinningData:
     >>> back.edges["weight"].equals(data.edges["weight"]), len(back.towns) == len(data.towns)
     (True, True)
     """
-    towns, edges = as_frames(G)
+    if not isinstance(G, nx.Graph):
+        raise ValidationError(f"expected a networkx town graph, got {type(G).__name__}")
+    towns, edges = _graph_frames(G)
     towns = towns.copy()
     for col in ("geonames_id",):
         if col in towns:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import difflib
 import functools
-import html
 import os
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from twinning_graph._csv import (
     as_string_frame,
@@ -29,13 +27,11 @@ from twinning_graph._csv import (
     row_labels,
     source_label,
 )
-from twinning_graph._errors import UnknownTownError, ValidationError
-from twinning_graph._geo import haversine_km
+from twinning_graph._errors import ValidationError
 from twinning_graph._validate import Problems, warn
+from twinning_graph.countries import country_table, normalise_country
 
 __all__ = [
-    "TwinningData",
-    "load",
     "read_towns",
     "read_partnerships",
     "validate_files",
@@ -43,6 +39,9 @@ __all__ = [
     "TOWN_COLUMNS",
     "EDGE_COLUMNS",
     "MEMBERSHIP_COLUMNS",
+    "PAIR_COLUMNS",
+    "empty_records",
+    "read_aliases",
 ]
 
 #: Columns a towns table must have.
@@ -62,14 +61,6 @@ PAIR_COLUMNS = ("town_a", "town_b", "kinds", "weight", "since", "distance_km")
 YEAR_RANGE = (800, 2100)
 
 Source: TypeAlias = "str | os.PathLike[str] | pd.DataFrame"
-T = TypeVar("T")
-
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
-
-
-def _view(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` for the caller: lazy under pandas' copy-on-write, else deep."""
-    return frame.copy(deep=not _COPY_ON_WRITE)
 
 
 def bundled_data_dir() -> Path:
@@ -88,23 +79,12 @@ def bundled_data_dir() -> Path:
 # --------------------------------------------------------------------------- countries
 
 
-def _country_frame() -> pd.DataFrame:
-    from twinning_graph.countries import country_table
-
-    return country_table()
-
-
 @functools.cache
 def _country_bounds() -> pd.DataFrame:
     """Bounding boxes of European countries (from GeoNames places; see scripts/)."""
     path = resources.files("twinning_graph") / "data" / "country_bounds.csv"
     with path.open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, index_col="country", keep_default_na=False, na_values=[""])
-
-
-def _normalise_codes(values: pd.Series) -> pd.Series:
-    codes = values.astype(str).str.strip().str.upper()
-    return codes.replace({"EL": "GR", "UK": "GB"})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -226,8 +206,8 @@ def _validate_towns(
     name = frame["name"].str.strip()
     problems.add_rows(label, rows((name == "").to_numpy()), "name", "empty name")
 
-    countries = _country_frame()
-    codes = _normalise_codes(frame["country"])
+    countries = country_table()
+    codes = normalise_country(frame["country"], errors="coerce")
     bad_c = ~codes.isin(countries.index).to_numpy()
     for r, v in zip(rows(bad_c), frame["country"][bad_c], strict=True):
         close = difflib.get_close_matches(str(v).upper(), list(countries.index), n=3)
@@ -504,7 +484,7 @@ def _read_one_partnership_source(
     return (out, None) if kind == "edges" else (None, out)
 
 
-def _merge_duplicate_edges(edges: pd.DataFrame) -> pd.DataFrame:
+def merge_duplicate_edges(edges: pd.DataFrame) -> pd.DataFrame:
     """Orient pairs (town_a < town_b) and merge repeated statements of one partnership."""
     a, b = edges["town_a"].to_numpy(dtype=object), edges["town_b"].to_numpy(dtype=object)
     swap = a > b
@@ -590,449 +570,59 @@ def read_partnerships(
         if m is not None:
             member_parts.append(m)
     problems.raise_if_any()
-    edges = pd.concat(edge_parts, ignore_index=True) if edge_parts else _empty(EDGE_COLUMNS)
+    edges = pd.concat(edge_parts, ignore_index=True) if edge_parts else empty_records(EDGE_COLUMNS)
     members = (
-        pd.concat(member_parts, ignore_index=True) if member_parts else _empty(MEMBERSHIP_COLUMNS)
+        pd.concat(member_parts, ignore_index=True)
+        if member_parts
+        else empty_records(MEMBERSHIP_COLUMNS)
     )
     for df in (edges, members):
         df["since"] = df["since"].astype("Int64")
     if len(edges):
-        edges = _merge_duplicate_edges(edges)
+        edges = merge_duplicate_edges(edges)
     if len(members):
         members = _merge_duplicate_members(members)
     return edges, members
 
 
-def _empty(columns: Sequence[str]) -> pd.DataFrame:
+def empty_records(columns: Sequence[str]) -> pd.DataFrame:
+    """An empty partnership-records table with the given columns (``since`` typed Int64)."""
     out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     if "since" in out:
         out["since"] = out["since"].astype("Int64")
     return out
 
 
-# --------------------------------------------------------------------------- pairs
+# --------------------------------------------------------------------------- aliases
 
 
-def build_pairs(towns: pd.DataFrame, edges: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
-    """Aggregate partnership records into one row per unordered town pair (vectorised).
+def read_aliases(path: str | os.PathLike[str], *, towns: pd.DataFrame) -> pd.Series:
+    """Former town ids and the town each now resolves to (``alias,town_id,reason`` CSV).
 
-    A multi-member project links all pairs of its members. ``weight`` counts the
-    partnerships linking the pair, ``since`` is the earliest known year, ``kinds`` the
-    sorted distinct kinds joined by ``;``.
+    A missing file gives an empty table. Every target must be a town of ``towns`` and no
+    alias may itself be a current town id.
     """
-    parts = []
-    if len(edges):
-        e = edges[["town_a", "town_b", "kind", "since"]].copy()
-        e["pid"] = edges["partnership_id"].fillna(
-            "\x00" + edges["town_a"] + "\x00" + edges["town_b"] + "\x00" + edges["kind"]
-        )
-        parts.append(e)
-    if len(members):
-        m = members[["partnership_id", "town_id", "kind", "since"]]
-        j = m.merge(m[["partnership_id", "town_id"]], on="partnership_id", suffixes=("_a", "_b"))
-        j = j[j["town_id_a"].to_numpy(dtype=object) < j["town_id_b"].to_numpy(dtype=object)]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "town_a": j["town_id_a"].to_numpy(),
-                    "town_b": j["town_id_b"].to_numpy(),
-                    "kind": j["kind"].to_numpy(),
-                    "since": j["since"].to_numpy(),
-                    "pid": "\x01" + j["partnership_id"].to_numpy(dtype=object),
-                }
-            )
-        )
-    if not parts:
-        out = pd.DataFrame(
-            {
-                "town_a": pd.Series(dtype=str),
-                "town_b": pd.Series(dtype=str),
-                "kinds": pd.Series(dtype=str),
-                "weight": pd.Series(dtype="int64"),
-                "since": pd.Series(dtype="Int64"),
-                "distance_km": pd.Series(dtype="float64"),
-            }
-        )
-        return out
-    allp = pd.concat(parts, ignore_index=True)
-    allp["since"] = allp["since"].astype("Int64")
-    g = allp.groupby(["town_a", "town_b"], sort=True)
-    pair = g.ngroup().to_numpy()
-    n_pairs = g.ngroups
-    first = allp.drop_duplicates(["town_a", "town_b"])
-    out = first[["town_a", "town_b"]].assign(_p=pair[first.index.to_numpy()]).sort_values("_p")
-    out = out.drop(columns="_p").set_index(["town_a", "town_b"])
-    # weight: distinct partnerships per pair
-    distinct = ~pd.DataFrame({"p": pair, "pid": allp["pid"].to_numpy()}).duplicated().to_numpy()
-    out["weight"] = np.bincount(pair[distinct], minlength=n_pairs).astype("int64")
-    out["since"] = g["since"].min().astype("Int64").to_numpy()
-    # kinds: a pair x kind flag matrix (few kinds), then one joined label per pair
-    kind_codes, kind_names = pd.factorize(allp["kind"], sort=True)
-    flags = np.zeros((n_pairs, len(kind_names)), dtype=bool)
-    flags[pair, kind_codes] = True
-    label = np.full(n_pairs, "", dtype=object)
-    for j, k in enumerate(kind_names):  # loop over the handful of kinds, not over pairs
-        label = label + np.where(flags[:, j], str(k) + ";", "")
-    out["kinds"] = pd.Series(label, index=out.index).str.rstrip(";").astype(str).to_numpy()
-    out = out.reset_index()
-    lat, lon = towns["lat"], towns["lon"]
-    out["distance_km"] = haversine_km(
-        out["town_a"].map(lat).to_numpy(float),
-        out["town_a"].map(lon).to_numpy(float),
-        out["town_b"].map(lat).to_numpy(float),
-        out["town_b"].map(lon).to_numpy(float),
-    )
-    out["town_a"] = out["town_a"].astype(str)
-    out["town_b"] = out["town_b"].astype(str)
-    return out[list(PAIR_COLUMNS)]
-
-
-# --------------------------------------------------------------------------- data object
-
-
-class TwinningData:
-    """Towns and their partnerships, validated and ready to analyse.
-
-    Create it with :func:`load`. Attributes are DataFrames; graph builders return new
-    networkx graphs; nothing here modifies its inputs.
-
-    Attributes
-    ----------
-    towns : pandas.DataFrame
-        Indexed by ``town_id``: name, country, lat, lon, population, geonames_id, eu, extras.
-    partnerships : pandas.DataFrame
-        Edge-list records: town_a, town_b, kind, since, source, partnership_id, extras.
-    memberships : pandas.DataFrame
-        Project membership records: partnership_id, town_id, kind, since, source, extras.
-    edges : pandas.DataFrame
-        One row per linked town pair: town_a, town_b, kinds, weight, since, distance_km.
-    """
-
-    def __init__(
-        self,
-        towns: pd.DataFrame,
-        partnerships: pd.DataFrame,
-        memberships: pd.DataFrame | None = None,
-        *,
-        sources: Sequence[str] = (),
-        name: str = "user data",
-        edges: pd.DataFrame | None = None,
-    ) -> None:
-        self._towns = towns
-        self._partnerships = partnerships
-        self._memberships = memberships if memberships is not None else _empty(MEMBERSHIP_COLUMNS)
-        self.sources = tuple(sources)
-        self.name = name
-        self._views: dict[Hashable, Any] = {}
-        if edges is not None:
-            self._views["edges"] = edges
-
-    # the frames: each access gives a copy (copy-on-write, so it costs nothing until
-    # written), so editing ``data.towns`` in place can never make a cached view stale.
-    @property
-    def towns(self) -> pd.DataFrame:
-        """Towns indexed by ``town_id`` (a copy: change them with :meth:`replace`)."""
-        return _view(self._towns)
-
-    @property
-    def partnerships(self) -> pd.DataFrame:
-        """Edge-list partnership records (a copy: change them with :meth:`replace`)."""
-        return _view(self._partnerships)
-
-    @property
-    def memberships(self) -> pd.DataFrame:
-        """Project membership records (a copy: change them with :meth:`replace`)."""
-        return _view(self._memberships)
-
-    @property
-    def edges(self) -> pd.DataFrame:
-        """One row per unordered linked town pair (see :func:`build_pairs`); computed once."""
-        pairs = self.derived(
-            "edges", lambda: build_pairs(self._towns, self._partnerships, self._memberships)
-        )
-        return _view(pairs)
-
-    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
-        """A value derived from this data, computed once by ``build()`` and kept with the object.
-
-        :class:`TwinningData` never changes after it is made, so a derived value can never
-        go stale; a changed network is a new object (:meth:`replace`, :meth:`filter`) with
-        its own views. Modules use this for their fitted models and indexes.
-
-        Examples
-        --------
-        >>> import twinning_graph as tg
-        >>> data = tg.load()
-        >>> n = data.derived(("example", "towns"), lambda: len(data.towns))
-        >>> n == data.derived(("example", "towns"), lambda: -1)  # second call: kept value
-        True
-        """
-        try:
-            return self._views[key]  # type: ignore[no-any-return]
-        except KeyError:
-            value = build()
-            self._views[key] = value
-            return value
-
-    def adjacency(self, *, weighted: bool = False) -> sp.csr_array:
-        """Symmetric sparse adjacency with rows and columns in ``data.towns.index`` order.
-
-        ``A[i, j]`` is 1 (the number of partnerships with ``weighted=True``) when towns i
-        and j are linked. Computed once per object; do not modify the returned matrix.
-
-        Examples
-        --------
-        >>> import twinning_graph as tg
-        >>> data = tg.load()
-        >>> A = data.adjacency()
-        >>> A.shape == (len(data.towns), len(data.towns)), int(A.sum()) == 2 * len(data.edges)
-        (True, True)
-        """
-        from twinning_graph.graph import adjacency
-
-        return self.derived(
-            ("adjacency", bool(weighted)),
-            lambda: adjacency(self._towns, self.edges, weighted=weighted)[0],
-        )
-
-    def replace(
-        self,
-        *,
-        towns: pd.DataFrame | None = None,
-        partnerships: pd.DataFrame | None = None,
-        memberships: pd.DataFrame | None = None,
-        name: str | None = None,
-    ) -> TwinningData:
-        """A new :class:`TwinningData` with some tables replaced; this one is unchanged.
-
-        The given tables are validated like files (:func:`load`), so an edited town
-        table with a bad coordinate or an unknown town id raises :class:`ValidationError`.
-
-        Examples
-        --------
-        >>> import twinning_graph as tg
-        >>> data = tg.load()
-        >>> towns = data.towns
-        >>> towns.loc["DE-berlin", "population"] = 3_900_000
-        >>> data.replace(towns=towns).towns.loc["DE-berlin", "population"]
-        np.int64(3900000)
-        """
-        t = self._towns if towns is None else towns
-        p = self._partnerships if partnerships is None else partnerships
-        m = self._memberships if memberships is None else memberships
-        t_in = t.reset_index() if t.index.name == "town_id" else t
-        parts = [x for x in (p, m) if len(x)]
-        new = load(towns=t_in, partnerships=parts)
-        new.sources = self.sources
-        new.name = self.name if name is None else name
-        return new
-
-    def __len__(self) -> int:
-        return len(self.towns)
-
-    # graphs --------------------------------------------------------------
-    def town_graph(
-        self,
-        *,
-        kinds: str | Sequence[str] | None = None,
-        year: int | None = None,
-        countries: str | Sequence[str] | None = None,
-    ) -> Any:
-        """The town graph (see :func:`twinning_graph.graph.build_town_graph`)."""
-        from twinning_graph.graph import build_town_graph
-
-        return build_town_graph(self, kinds=kinds, year=year, countries=countries)
-
-    def country_graph(
-        self, *, kinds: str | Sequence[str] | None = None, year: int | None = None
-    ) -> Any:
-        """The country graph (see :func:`twinning_graph.graph.build_country_graph`)."""
-        from twinning_graph.graph import build_country_graph
-
-        return build_country_graph(self, kinds=kinds, year=year)
-
-    def project_graph(self) -> Any:
-        """The bipartite town–partnership graph (see :func:`~twinning_graph.graph.build_project_graph`)."""
-        from twinning_graph.graph import build_project_graph
-
-        return build_project_graph(self)
-
-    def filter(
-        self,
-        *,
-        kinds: str | Sequence[str] | None = None,
-        year: int | None = None,
-        countries: str | Sequence[str] | None = None,
-    ) -> TwinningData:
-        """A new :class:`TwinningData` restricted by kind, year and/or countries.
-
-        ``year=Y`` keeps partnerships with ``since <= Y`` (the network as it stood in Y);
-        partnerships with an unknown year are left out with a warning giving the count.
-        ``countries`` keeps towns of those countries and the links among them.
-        """
-        from twinning_graph.graph import _check_kinds
-
-        towns, p, m = self.towns, self.partnerships, self.memberships
-        if kinds is not None:
-            ks = _check_kinds(self, kinds)
-            p = p[p["kind"].isin(ks)]
-            m = m[m["kind"].isin(ks)]
-        if year is not None:
-            if not isinstance(year, (int, np.integer)) or isinstance(year, bool):
-                raise ValidationError(f"year must be an integer such as 2010, got {year!r}")
-            unknown = int(p["since"].isna().sum()) + int(
-                m.loc[m["since"].isna(), "partnership_id"].nunique()
-            )
-            if unknown:
-                total = len(p) + m["partnership_id"].nunique()
-                warn(
-                    f"{unknown} of {total} partnerships have no known 'since' year and are "
-                    f"left out of the network as of {year}",
-                    stacklevel=4,
-                )
-            p = p[(p["since"] <= year).fillna(False).to_numpy()]
-            m = m[(m["since"] <= year).fillna(False).to_numpy()]
-        if countries is not None:
-            from twinning_graph.graph import _check_countries
-
-            cs = _check_countries(self, countries)
-            towns = towns[towns["country"].isin(cs)]
-            keep = towns.index
-            p = p[p["town_a"].isin(keep) & p["town_b"].isin(keep)]
-            m = m[m["town_id"].isin(keep)]
-        return TwinningData(
-            towns,
-            p.reset_index(drop=True),
-            m.reset_index(drop=True),
-            sources=self.sources,
-            name=self.name,
-        )
-
-    def town(self, town_id: str) -> pd.Series:
-        """One town's row; unknown ids raise :class:`UnknownTownError` with close matches."""
-        self.check_towns([town_id])
-        return self.towns.loc[town_id]
-
-    def check_towns(self, town_ids: Iterable[str]) -> None:
-        """Raise :class:`UnknownTownError` naming every id that is not in ``towns``."""
-        ids = list(town_ids)
-        idx = self.towns.index
-        missing = [t for t in ids if t not in idx]
-        if missing:
-            parts = []
-            for t in missing:
-                close = difflib.get_close_matches(str(t), idx, n=3)
-                parts.append(
-                    f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
-                )
-            raise UnknownTownError(
-                f"unknown town_id{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
-                f"valid ids are the index of data.towns ({len(idx)} towns, e.g. "
-                f"{', '.join(map(repr, idx[:3]))})"
-            )
-
-    # display -------------------------------------------------------------
-    def _counts(self) -> dict[str, int]:
-        return {
-            "towns": len(self.towns),
-            "links": len(self.edges),
-            "countries": int(self.towns["country"].nunique()),
-            "partnerships": len(self.partnerships)
-            + int(self.memberships["partnership_id"].nunique()),
-        }
-
-    def __repr__(self) -> str:
-        c = self._counts()
-        return (
-            f"<TwinningData '{self.name}': {c['towns']:,} towns, {c['links']:,} links, "
-            f"{c['countries']} countries>"
-        )
-
-    def _repr_html_(self) -> str:
-        c = self._counts()
-        e = self.edges
-        kinds = e["kinds"].value_counts().head(5)
-        top = self.towns["country"].value_counts().head(8)
-        esc = html.escape
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{esc(k)}</th><td>{v:,}</td></tr>"
-            for k, v in c.items()
-        )
-        krows = ", ".join(f"{esc(str(k))} ({v:,})" for k, v in kinds.items())
-        crow = ", ".join(f"{esc(str(k))} ({v:,})" for k, v in top.items())
-        return (
-            f"<div><strong>TwinningData</strong> — {esc(self.name)}"
-            f"<table>{rows}</table>"
-            f"<p>Link kinds: {krows or '—'}<br>Most towns: {crow or '—'}</p></div>"
-        )
-
-
-# --------------------------------------------------------------------------- load
-
-
-def load(
-    *, towns: Source | None = None, partnerships: Source | Sequence[Source] | None = None
-) -> TwinningData:
-    """Load the bundled twinning network, or your own towns and partnerships.
-
-    Parameters
-    ----------
-    towns
-        Path or DataFrame of towns (see :func:`read_towns`). Default: the bundled towns.
-    partnerships
-        Path, DataFrame, or a list of them (edge lists and/or project membership tables,
-        see :func:`read_partnerships`). Default: the bundled partnerships when ``towns``
-        is also left out, else none.
-
-    Returns
-    -------
-    TwinningData
-
-    Raises
-    ------
-    ValidationError
-        One error listing every problem in every input (file, row, column).
-
-    Examples
-    --------
-    >>> import twinning_graph as tg
-    >>> data = tg.load()
-    >>> data.towns.loc["DE-berlin", ["name", "country"]].tolist()
-    ['Berlin', 'DE']
-    """
-    bundled = towns is None and partnerships is None
-    if towns is None:
-        towns = bundled_data_dir() / "towns.csv"
-    if partnerships is None:
-        partnerships = [bundled_data_dir() / "partnerships.csv"] if bundled else []
+    empty = pd.Series(pd.Index([], dtype=str), index=pd.Index([], dtype=str, name="alias"))
+    if not Path(path).exists():
+        return empty
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    label = str(path)
     problems = Problems()
-    t = None
-    try:
-        t = read_towns(towns)
-    except ValidationError as exc:
-        problems.items.extend(exc.problems)
-    p_list = (
-        [partnerships]
-        if isinstance(partnerships, (str, os.PathLike, pd.DataFrame))
-        else list(partnerships)
-    )
-    edges, members = _empty(EDGE_COLUMNS), _empty(MEMBERSHIP_COLUMNS)
-    if p_list:
-        try:
-            edges, members = read_partnerships(p_list, towns=t)
-        except ValidationError as exc:
-            problems.items.extend(exc.problems)
-    labels = [source_label(towns, "<towns DataFrame>")] + [
-        source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)
-    ]
-    problems.raise_if_any()
-    assert t is not None
-    return TwinningData(
-        t,
-        edges,
-        members,
-        sources=labels,
-        name="bundled: Wikidata twin towns 2017" if bundled else "user data",
+    missing = [c for c in ("alias", "town_id") if c not in frame.columns]
+    if missing:
+        problems.add(label, 1, None, f"missing columns {missing}; expected alias,town_id,reason")
+        problems.raise_if_any(label)
+    bad_target = ~frame["town_id"].isin(towns.index)
+    for r, v in zip(frame.index[bad_target] + 2, frame["town_id"][bad_target], strict=True):
+        problems.add(label, int(r), "town_id", f"alias target {v!r} is not a town")
+    shadow = frame["alias"].isin(towns.index)
+    for r, v in zip(frame.index[shadow] + 2, frame["alias"][shadow], strict=True):
+        problems.add(label, int(r), "alias", f"alias {v!r} is also a current town id")
+    problems.raise_if_any(label)
+    return pd.Series(
+        frame["town_id"].to_numpy(dtype=str),
+        index=pd.Index(frame["alias"].to_numpy(dtype=str), name="alias"),
+        name="town_id",
     )
 
 

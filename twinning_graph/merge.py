@@ -15,7 +15,8 @@ import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph._validate import Problems, warn
-from twinning_graph.io import TwinningData, _merge_duplicate_edges
+from twinning_graph.io import merge_duplicate_edges
+from twinning_graph.network import TwinningData
 
 __all__ = ["merge", "match_towns"]
 
@@ -378,7 +379,7 @@ def merge(
     )
     edges = _concat([base.partnerships, op])
     if len(op):
-        edges = _merge_duplicate_edges(edges)  # orients the re-keyed pairs, merges repeats
+        edges = merge_duplicate_edges(edges)  # orients the re-keyed pairs, merges repeats
     memberships = _concat([bm, om.assign(town_id=om["town_id"].map(new_id))])
     for df in (edges, memberships):
         df["since"] = df["since"].astype("Int64")

@@ -28,7 +28,7 @@ import pandas as pd
 from twinning_graph._errors import ValidationError
 from twinning_graph.calls import Call, EligibilityResult, check_eligibility, get_call
 from twinning_graph.graph import as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.recommend import (
     SOURCES,
     RankWeights,

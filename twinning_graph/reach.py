@@ -33,8 +33,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import DataWarning, ValidationError
-from twinning_graph.graph import _check_countries, as_frames
-from twinning_graph.io import EDGE_COLUMNS, TwinningData, _empty
+from twinning_graph.graph import as_data, as_frames
+from twinning_graph.network import TwinningData
 
 __all__ = ["town_reach", "country_reach", "reach", "EU_STATES"]
 
@@ -58,10 +58,7 @@ def _check_k(k: Any) -> int:
 
 def _check_town_ids(data: Any, towns: pd.DataFrame, ids: str | Sequence[str]) -> list[str]:
     """Town ids as a list; unknown ids raise UnknownTownError with close matches."""
-    wanted = [ids] if isinstance(ids, str) else [str(t) for t in ids]
-    checker = data if isinstance(data, TwinningData) else TwinningData(towns, _empty(EDGE_COLUMNS))
-    checker.check_towns(wanted)
-    return wanted
+    return as_data(data).resolve(ids)
 
 
 class _Net:
@@ -467,8 +464,7 @@ def reach(
         row = town_reach(data, k=k, towns=[town]).iloc[0]
         return {"town_id": town, **_plain(row)}
     if country is not None:
-        towns, _ = as_frames(data)
-        code = _check_countries(towns, country)[0]
+        code = as_data(data).check_countries(country)[0]
         table = _country_reach(data, 5000, stacklevel=3)
         return {"country": code, **_plain(table.loc[code])}
     return town_reach(data, k=k)

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from twinning_graph.graph import adjacency, as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 
 __all__ = ["summary", "degree"]
 

@@ -40,7 +40,8 @@ import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph._geo import haversine_km
-from twinning_graph.io import MEMBERSHIP_COLUMNS, TwinningData
+from twinning_graph.io import MEMBERSHIP_COLUMNS
+from twinning_graph.network import TwinningData
 
 __all__ = ["LinkModel", "calibrate", "synthetic_network", "SYNTHETIC_SOURCE"]
 
@@ -117,7 +118,7 @@ def calibrate(data: TwinningData | None = None) -> LinkModel:
 
 @functools.cache
 def _bundled_model() -> LinkModel:
-    from twinning_graph.io import load
+    from twinning_graph.network import load
 
     return _calibrate(load())
 

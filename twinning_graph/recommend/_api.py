@@ -12,7 +12,7 @@ import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph.graph import as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.recommend._candidates import SOURCES, _context
 from twinning_graph.recommend._score import (
     _BLOCK_ELEMENTS,

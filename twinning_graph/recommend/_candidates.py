@@ -13,7 +13,7 @@ import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph.graph import as_frames
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.recommend._model import _Model, _pop_bin
 
 # the records keep the name of the former module twinning_graph/recommend.py

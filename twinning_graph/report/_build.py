@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from twinning_graph._errors import ValidationError
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import Section
 from twinning_graph.report._context import DEFAULT_ROWS, Progress, _Builder, resolve_scope
 from twinning_graph.report._figures import _town_map

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import UnknownCountryError, UnknownTownError, ValidationError
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import (
     Section,
     Table,

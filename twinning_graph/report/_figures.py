@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import Figure
 from twinning_graph.report._context import DEFAULT_ROWS, _Builder, resolve_scope
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import Facts, Section, Text, _fmt, _is_missing
 from twinning_graph.report._context import (
     _brokers,
