@@ -256,8 +256,10 @@ def test_map_sizes_follow_partner_count(data):
         ({}, 5),
         ({"kinds": "network"}, 1),
         ({"kinds": ["twinning"]}, 4),
-        ({"countries": "PL"}, 2),
-        ({"countries": ["CH", "FR"]}, 3),
+        ({"countries": "PL"}, 0),  # links inside PL: none
+        ({"countries": "PL", "touching": True}, 2),
+        ({"countries": ["CH", "IT"]}, 1),  # IT-d-CH-e
+        ({"countries": ["CH", "FR"], "touching": True}, 3),
         ({"kinds": "twinning", "year": 1995}, 3),
         ({"max_links": 2}, 2),
     ],
@@ -266,14 +268,15 @@ def test_map_link_filters(data, filters, expected):
     assert n_arcs(plot_map(data, **filters)) == expected
 
 
-def test_map_year_filter_keeps_unknown_years_with_warning(data):
-    with pytest.warns(DataWarning, match="1 link"):
+def test_map_year_filter_leaves_out_unknown_years_with_warning(data):
+    # the same meaning as data.filter(year=...): the network as it stood in 1990
+    with pytest.warns(DataWarning, match="1 of 5 partnerships have no known 'since' year"):
         ax = plot_map(data, year=1990)
-    assert n_arcs(ax) == 3  # 1963, 1970 and the link without a year
+    assert n_arcs(ax) == 2  # 1963 and 1970
 
 
 def test_map_country_filter_draws_only_touched_towns(data):
-    ax = plot_map(data, countries="PL")
+    ax = plot_map(data, countries="PL", touching=True)
     assert len(by_gid(ax, "towns").get_offsets()) == 3  # PL-c, DE-a, IT-d
 
 
@@ -314,7 +317,7 @@ def test_map_bad_arguments(data):
         plot_map(data, color_by="colour")
     with pytest.raises(ValidationError, match="size_by"):
         plot_map(data, size_by="area")
-    with pytest.raises(ValidationError, match="unknown link kind.*'ferry'.*network"):
+    with pytest.raises(ValidationError, match="unknown kind.*'ferry'.*network"):
         plot_map(data, kinds="ferry")
     with pytest.raises(UnknownCountryError, match="'NO'"):
         plot_map(data, countries="NO")
@@ -375,7 +378,7 @@ def test_map_many_countries_grey_beyond_top_ten():
         index=pd.Index([f"{c}-x" for c in codes], name="town_id"),
     )
     edges = pd.DataFrame({"town_a": towns.index[:-1], "town_b": towns.index[1:]})
-    ax = plot_map((towns, edges))
+    ax = plot_map(tg.load(towns=towns.reset_index(), partnerships=edges))
     colors = {tuple(c) for c in by_gid(ax, "towns").get_facecolors()}
     assert len(colors) == 11  # ten colours and grey
     assert n_arcs(ax) == 13
@@ -395,12 +398,18 @@ def test_map_many_links_single_collection():
     n_towns, n_links = 300, 3000
     ids = np.array([f"T{i}" for i in range(n_towns)])
     towns = pd.DataFrame(
-        {"country": "DE", "lat": rng.uniform(40, 60, n_towns), "lon": rng.uniform(-5, 25, n_towns)},
-        index=pd.Index(ids, name="town_id"),
+        {
+            "town_id": ids,
+            "name": ids,
+            "country": "DE",
+            "lat": rng.uniform(40, 60, n_towns),
+            "lon": rng.uniform(-5, 25, n_towns),
+        }
     )
-    a, b = rng.integers(0, n_towns, (2, n_links))
-    edges = pd.DataFrame({"town_a": ids[a], "town_b": ids[b]})
-    ax = plot_map((towns, edges), basemap=False)
+    a, b = rng.integers(0, n_towns, (2, 2 * n_links))
+    pairs = np.unique(np.sort(np.stack([a, b], axis=1)[a != b], axis=1), axis=0)[:n_links]
+    edges = pd.DataFrame({"town_a": ids[pairs[:, 0]], "town_b": ids[pairs[:, 1]]})
+    ax = plot_map(tg.load(towns=towns, partnerships=edges), basemap=False)
     assert sum(isinstance(c, LineCollection) for c in ax.collections) == 1
     assert n_arcs(ax) == n_links
     assert by_gid(ax, "links").get_alpha() < 0.5
@@ -487,9 +496,6 @@ def test_links_per_year(data):
 
 
 def test_links_per_year_without_years_raises():
-    towns = TOWNS.set_index("town_id")
-    edges = pd.DataFrame(
-        {"town_a": ["DE-a"], "town_b": ["FR-b"], "since": pd.array([pd.NA], dtype="Int64")}
-    )
+    edges = pd.DataFrame({"town_a": ["DE-a"], "town_b": ["FR-b"]})
     with pytest.raises(ValidationError, match="no link has a known 'since' year"):
-        plot_links_per_year((towns, edges))
+        plot_links_per_year(tg.load(towns=TOWNS, partnerships=edges))

@@ -6,7 +6,7 @@ Builders return new networkx graphs; the data they are built from are never modi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import networkx as nx
@@ -82,9 +82,9 @@ def accepts_graph(
 def build_town_graph(
     data: TwinningData,
     *,
-    kinds: str | Sequence[str] | None = None,
+    kinds: str | Iterable[str] | None = None,
     year: int | None = None,
-    countries: str | Sequence[str] | None = None,
+    countries: str | Iterable[str] | None = None,
 ) -> nx.Graph:
     """Build the town graph: towns as nodes, linked pairs as edges.
 
@@ -141,7 +141,7 @@ def build_town_graph(
 def build_country_graph(
     data: TwinningData,
     *,
-    kinds: str | Sequence[str] | None = None,
+    kinds: str | Iterable[str] | None = None,
     year: int | None = None,
 ) -> nx.Graph:
     """Build the country graph: countries as nodes, town links between them as edge weight.

@@ -484,7 +484,7 @@ class TwinningData:
             expand_projects=self.expand_projects,
         )
 
-    def _known_kinds(self, kinds: str | Sequence[str]) -> list[str]:
+    def _known_kinds(self, kinds: str | Iterable[str]) -> list[str]:
         ks = _as_list(kinds)
         known = set(self._partnerships["kind"]) | set(self._memberships["kind"])
         bad = [k for k in ks if k not in known]
@@ -525,9 +525,9 @@ class TwinningData:
     def filter(
         self,
         *,
-        kinds: str | Sequence[str] | None = None,
+        kinds: str | Iterable[str] | None = None,
         year: int | None = None,
-        countries: str | Sequence[str] | None = None,
+        countries: str | Iterable[str] | None = None,
         touching: bool = False,
     ) -> TwinningData:
         """A new :class:`TwinningData` restricted by kind, year and/or countries.
@@ -609,9 +609,9 @@ class TwinningData:
     def town_graph(
         self,
         *,
-        kinds: str | Sequence[str] | None = None,
+        kinds: str | Iterable[str] | None = None,
         year: int | None = None,
-        countries: str | Sequence[str] | None = None,
+        countries: str | Iterable[str] | None = None,
     ) -> Any:
         """The town graph (see :func:`twinning_graph.graph.build_town_graph`)."""
         from twinning_graph.graph import build_town_graph  # graph.py builds on this module
@@ -619,7 +619,7 @@ class TwinningData:
         return build_town_graph(self, kinds=kinds, year=year, countries=countries)
 
     def country_graph(
-        self, *, kinds: str | Sequence[str] | None = None, year: int | None = None
+        self, *, kinds: str | Iterable[str] | None = None, year: int | None = None
     ) -> Any:
         """The country graph (see :func:`twinning_graph.graph.build_country_graph`)."""
         from twinning_graph.graph import build_country_graph

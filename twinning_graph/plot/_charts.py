@@ -219,7 +219,7 @@ def plot_degree_distribution(data: Any, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    data : TwinningData, networkx.Graph or (towns, edges) tuple
+    data : TwinningData or networkx.Graph
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -267,7 +267,7 @@ def plot_links_per_year(data: Any, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    data : TwinningData, networkx.Graph or (towns, edges) tuple
+    data : TwinningData or networkx.Graph
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -286,13 +286,13 @@ def plot_links_per_year(data: Any, *, ax: Axes | None = None) -> Axes:
     --------
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
+    >>> import twinning_graph as tg
     >>> from twinning_graph.plot import plot_links_per_year
-    >>> towns = pd.DataFrame({"country": ["DE", "FR", "PL"], "lat": [50.0, 47.0, 52.0],
-    ...                       "lon": [8.0, 2.0, 19.0]},
-    ...                      index=pd.Index(["a", "b", "c"], name="town_id"))
-    >>> edges = pd.DataFrame({"town_a": ["a", "a"], "town_b": ["b", "c"],
-    ...                       "since": pd.array([1963, 1991], dtype="Int64")})
-    >>> ax = plot_links_per_year((towns, edges))
+    >>> towns = pd.DataFrame({"town_id": ["a", "b", "c"], "name": ["A", "B", "C"],
+    ...                       "country": ["DE", "FR", "PL"], "lat": [50.0, 47.0, 52.0],
+    ...                       "lon": [8.0, 2.0, 19.0]})
+    >>> edges = pd.DataFrame({"town_a": ["a", "a"], "town_b": ["b", "c"], "since": [1963, 1991]})
+    >>> ax = plot_links_per_year(tg.load(towns=towns, partnerships=edges))
     >>> len(ax.patches)
     29
     >>> plt.close(ax.figure)

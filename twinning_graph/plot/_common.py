@@ -40,25 +40,11 @@ _ARC_POINTS = 16
 
 
 def _frames(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(towns, edges) from TwinningData, a town graph or a (towns, edges) pair of frames."""
-    if (
-        isinstance(data, tuple)
-        and len(data) == 2
-        and all(isinstance(f, pd.DataFrame) for f in data)
-    ):
-        towns, edges = data
-    else:
-        from twinning_graph.graph import as_frames
+    """(towns, pair table) of TwinningData or a town graph."""
+    from twinning_graph.graph import as_data
 
-        towns, edges = as_frames(data)
-    missing_t = {"country", "lat", "lon"} - set(towns.columns)
-    missing_e = {"town_a", "town_b"} - set(edges.columns)
-    if missing_t or missing_e:
-        raise ValidationError(
-            "cannot plot: towns frame is missing columns "
-            f"{sorted(missing_t)} and edges frame is missing columns {sorted(missing_e)}"
-        )
-    return towns, edges
+    d = as_data(data)
+    return d.towns, d.edges
 
 
 def _unknown_town(tid: Any, index: pd.Index, what: str = "town_id") -> UnknownTownError:

@@ -19,10 +19,10 @@ from twinning_graph import _basemap
 from twinning_graph._basemap import great_circle_arcs, plot_basemap, project
 from twinning_graph._errors import (
     DataWarning,
-    UnknownCountryError,
     ValidationError,
 )
 from twinning_graph._geo import haversine_km
+from twinning_graph.graph import as_data
 from twinning_graph.plot._common import (
     _ARC_POINTS,
     _CANDIDATE_COLOR,
@@ -33,10 +33,8 @@ from twinning_graph.plot._common import (
     _TOP_CATEGORIES,
     _TOWN_COLOR,
     CREDITS,
-    _as_list,
     _check_choice,
     _degree,
-    _frames,
     _unknown_town,
 )
 
@@ -48,58 +46,6 @@ logger = logging.getLogger("twinning_graph.plot")
 
 COLOR_BY = ("country", "community", "reach", None)
 SIZE_BY = ("partners", "population", None)
-
-
-def _filter_edges(
-    towns: pd.DataFrame,
-    edges: pd.DataFrame,
-    *,
-    kinds: str | Iterable[str] | None,
-    year: int | None,
-    countries: str | Iterable[str] | None,
-) -> pd.DataFrame:
-    """Edges kept by the kinds / year / countries filters (vectorised)."""
-    keep = np.ones(len(edges), dtype=bool)
-    if kinds is not None:
-        wanted = set(_as_list(kinds))
-        if "kinds" not in edges.columns:
-            raise ValidationError("kinds= needs a 'kinds' column in the edges")
-        per_edge = edges["kinds"].astype("string").fillna("").str.split(";").explode()
-        unknown = wanted - set(per_edge.dropna())
-        if unknown:
-            raise ValidationError(
-                f"unknown link kind(s) {sorted(unknown)}; kinds in the data: "
-                f"{', '.join(sorted(set(per_edge.dropna()) - {''}))}"
-            )
-        hit = per_edge.isin(wanted).groupby(level=0).any()
-        keep &= hit.reindex(edges.index, fill_value=False).to_numpy(dtype=bool)
-    if year is not None:
-        if "since" not in edges.columns:
-            raise ValidationError("year= needs a 'since' column in the edges")
-        since = pd.to_numeric(edges["since"], errors="coerce").astype("Float64")
-        unknown_year = since.isna().to_numpy() & keep
-        if unknown_year.any():
-            warnings.warn(
-                f"{int(unknown_year.sum())} link(s) without a known 'since' year kept on the map "
-                f"for year={year}",
-                DataWarning,
-                stacklevel=3,
-            )
-        keep &= (since <= year).fillna(True).to_numpy(dtype=bool)
-    if countries is not None:
-        wanted_c = {c.upper() for c in _as_list(countries)}
-        present = set(towns["country"].dropna().astype(str))
-        unknown_c = wanted_c - present
-        if unknown_c:
-            raise UnknownCountryError(
-                f"no town in country code(s) {sorted(unknown_c)}; countries in the data: "
-                f"{', '.join(sorted(present))}"
-            )
-        country = towns["country"]
-        ca = country.reindex(edges["town_a"]).isin(wanted_c).to_numpy(dtype=bool)
-        cb = country.reindex(edges["town_b"]).isin(wanted_c).to_numpy(dtype=bool)
-        keep &= ca | cb
-    return edges.loc[keep]
 
 
 def _marker_sizes(
@@ -234,6 +180,7 @@ def plot_map(
     kinds: str | Iterable[str] | None = None,
     year: int | None = None,
     countries: str | Iterable[str] | None = None,
+    touching: bool = False,
     highlight: str | None = None,
     candidates: Any = None,
     extent: Any = None,
@@ -254,9 +201,8 @@ def plot_map(
 
     Parameters
     ----------
-    data : TwinningData, networkx.Graph or (towns, edges) tuple
-        The network: a loaded :class:`~twinning_graph.TwinningData`, a town graph, or the two
-        frames returned by :func:`twinning_graph.graph.as_frames`.
+    data : TwinningData or networkx.Graph
+        The network: a loaded :class:`~twinning_graph.TwinningData` or a town graph.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     color_by : {"country", "community", "reach", None}, default "country"
@@ -271,12 +217,11 @@ def plot_map(
         ``twinning_graph.clusters.communities(data)`` is used if it exists.
     values : pandas.Series, optional
         town_id → number (e.g. a reach measure), for ``color_by="reach"``.
-    kinds : str or iterable of str, optional
-        Keep links having at least one of these kinds.
-    year : int, optional
-        Keep links with ``since <= year`` (links with unknown year are kept, with a warning).
-    countries : str or iterable of str, optional
-        Keep links touching these countries (ISO alpha-2).
+    kinds, year, countries, touching : optional
+        Filters, applied by :meth:`TwinningData.filter` with the same meaning everywhere:
+        partnerships of these kinds; partnerships with ``since <= year`` (undated ones are
+        left out, with a warning); towns of these countries and the links among them, or with
+        ``touching=True`` every link with at least one end in them (a country's links abroad).
     highlight : str, optional
         A town_id drawn as a star (``gid="highlight"``), with its links emphasised.
     candidates : DataFrame or list of str, optional
@@ -324,7 +269,14 @@ def plot_map(
     _check_choice("size_by", size_by, SIZE_BY)
     if max_links is not None and (not isinstance(max_links, int | np.integer) or max_links < 0):
         raise ValidationError(f"max_links must be a non-negative integer, got {max_links!r}")
-    towns, edges = _frames(data)
+    full = as_data(data)
+    filtered = kinds is not None or year is not None or countries is not None
+    shown = (
+        full.filter(kinds=kinds, year=year, countries=countries, touching=touching)
+        if filtered
+        else full
+    )
+    towns, kept = full.towns, shown.edges
     if highlight is not None and highlight not in towns.index:
         raise _unknown_town(highlight, towns.index, "highlight town_id")
     if color_by == "reach" and values is None:
@@ -333,9 +285,6 @@ def plot_map(
             "twinning_graph.reach)"
         )
     cand = _candidate_frame(candidates, towns) if candidates is not None else None
-
-    kept = _filter_edges(towns, edges, kinds=kinds, year=year, countries=countries)
-    filtered = kinds is not None or year is not None or countries is not None
 
     # towns and links need coordinates to be drawn
     located = towns["lat"].notna().to_numpy() & towns["lon"].notna().to_numpy()
@@ -363,9 +312,7 @@ def plot_map(
         )
         drawn = np.zeros(len(towns), dtype=bool)
         drawn[pos[pos >= 0]] = True
-        if countries is not None:
-            wanted_c = {c.upper() for c in _as_list(countries)}
-            drawn |= towns["country"].isin(wanted_c).to_numpy(dtype=bool)
+        drawn |= towns.index.isin(shown.towns.index) if countries is not None else False
     else:
         drawn = np.ones(len(towns), dtype=bool)
     if highlight is not None:

@@ -153,7 +153,7 @@ def write_map(
                 f"unknown country {country!r}; countries in the data: "
                 f"{', '.join(sorted(set(data.towns['country'])))}"
             )
-        ax = plot_map(data, countries=sc.key)
+        ax = plot_map(data, countries=sc.key, touching=True)
     else:
         ax = plot_map(data)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -182,8 +182,10 @@ def _town_map_axes(b: _Builder, candidates: pd.DataFrame | None = None) -> Any:
     pts = ego[["lat", "lon"]]
     # the basemap covers Europe: partners overseas are left outside the window
     pts = pts[pts["lon"].between(-25, 45) & pts["lat"].between(34, 72)]
+    # the town's ego network: no partnership records needed, the pair table is given
+    ego_net = TwinningData(ego, b.data.partnerships.iloc[:0], edges=mine.reset_index(drop=True))
     return plot_map(
-        (ego, mine),
+        ego_net,
         highlight=tid,
         candidates=cand,
         extent=pts if len(pts) > 1 else None,

@@ -211,7 +211,7 @@ def _map_section(b: _Builder) -> Section:
             )
         )
     elif s.kind == "country":
-        ax = plot_map(b.data, countries=s.key)
+        ax = plot_map(b.data, countries=s.key, touching=True)
         sec.intro = (
             f"Links with at least one town in {s.label}, on the map of Europe; "
             "partners outside the window are cut at its edge."
@@ -221,7 +221,7 @@ def _map_section(b: _Builder) -> Section:
                 ax, f"Map of the partnership links of {s.label}", f"Partnership links of {s.label}"
             )
         )
-        ax = plot_map(b.data, countries=s.key, extent=s.key, color_by=None)
+        ax = plot_map(b.data, countries=s.key, touching=True, extent=s.key, color_by=None)
         sec.blocks.append(
             _image(
                 ax,
