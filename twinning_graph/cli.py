@@ -325,13 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10, help="cut-off of hits@k (10)")
     _add_output(p, csv=False)
 
-    for register in _EXTRA_PARSERS:
-        register(sub)
     return parser
-
-
-#: Functions that add sub-parsers; modules of later features append to it.
-_EXTRA_PARSERS: list[Callable[[Any], None]] = []
 
 
 @command("summary")
@@ -340,7 +334,7 @@ def _summary(args: argparse.Namespace) -> int:
 
     s = summary(load_data(args))
     if args.json:
-        emit_json(s)
+        emit_json(s.to_dict())
     else:
         width = max(map(len, s))
         for k, v in s.items():

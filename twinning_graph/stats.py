@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from twinning_graph.graph import adjacency, as_frames
+from twinning_graph._errors import ValidationError
+from twinning_graph.graph import accepts_graph
 from twinning_graph.network import TwinningData
 
-__all__ = ["summary", "degree"]
+__all__ = ["summary", "degree", "NetworkSummary"]
 
 
-def degree(data: TwinningData | nx.Graph) -> pd.Series:
+@accepts_graph
+def degree(data: TwinningData) -> pd.Series:
     """Number of partner towns of every town (0 for towns without partners).
 
     Examples
@@ -28,7 +32,7 @@ def degree(data: TwinningData | nx.Graph) -> pd.Series:
     ES-madrid     45
     Name: degree, dtype: int64
     """
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     both = pd.concat([edges["town_a"], edges["town_b"]])
     return both.value_counts().reindex(towns.index, fill_value=0).astype("int64").rename("degree")
 
@@ -63,7 +67,94 @@ def _mean_clustering(A: sp.csr_array, deg: np.ndarray) -> float:
     return float(local.mean()) if len(local) else float("nan")
 
 
-def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[str, Any]:
+#: Plain-language labels of the summary figures (the report and the notebook view use them).
+LABELS = {
+    "towns": "Towns",
+    "links": "Linked town pairs",
+    "countries": "Countries",
+    "eu_towns": "Towns in EU Member States",
+    "partnerships": "Partnership records",
+    "transnational_links": "Links between two countries",
+    "transnational_share": "Share of links between two countries",
+    "components": "Separate groups of linked towns",
+    "largest_component": "Towns in the largest group",
+    "mean_degree": "Partners per town (mean)",
+    "max_degree": "Most partners of one town",
+    "assortativity": "Degree assortativity (well-linked towns twin with well-linked towns: > 0)",
+    "clustering": "Mean clustering (partners of a town that are partners of each other)",
+    "transitivity": "Transitivity (closed triangles among connected triples)",
+    "with_year": "Share of links with a known start year",
+}
+
+
+@dataclass(frozen=True)
+class NetworkSummary(Mapping[str, Any]):
+    """Headline figures of a network; reads like a dict (``s["links"]``), shows as a table.
+
+    See :func:`summary` for the meaning of each figure.
+    """
+
+    towns: int
+    links: int
+    countries: int
+    eu_towns: int
+    partnerships: int
+    transnational_links: int
+    transnational_share: float
+    components: int
+    largest_component: int
+    mean_degree: float
+    max_degree: int
+    assortativity: float
+    clustering: float
+    transitivity: float
+    with_year: float
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as a plain dict (JSON-ready)."""
+        return {k: getattr(self, k) for k in self._names()}
+
+    def to_series(self) -> pd.Series:
+        """The figures as a Series indexed by figure name."""
+        return pd.Series(self.to_dict(), name="value", dtype=object)
+
+    def __repr__(self) -> str:
+        width = max(map(len, self._names()))
+        lines = [f"{k:<{width}}  {v}" for k, v in self.to_dict().items()]
+        return "NetworkSummary\n" + "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(LABELS[k])}</th>"
+            f"<td>{html.escape(_show(v))}</td></tr>"
+            for k, v in self.to_dict().items()
+        )
+        return f"<table><caption>Network summary</caption>{rows}</table>"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return "–" if np.isnan(value) else f"{value:,.4g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@accepts_graph
+def summary(data: TwinningData, *, linked_only: bool = True) -> NetworkSummary:
     """Headline figures of the network, computed over whole arrays.
 
     Parameters
@@ -76,8 +167,8 @@ def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[
 
     Returns
     -------
-    dict
-        towns, links, countries, transnational_links, transnational_share (share of links
+    NetworkSummary
+        Reads like a dict and shows as a table in a notebook: towns, links, countries, transnational_links, transnational_share (share of links
         between towns of two countries), components, largest_component (towns),
         mean_degree (2 × links / towns), max_degree, assortativity (degree, Pearson),
         clustering (mean local clustering coefficient, as ``nx.average_clustering``),
@@ -92,11 +183,14 @@ def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[
     >>> s["max_degree"], s["links"] > 15000
     (49, True)
     """
-    towns, edges = as_frames(data)
+    if not isinstance(linked_only, bool):
+        raise ValidationError(f"linked_only must be True or False, got {linked_only!r}")
+    towns, edges = data.towns, data.edges
+    A = data.adjacency()
     if linked_only:
-        linked = pd.Index(pd.concat([edges["town_a"], edges["town_b"]]).unique())
-        towns = towns.loc[towns.index.isin(linked)]
-    A, _ = adjacency(towns, edges)
+        keep = np.asarray(A.sum(axis=1)).ravel() > 0
+        towns = towns.loc[keep]
+        A = A[keep][:, keep]
     deg = np.asarray(A.astype(bool).sum(axis=1)).ravel()
     n = len(towns)
     n_comp, labels = connected_components(A, directed=False)
@@ -105,23 +199,21 @@ def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[
     cb = edges["town_b"].map(towns["country"]).to_numpy()
     trans = int((ca != cb).sum())
     m = len(edges)
-    partnerships = None
-    if isinstance(data, TwinningData):
-        partnerships = len(data.partnerships) + int(data.memberships["partnership_id"].nunique())
-    return {
-        "towns": n,
-        "links": m,
-        "countries": int(towns["country"].nunique()),
-        "eu_towns": int(towns["eu"].sum()),
-        "partnerships": partnerships,
-        "transnational_links": trans,
-        "transnational_share": round(trans / m, 4) if m else float("nan"),
-        "components": int(n_comp),
-        "largest_component": largest,
-        "mean_degree": round(2 * m / n, 4) if n else float("nan"),
-        "max_degree": int(deg.max()) if n else 0,
-        "assortativity": round(_assortativity(A, deg), 4),
-        "clustering": round(_mean_clustering(A, deg), 4),
-        "transitivity": round(_transitivity(A, deg), 4),
-        "with_year": round(float(edges["since"].notna().mean()), 4) if m else 0.0,
-    }
+    partnerships = len(data.partnerships) + int(data.memberships["partnership_id"].nunique())
+    return NetworkSummary(
+        towns=n,
+        links=m,
+        countries=int(towns["country"].nunique()),
+        eu_towns=int(towns["eu"].sum()),
+        partnerships=partnerships,
+        transnational_links=trans,
+        transnational_share=round(trans / m, 4) if m else float("nan"),
+        components=int(n_comp),
+        largest_component=largest,
+        mean_degree=round(2 * m / n, 4) if n else float("nan"),
+        max_degree=int(deg.max()) if n else 0,
+        assortativity=round(_assortativity(A, deg), 4),
+        clustering=round(_mean_clustering(A, deg), 4),
+        transitivity=round(_transitivity(A, deg), 4),
+        with_year=round(float(edges["since"].notna().mean()), 4) if m else 0.0,
+    )

@@ -83,7 +83,7 @@ def _section_overview(b: _Builder) -> Section:
     s = b.scope
     sec = Section("overview", "Headline figures")
     if s.kind == "europe":
-        fig = summary(b.data)
+        fig: dict[str, Any] = summary(b.data).to_dict()
         sec.intro = (
             "The twinning network as a whole: towns with at least one partner and the "
             "town pairs linked by a partnership."
@@ -92,7 +92,7 @@ def _section_overview(b: _Builder) -> Section:
         b.table(_summary_frame(fig), "summary", "Summary")
     elif s.kind == "country":
         code = str(s.key)
-        fig = summary(_sub_data(b.data, code))
+        fig = summary(_sub_data(b.data, code)).to_dict()
         sec.intro = (
             f"The network of {s.label}: its towns, their partners at home and abroad, "
             "and the links between them."
