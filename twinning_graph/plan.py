@@ -164,7 +164,7 @@ class PlanResult:
         return (
             f"<div><strong>{html.escape(self.call.call)}</strong> "
             f"(rules {html.escape(self.call.status)}): {html.escape(self.message)}"
-            f"{self.member_status().join(self.members[['role', 'why']]).to_html(escape=True)}"
+            f"{self.member_status().drop(columns='source').join(self.members[['role', 'why']]).to_html(escape=True)}"
             f"{self.eligibility._repr_html_()}</div>"
         )
 

@@ -219,6 +219,14 @@ def _countries_of(countries_or_data: Any, town_ids: Sequence[str] | None) -> pd.
     return series
 
 
+def _fmt_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("|", " or ")
+
+
 def _row(
     rule: Rule | None,
     name: str,
@@ -234,7 +242,7 @@ def _row(
     return {
         "rule": name,
         "requirement": requirement,
-        "required": "" if required is None else str(required),
+        "required": _fmt_value(required),
         "observed": "" if observed is None else str(observed),
         "result": result,
         "passed": {"pass": True, "fail": False}.get(result, pd.NA),
