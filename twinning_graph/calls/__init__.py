@@ -29,16 +29,14 @@ from twinning_graph.calls._model import (
     LEAD_TYPES,
     RULES,
     Call,
-    CallTable,
     Rule,
     call_ids,
-    call_rules,
     get_call,
     latest_call,
-    list_calls,
     require_call,
     resolve_call,
 )
+from twinning_graph.calls._table import CallTable, call_rules, list_calls
 
 __all__ = [
     "CHECK_COLUMNS",
