@@ -49,6 +49,9 @@ EU_TERRITORY_EXTRA = {
     "AX": "FI",
 }
 # Overseas countries and territories associated with the EU (Council Decision (EU) 2021/1764).
+# CERV call texts list "EU Member States (including overseas countries and territories)", so
+# twinning_graph.calls counts an OCT town as its Member State; the status of that per call
+# year lives in data/calls_countries.csv.
 OCT = {
     "GL": "DK",
     "NC": "FR",

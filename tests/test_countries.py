@@ -184,27 +184,48 @@ def test_country_from_name_series_and_unknown():
         country_from_name("Germanny")
 
 
-def test_eligibility_table_has_sources():
+def test_eligibility_table_has_sources_and_statuses():
     table = eligibility_table()
-    assert table["source"].notna().all()
-    assert table["confirmed"].dtype == bool
+    assert table["source"].str.len().gt(0).all()
+    assert set(table["status"]) == {"confirmed", "unconfirmed", "contradicted"}
     assert set(table["programme"]) == {"CERV", "EFC"}
+    assert "confirmed" not in table.columns  # one status column, no parallel bool
+
+
+def test_associated_countries_need_entry_into_force_not_signature():
+    table = eligibility_table().set_index(["programme", "year", "country"])
+    # Kosovo signed in December 2023; no source gives entry into force -> unconfirmed
+    xk24 = table.loc[("CERV", 2024, "XK")]
+    assert xk24["signed"] == "2023-12" and xk24["in_force"] == ""
+    assert xk24["status"] == "unconfirmed"
+    # signed after the 2023 grants -> the aggregator's 2023 listing is contradicted
+    assert table.loc[("CERV", 2023, "XK"), "status"] == "contradicted"
+    assert table.loc[("CERV", 2023, "RS"), "status"] == "contradicted"
+    assert table.loc[("CERV", 2023, "ME"), "status"] == "unconfirmed"
+    assert "strand" in table.loc[("CERV", 2025, "MD"), "note"]
 
 
 def test_eligible_countries_cerv():
     cerv21 = eligible_countries(2021)
     assert EU27 <= cerv21
-    assert "GL" in cerv21  # overseas country/territory
-    assert "RE" in cerv21  # outermost region, part of FR
+    assert "GL" in cerv21  # overseas country/territory (unconfirmed for 2021)
+    assert "GL" not in eligible_countries(2021, include_unconfirmed=False)
+    assert "GL" in eligible_countries(2024, include_unconfirmed=False)  # call text says so
+    assert "RE" in eligible_countries(2021, include_unconfirmed=False)  # outermost region
     assert not {"UA", "XK", "GB", "NO", "CH"} & cerv21
-    assert "XK" in eligible_countries(2024, include_unconfirmed=False)
+    assert "XK" not in eligible_countries(2024, include_unconfirmed=False)
     assert "UA" in eligible_countries(2024)
     assert "UA" not in eligible_countries(2024, include_unconfirmed=False)
+    assert "XK" not in eligible_countries(2023)  # contradicted: never counted
 
 
 def test_eligible_countries_efc():
     efc19 = eligible_countries(2019, programme="EFC")
     assert {"GB", "AL", "BA", "ME", "MK", "RS", "XK"} <= efc19
+    assert not {"AL", "XK"} & eligible_countries(2019, programme="EFC", include_unconfirmed=False)
+    assert {"AL", "BA", "ME", "MK", "RS", "XK", "GB"} <= eligible_countries(
+        2020, programme="EFC", include_unconfirmed=False
+    )
     assert "HR" in efc19
     efc20 = eligible_countries(2020, programme="efc")
     assert "GB" in efc20  # withdrawal agreement

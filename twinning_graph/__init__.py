@@ -18,9 +18,11 @@ from twinning_graph.calls import (
     Call,
     EligibilityResult,
     check_eligibility,
+    country_eligibility,
     get_call,
     latest_call,
     list_calls,
+    resolve_call,
 )
 from twinning_graph.clusters import (
     bridges,
@@ -124,6 +126,7 @@ __all__ = [
     "build_report",
     "build_town_graph",
     "check_eligibility",
+    "country_eligibility",
     "communities",
     "community_table",
     "components",
@@ -163,6 +166,7 @@ __all__ = [
     "rank_partners",
     "rank_partners_many",
     "reach",
+    "resolve_call",
     "read_geojson",
     "read_gexf",
     "read_graphml",

@@ -19,6 +19,10 @@ import pandas as pd
 from twinning_graph._errors import TwinningGraphError
 
 Handler = Callable[[argparse.Namespace], int]
+_CALL_HELP = (
+    "call: a topic id, 'latest' (default: the latest CERV Networks of Towns call) or "
+    "'latest-confirmed' (the latest whose rules are confirmed); see the calls command"
+)
 _COMMANDS: dict[str, Handler] = {}
 
 
@@ -249,8 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--call",
         default="latest",
         metavar="CALL",
-        help="keep countries eligible for this call (default: latest CERV Networks "
-        "of Towns call; 'none': no filter)",
+        help="keep countries eligible for this call: a topic id, 'latest' (default: latest "
+        "CERV Networks of Towns call), 'latest-confirmed' or 'none' (no filter)",
     )
     p.add_argument(
         "--countries",
@@ -277,12 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID,ID",
         help="comma-separated seed town_ids",
     )
-    p.add_argument(
-        "--call",
-        default=None,
-        metavar="CALL",
-        help="call topic id (default: latest CERV Networks of Towns call)",
-    )
+    p.add_argument("--call", default="latest", metavar="CALL", help=_CALL_HELP)
     p.add_argument(
         "--size",
         type=int,
@@ -307,12 +306,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--towns", dest="town_ids", required=True, metavar="ID,ID", help="comma-separated town_ids"
     )
+    p.add_argument("--call", default="latest", metavar="CALL", help=_CALL_HELP)
+    from twinning_graph.calls import LEAD_TYPES
+
+    p.add_argument("--lead-type", default=None, choices=LEAD_TYPES, help="lead applicant's type")
     p.add_argument(
-        "--call",
-        default=None,
-        metavar="CALL",
-        help="call topic id (default: latest CERV Networks of Towns call)",
+        "--participants", type=int, default=None, metavar="N", help="planned direct participants"
     )
+    p.add_argument(
+        "--international-participants",
+        type=int,
+        default=None,
+        metavar="N",
+        help="planned invited international participants",
+    )
+    p.add_argument(
+        "--duration", type=float, default=None, metavar="MONTHS", help="planned duration"
+    )
+    _add_output(p, csv=False)
+
+    p = sub.add_parser("calls", help="list the calls with their rules, dates, status and sources")
+    p.add_argument("--kind", choices=["networks-of-towns", "town-twinning"], default=None)
     _add_output(p, csv=False)
 
     p = sub.add_parser(
@@ -558,12 +572,44 @@ def _plan(args: argparse.Namespace) -> int:
 def _eligibility(args: argparse.Namespace) -> int:
     from twinning_graph.calls import check_eligibility
 
-    result = check_eligibility(load_data(args), _ids(args.town_ids), call=args.call)
+    result = check_eligibility(
+        load_data(args),
+        _ids(args.town_ids),
+        call=args.call,
+        lead_type=args.lead_type,
+        participants=args.participants,
+        international_participants=args.international_participants,
+        duration_months=args.duration,
+    )
     if args.json:
         emit_json(result.to_dict())
     else:
         print(repr(result))
     return 0 if result.eligible else 1
+
+
+@command("calls")
+def _calls(args: argparse.Namespace) -> int:
+    from twinning_graph.calls import call_ids, get_call
+
+    calls = [get_call(c) for c in call_ids()]
+    calls = [c for c in calls if args.kind is None or c.kind == args.kind]
+    if args.json:
+        emit_json([c.to_dict() for c in calls])
+        return 0
+    for c in calls:
+        v = c.value
+        print(
+            f"{c.call}  rules {c.status}: {c.min_municipalities} municipalities, "
+            f"{c.min_countries} countries, {c.min_eu_states} EU Member States; "
+            f"deadline {v('deadline') or 'not known'}"
+        )
+        for r in c.unconfirmed_rules:
+            print(f"    {r.status}: {r.name} = {r.value} ({r.note or 'no source for this call'})")
+        if c.unconfirmed_countries:
+            print(f"    countries unconfirmed: {', '.join(sorted(c.unconfirmed_countries))}")
+    print("(every rule with its source: --json, tg.calls.call_rules() or docs/calls.md)")
+    return 0
 
 
 @command("evaluate")

@@ -27,7 +27,10 @@ Columns of :func:`country_table`:
     (GF GP MQ RE YT MF) and the Åland Islands (AX).
 ``oct``
     Overseas country or territory associated with the EU (GL, NC, PF, TF, WF, PM, BL,
-    AW, CW, SX, BQ); eligible for CERV calls, never counted as a Member State.
+    AW, CW, SX, BQ; Council Decision (EU) 2021/1764). CERV calls list them under
+    "EU Member States (including overseas countries and territories)", so an OCT town is
+    eligible and counts as its Member State; the status of that fact per call year is in
+    ``data/calls_countries.csv``.
 ``sovereign``
     The Member State an ``eu_territory`` region or ``oct`` belongs to, else empty.
 ``aliases``
@@ -37,6 +40,10 @@ Columns of :func:`country_table`:
 
 Eligibility of non-EU countries per programme year lives in ``data/calls_countries.csv``
 (see :func:`eligibility_table`); EU Member States are taken from the membership years.
+Outermost regions with their own ISO code (GF, GP, MQ, RE, YT, MF) are part of the EU
+(Art. 349 and 355(1) TFEU) and count as their Member State. Associated countries count
+from the year their agreement is known to be *in force* for the call, not from signature:
+a row with ``status="unconfirmed"`` is plausible but no source states it.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ __all__ = [
     "eu_members",
     "is_valid_country",
     "normalise_country",
+    "STATUSES",
 ]
 
 PROGRAMMES: dict[str, range] = {"CERV": range(2021, 2028), "EFC": range(2014, 2021)}
@@ -379,32 +387,44 @@ def _unknown_name(values: list[Any]) -> UnknownCountryError:
     )
 
 
+STATUSES = ("confirmed", "unconfirmed", "contradicted")
+"""Allowed values of every ``status`` column (rules and country-years)."""
+
+
 @functools.cache
 def _eligibility_table() -> pd.DataFrame:
-    df = _read_csv(
-        "calls_countries.csv", dtype={"programme": str, "country": str, "source": str, "note": str}
-    )
+    df = _read_csv("calls_countries.csv", dtype=str)
     df["year"] = df["year"].astype("int64")
-    df["confirmed"] = df["confirmed"].astype(str).map({"True": True, "False": False}).astype(bool)
-    df["note"] = df["note"].fillna("")
+    for col in ["signed", "in_force", "note"]:
+        df[col] = df[col].fillna("")
+    bad = ~df["status"].isin(STATUSES)
+    if bad.any():  # shipped data: a typo here is a packaging bug, say where
+        rows = [int(i) + 2 for i in df.index[bad]]
+        raise ValidationError(
+            f"data/calls_countries.csv rows {rows}, column status: got "
+            f"{sorted(set(df.loc[bad, 'status']))}, allowed {list(STATUSES)}"
+        )
     return df
 
 
 def eligibility_table() -> pd.DataFrame:
     """Return the non-EU eligibility facts: one row per programme, call year and country.
 
-    EU Member States are always eligible and are not listed. Each row has a ``source``
-    and a ``confirmed`` flag; unconfirmed rows are plausible but not verified.
+    EU Member States (and their outermost regions) are always eligible and are not listed.
+    Columns: ``programme, year, country, status, signed, in_force, source, note``.
+    ``status`` is ``"confirmed"`` (a source states it for that year), ``"unconfirmed"``
+    (plausible, no source found, e.g. an agreement signed but not known to be in force)
+    or ``"contradicted"`` (a source contradicts it; never counted as eligible).
 
     Examples
     --------
     >>> from twinning_graph.countries import eligibility_table
     >>> table = eligibility_table()
     >>> sorted(table.columns)
-    ['confirmed', 'country', 'note', 'programme', 'source', 'year']
+    ['country', 'in_force', 'note', 'programme', 'signed', 'source', 'status', 'year']
     >>> row = table.query("programme == 'CERV' and year == 2024 and country == 'XK'")
-    >>> bool(row["confirmed"].item())
-    True
+    >>> row["status"].item(), row["signed"].item()
+    ('unconfirmed', '2023-12')
     """
     return _eligibility_table().copy()
 
@@ -433,6 +453,7 @@ def eligible_countries(
     programme : {"CERV", "EFC"}, default "CERV"
     include_unconfirmed : bool, default True
         Include non-EU countries whose eligibility that year is plausible but unconfirmed.
+        Rows marked ``"contradicted"`` are never included.
 
     Returns
     -------
@@ -442,8 +463,8 @@ def eligible_countries(
     --------
     >>> from twinning_graph.countries import eligible_countries
     >>> cerv = eligible_countries(2025)
-    >>> "XK" in cerv, "GB" in cerv, "NO" in cerv
-    (True, False, False)
+    >>> "XK" in cerv, "GB" in cerv, "NO" in cerv, "XK" in eligible_countries(2023)
+    (True, False, False, False)
     >>> "UA" in eligible_countries(2025, include_unconfirmed=False)
     False
     >>> "GB" in eligible_countries(2020, programme="EFC")
@@ -456,8 +477,8 @@ def eligible_countries(
         raise ValidationError(f"{prog} has calls from {years[0]} to {years[-1]}, got year {year}")
     table = _eligibility_table()
     rows = table[(table["programme"] == prog) & (table["year"] == year)]
-    if not include_unconfirmed:
-        rows = rows[rows["confirmed"]]
+    keep = ["confirmed", "unconfirmed"] if include_unconfirmed else ["confirmed"]
+    rows = rows[rows["status"].isin(keep)]  # contradicted rows never count
     territories = _country_table()
     in_eu = territories.index[
         territories["eu_territory"] & territories["sovereign"].isin(eu_members(year))

@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 class PlanResult:
     """A proposed network of towns and how it fares against the call's rules.
 
+    Every output states the call, each rule's status and source and each member
+    country's status; it never says a bare "eligible".
+
     Attributes
     ----------
     call : Call
@@ -56,7 +59,9 @@ class PlanResult:
         Indexed by town_id, in the order chosen: name, country, eu, role (``"seed"`` or
         ``"added"``), step, new_ties, score and why (a short reason).
     eligibility : EligibilityResult
-        The rules checked one by one (:func:`twinning_graph.calls.check_eligibility`).
+        The rules checked one by one (:func:`twinning_graph.calls.check_eligibility`),
+        with their status and source, the rules left to the applicant and the status of
+        each member's country.
     alternatives : pandas.DataFrame
         For each added member, the next best candidates of that step: step, instead_of,
         town_id, name, country, new_ties, score.
@@ -64,7 +69,7 @@ class PlanResult:
         Score breakdown of the added members against the seeds (mean over seeds):
         plausibility, capacity, score, common_partners, distance_km (to the nearest seed).
     message : str
-        One sentence: the plan satisfies the call, or which rule no plan could satisfy.
+        One sentence: the verdict with the call id, or which rule no plan could satisfy.
     """
 
     call: Call
@@ -76,33 +81,65 @@ class PlanResult:
 
     @property
     def eligible(self) -> bool:
-        """True when every rule of the call passes."""
+        """True when no checked rule of the call fails; how sure: :attr:`verdict`."""
         return self.eligibility.eligible
 
     @property
+    def verdict(self) -> str:
+        """``"meets"``, ``"meets-unconfirmed"`` or ``"fails"`` (see EligibilityResult)."""
+        return self.eligibility.verdict
+
+    @property
     def checks(self) -> pd.DataFrame:
-        """One row per rule: rule, required, observed, passed, reason."""
+        """One row per checked rule: rule, requirement, required, observed, result,
+        passed, status, source, reason."""
         return self.eligibility.checks
 
     @property
     def failed_rules(self) -> list[str]:
-        """Names of the rules that fail (empty when eligible)."""
-        c = self.checks
-        return c.loc[~c["passed"], "rule"].tolist()
+        """Names of the rules that fail (empty when none does)."""
+        return self.eligibility.failed_rules
+
+    def member_status(self) -> pd.DataFrame:
+        """Members with their country's eligibility for the call: name, country,
+        eligible ("yes", "no", "unconfirmed"), rule_status, reason, source."""
+        c = self.eligibility.countries
+        out = self.members[["name", "country"]].copy()
+        for col in ["eligible", "rule_status", "reason", "source"]:
+            out[col] = c[col].reindex(out.index).to_numpy()
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: call, eligible, message, members, checks, failed_rules, alternatives."""
+        """JSON-ready: call, call_status, verdict, summary, eligible, message, members
+        (with their country's eligibility and status), checks, to_check, unconfirmed,
+        failed_rules, scores, alternatives."""
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             f = df.reset_index() if df.index.name else df
             return f.astype(object).where(f.notna(), None).to_dict("records")
 
+        result = self.eligibility.to_dict()
         return {
             "call": self.call.call,
+            "call_status": self.call.status,
+            "verdict": self.verdict,
+            "summary": result["summary"],
             "eligible": self.eligible,
             "message": self.message,
-            "members": records(self.members),
-            "checks": self.eligibility.to_dict()["checks"],
+            "members": records(
+                self.members.join(
+                    self.member_status()[["eligible", "rule_status", "reason"]].rename(
+                        columns={
+                            "eligible": "country_eligible",
+                            "rule_status": "country_status",
+                            "reason": "country_reason",
+                        }
+                    )
+                )
+            ),
+            "checks": result["checks"],
+            "to_check": result["to_check"],
+            "unconfirmed": result["unconfirmed"],
             "failed_rules": self.failed_rules,
             "scores": records(self.scores),
             "alternatives": records(self.alternatives),
@@ -110,11 +147,14 @@ class PlanResult:
 
     def __repr__(self) -> str:
         lines = [
-            f"PlanResult({self.call.call}: {'ELIGIBLE' if self.eligible else 'NOT ELIGIBLE'}"
-            f", {len(self.members)} members)"
+            f"PlanResult({self.call.call}, rules {self.call.status}: {len(self.members)} members)"
         ]
+        status = self.member_status()
         for tid, r in self.members.iterrows():
-            lines.append(f"  {tid} ({r['country']}, {r['role']}): {r['why']}")
+            lines.append(
+                f"  {tid} ({r['country']}, {r['role']}; country {status.at[tid, 'eligible']}): "
+                f"{r['why']}"
+            )
         lines.append("  " + repr(self.eligibility).replace("\n", "\n  "))
         if self.message:
             lines.append(f"  {self.message}")
@@ -122,9 +162,10 @@ class PlanResult:
 
     def _repr_html_(self) -> str:
         return (
-            f"<div><strong>{html.escape(self.call.call)}</strong>: "
-            f"{html.escape(self.message)}"
-            f"{self.members.to_html(escape=True)}{self.checks.to_html(index=False)}</div>"
+            f"<div><strong>{html.escape(self.call.call)}</strong> "
+            f"(rules {html.escape(self.call.status)}): {html.escape(self.message)}"
+            f"{self.member_status().drop(columns='source').join(self.members[['role', 'why']]).to_html(escape=True)}"
+            f"{self.eligibility._repr_html_()}</div>"
         )
 
 
@@ -426,6 +467,7 @@ def _message(
     size: int,
     n_members: int,
 ) -> str:
+    """One sentence: the verdict (with call id and what is unconfirmed) or what fails."""
     short = (
         f" ({n_members} of the {size} requested: only {n_members - len(seeds)} eligible "
         "candidates were available)"
@@ -434,19 +476,11 @@ def _message(
     )
     if checked.eligible:
         n_c = checked.checks.set_index("rule").loc["min_countries", "observed"]
-        return (
-            f"the plan satisfies every rule of {call.call} with {n_members} "
-            f"municipalities in {n_c} countries{short}"
-        )
-    failed = checked.checks[~checked.checks["passed"]]
-    bits = [
-        f"{r.rule} (required {r.required}, observed {r.observed}: {r.reason})"
-        for r in failed.itertuples()
-    ]
+        return f"the plan ({n_members} municipalities in {n_c} countries{short}) {checked.summary}"
     avail = pool.frame["country"].nunique()
     extra = f"; only {n_members - len(seeds)} eligible candidates were available" if short else ""
     return (
-        f"no plan satisfies {call.call}: failed rule{'s' if len(bits) > 1 else ''} "
-        f"{'; '.join(bits)} — the {len(pool.frame):,} eligible candidates cover "
+        f"no plan satisfies {call.call}: the plan {checked.summary} — the "
+        f"{len(pool.frame):,} eligible candidates cover "
         f"{avail} countr{'y' if avail == 1 else 'ies'}{extra}"
     )
