@@ -36,7 +36,7 @@ def test_plan_satisfies_the_call(line):
     assert plan.checks["passed"].all()
     assert "adds IT" in plan.members.loc["t4", "why"]
     assert list(plan.scores.index) == ["t4", "t3"]
-    assert "satisfies every rule" in plan.message
+    assert plan.verdict == "meets" and f"meets the confirmed rules of {NT}" in plan.message
     d = plan.to_dict()
     assert d["eligible"] is True and [m["town_id"] for m in d["members"]][2:] == ["t4", "t3"]
     json.dumps(d)

@@ -528,9 +528,10 @@ class TwinningData:
         kinds: str | Iterable[str] | None = None,
         year: int | None = None,
         countries: str | Iterable[str] | None = None,
+        towns: str | Iterable[str] | None = None,
         touching: bool = False,
     ) -> TwinningData:
-        """A new :class:`TwinningData` restricted by kind, year and/or countries.
+        """A new :class:`TwinningData` restricted by kind, year, countries and/or towns.
 
         This is the one filter of the library: every function and command with ``kinds``,
         ``year`` or ``countries`` options applies them through this method.
@@ -546,9 +547,13 @@ class TwinningData:
         countries
             Country codes (``EL``/``UK`` accepted). Keep the towns of these countries and
             the links among them.
+        towns
+            Town ids (former ids resolve): keep these towns and the links among them.
+            With ``countries`` too, the towns must match both.
         touching
-            With ``countries``: keep every link with at least one end in those countries,
-            and the towns at both ends (a country's links abroad, as a map of it shows).
+            With ``countries`` or ``towns``: keep every link with at least one end among the
+            selected towns, and the towns at both ends (a country's or a town's links
+            abroad, as a map of it shows).
 
         Examples
         --------
@@ -559,10 +564,13 @@ class TwinningData:
         {'GR'}
         >>> len(data.filter(countries="GR", touching=True).edges) > len(inside.edges)
         True
+        >>> len(data.filter(towns="PL-cieszyn", touching=True).edges)  # Cieszyn's own links
+        7
         """
         if not isinstance(touching, bool):
             raise ValidationError(f"touching must be True or False, got {touching!r}")
-        towns, p, m = self._towns, self._partnerships, self._memberships
+        selected_ids = None if towns is None else self.resolve(towns)
+        towns_t, p, m = self._towns, self._partnerships, self._memberships
         if kinds is not None:
             ks = self._known_kinds(kinds)
             p = p[p["kind"].isin(ks)]
@@ -581,27 +589,31 @@ class TwinningData:
                 )
             p = p[(p["since"] <= year).fillna(False).to_numpy()]
             m = m[(m["since"] <= year).fillna(False).to_numpy()]
-        if countries is not None:
-            cs = self.check_countries(countries)
-            inside = towns.index[towns["country"].isin(cs)]
+        if countries is not None or selected_ids is not None:
+            chosen = np.ones(len(towns_t), dtype=bool)
+            if countries is not None:
+                chosen &= towns_t["country"].isin(self.check_countries(countries)).to_numpy()
+            if selected_ids is not None:
+                chosen &= towns_t.index.isin(selected_ids)
+            inside = towns_t.index[chosen]
             if touching:
                 p = p[p["town_a"].isin(inside) | p["town_b"].isin(inside)]
                 touched = m.loc[m["town_id"].isin(inside), "partnership_id"].unique()
                 m = m[m["partnership_id"].isin(touched)]
                 keep = inside.union(pd.Index(p["town_a"])).union(pd.Index(p["town_b"]))
                 keep = keep.union(pd.Index(m["town_id"]))
-                towns = towns[towns.index.isin(keep)]
+                towns_t = towns_t[towns_t.index.isin(keep)]
             else:
-                towns = towns.loc[inside]
+                towns_t = towns_t.loc[inside]
                 p = p[p["town_a"].isin(inside) & p["town_b"].isin(inside)]
                 m = m[m["town_id"].isin(inside)]
         return TwinningData(
-            towns,
+            towns_t,
             p.reset_index(drop=True),
             m.reset_index(drop=True),
             sources=self.sources,
             name=self.name,
-            aliases=self._aliases[self._aliases.isin(towns.index)],
+            aliases=self._aliases[self._aliases.isin(towns_t.index)],
             expand_projects=self.expand_projects,
         )
 
