@@ -47,6 +47,7 @@ from twinning_graph.evolution import (
     new_country_pairs,
     year_coverage,
 )
+from twinning_graph.explore import ExploreMap, explore  # eager, see explore/__init__.py
 from twinning_graph.export import (
     read_geojson,
     read_gexf,
@@ -107,6 +108,7 @@ __all__ = [
     "Call",
     "DataWarning",
     "EligibilityResult",
+    "ExploreMap",
     "PlanResult",
     "RankWeights",
     "TwinningData",
@@ -136,6 +138,7 @@ __all__ = [
     "domestic_only_towns",
     "eligible_countries",
     "eu_members",
+    "explore",
     "from_graph",
     "geocode",
     "get_call",
