@@ -268,7 +268,6 @@ class Session:
     """
 
     def __init__(self, *, window: tuple[int, int] = (1280, 800), timeout: float = 120.0) -> None:
-        import queue
         import threading
 
         exe = find_chromium()
@@ -276,12 +275,19 @@ class Session:
             raise RuntimeError("chromium not found (install Debian's chromium package)")
         self.timeout = timeout
         self._profile = tempfile.TemporaryDirectory(prefix="tg-cdp-")
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
+        import fcntl
+
+        def high(fd: int) -> int:  # above 4, so the shell's 3<& / 4>& cannot clobber it
+            new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+            os.close(fd)
+            return new
+
+        to_chrome_r, self._to_chrome = (high(fd) for fd in os.pipe())
+        self._from_chrome, from_chrome_w = (high(fd) for fd in os.pipe())
         # chromium expects the pipe ends on fds 3 and 4 of its own process: a shell puts
-        # them there and execs chromium
+        # them there and execs chromium (bash: dash takes single-digit fds only)
         cmd = [
-            "/bin/sh",
+            shutil.which("bash") or "/bin/bash",
             "-c",
             f'exec "$0" "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}',
             exe,
@@ -304,7 +310,7 @@ class Session:
         self._replies: dict[int, dict[str, Any]] = {}
         self._cond = threading.Condition()
         self.events: list[dict[str, Any]] = []
-        self._events_q: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._mark = 0
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -384,10 +390,14 @@ class Session:
 
     # -- page
     def open(self, path: str | os.PathLike) -> None:
-        """Navigate to a local file and wait for its load event."""
-        mark = len(self.events)
+        """Navigate to a local file and wait for its load event.
+
+        ``requests`` and ``problems()`` report on this page only (events since this call).
+        """
+        with self._cond:
+            self._mark = len(self.events)
         self.call("Page.navigate", {"url": Path(path).resolve().as_uri()}, session=True)
-        self.wait_event("Page.loadEventFired", since=mark)
+        self.wait_event("Page.loadEventFired", since=self._mark)
 
     def evaluate(self, expression: str) -> Any:
         """Value of a JavaScript expression (promises are awaited); raises on an exception."""
@@ -436,17 +446,17 @@ class Session:
 
     @property
     def requests(self) -> list[str]:
-        """URLs of every request the page made (Network.requestWillBeSent)."""
+        """URLs of every request the current page made (Network.requestWillBeSent)."""
         return [
             ev["params"]["request"]["url"]
-            for ev in self.events
+            for ev in self.events[self._mark :]
             if ev.get("method") == "Network.requestWillBeSent"
         ]
 
     def problems(self) -> list[str]:
-        """Uncaught exceptions, console errors/warnings and log errors of the page."""
+        """Uncaught exceptions, console errors/warnings and log errors of the current page."""
         out = []
-        for ev in self.events:
+        for ev in self.events[self._mark :]:
             m, p = ev.get("method"), ev.get("params", {})
             if m == "Runtime.exceptionThrown":
                 out.append(f"exception: {p['exceptionDetails'].get('text')}")

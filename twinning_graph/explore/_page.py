@@ -109,7 +109,7 @@ def render_page(
     )
     template = _static("page.html")
     page = (
-        template.replace("__CSP__", html.escape(csp, quote=True))
+        template.replace("__CSP__", html.escape(csp, quote=False).replace('"', "&quot;"))
         .replace("__TITLE__", html.escape(title))
         .replace("__CONFIG__", json_for_html(config))
         .replace("__DATA__", base64.b64encode(payload).decode("ascii"))

@@ -259,7 +259,8 @@
     drawBase(c, v);
     for (var i = 0; i < N; i++) { SX[i] = (X[i] - v.cx) * v.s + W / 2; SY[i] = H / 2 - (Y[i] - v.cy) * v.s; }
     j.nView = countLinksInView();
-    j.raster = j.nView > RASTER_LINKS && api.rasterLinks !== false;
+    // api.rasterLinks: true / false forces one way of drawing links (tests, benchmarks)
+    j.raster = api.rasterLinks === true || (j.nView > RASTER_LINKS && api.rasterLinks !== false);
     j.drawnLinks = 0;
     if (j.raster) {
       var w = Math.round(W * DPR), h = Math.round(H * DPR);
