@@ -66,9 +66,7 @@ def _country_points(codes: list[str], towns: pd.DataFrame) -> list[list[float]]:
             ring = np.concatenate(
                 [r for c in load_countries() if c.iso_a2 == code for r in c.rings]
             )
-            # the country's own box, not its far-flung islands: 1st-99th percentile of vertices
-            w, s = np.percentile(ring, 1, axis=0)
-            e, n = np.percentile(ring, 99, axis=0)
+            (w, s), (e, n) = ring.min(axis=0), ring.max(axis=0)
             points += _box_points(float(w), float(e), float(s), float(n))
         else:
             mine = towns.loc[towns["country"] == code, ["lon", "lat"]].dropna()
@@ -101,7 +99,12 @@ def _fit_points(
             inside = (pts[:, 0] >= w) & (pts[:, 0] <= e) & (pts[:, 1] >= s) & (pts[:, 1] <= n)
             # partners overseas would zoom the map out to the world: keep to Europe
             pts = pts[inside | (np.arange(len(pts)) == 0)]
-            return [[float(x), float(y)] for x, y in pts]
+            out = [[float(x), float(y)] for x, y in pts]
+            if len(out) == 1:  # no partner in Europe: the town in its country
+                code = str(towns.at[highlight, "country"])
+                if code in {c.iso_a2 for c in load_countries()}:
+                    out += _country_points([code], towns)
+            return out
         if focus:
             return _country_points(focus, towns)
         return _EUROPE_POINTS

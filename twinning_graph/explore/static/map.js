@@ -479,6 +479,10 @@
       ctx.drawImage(cache, 0, 0);
     }
     ctx.setTransform(DPR, 0, 0, DPR, 0, 0);
+    if (selected >= 0 || cands.length) {
+      // a selection: the rest of the network steps back behind a light veil
+      ctx.fillStyle = 'rgba(255,255,255,0.45)'; ctx.fillRect(0, 0, W, H);
+    }
     drawOverlay(ctx);
   }
   function sx(x) { return toScreenX(x); }
@@ -515,11 +519,20 @@
       for (k = adjStart[selected]; k < adjStart[selected + 1]; k++) partners.push(adjTown[k]);
       partners.sort(function (p, q) { return deg[q] - deg[p]; });
       partners.forEach(function (p, n) {
-        var x = sx(X[p]), y = sy(Y[p]), r = Math.max(4, radius[p] * g + 2);
+        var x = sx(X[p]), y = sy(Y[p]), r = Math.max(4.5, radius[p] * g + 1.5);
+        // the partner's country colour, a white gap, then a ring in the highlight colour
         c.beginPath(); c.arc(x, y, r, 0, 2 * Math.PI);
         c.fillStyle = townColor[D.a.country[p]]; c.fill();
-        c.lineWidth = 2; c.strokeStyle = hs.color; c.stroke();
-        if (n < 40) labels.push({x: x, y: y, r: r, text: D.names[p], prio: 2});
+        c.lineWidth = 1.5; c.strokeStyle = '#fff'; c.stroke();
+        c.beginPath(); c.arc(x, y, r + 1.8, 0, 2 * Math.PI);
+        c.lineWidth = 1.6; c.strokeStyle = hs.color; c.stroke();
+        if (n >= 40) return;
+        if (x >= 0 && x <= W && y >= 0 && y <= H) labels.push({x: x, y: y, r: r + 2, text: D.names[p], prio: 2, town: p});
+        else {
+          // off the frame: named where its link leaves the map, with an arrow to it
+          var e = edgePoint(x0, y0, x, y);
+          if (e) labels.push({x: e[0], y: e[1], r: 2, text: arrow(x - x0, y - y0) + ' ' + D.names[p] + ' (' + D.countries[D.a.country[p]].code + ')', prio: 2, town: p, edge: true});
+        }
       });
     }
     // candidates: diamonds in their country's colour
@@ -534,35 +547,53 @@
       var hx = sx(X[selected]), hy = sy(Y[selected]);
       star(c, hx, hy, 11);
       c.fillStyle = hs.color; c.fill(); c.lineWidth = 1.2; c.strokeStyle = hs.edge; c.stroke();
-      labels.push({x: hx, y: hy, r: 11, text: D.names[selected], prio: 0, bold: true});
+      labels.push({x: hx, y: hy, r: 11, text: D.names[selected], prio: 0, bold: true, town: selected});
     }
     if (hovered >= 0) {
       c.beginPath(); c.arc(sx(X[hovered]), sy(Y[hovered]), Math.max(5, radius[hovered] * g + 3), 0, 2 * Math.PI);
       c.lineWidth = 2; c.strokeStyle = '#000'; c.stroke();
     }
-    // the most connected towns in view are named too (when nothing else crowds the map)
-    if (grid && grid.top) {
+    // the most connected towns in view are named too (when nothing is selected)
+    if (grid && grid.top && selected < 0) {
       grid.top.forEach(function (i2) {
-        if (i2 !== selected) labels.push({x: sx(X[i2]), y: sy(Y[i2]), r: radius[i2] * g, text: D.names[i2], prio: 3});
+        labels.push({x: sx(X[i2]), y: sy(Y[i2]), r: radius[i2] * g, text: D.names[i2], prio: 3, town: i2});
       });
     }
     placeLabels(c, labels);
   }
+  // where the segment from (x0, y0) inside the map towards (x1, y1) leaves it (4 px inset)
+  function edgePoint(x0, y0, x1, y1) {
+    var m = 4, t = 1, dx = x1 - x0, dy = y1 - y0;
+    if (x0 < m || x0 > W - m || y0 < m || y0 > H - m) return null;
+    if (dx > 0) t = Math.min(t, (W - m - x0) / dx); else if (dx < 0) t = Math.min(t, (m - x0) / dx);
+    if (dy > 0) t = Math.min(t, (H - m - y0) / dy); else if (dy < 0) t = Math.min(t, (m - y0) / dy);
+    return [x0 + t * dx, y0 + t * dy];
+  }
+  function arrow(dx, dy) {
+    var k = Math.round(Math.atan2(dy, dx) / (Math.PI / 4));
+    return ['\u2192', '\u2198', '\u2193', '\u2199', '\u2190', '\u2196', '\u2191', '\u2197'][(k + 8) % 8];
+  }
   // greedy label placement: by priority, four positions each, no overlap
   function placeLabels(c, labels) {
     labels.sort(function (p, q) { return p.prio - q.prio; });
-    var placed = [];
+    var placed = [{x0: 0, x1: 46, y0: 0, y1: 104}];  // the zoom buttons
     labels.forEach(function (l) {
       placed.push({x0: l.x - l.r, x1: l.x + l.r, y0: l.y - l.r, y1: l.y + l.r, mark: true});
     });
     c.textBaseline = 'middle';
-    var shown = 0;
+    var shown = 0, named = {};
     labels.forEach(function (l) {
       if (l.x < 0 || l.x > W || l.y < 0 || l.y > H) return;
+      if (l.town !== undefined) { if (named[l.town]) return; named[l.town] = true; }
       c.font = (l.bold ? 'bold ' : '') + (l.prio === 3 ? '11px' : '12px') + ' system-ui, sans-serif';
       var text = l.text.length > 40 ? l.text.slice(0, 39) + '…' : l.text;
       var w = c.measureText(text).width, h = 14, gap = l.r + 3;
       var spots = [[l.x + gap, l.y - h / 2 - 2], [l.x - gap - w, l.y - h / 2 - 2], [l.x + gap, l.y + 2], [l.x - gap - w, l.y + 2 - h / 2 + 4]];
+      if (l.edge) {
+        // at the frame edge: kept inside the map, beside the point where the link leaves
+        var ex = Math.max(2, Math.min(W - w - 2, l.x - w / 2)), ey = Math.max(2, Math.min(H - h - 2, l.y - h / 2));
+        spots = [[ex, ey], [ex, Math.max(2, ey - h - 2)], [ex, Math.min(H - h - 2, ey + h + 2)], [50, ey], [ex, 108]];
+      }
       for (var s = 0; s < spots.length; s++) {
         var bx = spots[s][0], by = spots[s][1];
         var box = {x0: bx - 1, x1: bx + w + 1, y0: by, y1: by + h};
