@@ -504,5 +504,28 @@ def test_larger_network_draws_with_the_rasteriser(tmp_path, session):
     _open(session, path)
     _no_network(session, path)
     t = session.evaluate("window.__tgmap.timings")
-    assert t["linkMode"] == "raster" and t["linksDrawn"] > 20000
+    assert t["linkMode"] == "raster" and t["linksDrawn"] > 5000
     assert t["townsDrawn"] > 2500
+
+
+def test_a_town_graph_maps_like_its_data(net):
+    m = tg.explore(net.town_graph())
+    assert (m.n_towns, m.n_links) == (6, 7)
+    with pytest.raises(ValidationError, match="TwinningData"):
+        tg.explore(net.towns)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_tiles_are_loaded_only_when_asked(net, tmp_path, session):
+    # an address that can never resolve (RFC 2606 .invalid): nothing leaves the machine
+    path = tg.explore(
+        net, tiles="https://tiles.invalid/{z}/{x}/{y}.png", attribution="test tiles"
+    ).save(tmp_path / "tiles.html")
+    _open(session, path)
+    asked = [u for u in session.requests if not u.startswith("file:")]
+    assert asked and all(u.startswith("https://tiles.invalid/") for u in asked)
+    assert session.evaluate("window.__tgmap.timings.townsDrawn") == 6
+    # failed tile loads are the only complaint: no script error, no blocked load
+    others = [p for p in session.problems() if "tiles.invalid" not in p]
+    assert others == []
