@@ -529,3 +529,7 @@ def test_tiles_are_loaded_only_when_asked(net, tmp_path, session):
     # failed tile loads are the only complaint: no script error, no blocked load
     others = [p for p in session.problems() if "tiles.invalid" not in p]
     assert others == []
+
+
+def test_the_same_data_give_the_same_page(net):
+    assert tg.explore(net, highlight="k").html == tg.explore(net, highlight="k").html

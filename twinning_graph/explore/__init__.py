@@ -1,7 +1,7 @@
 """Interactive maps: :func:`explore` in Jupyter and as one offline HTML file.
 
 The page is drawn by a small canvas renderer written for this package
-(``static/map.js``, no third-party code): the towns, the links and the shipped Natural Earth
+(``static/map-*.js``, no third-party code): the towns, the links and the shipped Natural Earth
 borders, with tooltips, a partner list on click and filters by country and kind. It stays
 responsive with a 100,000-town / 300,000-link network; ``docs/interactive-map.md`` says why
 this approach was chosen and what it measures.

@@ -1,6 +1,6 @@
 """The self-contained HTML page of an interactive map, and the object that holds it.
 
-The page is one file: the stylesheet, the renderer (``static/map.js``, written for this
+The page is one file: the stylesheet, the renderer (``static/map-*.js``, written for this
 package, no third-party code) and the data are inlined. A Content-Security-Policy allows
 only that script and that stylesheet (by their SHA-256 hashes) and no network access at
 all, unless web tiles were asked for, in which case images from the tile server's origin
@@ -31,6 +31,16 @@ TILES = {
         "© OpenStreetMap contributors",
     ),
 }
+
+
+#: The renderer's files, concatenated in this order inside one function (they share its
+#: variables; see the head of map-core.js).
+SCRIPT_PARTS = ("map-core.js", "map-layers.js", "map-overlay.js", "map-ui.js")
+
+
+def _script() -> str:
+    body = "\n".join(_static(name) for name in SCRIPT_PARTS)
+    return "(function () {\n'use strict';\n" + body + "})();\n"
 
 
 def _static(name: str) -> str:
@@ -101,7 +111,7 @@ def render_page(
 ) -> str:
     """The complete HTML document."""
     css = _static("map.css")
-    js = _static("map.js")
+    js = _script()
     img_src = "data: blob:" + (f" {tile_origin}" if tile_origin else "")
     csp = (
         f"default-src 'none'; script-src {_sha256(js)}; style-src {_sha256(css)}; "
