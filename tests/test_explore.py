@@ -26,13 +26,13 @@ import pytest
 import twinning_graph as tg
 from twinning_graph import _style
 from twinning_graph._basemap import project
-from twinning_graph._candidates import candidate_frame
 from twinning_graph._errors import (
     DataWarning,
     UnknownCountryError,
     UnknownTownError,
     ValidationError,
 )
+from twinning_graph._map_candidates import candidate_frame
 from twinning_graph.cli import main
 from twinning_graph.explore import ExploreMap
 from twinning_graph.explore._payload import build_payload

@@ -145,7 +145,7 @@ def build_payload(
     edges : pandas.DataFrame
         Pairs: town_a, town_b, kinds, since (the pair table of the data object).
     candidates : pandas.DataFrame, optional
-        :func:`twinning_graph._candidates.candidate_frame` rows, plus the columns named in
+        :func:`twinning_graph._map_candidates.candidate_frame` rows, plus the columns named in
         ``candidate_extras`` (shown in their tooltip).
 
     Returns

@@ -75,7 +75,7 @@ def candidate_frame(candidates: Any, towns: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> from twinning_graph._candidates import candidate_frame
+    >>> from twinning_graph._map_candidates import candidate_frame
     >>> data = tg.load()
     >>> frame = candidate_frame(["FR-paris", "DE-berlin"], data.towns)
     >>> frame[["town_id", "country", "rank"]].values.tolist()
