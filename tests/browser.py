@@ -429,6 +429,27 @@ class Session:
             params["clickCount"] = 1
         self.call("Input.dispatchMouseEvent", params, session=True)
 
+    def wheel(self, x: float, y: float, delta_y: float) -> None:
+        """A mouse wheel turn at (x, y): negative ``delta_y`` scrolls up (zooms a map in)."""
+        self.call(
+            "Input.dispatchMouseEvent",
+            {"type": "mouseWheel", "x": x, "y": y, "deltaX": 0, "deltaY": delta_y},
+            session=True,
+        )
+
+    def drag(self, x0: float, y0: float, x1: float, y1: float, *, steps: int = 5) -> None:
+        """Press the left button at (x0, y0), move to (x1, y1) in ``steps``, release."""
+        self.mouse("mouseMoved", x0, y0)
+        self.mouse("mousePressed", x0, y0, button="left")
+        for k in range(1, steps + 1):
+            xk, yk = x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps
+            self.call(
+                "Input.dispatchMouseEvent",
+                {"type": "mouseMoved", "x": xk, "y": yk, "button": "left", "buttons": 1},
+                session=True,
+            )
+        self.mouse("mouseReleased", x1, y1, button="left")
+
     def click(self, x: float, y: float) -> None:
         """Move to (x, y), press and release the left button."""
         self.mouse("mouseMoved", x, y)

@@ -533,3 +533,47 @@ def test_tiles_are_loaded_only_when_asked(net, tmp_path, session):
 
 def test_the_same_data_give_the_same_page(net):
     assert tg.explore(net, highlight="k").html == tg.explore(net, highlight="k").html
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_drag_pans_and_wheel_zooms(page, session):
+    _open(session, page)
+    v0 = session.evaluate("window.__tgmap.view()")
+    session.drag(400, 300, 500, 360)
+    v1 = session.wait_for(
+        f"(function(){{var v = window.__tgmap.view(); return v.cx !== {v0['cx']} && v;}})()"
+    )
+    # dragging by (+100, +60) px moves the centre by (-100, +60) px in map metres
+    assert v1["cx"] == pytest.approx(v0["cx"] - 100 / v0["s"], rel=1e-6)
+    assert v1["cy"] == pytest.approx(v0["cy"] + 60 / v0["s"], rel=1e-6)
+    assert v1["s"] == v0["s"]
+    session.wheel(400, 300, -300)  # one notch up: twice the scale, around the mouse
+    v2 = session.wait_for(
+        f"(function(){{var v = window.__tgmap.view(); return v.s !== {v1['s']} && v;}})()"
+    )
+    assert v2["s"] == pytest.approx(2 * v1["s"], rel=1e-6)
+    # the map point under the mouse stays under the mouse
+    before = (v1["cx"] + (400 - v1["W"] / 2) / v1["s"], v1["cy"] - (300 - v1["H"] / 2) / v1["s"])
+    after = (v2["cx"] + (400 - v2["W"] / 2) / v2["s"], v2["cy"] - (300 - v2["H"] / 2) / v2["s"])
+    assert after == pytest.approx(before, rel=1e-9, abs=1e-3)
+    # the full drawing follows once the user pauses, with every town still in view drawn
+    session.wait_for("window.__tgmap.timings.lastFullDraw !== undefined && !window.__tgmap.busy()")
+    assert session.problems() == []
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_search_finds_and_selects_a_town(page, session):
+    _open(session, page)
+    session.evaluate(
+        "var q = document.getElementById('tg-search'); q.value = 'wroc';"
+        "q.dispatchEvent(new Event('input'))"
+    )
+    hits = session.evaluate(
+        "Array.from(document.querySelectorAll('#tg-results li')).map(li => li.textContent)"
+    )
+    assert len(hits) == 1 and hits[0].startswith("Wrocław")
+    session.evaluate("document.querySelector('#tg-results li').click()")
+    assert session.evaluate("document.getElementById('tg-sel-name').textContent") == "Wrocław"
+    assert session.evaluate("document.getElementById('tg-sel-count').textContent") == "3 partners"

@@ -214,6 +214,7 @@
     present();
     drawSoon();
   }
+  api.busy = function () { return !!job || !!frameReq; };
   api.redraw = function () { drawFull(); return lastDrawMs; };
   api.setView = function (cx, cy, s) { view.cx = cx; view.cy = cy; view.s = s; drawFull(); };
   api.setViewPreview = function (cx, cy, s) { view.cx = cx; view.cy = cy; view.s = s; present(); };

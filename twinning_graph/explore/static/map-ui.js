@@ -106,7 +106,11 @@
     }, 'town, coloured by country; size: partners');
     item(function (c) { c.strokeStyle = palette.link; c.lineWidth = 1.5; c.beginPath(); c.moveTo(2, 16); c.lineTo(34, 6); c.stroke(); }, 'twinning link');
     item(function (c) { star(c, 18, 11, 9); c.fillStyle = palette.highlight.color; c.fill(); c.strokeStyle = palette.highlight.edge; c.stroke(); }, 'selected town (click a town)');
-    item(function (c) { c.beginPath(); c.arc(18, 11, 6, 0, 7); c.fillStyle = '#ccc'; c.fill(); c.lineWidth = 2; c.strokeStyle = palette.highlight.color; c.stroke(); }, 'its partners');
+    item(function (c) {
+      c.beginPath(); c.arc(18, 11, 5, 0, 7); c.fillStyle = townColor[0] || palette.other; c.fill();
+      c.lineWidth = 1.5; c.strokeStyle = '#fff'; c.stroke();
+      c.beginPath(); c.arc(18, 11, 6.8, 0, 7); c.lineWidth = 1.6; c.strokeStyle = palette.highlight.color; c.stroke();
+    }, 'its partners (their country\u2019s colour)');
     if (cands.length) {
       item(function (c) {
         c.setLineDash([4, 3]); c.strokeStyle = palette.candidate.link; c.beginPath(); c.moveTo(2, 11); c.lineTo(12, 11); c.stroke(); c.setLineDash([]);
