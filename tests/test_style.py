@@ -99,3 +99,16 @@ def test_unknown_country_raises_naming_it():
         _style.country_colors(["FR", "ZZ"])
     with pytest.raises(UnknownCountryError, match="'QQ'"):
         _style.country_color("QQ")
+
+
+def test_colours_and_the_interactive_map_need_no_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, twinning_graph as tg; from twinning_graph import _style; "
+        "_style.country_color('DE'); tg.explore(tg.load(), countries='LU'); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
