@@ -42,10 +42,14 @@
         for (k = 0; k < cands.length; k++) { c.moveTo(x0, y0); c.lineTo(sx(CX[k]), sy(CY[k])); }
         c.stroke(); c.restore();
       }
+      // the selected town's links as great-circle arcs (as on the static maps)
+      var ll = D.a.lonlat, arcs = {};
       c.strokeStyle = hs.link; c.lineWidth = 1.6; c.globalAlpha = 0.85; c.beginPath();
       for (k = adjStart[selected]; k < adjStart[selected + 1]; k++) {
         i = adjTown[k];
-        c.moveTo(x0, y0); c.lineTo(sx(X[i]), sy(Y[i]));
+        var pts = arcs[i] = arcScreen(ll[2 * selected], ll[2 * selected + 1], ll[2 * i], ll[2 * i + 1]);
+        c.moveTo(pts[0], pts[1]);
+        for (var q = 2; q < pts.length; q += 2) c.lineTo(pts[q], pts[q + 1]);
       }
       c.stroke(); c.globalAlpha = 1;
       var partners = [];
@@ -63,8 +67,8 @@
         if (x >= 0 && x <= W && y >= 0 && y <= H) labels.push({x: x, y: y, r: r + 2, text: D.names[p], prio: 2, town: p});
         else {
           // off the frame: named where its link leaves the map, with an arrow to it
-          var e = edgePoint(x0, y0, x, y);
-          if (e) labels.push({x: e[0], y: e[1], r: 2, text: arrow(x - x0, y - y0) + ' ' + D.names[p] + ' (' + D.countries[D.a.country[p]].code + ')', prio: 2, town: p, edge: true});
+          var e = arcExit(arcs[p]);
+          if (e) labels.push({x: e[0], y: e[1], r: 2, text: arrow(e[2], e[3]) + ' ' + D.names[p] + ' (' + D.countries[D.a.country[p]].code + ')', prio: 2, town: p, edge: true});
         }
       });
     }
@@ -93,6 +97,33 @@
       });
     }
     placeLabels(c, labels);
+  }
+  // A great-circle arc between two places, in screen coordinates [x0, y0, x1, y1, ...]:
+  // spherical interpolation, 2 points (a chord) under 500 km, 24 beyond.
+  function arcScreen(lon1, lat1, lon2, lat2) {
+    var p1 = lat1 * D2R, p2 = lat2 * D2R, l1 = lon1 * D2R, l2 = lon2 * D2R;
+    var a = [Math.cos(p1) * Math.cos(l1), Math.cos(p1) * Math.sin(l1), Math.sin(p1)];
+    var b = [Math.cos(p2) * Math.cos(l2), Math.cos(p2) * Math.sin(l2), Math.sin(p2)];
+    var om = Math.acos(Math.max(-1, Math.min(1, a[0] * b[0] + a[1] * b[1] + a[2] * b[2])));
+    var n = om * R > 500000 ? 24 : 2, out = [], tmp = [0, 0], so = Math.sin(om);
+    for (var k = 0; k < n; k++) {
+      var t = k / (n - 1), wa = so < 1e-9 ? 1 - t : Math.sin((1 - t) * om) / so, wb = so < 1e-9 ? t : Math.sin(t * om) / so;
+      var x = wa * a[0] + wb * b[0], y = wa * a[1] + wb * b[1], z = wa * a[2] + wb * b[2];
+      project(Math.atan2(y, x) / D2R, Math.atan2(z, Math.sqrt(x * x + y * y)) / D2R, tmp, 0);
+      out.push(toScreenX(tmp[0]), toScreenY(tmp[1]));
+    }
+    return out;
+  }
+  // where an arc that starts inside the map leaves it: [x, y, dx, dy] (direction of travel)
+  function arcExit(pts) {
+    for (var k = 2; k < pts.length; k += 2) {
+      var x = pts[k], y = pts[k + 1];
+      if (x < 0 || x > W || y < 0 || y > H) {
+        var e = edgePoint(pts[k - 2], pts[k - 1], x, y);
+        return e ? [e[0], e[1], x - pts[k - 2], y - pts[k - 1]] : null;
+      }
+    }
+    return null;
   }
   // where the segment from (x0, y0) inside the map towards (x1, y1) leaves it (4 px inset)
   function edgePoint(x0, y0, x1, y1) {
