@@ -49,6 +49,7 @@ from twinning_graph.evolution import (
     new_country_pairs,
     year_coverage,
 )
+from twinning_graph.explore import ExploreMap, explore  # eager, see explore/__init__.py
 from twinning_graph.export import (
     read_geojson,
     read_gexf,
@@ -110,6 +111,7 @@ __all__ = [
     "Call",
     "DataWarning",
     "EligibilityResult",
+    "ExploreMap",
     "PlanResult",
     "RankWeights",
     "TwinningData",
@@ -140,6 +142,7 @@ __all__ = [
     "domestic_only_towns",
     "eligible_countries",
     "eu_members",
+    "explore",
     "from_graph",
     "geocode",
     "get_call",

@@ -210,8 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON cache of online answers, so reruns make no new requests",
     )
 
-    p = sub.add_parser("map", help="draw the network map to a PNG or SVG file")
-    p.add_argument("--out", required=True, metavar="FILE", help="FILE.png or FILE.svg")
+    p = sub.add_parser(
+        "map", help="draw the network map to a PNG or SVG file, or an interactive HTML map"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="FILE.png or FILE.svg; FILE.html: an interactive map that works offline",
+    )
     who = p.add_mutually_exclusive_group()
     who.add_argument("--country", metavar="XX", help="only the links of this country")
     who.add_argument("--town", metavar="ID", help="highlight this town and its partners")
@@ -487,10 +494,16 @@ def _stderr_line(message: str) -> None:
 
 @command("map")
 def _map(args: argparse.Namespace) -> int:
-    from twinning_graph.report import write_map
-
     data = load_data(args)
     _stderr_line("drawing the map")
+    if str(args.out).lower().endswith((".html", ".htm")):
+        from twinning_graph.explore import explore
+
+        m = explore(data, highlight=args.town, show_countries=args.country)
+        print(m.save(args.out))
+        return 0
+    from twinning_graph.report import write_map
+
     out = write_map(data, args.out, country=args.country, town=args.town, dpi=args.dpi)
     print(out)
     return 0
