@@ -36,7 +36,7 @@ from twinning_graph._map_candidates import candidate_frame
 from twinning_graph.cli import main
 from twinning_graph.explore import ExploreMap
 from twinning_graph.explore._payload import build_payload
-from twinning_graph.io import TwinningData
+from twinning_graph.network import TwinningData
 
 IMG_NAME = '<img src=x onerror="window.__xss=1">'
 SCRIPT_NAME = "</script><script>window.__xss=2</script>"
@@ -159,7 +159,7 @@ def test_filters_go_through_data_filter(net, monkeypatch):
 
     monkeypatch.setattr(TwinningData, "filter", spy)
     m = tg.explore(net, countries="PL", kinds="twinning")
-    assert calls == [{"countries": "PL", "kinds": "twinning", "year": None}]
+    assert calls == [{"countries": "PL", "kinds": "twinning", "year": None, "touching": False}]
     # towns of Poland and the twinning links among them: s, w and the link s-w
     assert (m.n_towns, m.n_links) == (2, 1)
     m = tg.explore(net, year=1990)

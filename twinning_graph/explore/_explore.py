@@ -15,7 +15,7 @@ from twinning_graph._errors import UnknownCountryError, UnknownTownError, Valida
 from twinning_graph._map_candidates import candidate_frame
 from twinning_graph.explore._page import ExploreMap, render_page, resolve_tiles
 from twinning_graph.explore._payload import build_payload, check_columns
-from twinning_graph.io import TwinningData
+from twinning_graph.graph import as_data
 
 logger = logging.getLogger(__name__)
 
@@ -24,20 +24,6 @@ CANDIDATE_EXTRAS = ("population", "partners", "distance_km", "score", "reason")
 
 # The default window: the points that fix the static map's Europe extent (_basemap).
 _EUROPE_POINTS = [[-25.0, 60.0], [45.0, 52.0], [10.0, 34.0], [10.0, 71.5]]
-
-
-def _as_data(data: Any) -> TwinningData:
-    if isinstance(data, TwinningData):
-        return data
-    import networkx as nx
-
-    if isinstance(data, nx.Graph):
-        from twinning_graph.graph import from_graph
-
-        return from_graph(data)
-    raise ValidationError(
-        f"explore needs TwinningData (from tg.load()) or a town graph, got {type(data).__name__}"
-    )
 
 
 def _codes(value: str | Sequence[str]) -> list[str]:
@@ -160,6 +146,7 @@ def explore(
     countries: str | Sequence[str] | None = None,
     kinds: str | Sequence[str] | None = None,
     year: int | None = None,
+    touching: bool = False,
     show_countries: str | Sequence[str] | None = None,
     extent: Any = None,
     tiles: str | None = None,
@@ -190,10 +177,11 @@ def explore(
         name, country, score and reason are used), a DataFrame of town ids, or a list of
         town ids. Drawn as diamonds, joined to ``highlight`` by dashed lines and listed in
         the panel.
-    countries, kinds, year : optional
+    countries, kinds, year, touching : optional
         Restrict the network before mapping, exactly as ``data.filter(countries=...,
-        kinds=..., year=...)`` does (:meth:`TwinningData.filter`): ``countries`` keeps the
-        towns of those countries and the links among them.
+        kinds=..., year=..., touching=...)`` does (:meth:`TwinningData.filter`):
+        ``countries`` keeps the towns of those countries and the links among them, with
+        ``touching=True`` every link with one end in them (partners abroad included).
     show_countries : str or list of str, optional
         Countries ticked in the page's country filter when it opens: their towns and every
         link touching them are shown (partners abroad included); the rest of the network
@@ -239,7 +227,7 @@ def explore(
     >>> "<iframe" in m._repr_html_()
     True
     """
-    data = _as_data(data)
+    data = as_data(data)
     if isinstance(height, bool) or not isinstance(height, int | np.integer) or height < 150:
         raise ValidationError(f"height must be an integer of at least 150 pixels, got {height!r}")
     tile_spec = resolve_tiles(tiles, attribution)
@@ -248,7 +236,7 @@ def explore(
 
     full = data
     if countries is not None or kinds is not None or year is not None:
-        data = data.filter(countries=countries, kinds=kinds, year=year)
+        data = data.filter(countries=countries, kinds=kinds, year=year, touching=touching)
     towns, edges = data.towns, data.edges
     check_columns(towns, edges)
     if highlight is not None and highlight not in towns.index:
