@@ -12,6 +12,7 @@ import difflib
 import functools
 import html
 import os
+import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,8 @@ import scipy.sparse as sp
 
 from twinning_graph._csv import (
     as_string_frame,
+    control_character_problems,
+    duplicate_column_problems,
     parse_float,
     parse_int,
     read_raw,
@@ -127,6 +130,8 @@ def _load_frame(
         if source.shape[1] == 0 or len(source) == 0:
             problems.add(label, None, None, "DataFrame is empty; expected columns and rows")
             return None, label, False, ","
+        if not duplicate_column_problems([str(c) for c in source.columns], label, problems):
+            return None, label, False, ","
         frame = as_string_frame(source)
         frame.attrs["original"] = source  # extra columns keep the caller's own dtypes
         return frame, label, False, ","
@@ -138,9 +143,48 @@ def _load_frame(
             problems.add(label, None, None, "file has a header but no data rows")
             return None, label, True, sep
         return frame, label, True, sep
-    raise ValidationError(
-        f"{default_label}: expected a path or a pandas DataFrame, got {type(source).__name__}"
+    what = re.sub(
+        r"<(\w+) DataFrame ?(\d*)>", lambda m: m[1] + (f"[{m[2]}]" if m[2] else ""), default_label
     )
+    raise ValidationError(f"{what}: {_type_problem(source)}")
+
+
+def _type_problem(source: object) -> str:
+    """What is wrong with an input that is neither a path nor a DataFrame."""
+    shown = repr(source)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    hint = ""
+    if isinstance(source, bytes):
+        hint = " (bytes: decode them, or write them to a file and pass its path)"
+    elif isinstance(source, dict):
+        hint = " (a dict: make it a table with pandas.DataFrame(...))"
+    return (
+        "expected a path (str or pathlib.Path) or a pandas DataFrame, got "
+        f"{type(source).__name__} {shown}{hint}"
+    )
+
+
+def _check_cells(
+    frame: pd.DataFrame, label: str, problems: Problems, strict: Sequence[str]
+) -> None:
+    """Control characters (file:row:column) and over-long names or ids."""
+    keys = tuple(c for c in strict if c in frame.columns)
+    control_character_problems(
+        frame.assign(**{c: frame[c].str.strip() for c in keys}),
+        label,
+        problems,
+        strict=keys,
+        length_limited=keys,
+    )
+
+
+def _did_you_mean(value: str, choices: pd.Index, n: int = 2) -> list[str]:
+    """Close matches of an unknown id: same id in another case first (``a1`` → ``A1``)."""
+    folded = pd.Series(choices.astype(str), index=choices.astype(str).str.casefold())
+    same = folded.get(value.casefold())
+    if same is not None:
+        return [same] if isinstance(same, str) else list(same)[:n]
+    return difflib.get_close_matches(value, choices, n=n)
 
 
 def _rename_known(frame: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
@@ -212,6 +256,10 @@ def _validate_towns(
     frame = _rename_known(frame, (*TOWN_REQUIRED, "population", "geonames_id"))
     if not _check_required(frame, TOWN_REQUIRED, label, problems, "towns"):
         return None
+    n_before = len(problems)
+    _check_cells(frame, label, problems, ("town_id", "name", "country"))
+    if len(problems) > n_before:
+        return None  # the values themselves would repeat these problems
 
     def rows(mask: np.ndarray) -> list[int | str]:
         return row_labels(frame, mask, from_file)
@@ -225,6 +273,14 @@ def _validate_towns(
             problems.add(label, r, "town_id", f"duplicate town_id {v!r}; town ids must be unique")
     name = frame["name"].str.strip()
     problems.add_rows(label, rows((name == "").to_numpy()), "name", "empty name")
+    lost = name.str.contains(r"\w\?|\?\w").to_numpy(dtype=bool)
+    if lost.any():
+        warn(
+            f"{label}: {int(lost.sum())} name{'s' if lost.sum() != 1 else ''} hold a '?' "
+            f"inside a word (e.g. {name[lost].iloc[0]!r}): letters that the file's encoding "
+            "could not hold were replaced when it was saved; save it as 'CSV UTF-8'",
+            stacklevel=5,
+        )
 
     countries = _country_frame()
     codes = _normalise_codes(frame["country"])
@@ -303,11 +359,17 @@ def _validate_towns(
     if "population" in frame.columns:
         pop, bad_pop = parse_int(frame["population"])
         for r, v in zip(rows(bad_pop), frame["population"][bad_pop], strict=True):
+            as_float = pd.to_numeric(v.strip().replace(",", "."), errors="coerce")
+            too_big = bool(re.fullmatch(r"\s*\+?\d{19,}\s*", v)) or (
+                bool(np.isfinite(as_float)) and abs(as_float) >= 1e18
+            )
             problems.add(
                 label,
                 r,
                 "population",
-                f"not a whole number: {v!r}; use digits only, or leave empty if unknown",
+                f"population {v[:30]!r} is too large (more than 18 digits)"
+                if too_big
+                else f"not a whole number: {v!r}; use digits only, or leave empty if unknown",
             )
         neg = (pop < 0).fillna(False).to_numpy()
         for r, v in zip(rows(neg), pop[neg], strict=True):
@@ -337,6 +399,16 @@ def _validate_towns(
     extra = [c for c in frame.columns if c not in (*TOWN_REQUIRED, "population", "geonames_id")]
     for c in extra:
         if c == "eu":
+            given = frame["eu"].str.strip().str.lower()
+            truthy = given.isin(["true", "1", "yes", "y"]).to_numpy()
+            differs = int((truthy != out["eu"].to_numpy()).sum())
+            if differs:
+                warn(
+                    f"{label}: its 'eu' column differs from EU membership by country in "
+                    f"{differs} row{'s' if differs != 1 else ''}; 'eu' is taken from the "
+                    "country code",
+                    stacklevel=5,
+                )
             continue
         out[c] = _extra_values(frame, c)
     return out
@@ -431,6 +503,14 @@ def _read_one_partnership_source(
         return None, None
 
     n_before = len(problems)
+    _check_cells(
+        frame,
+        label,
+        problems,
+        ("town_a", "town_b", "town_id", "partnership_id", "kind", "source"),
+    )
+    if len(problems) > n_before:
+        return None, None
     since = _parse_year(frame, label, rows, problems)
     kind_col = (
         frame["kind"].str.strip().str.lower()
@@ -454,7 +534,7 @@ def _read_one_partnership_source(
         if town_ids is not None:
             unknown = ~ids.isin(town_ids).to_numpy() & ~empty
             for r, v in zip(rows(unknown), ids[unknown], strict=True):
-                close = difflib.get_close_matches(v, town_ids, n=2)
+                close = _did_you_mean(v, town_ids)
                 hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
                 problems.add(label, r, c, f"unknown town {v!r}: not in the towns table{hint}")
 
@@ -501,6 +581,7 @@ def _read_one_partnership_source(
         return None, None
     out = out.reset_index(drop=True)
     out.attrs["label"] = label
+    out.attrs["file_key"] = default_source if from_file else f"table{index}"
     return (out, None) if kind == "edges" else (None, out)
 
 
@@ -578,8 +659,7 @@ def read_partnerships(
     >>> len(edges), memberships["kind"].unique().tolist()
     (0, ['project'])
     """
-    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
-        sources = [sources]
+    sources = _source_list(sources, "partnerships")
     problems = Problems()
     edge_parts, member_parts = [], []
     ids = towns.index if towns is not None else None
@@ -589,6 +669,7 @@ def read_partnerships(
             edge_parts.append(e)
         if m is not None:
             member_parts.append(m)
+    _key_projects_by_file(member_parts, problems)
     problems.raise_if_any()
     edges = pd.concat(edge_parts, ignore_index=True) if edge_parts else _empty(EDGE_COLUMNS)
     members = (
@@ -601,6 +682,77 @@ def read_partnerships(
     if len(members):
         members = _merge_duplicate_members(members)
     return edges, members
+
+
+def _source_list(sources: Any, what: str) -> list[Source]:
+    """One input or a list of inputs as a list; a ValidationError naming every bad entry."""
+    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
+        return [sources]
+    if not isinstance(sources, (list, tuple)):
+        raise ValidationError(
+            f"{what}: expected a path (str or pathlib.Path), a pandas DataFrame or a list "
+            f"of them, got {_type_problem(sources).split(' got ', 1)[1]}"
+        )
+    bad = [
+        f"{what}[{i}]: {_type_problem(s)}"
+        for i, s in enumerate(sources)
+        if not isinstance(s, (str, os.PathLike, pd.DataFrame))
+    ]
+    if bad:
+        n = len(bad)
+        raise ValidationError(
+            f"{n} of the {len(sources)} {what} input{'s are' if n != 1 else ' is'} neither a "
+            "path nor a DataFrame (nothing was loaded, so no partnership is left out):\n  "
+            + "\n  ".join(bad)
+        )
+    return list(sources)
+
+
+def _key_projects_by_file(parts: list[pd.DataFrame], problems: Problems) -> None:
+    """Keep projects of different files apart when they share a partnership_id.
+
+    Two membership files that both number their project ``1`` describe two projects: the
+    shared ids are prefixed with the file's name (``calls2023:1``, ``calls2024:1``) with a
+    warning. When two files have the same name (``a/members.csv`` and
+    ``b/members.csv``) they cannot be told apart this way: refused.
+    """
+    if len(parts) < 2:
+        return
+    owners: dict[str, list[int]] = {}
+    for i, part in enumerate(parts):
+        for pid in part["partnership_id"].unique():
+            owners.setdefault(str(pid), []).append(i)
+    shared = {pid: files for pid, files in owners.items() if len(files) > 1}
+    if not shared:
+        return
+    keys = [str(part.attrs.get("file_key", f"table{i}")) for i, part in enumerate(parts)]
+    involved = sorted({i for files in shared.values() for i in files})
+    clash = [i for i in involved if [keys[j] for j in involved].count(keys[i]) > 1]
+    if clash:
+        labels = ", ".join(str(parts[i].attrs.get("label")) for i in clash)
+        pid = next(iter(shared))
+        problems.add(
+            str(parts[clash[0]].attrs.get("label")),
+            None,
+            "partnership_id",
+            f"project id {pid!r} appears in several membership files with the same name "
+            f"({labels}): a project is identified by its file and its id, and these files "
+            "cannot be told apart; rename the files, or make the ids unique",
+        )
+        return
+    for i in involved:
+        part = parts[i]
+        hit = part["partnership_id"].isin(list(shared)).to_numpy()
+        part.loc[hit, "partnership_id"] = keys[i] + ":" + part.loc[hit, "partnership_id"]
+    example = next(iter(shared))
+    files = ", ".join(str(parts[i].attrs.get("label")) for i in shared[example])
+    warn(
+        f"{len(shared)} project id{'s' if len(shared) != 1 else ''} (e.g. {example!r}) "
+        f"appear{'' if len(shared) != 1 else 's'} in more than one membership file ({files}): read as different projects, "
+        f"named by file ({', '.join(repr(keys[i] + ':' + example) for i in shared[example])}); "
+        "list all members of one project in one file",
+        stacklevel=5,
+    )
 
 
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
@@ -1001,26 +1153,28 @@ def load(
     ['Berlin', 'DE']
     """
     bundled = towns is None and partnerships is None
+    if towns is not None and not isinstance(towns, (str, os.PathLike, pd.DataFrame)):
+        raise ValidationError(f"towns: {_type_problem(towns)}")
     if towns is None:
         towns = bundled_data_dir() / "towns.csv"
     if partnerships is None:
         partnerships = [bundled_data_dir() / "partnerships.csv"] if bundled else []
+    p_list = _source_list(partnerships, "partnerships")
     problems = Problems()
     t = None
     try:
         t = read_towns(towns)
     except ValidationError as exc:
+        if not exc.problems:
+            raise
         problems.items.extend(exc.problems)
-    p_list = (
-        [partnerships]
-        if isinstance(partnerships, (str, os.PathLike, pd.DataFrame))
-        else list(partnerships)
-    )
     edges, members = _empty(EDGE_COLUMNS), _empty(MEMBERSHIP_COLUMNS)
     if p_list:
         try:
             edges, members = read_partnerships(p_list, towns=t)
         except ValidationError as exc:
+            if not exc.problems:
+                raise
             problems.items.extend(exc.problems)
     labels = [source_label(towns, "<towns DataFrame>")] + [
         source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)
@@ -1056,14 +1210,18 @@ def validate_files(paths: Sequence[str | os.PathLike], *, towns: Source | None =
     """
     problems = Problems()
     town_paths, part_paths = [], []
-    for p in paths:
-        probe = Problems()
-        frame, _ = read_raw(p, probe)
-        if frame is None:
+    unreadable = False
+    for p in _source_list(list(paths), "paths"):
+        if isinstance(p, pd.DataFrame):
+            raise ValidationError("validate_files checks files: give paths, not DataFrames")
+        columns = _header_columns(p)
+        if columns is None:  # unreadable: read it to say why
+            probe = Problems()
+            read_raw(p, probe)
             problems.extend(probe)
+            unreadable = True
             continue
-        cols = {c.strip().lower() for c in frame.columns}
-        if {"town_a", "town_b"} <= cols or ("partnership_id" in cols and "town_id" in cols):
+        if {"town_a", "town_b"} <= columns or {"partnership_id", "town_id"} <= columns:
             part_paths.append(p)
         else:
             town_paths.append(p)
@@ -1074,14 +1232,38 @@ def validate_files(paths: Sequence[str | os.PathLike], *, towns: Source | None =
         except ValidationError as exc:
             problems.items.extend(exc.problems)
     if part_paths:
-        if town_tables:
+        ref: pd.DataFrame | None
+        if town_tables and len(town_tables) == len(town_paths):
             ref = pd.concat(town_tables)
-        elif town_paths:
-            ref = None  # the towns file itself is broken; check partnerships on their own
+        elif town_paths or unreadable:
+            # a towns file is broken or unreadable: check the partnerships on their own
+            # rather than against towns they were not written for
+            ref = None
+        elif towns is not None:
+            try:
+                ref = read_towns(towns)
+            except ValidationError as exc:
+                problems.items.extend(exc.problems)
+                ref = None
         else:
-            ref = read_towns(towns if towns is not None else bundled_data_dir() / "towns.csv")
+            ref = read_towns(bundled_data_dir() / "towns.csv")
         try:
             read_partnerships(part_paths, towns=ref)
         except ValidationError as exc:
             problems.items.extend(exc.problems)
     return problems.sorted()
+
+
+def _header_columns(path: str | os.PathLike[str]) -> set[str] | None:
+    """Lower-cased column names of a CSV file from its first line; None if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    if not head.strip() or b"\x00" in head or head.startswith((b"\x1f\x8b", b"PK\x03\x04")):
+        return None
+    text = head.decode("utf-8-sig", errors="replace")
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = max((",", ";", "\t", "|"), key=first.count)
+    return {c.strip().strip("'").lower() for c in first.split(sep)}
