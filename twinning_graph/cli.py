@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--country", metavar="XX", help="one country (ISO alpha-2, e.g. PL)")
     p.add_argument(
         "--k",
-        type=_int_option(1),
+        type=int,
         default=2,
         metavar="K",
         help="hops for countries_within_K_hops (default 2)",
@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--town", metavar="ID", help="highlight this town and its partners")
     p.add_argument(
         "--dpi",
-        type=_int_option(MIN_DPI, MAX_DPI),
+        type=int,
         default=150,
         help=f"resolution of a PNG, {MIN_DPI}-{MAX_DPI} (default 150)",
     )
@@ -286,14 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--rows",
-        type=_int_option(1),
+        type=int,
         default=15,
         metavar="N",
         help="rows per table in the HTML (CSV files hold all; default 15)",
     )
     p.add_argument(
         "--broker-sample",
-        type=_int_option(0),
+        type=int,
         default=100,
         metavar="N",
         help="source towns sampled for betweenness (default 100; 0 = exact, slow)",
@@ -302,9 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rank", help="rank candidate partner towns for one town")
     p.add_argument("--town", required=True, metavar="ID", help="town_id, e.g. FR-chartres")
-    p.add_argument(
-        "--n", type=_int_option(1), default=10, metavar="N", help="candidates shown (default 10)"
-    )
+    p.add_argument("--n", type=int, default=10, metavar="N", help="candidates shown (default 10)")
     p.add_argument(
         "--from",
         dest="source",
@@ -353,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--size",
-        type=_int_option(1, MAX_PLAN_SIZE),
+        type=int,
         default=None,
         metavar="N",
         help=f"municipalities in the plan, at most {MAX_PLAN_SIZE} (default: the call's minimum)",
