@@ -122,13 +122,21 @@ def binary_kind(raw: bytes) -> str | None:
             return message
     if raw.startswith(b"PK\x03\x04"):
         return _zip_kind(raw)
-    if b"\x00" in raw:
-        head = raw[:4096]
-        odd, even = head[1::2].count(0), head[0::2].count(0)
-        if max(odd, even) > len(head) // 4 and min(odd, even) < len(head) // 40 + 1:
-            return "this looks like UTF-16 text without a byte-order mark; " + SAVE_AS_UTF8
+    nul = raw.count(0)
+    if not nul:
+        return None
+    if nul == len(raw):
+        return (
+            "this file holds only NUL bytes (zeros): it was not saved completely (a crash or "
+            "a full disk?); save or copy it again"
+        )
+    head = raw[:4096]
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if max(odd, even) > len(head) // 4 and min(odd, even) < len(head) // 40 + 1:
+        return "this looks like UTF-16 text without a byte-order mark; " + SAVE_AS_UTF8
+    if nul > 8:
         return "this is a binary file (it contains NUL bytes), not a text CSV file"
-    return None
+    return None  # a text file with a stray NUL: reported at its row and column
 
 
 # --------------------------------------------------------------------------- encodings
@@ -353,7 +361,8 @@ def decode(raw: bytes, label: str, problems: Problems) -> str | None:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if has_bom:
-            line = raw.count(b"\n", 0, exc.start) + 1
+            # the error's position is counted after the byte-order mark
+            line = raw[3:].count(b"\n", 0, exc.start) + 1
             problems.add(
                 label,
                 line,
