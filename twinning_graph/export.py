@@ -358,9 +358,12 @@ def _check_finite(towns: pd.DataFrame, edges: pd.DataFrame) -> None:
     for what, frame in (("town", towns), ("link", edges)):
         for col in frame.columns:
             s = frame[col]
-            if not pd.api.types.is_float_dtype(s):
+            if pd.api.types.is_float_dtype(s):
+                bad = np.isinf(s.to_numpy(dtype=np.float64, na_value=np.nan))
+            elif s.dtype == object:  # attributes of a graph: any Python values
+                bad = s.map(lambda v: isinstance(v, float) and math.isinf(v)).to_numpy(bool)
+            else:
                 continue
-            bad = np.isinf(s.to_numpy(dtype=np.float64, na_value=np.nan))
             for i in np.flatnonzero(bad)[:10].tolist():
                 where = (
                     f"{what} {frame.index[i]!r}"
