@@ -315,12 +315,19 @@ def guess_codepage(raw: bytes) -> tuple[str | None, str]:
     """
     votes = _country_votes(raw)
     candidates = [cp for cp in CODEPAGES if cp != "cp1257" or votes.get("cp1257", 0) > 0]
+    # the evidence is the distinct words holding non-ASCII bytes: a name repeated on many
+    # rows is one piece of evidence, not many
+    words = dict.fromkeys(re.findall(rb"[A-Za-z\x80-\xff]*[\x80-\xff][A-Za-z\x80-\xff]*", raw))
+    evidence = b" ".join(words)
     readings: dict[str, str] = {}
     scores: dict[str, float] = {}
     for cp in candidates:
-        s = codepage_score(raw, cp)
+        s = codepage_score(evidence, cp)
         if np.isfinite(s):
-            readings[cp] = raw.decode(cp)
+            try:
+                readings[cp] = raw.decode(cp)
+            except UnicodeDecodeError:  # an undefined byte outside the words
+                continue
             scores[cp] = s + 15.0 * votes.get(cp, 0.0)
     if not scores:
         return None, "its bytes are not text in UTF-8 nor in any Windows code page"

@@ -31,10 +31,13 @@ DISPLAY_LENGTH = 60
 
 # Characters a terminal may act on instead of showing: C0 controls (ESC starts escape
 # sequences), DEL, C1 controls (CSI U+009B starts one on its own), and the Unicode bidi
-# overrides and isolates that reorder what is shown ("Trojan source").
-_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# overrides and isolates that reorder what is shown ("Trojan source"); lone surrogates and
+# non-characters (printing them fails or shows garbage).
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+)
 _TERMINAL_UNSAFE_MULTILINE = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff\ufffe\uffff]"
 )
 
 # Letters that Unicode NFKD does not decompose into a base letter + accent.

@@ -57,7 +57,9 @@ def _clean(o: Any) -> Any:
 
 
 # characters json.dumps leaves raw with ensure_ascii=False that a terminal would act on
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def emit_json(obj: Any) -> None:
