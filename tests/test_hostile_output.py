@@ -426,3 +426,14 @@ def test_report_refuses_unknown_table_format(tiny, tmp_path):
     ):
         build_report(tiny, path=tmp_path / "r.html", format="xls")
     assert not os.listdir(tmp_path)
+
+
+def test_unwritable_report_path_refused_before_the_work(tiny, tmp_path):
+    from twinning_graph.report import build_report, write_map
+
+    (tmp_path / "taken.html").mkdir()
+    with pytest.raises(ValidationError, match=r"taken.html': it is a folder, expected a file name"):
+        build_report(tiny, path=tmp_path / "taken.html")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValidationError, match=r"'.*file' is a file, not a folder"):
+        write_map(tiny, tmp_path / "file" / "map.png")

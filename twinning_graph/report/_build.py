@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from twinning_graph._errors import ValidationError
-from twinning_graph._validate import check_choice
+from twinning_graph._validate import check_choice, check_path_writable
 from twinning_graph._write import TABLE_FORMATS, write_text
 from twinning_graph.io import TwinningData
 from twinning_graph.report._blocks import Section
@@ -188,7 +188,7 @@ def build_report(
         )
     check_choice(format, "format", TABLE_FORMATS)
     sc = resolve_scope(data, scope)
-    out = Path(path)
+    out = check_path_writable(path)  # before the work, not after it
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValidationError(f"path must end in .html or .htm, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)

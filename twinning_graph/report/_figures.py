@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
-from twinning_graph._validate import MAX_DPI, MIN_DPI, check_int
+from twinning_graph._validate import MAX_DPI, MIN_DPI, check_int, check_path_writable
 from twinning_graph._write import atomic_write
 from twinning_graph.io import TwinningData
 from twinning_graph.report._blocks import Figure
@@ -130,6 +130,7 @@ def write_map(
     if fmt not in ("png", "svg"):
         raise ValidationError(f"map file must end in .png or .svg, got {str(out)!r}")
     dpi = check_int(dpi, "dpi", minimum=MIN_DPI, maximum=MAX_DPI)
+    check_path_writable(out)  # before drawing, not after it
     if country is not None and town is not None:
         raise ValidationError(
             f"give either country or town, not both (got country={country!r}, town={town!r})"
