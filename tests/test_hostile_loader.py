@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import twinning_graph as tg
-from twinning_graph._csv import guess_codepage
+from twinning_graph._encoding import guess_codepage
 from twinning_graph._errors import DataWarning, ValidationError
 from twinning_graph.io import bundled_data_dir
 
