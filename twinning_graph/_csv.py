@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import os
@@ -39,6 +40,9 @@ _CONTROL_STRICT = re.compile(
 )
 
 
+_PROTECTED_CELL = re.compile("(?:^|[,;\t|\"\n\r])'+[=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20]")
+
+
 def source_label(source: object, default: str) -> str:
     """A short name for an input, used in error messages."""
     if isinstance(source, (str, os.PathLike)):
@@ -59,7 +63,7 @@ def _records(text: str, sep: str) -> tuple[list[list[str]], list[int], list[int]
     # one record at a time: the csv module tells the line number only while iterating
     for rec in reader:
         start, previous = previous + 1, reader.line_num
-        if not rec or all(not c.strip() for c in rec):
+        if not (rec and rec[0].strip()) and not "".join(rec).strip():
             continue
         rows.append(rec)
         starts.append(start)
@@ -145,18 +149,30 @@ def read_raw(path: PathLike, problems: Problems) -> tuple[pd.DataFrame | None, s
     sep = max(counts, key=lambda s: counts[s])
     if counts[sep] == 0:
         sep = ","
+    # the parser makes a Python list per row: the cyclic garbage collector would scan them
+    # again and again while they are built (none of them can form a cycle)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         rows, starts, ends = _records(text, sep)
     except csv.Error as exc:
         problems.add(label, None, None, f"cannot be read as CSV: {exc}")
         return None, sep
+    finally:
+        if collecting:
+            gc.enable()
     if not rows:
         problems.add(label, None, None, "file is empty; expected a header line and data rows")
         return None, sep
     names = _header(rows[0], starts[0], label, problems)
     if names is None:
         return None, sep
-    frame = _table(names, rows[1:], starts[1:], ends[1:], starts[0], label, sep, problems)
+    # cells protected by the writer start with an apostrophe and a formula character; one
+    # search over the whole text tells whether any cell needs looking at
+    protected = bool(_PROTECTED_CELL.search(text))
+    frame = _table(
+        names, rows[1:], starts[1:], ends[1:], starts[0], label, sep, problems, protected
+    )
     if frame is None:
         return None, sep
     frame.attrs["separator"] = sep
@@ -173,8 +189,12 @@ def _table(
     label: str,
     sep: str,
     problems: Problems,
+    protected: bool = True,
 ) -> pd.DataFrame | None:
-    """The data rows as a frame; problems for rows with too few or too many fields."""
+    """The data rows as a frame; problems for rows with too few or too many fields.
+
+    ``protected``: some cell may have been protected against formulas (see
+    :func:`~twinning_graph._write.unneutralise`)."""
     n = len(names)
     # trailing unnamed columns (a separator at the end of the header line) are dropped
     # when they hold nothing; an unnamed column holding values must be named
@@ -232,13 +252,22 @@ def _table(
         return None
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in (names[i] for i in named)})
-    fixed = [r[:n] for r in rows]  # only empty extra fields are cut here
-    data = pd.DataFrame(fixed, columns=range(n), dtype=object)
-    frame = pd.DataFrame(
-        {names[i]: unneutralise(data[i].astype(object)).to_numpy(dtype=object) for i in named},
-        index=pd.Index(starts, dtype="int64"),
+    fixed = rows if (width == n).all() else [r[:n] for r in rows]  # cut empty extras
+    cells = np.empty((len(fixed), n), dtype=object)
+    cells[:] = fixed  # a 2-d array of the rows' strings, without a tuple per column
+    index = pd.Index(starts, dtype="int64")
+    return pd.DataFrame(
+        {
+            names[i]: (
+                unneutralise(pd.Series(cells[:, i], index=index)).to_numpy()
+                if protected
+                else cells[:, i]
+            )
+            for i in named
+        },
+        index=index,
+        dtype="str",
     )
-    return frame
 
 
 def as_string_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -284,17 +313,21 @@ def control_character_problems(
     """Problems for cells holding control characters, and for over-long names.
 
     Columns in ``strict`` (ids, names, codes) may not hold any control character, line
-    break or bidi override; other columns may hold tabs and line breaks (a note written
-    over several lines) but no other control character. Cells of ``length_limited``
-    columns may be at most :data:`~twinning_graph._validate.MAX_NAME_LENGTH` long.
+    break or bidi override once stripped of surrounding white space; other columns may
+    hold tabs and line breaks (a note written over several lines) but no other control
+    character. Cells of ``length_limited`` columns may be at most
+    :data:`~twinning_graph._validate.MAX_NAME_LENGTH` long (stripped).
     """
     for col in frame.columns:
         s = frame[col]
+        values = s.astype(str).tolist()
         pattern = _CONTROL_STRICT if col in strict else _CONTROL
-        hit = s.str.contains(pattern).to_numpy(dtype=bool)
-        if hit.any():
-            found = s[hit].str.extract(f"({pattern.pattern})", expand=False)
-            for r, v, c in zip(frame.index[hit], s[hit], found, strict=True):
+        # one regex search over the whole column first (C speed): clean columns stop here
+        if pattern.search("".join(values)):
+            cells = s.astype(str).str.strip() if col in strict else s.astype(str)
+            hit = cells.str.contains(pattern).to_numpy(dtype=bool)
+            found = cells[hit].str.extract(f"({pattern.pattern})", expand=False)
+            for r, v, c in zip(frame.index[hit], cells[hit], found, strict=True):
                 problems.add(
                     label,
                     r,
@@ -303,9 +336,10 @@ def control_character_problems(
                     f"{v.index(c) + 1} of {v[:40]!r}{'...' if len(v) > 40 else ''}; "
                     "remove it",
                 )
-        if col in length_limited:
-            long = (s.str.len() > MAX_NAME_LENGTH).to_numpy(dtype=bool)
-            for r, v in zip(frame.index[long], s[long], strict=True):
+        if col in length_limited and values and max(map(len, values)) > MAX_NAME_LENGTH:
+            cells = s.astype(str).str.strip()
+            long = (cells.str.len() > MAX_NAME_LENGTH).to_numpy(dtype=bool)
+            for r, v in zip(frame.index[long], cells[long], strict=True):
                 problems.add(
                     label,
                     r,
@@ -360,8 +394,7 @@ def parse_float(text: pd.Series, *, decimal_comma: bool) -> tuple[pd.Series, np.
     return values, bad
 
 
-#: Largest whole number a column of whole numbers holds (int64).
-INT_LIMIT = 2**63 - 1
+_PLAIN_INTS = re.compile(r"(?:[+-]?\d{1,18})?(?:\n(?:[+-]?\d{1,18})?)*")
 
 
 def parse_int(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -371,6 +404,12 @@ def parse_int(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ``"1234.0"`` reads as 1234. Returns (Int64 values, bad mask of non-empty cells that
     are not whole numbers or do not fit in 64 bits).
     """
+    # fast path: plain whole numbers (or empty) throughout, as in most files
+    if _PLAIN_INTS.fullmatch("\n".join(text.astype(str).tolist())):
+        cells = text.astype(str).to_numpy(dtype=object, copy=True)
+        cells[cells == ""] = None
+        values = pd.to_numeric(pd.Series(cells, index=text.index), errors="coerce")
+        return values.astype("Int64"), np.zeros(len(text), dtype=bool)
     t = text.str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
     grouped = t.str.fullmatch(r"[+-]?\d{1,3}([.,']\d{3})+")
     t = t.where(~grouped, t.str.replace(r"[.,']", "", regex=True))

@@ -54,6 +54,7 @@ TABLE_FORMATS = ("csv", "csv-eu", "xlsx")
 # which already starts with "'=" gets one more and reading removes exactly one.
 _RISKY = re.compile("^'*[=+\\-@\\t\\r\\n\uff1d\uff0b\uff0d\uff20]")
 _NEUTRALISED = re.compile("^'+[=+\\-@\\t\\r\\n\uff1d\uff0b\uff0d\uff20]")
+_NEUTRALISED_ANYWHERE = re.compile("^'+[=+\\-@\\t\\r\\n\uff1d\uff0b\uff0d\uff20]", re.MULTILINE)
 # a plain number ("-12", "+3.5", "-1,5e3") is data, not a formula: left as it is
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
@@ -225,6 +226,9 @@ def unneutralise(values: pd.Series) -> pd.Series:
     >>> unneutralise(pd.Series(["'=1+2", "''=x", "'quoted'", "Paris"])).tolist()
     ['=1+2', "'=x", "'quoted'", 'Paris']
     """
+    # one regex search over the whole column first: most columns hold no such cell
+    if not _NEUTRALISED_ANYWHERE.search("\n".join(map(str, values.tolist()))):
+        return values
     hit = values.str.contains(_NEUTRALISED)
     if not hit.any():
         return values

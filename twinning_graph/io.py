@@ -169,13 +169,7 @@ def _check_cells(
 ) -> None:
     """Control characters (file:row:column) and over-long names or ids."""
     keys = tuple(c for c in strict if c in frame.columns)
-    control_character_problems(
-        frame.assign(**{c: frame[c].str.strip() for c in keys}),
-        label,
-        problems,
-        strict=keys,
-        length_limited=keys,
-    )
+    control_character_problems(frame, label, problems, strict=keys, length_limited=keys)
 
 
 def _did_you_mean(value: str, choices: pd.Index, n: int = 2) -> list[str]:
