@@ -404,3 +404,12 @@ def test_eu_column_that_disagrees_is_warned(tiny_towns):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tg.read_towns(tiny_towns.assign(eu=True))
+
+
+def test_header_problems_name_the_header_line(tmp_path):
+    p = write(tmp_path / "t.csv", "\n\nid,name,lat,lon\n1,A,1,2\n")  # header on line 3
+    (msg,), _ = problems_of(lambda: tg.read_towns(p))
+    assert msg.startswith(f"{p}:3: missing columns 'town_id', 'country'")
+    lp = write(tmp_path / "l.csv", "\nfrom,to\na,b\n")
+    (msg,), _ = problems_of(lambda: tg.read_partnerships(lp))
+    assert msg.startswith(f"{lp}:2: cannot tell the format from the header")

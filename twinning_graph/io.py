@@ -188,6 +188,13 @@ def _rename_known(frame: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
     return frame.rename(columns=ren) if ren else frame
 
 
+def _header_row(frame: pd.DataFrame) -> int | None:
+    """Line of a file's header (the first non-blank line); None for a DataFrame."""
+    if "separator" not in frame.attrs:  # not read from a file
+        return None
+    return int(frame.attrs.get("header_line", 1))
+
+
 def _check_required(
     frame: pd.DataFrame, required: Sequence[str], label: str, problems: Problems, what: str
 ) -> bool:
@@ -195,7 +202,7 @@ def _check_required(
     if missing:
         problems.add(
             label,
-            1,
+            _header_row(frame),
             None,
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
             f"for a {what} file; found {list(frame.columns)}; required: {list(required)}",
@@ -488,7 +495,7 @@ def _read_one_partnership_source(
     else:
         problems.add(
             label,
-            1,
+            _header_row(frame),
             None,
             f"cannot tell the format from the header {list(frame.columns)}: an edge list needs "
             "columns 'town_a' and 'town_b'; a project membership file needs 'partnership_id' "
