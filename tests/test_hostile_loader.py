@@ -413,3 +413,16 @@ def test_header_problems_name_the_header_line(tmp_path):
     lp = write(tmp_path / "l.csv", "\nfrom,to\na,b\n")
     (msg,), _ = problems_of(lambda: tg.read_partnerships(lp))
     assert msg.startswith(f"{lp}:2: cannot tell the format from the header")
+
+
+def test_type_errors_carry_their_problems(tiny_links):
+    # a caller that collects problems (as load() does) cannot lose these errors
+    with pytest.raises(ValidationError) as info:
+        tg.read_partnerships([tiny_links, None])
+    assert [str(p) for p in info.value.problems] == [
+        "partnerships[1]: expected a path (str or pathlib.Path) or a pandas DataFrame, "
+        "got NoneType None"
+    ]
+    with pytest.raises(ValidationError) as info:
+        tg.read_towns(123)
+    assert [p.source for p in info.value.problems] == ["towns"]

@@ -265,15 +265,13 @@ def test_map_and_chart_draw_dollar_names(tiny_towns, tiny_links, tmp_path):
 def test_dpi_limits(tiny, tmp_path, dpi):
     from twinning_graph.report import write_map
 
-    with pytest.raises(ValidationError, match="dpi must be a whole number from 10 to 600"):
+    with pytest.raises(ValidationError, match="dpi must be an integer from 10 to 600"):
         write_map(tiny, tmp_path / "m.png", dpi=dpi)
     assert not (tmp_path / "m.png").exists()
 
 
 def test_plan_size_limit(bundled):
-    with pytest.raises(
-        ValidationError, match=r"size must be a whole number from 1 to 200, got 100000"
-    ):
+    with pytest.raises(ValidationError, match=r"size must be an integer from 1 to 200, got 100000"):
         tg.plan_network(bundled, ["DE-berlin"], size=100_000)
 
 
@@ -297,7 +295,7 @@ def test_top_must_be_positive(command, capsys):
     with pytest.raises(SystemExit) as info:
         main(command)
     assert info.value.code == 2
-    assert "argument --top: must be a whole number >= 1" in capsys.readouterr().err
+    assert "argument --top: must be an integer >= 1" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- GraphML / GEXF

@@ -137,37 +137,34 @@ def check_int(
     maximum: int | None = None,
     hint: str = "",
 ) -> int:
-    """``value`` as an ``int``, or a :class:`ValidationError` naming ``name`` and the range.
+    """``value`` as an int, or a :class:`ValidationError` naming the argument and the range.
 
     Booleans and floats are refused (``True`` is not a count; ``2.5`` hops is a mistake).
+    ``hint`` is added to the message.
 
     Examples
     --------
     >>> from twinning_graph._validate import check_int
-    >>> check_int(3, "k", minimum=1)
+    >>> check_int(3, "n", minimum=1)
     3
     >>> check_int(0, "dpi", minimum=10, maximum=600)
     Traceback (most recent call last):
     ...
-    twinning_graph._errors.ValidationError: dpi must be a whole number from 10 to 600, got 0
+    twinning_graph._errors.ValidationError: dpi must be an integer from 10 to 600, got 0
     """
     if minimum is not None and maximum is not None:
-        allowed = f"from {minimum:,} to {maximum:,}"
+        allowed = f"an integer from {minimum} to {maximum}"
     elif minimum is not None:
-        allowed = f">= {minimum:,}"
+        allowed = f"an integer >= {minimum}"
     elif maximum is not None:
-        allowed = f"<= {maximum:,}"
+        allowed = f"an integer <= {maximum}"
     else:
-        allowed = ""
-    ok = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    if ok:
-        v = int(value)
-        ok = (minimum is None or v >= minimum) and (maximum is None or v <= maximum)
-    if not ok:
-        what = f"a whole number {allowed}".rstrip()
-        raise ValidationError(f"{name} must be {what}, got {_shown(value)}{hint}")
+        allowed = "an integer"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValidationError(f"{name} must be {allowed}, got {_shown(value)}{hint}")
+    v = int(value)
+    if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
+        raise ValidationError(f"{name} must be {allowed}, got {v!r}{hint}")
     return v
 
 

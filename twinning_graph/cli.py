@@ -93,13 +93,13 @@ def say(text: str) -> None:
 
 
 def _int_option(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type`` for a whole number in a range (checked by ``check_int``)."""
+    """An argparse ``type`` for an integer in a range (checked by ``check_int``)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
         try:
             return check_int(value, "the value", minimum=minimum, maximum=maximum)
         except ValidationError as exc:
@@ -107,7 +107,7 @@ def _int_option(minimum: int, maximum: int | None = None) -> Callable[[str], int
                 str(exc).replace("the value must be", "must be")
             ) from None
 
-    parse.__name__ = "whole number"
+    parse.__name__ = "integer"
     return parse
 
 

@@ -34,7 +34,7 @@ from twinning_graph._csv import (
 )
 from twinning_graph._errors import UnknownTownError, ValidationError
 from twinning_graph._geo import haversine_km
-from twinning_graph._validate import Problems, warn
+from twinning_graph._validate import Problem, Problems, warn
 
 __all__ = [
     "TwinningData",
@@ -146,7 +146,8 @@ def _load_frame(
     what = re.sub(
         r"<(\w+) DataFrame ?(\d*)>", lambda m: m[1] + (f"[{m[2]}]" if m[2] else ""), default_label
     )
-    raise ValidationError(f"{what}: {_type_problem(source)}")
+    check_source(source, what)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _type_problem(source: object) -> str:
@@ -161,6 +162,92 @@ def _type_problem(source: object) -> str:
     return (
         "expected a path (str or pathlib.Path) or a pandas DataFrame, got "
         f"{type(source).__name__} {shown}{hint}"
+    )
+
+
+def source_list(sources: Any, what: str) -> list[Source]:
+    """One input or a list of inputs as a list, checked before anything is read.
+
+    Anything that is not a path or a DataFrame (``None``, bytes, a dict, a number) raises
+    one :class:`ValidationError` naming every bad entry; its ``problems`` are filled, so a
+    caller collecting problems (``load``) cannot lose them. Nothing is left out silently.
+    """
+    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
+        return [sources]
+    if not isinstance(sources, (list, tuple)):
+        message = (
+            "expected a path (str or pathlib.Path), a pandas DataFrame or a list of them, "
+            f"got {_type_problem(sources).split(' got ', 1)[1]}"
+        )
+        raise ValidationError(f"{what}: {message}", [Problem(what, None, None, message)])
+    bad = [
+        Problem(f"{what}[{i}]", None, None, _type_problem(s))
+        for i, s in enumerate(sources)
+        if not isinstance(s, (str, os.PathLike, pd.DataFrame))
+    ]
+    if bad:
+        n = len(bad)
+        raise ValidationError(
+            f"{n} of the {len(sources)} {what} input{'s are' if n != 1 else ' is'} neither a "
+            "path nor a DataFrame (nothing was loaded, so no partnership is left out):\n  "
+            + "\n  ".join(map(str, bad)),
+            bad,
+        )
+    return list(sources)
+
+
+def check_source(source: Any, what: str) -> None:
+    """A :class:`ValidationError` (with its ``problems``) unless ``source`` is a path or a
+    DataFrame: ``tg.load(towns=123)`` says so instead of failing later."""
+    if not isinstance(source, (str, os.PathLike, pd.DataFrame)):
+        message = _type_problem(source)
+        raise ValidationError(f"{what}: {message}", [Problem(what, None, None, message)])
+
+
+def _key_projects_by_file(parts: list[pd.DataFrame], problems: Problems) -> None:
+    """Keep projects of different files apart when they share a partnership_id.
+
+    Two membership files that both number their project ``1`` describe two projects: the
+    shared ids are prefixed with the file's name (``calls2023:1``, ``calls2024:1``) with a
+    warning. When two files have the same name (``a/members.csv`` and
+    ``b/members.csv``) they cannot be told apart this way: refused.
+    """
+    if len(parts) < 2:
+        return
+    owners: dict[str, list[int]] = {}
+    for i, part in enumerate(parts):
+        for pid in part["partnership_id"].unique():
+            owners.setdefault(str(pid), []).append(i)
+    shared = {pid: files for pid, files in owners.items() if len(files) > 1}
+    if not shared:
+        return
+    keys = [str(part.attrs.get("file_key", f"table{i}")) for i, part in enumerate(parts)]
+    involved = sorted({i for files in shared.values() for i in files})
+    clash = [i for i in involved if [keys[j] for j in involved].count(keys[i]) > 1]
+    if clash:
+        labels = ", ".join(str(parts[i].attrs.get("label")) for i in clash)
+        pid = next(iter(shared))
+        problems.add(
+            str(parts[clash[0]].attrs.get("label")),
+            None,
+            "partnership_id",
+            f"project id {pid!r} appears in several membership files with the same name "
+            f"({labels}): a project is identified by its file and its id, and these files "
+            "cannot be told apart; rename the files, or make the ids unique",
+        )
+        return
+    for i in involved:
+        part = parts[i]
+        hit = part["partnership_id"].isin(list(shared)).to_numpy()
+        part.loc[hit, "partnership_id"] = keys[i] + ":" + part.loc[hit, "partnership_id"]
+    example = next(iter(shared))
+    files = ", ".join(str(parts[i].attrs.get("label")) for i in shared[example])
+    warn(
+        f"{len(shared)} project id{'s' if len(shared) != 1 else ''} (e.g. {example!r}) "
+        f"appear{'' if len(shared) != 1 else 's'} in more than one membership file ({files}): read as different projects, "
+        f"named by file ({', '.join(repr(keys[i] + ':' + example) for i in shared[example])}); "
+        "list all members of one project in one file",
+        stacklevel=5,
     )
 
 
@@ -660,7 +747,7 @@ def read_partnerships(
     >>> len(edges), memberships["kind"].unique().tolist()
     (0, ['project'])
     """
-    sources = _source_list(sources, "partnerships")
+    sources = source_list(sources, "partnerships")
     problems = Problems()
     edge_parts, member_parts = [], []
     ids = towns.index if towns is not None else None
@@ -683,77 +770,6 @@ def read_partnerships(
     if len(members):
         members = _merge_duplicate_members(members)
     return edges, members
-
-
-def _source_list(sources: Any, what: str) -> list[Source]:
-    """One input or a list of inputs as a list; a ValidationError naming every bad entry."""
-    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
-        return [sources]
-    if not isinstance(sources, (list, tuple)):
-        raise ValidationError(
-            f"{what}: expected a path (str or pathlib.Path), a pandas DataFrame or a list "
-            f"of them, got {_type_problem(sources).split(' got ', 1)[1]}"
-        )
-    bad = [
-        f"{what}[{i}]: {_type_problem(s)}"
-        for i, s in enumerate(sources)
-        if not isinstance(s, (str, os.PathLike, pd.DataFrame))
-    ]
-    if bad:
-        n = len(bad)
-        raise ValidationError(
-            f"{n} of the {len(sources)} {what} input{'s are' if n != 1 else ' is'} neither a "
-            "path nor a DataFrame (nothing was loaded, so no partnership is left out):\n  "
-            + "\n  ".join(bad)
-        )
-    return list(sources)
-
-
-def _key_projects_by_file(parts: list[pd.DataFrame], problems: Problems) -> None:
-    """Keep projects of different files apart when they share a partnership_id.
-
-    Two membership files that both number their project ``1`` describe two projects: the
-    shared ids are prefixed with the file's name (``calls2023:1``, ``calls2024:1``) with a
-    warning. When two files have the same name (``a/members.csv`` and
-    ``b/members.csv``) they cannot be told apart this way: refused.
-    """
-    if len(parts) < 2:
-        return
-    owners: dict[str, list[int]] = {}
-    for i, part in enumerate(parts):
-        for pid in part["partnership_id"].unique():
-            owners.setdefault(str(pid), []).append(i)
-    shared = {pid: files for pid, files in owners.items() if len(files) > 1}
-    if not shared:
-        return
-    keys = [str(part.attrs.get("file_key", f"table{i}")) for i, part in enumerate(parts)]
-    involved = sorted({i for files in shared.values() for i in files})
-    clash = [i for i in involved if [keys[j] for j in involved].count(keys[i]) > 1]
-    if clash:
-        labels = ", ".join(str(parts[i].attrs.get("label")) for i in clash)
-        pid = next(iter(shared))
-        problems.add(
-            str(parts[clash[0]].attrs.get("label")),
-            None,
-            "partnership_id",
-            f"project id {pid!r} appears in several membership files with the same name "
-            f"({labels}): a project is identified by its file and its id, and these files "
-            "cannot be told apart; rename the files, or make the ids unique",
-        )
-        return
-    for i in involved:
-        part = parts[i]
-        hit = part["partnership_id"].isin(list(shared)).to_numpy()
-        part.loc[hit, "partnership_id"] = keys[i] + ":" + part.loc[hit, "partnership_id"]
-    example = next(iter(shared))
-    files = ", ".join(str(parts[i].attrs.get("label")) for i in shared[example])
-    warn(
-        f"{len(shared)} project id{'s' if len(shared) != 1 else ''} (e.g. {example!r}) "
-        f"appear{'' if len(shared) != 1 else 's'} in more than one membership file ({files}): read as different projects, "
-        f"named by file ({', '.join(repr(keys[i] + ':' + example) for i in shared[example])}); "
-        "list all members of one project in one file",
-        stacklevel=5,
-    )
 
 
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
@@ -1154,13 +1170,13 @@ def load(
     ['Berlin', 'DE']
     """
     bundled = towns is None and partnerships is None
-    if towns is not None and not isinstance(towns, (str, os.PathLike, pd.DataFrame)):
-        raise ValidationError(f"towns: {_type_problem(towns)}")
+    if towns is not None:
+        check_source(towns, "towns")
     if towns is None:
         towns = bundled_data_dir() / "towns.csv"
     if partnerships is None:
         partnerships = [bundled_data_dir() / "partnerships.csv"] if bundled else []
-    p_list = _source_list(partnerships, "partnerships")
+    p_list = source_list(partnerships, "partnerships")
     problems = Problems()
     t = None
     try:
@@ -1212,7 +1228,7 @@ def validate_files(paths: Sequence[str | os.PathLike], *, towns: Source | None =
     problems = Problems()
     town_paths, part_paths = [], []
     unreadable = False
-    for p in _source_list(list(paths), "paths"):
+    for p in source_list(list(paths), "paths"):
         if isinstance(p, pd.DataFrame):
             raise ValidationError("validate_files checks files: give paths, not DataFrames")
         columns = _header_columns(p)
