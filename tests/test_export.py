@@ -114,3 +114,51 @@ def test_roundtrip_without_links(tiny_towns, tmp_path, fmt):
     getattr(export, f"to_{fmt}")(data, path)
     back = getattr(export, f"read_{fmt}")(path)
     assert sorted(back.towns.index) == ["a", "b", "c", "d", "e"] and len(back.edges) == 0
+
+
+def test_csv_eu_roundtrip(tmp_path, tiny_towns, tiny_links):
+    data = tg.load(
+        towns=tiny_towns.assign(area=[1.5, 2.25, 105.4, 47.9, 0.5]), partnerships=tiny_links
+    )
+    paths = export.to_csv(data, tmp_path, format="csv-eu")
+    raw = paths["towns"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b";51,7592;19,456;" in raw
+    back = tg.load(towns=paths["towns"], partnerships=paths["partnerships"])
+    assert back.towns["lat"].tolist() == data.towns["lat"].tolist()
+    assert back.towns["name"].tolist() == data.towns["name"].tolist()
+    pd.testing.assert_frame_equal(back.edges, data.edges, check_dtype=False)
+
+
+def test_xlsx_export(tmp_path, tiny):
+    openpyxl = pytest.importorskip("openpyxl")
+    paths = export.to_csv(tiny, tmp_path, format="xlsx")
+    wb = openpyxl.load_workbook(paths["links"])
+    assert wb.sheetnames == ["links"]
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert rows[0] == ("town_a", "town_b", "kinds", "weight", "since", "distance_km")
+    assert len(rows) == 1 + len(tiny.edges)
+    assert rows[1][5] == tiny.edges["distance_km"].iloc[0]  # full precision
+
+
+def test_table_format_checked(tmp_path, tiny, monkeypatch):
+    with pytest.raises(tg.ValidationError, match=r"got 'xls' \(did you mean 'xlsx'\?\)"):
+        export.to_csv(tiny, tmp_path, format="xls")
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # not installed
+    with pytest.raises(tg.ValidationError, match=r"pip install 'twinning-graph\[xlsx\]'"):
+        export.to_csv(tiny, tmp_path / "x", format="xlsx")
+    assert not list((tmp_path / "x").iterdir())  # nothing half-written
+
+
+def test_export_never_leaves_half_a_file(tmp_path, tiny, monkeypatch):
+    (tmp_path / "net.gexf").write_text("previous")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("writer failed half-way")
+
+    monkeypatch.setattr(export.nx, "write_gexf", broken)
+    with pytest.raises(RuntimeError):
+        export.to_gexf(tiny, tmp_path / "net.gexf")
+    assert [p.name for p in tmp_path.iterdir()] == ["net.gexf"]
+    assert (tmp_path / "net.gexf").read_text() == "previous"

@@ -278,7 +278,10 @@ def test_validate_files(tmp_path):
 
 
 def test_bad_source_type():
-    with pytest.raises(ValidationError, match="expected a path or a pandas DataFrame, got int"):
+    with pytest.raises(
+        ValidationError,
+        match=r"^towns: expected a path \(str or pathlib.Path\) or a pandas DataFrame, got int 42$",
+    ):
         tg.read_towns(42)
 
 

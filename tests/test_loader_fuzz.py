@@ -78,3 +78,62 @@ def test_random_partnerships(tmp_path_factory, rows):
     except tg.ValidationError:
         return
     assert (data.edges["town_a"] < data.edges["town_b"]).all()
+
+
+# real town names (the bundled towns) of the countries whose Excel writes each code page
+_CODEPAGE_OF = {"PL": "cp1250", "CZ": "cp1250", "HU": "cp1250", "HR": "cp1250", "RO": "cp1250"}
+_CODEPAGE_OF |= {"FR": "cp1252", "DE": "cp1252", "ES": "cp1252", "SE": "cp1252", "PT": "cp1252"}
+
+
+def _encodable_names() -> dict[str, list[str]]:
+    import pandas as pd
+
+    from twinning_graph.io import bundled_data_dir
+
+    towns = pd.read_csv(bundled_data_dir() / "towns.csv", dtype=str, keep_default_na=False)
+    out = {}
+    for cc, cp in _CODEPAGE_OF.items():
+        names = towns.loc[towns["country"] == cc, "name"]
+        out[cc] = [
+            n
+            for n in names
+            if any(ord(c) > 127 for c in n) and n.encode(cp, errors="replace").decode(cp) == n
+        ]
+    return out
+
+
+_NAMES = _encodable_names()
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    country=st.sampled_from(sorted(_CODEPAGE_OF)),
+    picks=st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=8),
+    with_country=st.booleans(),
+)
+def test_code_page_files_read_exactly_or_refused(tmp_path_factory, country, picks, with_country):
+    """A file saved by Excel in a Windows code page is never read as mojibake."""
+    cp = _CODEPAGE_OF[country]
+    names = [_NAMES[country][i % len(_NAMES[country])] for i in picks]
+    rows = [
+        f"t{i},{n}" + (f",{country},50,10" if with_country else "") for i, n in enumerate(names)
+    ]
+    header = "town_id,name,country,lat,lon" if with_country else "town_id,name"
+    path = tmp_path_factory.mktemp("cp") / "towns.csv"
+    path.write_bytes("\n".join([header, *rows, ""]).encode(cp))
+    from twinning_graph._csv import read_raw
+    from twinning_graph._validate import Problems
+
+    problems = Problems()
+    frame, _ = read_raw(path, problems)
+    if frame is None:
+        (problem,) = problems.items
+        assert problem.message.startswith("cannot tell the file's encoding")
+        assert "CSV UTF-8" in problem.message
+    else:
+        assert frame["name"].tolist() == names

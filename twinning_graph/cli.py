@@ -6,9 +6,12 @@ Every command calls the library; analysis logic lives in the modules it imports.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import math
+import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,7 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from twinning_graph._errors import TwinningGraphError
+from twinning_graph._errors import TwinningGraphError, ValidationError
+from twinning_graph._text import terminal_frame, terminal_text
+from twinning_graph._validate import MAX_DPI, MAX_PLAN_SIZE, MIN_DPI, check_int
+from twinning_graph._write import TABLE_FORMATS, write_table
 
 Handler = Callable[[argparse.Namespace], int]
 _CALL_HELP = (
@@ -54,27 +60,69 @@ def _clean(o: Any) -> Any:
     return o
 
 
+# characters json.dumps leaves raw with ensure_ascii=False that a terminal would act on
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
 def emit_json(obj: Any) -> None:
-    """Print ``obj`` as JSON on stdout (NaN as null)."""
+    """Print ``obj`` as JSON on stdout (NaN as null; no raw terminal control characters)."""
     if isinstance(obj, pd.DataFrame):
         obj = obj.reset_index().to_dict("records") if obj.index.name else obj.to_dict("records")
-    print(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default))
+    text = json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default)
+    print(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
 
 
 def emit_table(frame: pd.DataFrame, args: argparse.Namespace) -> None:
-    """Print a DataFrame as JSON records, CSV (formula-safe), or an aligned text table."""
+    """Print a DataFrame as JSON records, CSV (formula-safe), or an aligned text table.
+
+    The text table shows data-derived text through :func:`~twinning_graph._text.terminal_text`
+    (no escape sequences reach the terminal) and shortens very long cells.
+    """
     if getattr(args, "json", False):
         emit_json(frame)
     elif getattr(args, "csv", False):
-        from twinning_graph.export import neutralise_formulas
-
-        f = frame.reset_index() if frame.index.name else frame
-        neutralise_formulas(f).to_csv(sys.stdout, index=False, lineterminator="\n")
+        write_table(frame, sys.stdout, format="csv")
     else:
         with pd.option_context(
             "display.max_rows", 200, "display.max_columns", 30, "display.width", 160
         ):
-            print(frame.to_string())
+            say(terminal_frame(frame).to_string())
+
+
+def say(text: str) -> None:
+    """Print data-derived text on stdout with control characters shown as escapes."""
+    print(terminal_text(text, multiline=True))
+
+
+def _int_option(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type`` for an integer in a range (checked by ``check_int``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        try:
+            return check_int(value, "the value", minimum=minimum, maximum=maximum)
+        except ValidationError as exc:
+            raise argparse.ArgumentTypeError(
+                str(exc).replace("the value must be", "must be")
+            ) from None
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _add_format(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--format",
+        choices=TABLE_FORMATS,
+        default="csv",
+        help=f"{what}: csv (UTF-8, comma), csv-eu (semicolon, decimal comma, UTF-8 with BOM: "
+        "Excel in most of Europe) or xlsx (pip install twinning-graph[xlsx]); default csv",
+    )
 
 
 def load_data(args: argparse.Namespace) -> Any:
@@ -135,13 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not neutralise formula-like cells in CSV",
     )
+    _add_format(p, "table files written to a directory")
 
     p = sub.add_parser("reach", help="transnational reach of a town, a country, or every town")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--town", metavar="ID", help="one town (town_id, e.g. DE-berlin)")
     who.add_argument("--country", metavar="XX", help="one country (ISO alpha-2, e.g. PL)")
     p.add_argument(
-        "--k", type=int, default=2, metavar="K", help="hops for countries_within_K_hops (default 2)"
+        "--k",
+        type=int,
+        default=2,
+        metavar="K",
+        help="hops for countries_within_K_hops (default 2)",
     )
     _add_output(p)
 
@@ -155,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="leiden needs: pip install twinning-graph[fast]",
     )
     p.add_argument(
-        "--top", type=int, default=None, metavar="N", help="show the N largest communities only"
+        "--top",
+        type=_int_option(1),
+        default=None,
+        metavar="N",
+        help="show the N largest communities only",
     )
     _add_output(p)
 
@@ -175,7 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="country codes whose pairs are modelled (default: EU-27)",
     )
     p.add_argument(
-        "--top", type=int, default=None, metavar="N", help="show the N most under-linked pairs only"
+        "--top",
+        type=_int_option(1),
+        default=None,
+        metavar="N",
+        help="show the N most under-linked pairs only",
     )
     _add_output(p)
 
@@ -209,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="geocode-cache.json",
         help="JSON cache of online answers, so reruns make no new requests",
     )
+    _add_format(p, "the files written (--out, --towns-out)")
 
     p = sub.add_parser(
         "map", help="draw the network map to a PNG or SVG file, or an interactive HTML map"
@@ -222,7 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     who = p.add_mutually_exclusive_group()
     who.add_argument("--country", metavar="XX", help="only the links of this country")
     who.add_argument("--town", metavar="ID", help="highlight this town and its partners")
-    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
+    p.add_argument(
+        "--dpi",
+        type=int,
+        default=150,
+        help=f"resolution of a PNG, {MIN_DPI}-{MAX_DPI} (default 150)",
+    )
 
     p = sub.add_parser("report", help="write a self-contained HTML report (+ its tables as CSV)")
     p.add_argument("--out", required=True, metavar="FILE", help="report.html to write")
@@ -244,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="source towns sampled for betweenness (default 100; 0 = exact, slow)",
     )
+    _add_format(p, "the table files written beside the report")
 
     p = sub.add_parser("rank", help="rank candidate partner towns for one town")
     p.add_argument("--town", required=True, metavar="ID", help="town_id, e.g. FR-chartres")
@@ -294,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="municipalities in the plan (default: the call's minimum)",
+        help=f"municipalities in the plan, at most {MAX_PLAN_SIZE} (default: the call's minimum)",
     )
     p.add_argument("--from", dest="source", choices=["network", "gazetteer"], default="network")
     p.add_argument(
@@ -359,7 +427,7 @@ def _summary(args: argparse.Namespace) -> int:
     else:
         width = max(map(len, s))
         for k, v in s.items():
-            print(f"{k:<{width}}  {v}")
+            say(f"{k:<{width}}  {v}")
     return 0
 
 
@@ -370,7 +438,7 @@ def _validate(args: argparse.Namespace) -> int:
     problems = validate_files(args.files, towns=args.towns)
     if problems:
         for p in problems:
-            print(str(p))
+            say(str(p))
         print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
         return 1
     print(f"OK: {len(args.files)} file{'s' if len(args.files) != 1 else ''} valid")
@@ -391,7 +459,9 @@ def _export(args: argparse.Namespace) -> int:
     elif low.endswith((".geojson", ".json")):
         export.to_geojson(data, out)
     else:
-        paths = export.to_csv(data, out, spreadsheet_safe=not args.no_spreadsheet_safe)
+        paths = export.to_csv(
+            data, out, spreadsheet_safe=not args.no_spreadsheet_safe, format=args.format
+        )
         for p in paths.values():
             print(p)
         return 0
@@ -412,7 +482,7 @@ def _reach(args: argparse.Namespace) -> int:
         else:
             width = max(map(len, result))
             for key, v in result.items():
-                print(f"{key:<{width}}  {'' if v is None else v}")
+                say(f"{key:<{width}}  {'' if v is None else v}")
         return 0
     if args.json or args.csv:
         emit_table(result, args)
@@ -450,9 +520,7 @@ def _gaps(args: argparse.Namespace) -> int:
 @command("geocode")
 def _geocode(args: argparse.Namespace) -> int:
     from twinning_graph._csv import read_raw
-    from twinning_graph._errors import ValidationError
     from twinning_graph._validate import Problems
-    from twinning_graph.export import neutralise_formulas
     from twinning_graph.geocode import geocode, to_towns
 
     problems = Problems()
@@ -469,7 +537,12 @@ def _geocode(args: argparse.Namespace) -> int:
         from geopy.geocoders import Nominatim
 
         online = Nominatim(user_agent=args.user_agent)
-    country = args.country_column if args.country_column in frame.columns else None
+    # the default column may be absent (names only); a column the user named must exist
+    country = (
+        None
+        if args.country_column == "country" and "country" not in frame.columns
+        else args.country_column
+    )
     out = geocode(
         frame,
         name=args.name_column,
@@ -478,12 +551,12 @@ def _geocode(args: argparse.Namespace) -> int:
         cache=args.cache if online is not None else None,
         progress=online is not None,
     )
-    neutralise_formulas(out).to_csv(args.out, index=False, lineterminator="\n")
+    write_table(out, args.out, format=args.format)
     counts = out["match_kind"].value_counts()
     print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f" -> {args.out}", file=sys.stderr)
     if args.towns_out:
         towns = to_towns(out)
-        neutralise_formulas(towns).to_csv(args.towns_out, index=False, lineterminator="\n")
+        write_table(towns, args.towns_out, format=args.format)
         print(f"{len(towns)} towns -> {args.towns_out}", file=sys.stderr)
     return 0
 
@@ -526,6 +599,7 @@ def _report(args: argparse.Namespace) -> int:
         rows=args.rows,
         broker_sample=args.broker_sample or None,
         progress=_stderr_line,
+        format=args.format,
     )
     print(out)
     return 0
@@ -577,7 +651,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(plan.to_dict())
     else:
-        print(repr(plan))
+        say(repr(plan))
     return 0 if plan.eligible else 1
 
 
@@ -597,7 +671,7 @@ def _eligibility(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_dict())
     else:
-        print(repr(result))
+        say(repr(result))
     return 0 if result.eligible else 1
 
 
@@ -654,18 +728,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
-            return handler(args)
+            code = handler(args)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+            return code
     except TwinningGraphError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_text(str(exc), multiline=True)}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # e.g. piped into head
-        return 0
+    except OSError as exc:
+        if exc.filename is None:  # printing: stdout is full or closed
+            _silence_stdout()
+            if exc.errno == errno.EPIPE:  # e.g. piped into head
+                return 0
+            where = "standard output"
+        else:
+            where = os.fspath(exc.filename)
+        reason = exc.strerror or str(exc)
+        print(f"error: cannot write {terminal_text(where)}: {reason}", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
 
 
 def _show_warning(
     message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
 ) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {terminal_text(str(message), multiline=True)}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,10 @@
 CSV is the lossless format: it keeps every partnership record and every extra column.
 GraphML, GEXF and GeoJSON hold the town graph: towns with all their columns, and one
 link per town pair with kinds, weight, since and distance_km.
+
+Every file is written through :mod:`twinning_graph._write`: to a temporary file that is
+moved into place only when complete, so a failed export never leaves half a file (nor
+destroys the previous one).
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +23,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from twinning_graph._csv import control_character_problems
 from twinning_graph._errors import ValidationError
+from twinning_graph._validate import Problems, warn
+from twinning_graph._write import atomic_write, table_suffix, write_table
+from twinning_graph._write import neutralise_formulas as neutralise_formulas
 from twinning_graph.graph import as_frames, build_town_graph, from_graph
 from twinning_graph.io import PAIR_COLUMNS
 from twinning_graph.network import TwinningData
@@ -33,57 +43,37 @@ __all__ = [
     "read_geojson",
 ]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
-
-    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
-    leading apostrophe (OWASP CSV injection advice), so Excel and LibreOffice show it as
-    text. Numeric columns (a longitude of ``-3.7``) are left as they are, and so are text
-    cells that are plain numbers.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> neutralise_formulas(pd.DataFrame({"name": ["=HYPERLINK(1)", "Paris", "-12"]}))["name"].tolist()
-    ["'=HYPERLINK(1)", 'Paris', '-12']
-    """
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            continue
-        txt = s.astype(str)
-        risky = txt.str.startswith(_FORMULA_START) & s.notna()
-        numeric = pd.to_numeric(txt.where(risky, None), errors="coerce").notna()
-        risky = risky & ~numeric
-        if risky.any():
-            out[col] = s.astype(object).where(~risky, "'" + txt)
-    return out
-
 
 def to_csv(
-    data: TwinningData, directory: str | os.PathLike, *, spreadsheet_safe: bool = True
+    data: TwinningData,
+    directory: str | os.PathLike,
+    *,
+    spreadsheet_safe: bool = True,
+    format: str = "csv",
 ) -> dict[str, Path]:
-    """Write towns, partnerships, memberships and links as CSV files in ``directory``.
+    """Write towns, partnerships, memberships and links as table files in ``directory``.
 
     Parameters
     ----------
     data
         The data to write.
     directory
-        Created if missing. Files: ``towns.csv``, ``partnerships.csv``, ``links.csv`` and,
-        when there are project memberships, ``memberships.csv``.
+        Created if missing. Files: ``towns``, ``partnerships``, ``links`` and, when there
+        are project memberships, ``memberships`` (``.csv``, or ``.xlsx``).
     spreadsheet_safe
         Neutralise cells that a spreadsheet would run as formulas (see
-        :func:`neutralise_formulas`). Turn off for files meant only for programs.
+        :func:`neutralise_formulas`); reading the files back with :func:`~twinning_graph.load`
+        gives the original text. Turn off for files meant only for other programs.
+    format
+        ``"csv"`` (UTF-8, comma), ``"csv-eu"`` (semicolon, decimal comma, UTF-8 with a
+        byte-order mark: what Excel in most of Europe opens directly) or ``"xlsx"``
+        (needs ``pip install twinning-graph[xlsx]``). Numbers keep full precision.
 
     Returns
     -------
     dict
-        File kind to path. ``tg.load(towns=..., partnerships=[...])`` reads them back.
+        File kind to path. ``tg.load(towns=..., partnerships=[...])`` reads the CSV
+        formats back.
 
     Examples
     --------
@@ -95,40 +85,103 @@ def to_csv(
     >>> sorted(paths), len(back.edges) == len(data.edges)
     (['links', 'partnerships', 'towns'], True)
     """
+    suffix = table_suffix(format)
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    prep = neutralise_formulas if spreadsheet_safe else (lambda f: f)
-    out = {
-        "towns": d / "towns.csv",
-        "partnerships": d / "partnerships.csv",
-        "links": d / "links.csv",
+    tables = {
+        "towns": data.towns.drop(columns=["eu"]).reset_index(),
+        "partnerships": data.partnerships,
+        "links": data.edges,
     }
-    towns = data.towns.drop(columns=["eu"]).reset_index()
-    prep(towns).to_csv(out["towns"], index=False, lineterminator="\n")
-    prep(data.partnerships).to_csv(out["partnerships"], index=False, lineterminator="\n")
-    prep(data.edges).to_csv(out["links"], index=False, lineterminator="\n")
     if len(data.memberships):
-        out["memberships"] = d / "memberships.csv"
-        prep(data.memberships).to_csv(out["memberships"], index=False, lineterminator="\n")
+        tables["memberships"] = data.memberships
+    out: dict[str, Path] = {}
+    for kind, frame in tables.items():
+        out[kind] = d / f"{kind}{suffix}"
+        write_table(
+            frame, out[kind], format=format, spreadsheet_safe=spreadsheet_safe, sheet_name=kind
+        )
     return out
 
 
-def _export_graph(data: TwinningData | nx.Graph) -> nx.Graph:
-    """Town graph with missing attributes removed (GraphML/GEXF cannot store None)."""
+#: Node and edge attribute names GEXF (as written by networkx) gives a meaning of its own.
+GEXF_NODE_RESERVED = frozenset(
+    {"id", "label", "pid", "start", "end", "viz", "parents", "slices", "spells"}
+)
+GEXF_EDGE_RESERVED = frozenset({"id", "label", "type", "start", "end", "viz", "slices", "spells"})
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean_attrs(attrs: dict[str, Any]) -> None:
+    """Drop missing values (GraphML/GEXF cannot store None) and unwrap numpy scalars."""
+    for k in [k for k, v in attrs.items() if v is None or (isinstance(v, float) and math.isnan(v))]:
+        del attrs[k]
+    for k, v in list(attrs.items()):
+        if isinstance(v, np.generic):
+            attrs[k] = v.item()
+
+
+def _rename_reserved(G: nx.Graph) -> None:
+    """Rename attributes GEXF reserves (``id``, ``label``, ``viz``, ...) to ``<name>_``."""
+    renamed: dict[str, str] = {}
+    for items, reserved in (
+        ((a for _, a in G.nodes(data=True)), GEXF_NODE_RESERVED),
+        ((a for _, _, a in G.edges(data=True)), GEXF_EDGE_RESERVED),
+    ):
+        for attrs in items:
+            for k in [k for k in attrs if k in reserved]:
+                new = k + "_"
+                while new in attrs:
+                    new += "_"
+                attrs[new] = attrs.pop(k)
+                renamed[k] = new
+    if renamed:
+        warn(
+            "GEXF gives the attribute name"
+            f"{'s' if len(renamed) > 1 else ''} {', '.join(map(repr, sorted(renamed)))} a "
+            "meaning of its own; written as "
+            + ", ".join(repr(renamed[k]) for k in sorted(renamed)),
+            stacklevel=4,
+        )
+
+
+def _check_xml_text(G: nx.Graph) -> None:
+    """A :class:`ValidationError` naming every node/edge text XML 1.0 cannot hold."""
+    problems = Problems()
+
+    def check(where: str, key: str, value: Any) -> None:
+        if isinstance(value, str) and _XML_ILLEGAL.search(value):
+            c = _XML_ILLEGAL.search(value).group(0)  # type: ignore[union-attr]
+            problems.add(
+                "graph", where, key, f"control character U+{ord(c):04X}: XML cannot hold it"
+            )
+
+    # attribute dicts are per node/edge in networkx: one pass over them is unavoidable
+    for node, attrs in G.nodes(data=True):
+        check(f"node {str(node)[:40]!r}", "id", str(node))
+        for k, v in attrs.items():
+            check(f"node {str(node)[:40]!r}", "attribute name", str(k))
+            check(f"node {str(node)[:40]!r}", str(k), v)
+    for a, b, attrs in G.edges(data=True):
+        for k, v in attrs.items():
+            check(f"link {str(a)[:20]!r}-{str(b)[:20]!r}", str(k), v)
+    problems.raise_if_any("the graph to write")
+
+
+def _export_graph(data: TwinningData | nx.Graph, *, gexf: bool = False) -> nx.Graph:
+    """Town graph with missing attributes removed, reserved names renamed, text checked."""
     G = build_town_graph(data) if isinstance(data, TwinningData) else data.copy()
     # attribute dicts are per node/edge in networkx: one pass over them is unavoidable
     for _, attrs in G.nodes(data=True):
-        for k in [
-            k for k, v in attrs.items() if v is None or (isinstance(v, float) and math.isnan(v))
-        ]:
-            del attrs[k]
-        for k, v in list(attrs.items()):
-            if isinstance(v, np.generic):
-                attrs[k] = v.item()
+        _clean_attrs(attrs)
     for _, _, attrs in G.edges(data=True):
         for k in [k for k, v in attrs.items() if v is None]:
             del attrs[k]
     G.graph = {k: v for k, v in G.graph.items() if isinstance(v, (str, int, float, bool))}
+    _check_xml_text(G)
+    if gexf:
+        _rename_reserved(G)
     return G
 
 
@@ -144,7 +197,9 @@ def to_graphml(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
     >>> len(back.edges) == len(data.edges)
     True
     """
-    nx.write_graphml(_export_graph(data), path, encoding="utf-8")
+    G = _export_graph(data)
+    with atomic_write(path, binary=True) as fh:
+        nx.write_graphml(G, fh, encoding="utf-8")
     return Path(path)
 
 
@@ -159,31 +214,64 @@ def to_gexf(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
     ...     back = tg.read_gexf(tg.to_gexf(data, d + "/net.gexf"))
     >>> back.towns["name"].sort_values().head(2).tolist() == data.towns["name"].sort_values().head(2).tolist()
     True"""
-    nx.write_gexf(_export_graph(data), path, encoding="utf-8")
+    G = _export_graph(data, gexf=True)
+    with atomic_write(path, binary=True) as fh:
+        nx.write_gexf(G, fh, encoding="utf-8")
     return Path(path)
 
 
-def _read_back(G: nx.Graph, name: str) -> TwinningData:
-    return from_graph(nx.Graph(G), name=name)
+def _read_back(G: nx.Graph, path: str | os.PathLike) -> TwinningData:
+    """TwinningData of a graph read from a file, its text checked like a loaded file."""
+    label = os.fspath(path)
+    towns = pd.DataFrame.from_dict(dict(G.nodes(data=True)), orient="index")
+    towns.index = pd.Index([str(i) for i in towns.index])
+    text = towns.select_dtypes(include=["object", "string"]).astype(str)
+    text = text.assign(town_id=towns.index.to_numpy())
+    problems = Problems()
+    keys = tuple(c for c in ("town_id", "name", "country") if c in text.columns)
+    control_character_problems(text, label, problems, strict=keys, length_limited=keys)
+    problems.raise_if_any(label)
+    try:
+        return from_graph(nx.Graph(G), name=Path(path).name)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError(
+            f"{label}: not a town graph as written by twinning_graph ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _read_graph(path: str | os.PathLike, reader: Any, what: str) -> nx.Graph:
+    """Run a networkx reader; its errors become one :class:`ValidationError` naming the file."""
+    label = os.fspath(path)
+    if not Path(path).is_file():
+        raise ValidationError(
+            f"{label}: file not found" + (" (it is a folder)" if Path(path).is_dir() else "")
+        )
+    try:
+        return reader(path, node_type=str)  # type: ignore[no-any-return]
+    except (ET.ParseError, nx.NetworkXError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValidationError(f"{label}: not a readable {what} file: {exc}") from exc
+    except OSError as exc:
+        raise ValidationError(f"{label}: cannot read the file: {exc.strerror or exc}") from exc
 
 
 def read_graphml(path: str | os.PathLike) -> TwinningData:
     """Read a GraphML file written by :func:`to_graphml` back into TwinningData.
 
     See :func:`to_graphml` for an example."""
-    G = nx.read_graphml(path, node_type=str)
-    return _read_back(G, Path(path).name)
+    return _read_back(_read_graph(path, nx.read_graphml, "GraphML"), path)
 
 
 def read_gexf(path: str | os.PathLike) -> TwinningData:
     """Read a GEXF file written by :func:`to_gexf` back into TwinningData.
 
     See :func:`to_gexf` for an example."""
-    G = nx.read_gexf(path, node_type=str)
+    G = _read_graph(path, nx.read_gexf, "GEXF")
     for node, attrs in G.nodes(data=True):  # GEXF stores the node label separately
         if attrs.get("label") == node:
             del attrs["label"]
-    return _read_back(G, Path(path).name)
+    return _read_back(G, path)
 
 
 def _json_value(v: Any) -> Any:
@@ -215,6 +303,7 @@ def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
     (['LineString', 'Point'], True, True)
     """
     towns, edges = as_frames(data)
+    _check_finite(towns, edges)
     tw = towns.reset_index()
     features: list[dict[str, Any]] = []
     cols = list(tw.columns)
@@ -259,28 +348,61 @@ def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
             }
         )
     doc = {"type": "FeatureCollection", "features": features}
-    with open(path, "w", encoding="utf-8") as fh:
+    with atomic_write(path, encoding="utf-8") as fh:
         json.dump(doc, fh, ensure_ascii=False, allow_nan=False)
     return Path(path)
+
+
+def _check_finite(towns: pd.DataFrame, edges: pd.DataFrame) -> None:
+    """A :class:`ValidationError` naming every infinite number (JSON cannot hold one)."""
+    problems = Problems()
+    for what, frame in (("town", towns), ("link", edges)):
+        for col in frame.columns:
+            s = frame[col]
+            if pd.api.types.is_float_dtype(s):
+                bad = np.isinf(s.to_numpy(dtype=np.float64, na_value=np.nan))
+            elif s.dtype == object:  # attributes of a graph: any Python values
+                bad = s.map(lambda v: isinstance(v, float) and math.isinf(v)).to_numpy(bool)
+            else:
+                continue
+            for i in np.flatnonzero(bad)[:10].tolist():
+                where = (
+                    f"{what} {frame.index[i]!r}"
+                    if what == "town"
+                    else f"link {frame['town_a'].iloc[i]!r}-{frame['town_b'].iloc[i]!r}"
+                )
+                problems.add(
+                    "GeoJSON", where, str(col), f"{s.iloc[i]}: JSON cannot hold an infinite number"
+                )
+    problems.raise_if_any("the data to write as GeoJSON")
 
 
 def read_geojson(path: str | os.PathLike) -> TwinningData:
     """Read a GeoJSON file written by :func:`to_geojson` back into TwinningData.
 
     See :func:`to_geojson` for an example."""
-    with open(path, encoding="utf-8") as fh:
-        try:
+    label = os.fspath(path)
+    if not Path(path).is_file():
+        raise ValidationError(f"{label}: file not found")
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
             doc = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{path}: not valid JSON: {exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"{label}: not valid JSON (UTF-8): {exc}") from exc
+    except OSError as exc:
+        raise ValidationError(f"{label}: cannot read the file: {exc.strerror or exc}") from exc
     feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection with 'features'")
-    props = pd.DataFrame([f.get("properties") or {} for f in feats])
-    if "feature_type" not in props:
+    if not isinstance(feats, list) or not all(isinstance(f, dict) for f in feats):
+        raise ValidationError(f"{label}: expected a GeoJSON FeatureCollection with 'features'")
+    props = pd.DataFrame(
+        [f.get("properties") if isinstance(f.get("properties"), dict) else {} for f in feats]
+    )
+    if "feature_type" not in props or (
+        "town_id" not in props and (props["feature_type"] == "town").any()
+    ):
         raise ValidationError(
-            f"{path}: features have no 'feature_type' (town/link) property; "
-            "was it written by twinning_graph.to_geojson?"
+            f"{label}: features have no 'feature_type' (town/link) property or towns have no "
+            "'town_id'; was it written by twinning_graph.to_geojson?"
         )
     towns = props[props["feature_type"] == "town"].drop(columns="feature_type")
     links = props[props["feature_type"] == "link"]
@@ -301,4 +423,4 @@ def read_geojson(path: str | os.PathLike) -> TwinningData:
             strict=True,
         )
     )
-    return _read_back(G, Path(path).name)
+    return _read_back(G, path)

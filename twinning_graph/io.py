@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,8 @@ import pandas as pd
 
 from twinning_graph._csv import (
     as_string_frame,
+    control_character_problems,
+    duplicate_column_problems,
     parse_float,
     parse_int,
     read_raw,
@@ -28,7 +31,7 @@ from twinning_graph._csv import (
     source_label,
 )
 from twinning_graph._errors import ValidationError
-from twinning_graph._validate import Problems, warn
+from twinning_graph._validate import Problem, Problems, warn
 from twinning_graph.countries import country_table, normalise_country
 
 __all__ = [
@@ -107,6 +110,8 @@ def _load_frame(
         if source.shape[1] == 0 or len(source) == 0:
             problems.add(label, None, None, "DataFrame is empty; expected columns and rows")
             return None, label, False, ","
+        if not duplicate_column_problems([str(c) for c in source.columns], label, problems):
+            return None, label, False, ","
         frame = as_string_frame(source)
         frame.attrs["original"] = source  # extra columns keep the caller's own dtypes
         return frame, label, False, ","
@@ -118,9 +123,129 @@ def _load_frame(
             problems.add(label, None, None, "file has a header but no data rows")
             return None, label, True, sep
         return frame, label, True, sep
-    raise ValidationError(
-        f"{default_label}: expected a path or a pandas DataFrame, got {type(source).__name__}"
+    what = re.sub(
+        r"<(\w+) DataFrame ?(\d*)>", lambda m: m[1] + (f"[{m[2]}]" if m[2] else ""), default_label
     )
+    check_source(source, what)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _type_problem(source: object) -> str:
+    """What is wrong with an input that is neither a path nor a DataFrame."""
+    shown = repr(source)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    hint = ""
+    if isinstance(source, bytes):
+        hint = " (bytes: decode them, or write them to a file and pass its path)"
+    elif isinstance(source, dict):
+        hint = " (a dict: make it a table with pandas.DataFrame(...))"
+    return (
+        "expected a path (str or pathlib.Path) or a pandas DataFrame, got "
+        f"{type(source).__name__} {shown}{hint}"
+    )
+
+
+def source_list(sources: Any, what: str) -> list[Source]:
+    """One input or a list of inputs as a list, checked before anything is read.
+
+    Anything that is not a path or a DataFrame (``None``, bytes, a dict, a number) raises
+    one :class:`ValidationError` naming every bad entry; its ``problems`` are filled, so a
+    caller collecting problems (``load``) cannot lose them. Nothing is left out silently.
+    """
+    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
+        return [sources]
+    if not isinstance(sources, (list, tuple)):
+        message = (
+            "expected a path (str or pathlib.Path), a pandas DataFrame or a list of them, "
+            f"got {_type_problem(sources).split(' got ', 1)[1]}"
+        )
+        raise ValidationError(f"{what}: {message}", [Problem(what, None, None, message)])
+    bad = [
+        Problem(f"{what}[{i}]", None, None, _type_problem(s))
+        for i, s in enumerate(sources)
+        if not isinstance(s, (str, os.PathLike, pd.DataFrame))
+    ]
+    if bad:
+        n = len(bad)
+        raise ValidationError(
+            f"{n} of the {len(sources)} {what} input{'s are' if n != 1 else ' is'} neither a "
+            "path nor a DataFrame (nothing was loaded, so no partnership is left out):\n  "
+            + "\n  ".join(map(str, bad)),
+            bad,
+        )
+    return list(sources)
+
+
+def check_source(source: Any, what: str) -> None:
+    """A :class:`ValidationError` (with its ``problems``) unless ``source`` is a path or a
+    DataFrame: ``tg.load(towns=123)`` says so instead of failing later."""
+    if not isinstance(source, (str, os.PathLike, pd.DataFrame)):
+        message = _type_problem(source)
+        raise ValidationError(f"{what}: {message}", [Problem(what, None, None, message)])
+
+
+def _key_projects_by_file(parts: list[pd.DataFrame], problems: Problems) -> None:
+    """Keep projects of different files apart when they share a partnership_id.
+
+    Two membership files that both number their project ``1`` describe two projects: the
+    shared ids are prefixed with the file's name (``calls2023:1``, ``calls2024:1``) with a
+    warning. When two files have the same name (``a/members.csv`` and
+    ``b/members.csv``) they cannot be told apart this way: refused.
+    """
+    if len(parts) < 2:
+        return
+    owners: dict[str, list[int]] = {}
+    for i, part in enumerate(parts):
+        for pid in part["partnership_id"].unique():
+            owners.setdefault(str(pid), []).append(i)
+    shared = {pid: files for pid, files in owners.items() if len(files) > 1}
+    if not shared:
+        return
+    keys = [str(part.attrs.get("file_key", f"table{i}")) for i, part in enumerate(parts)]
+    involved = sorted({i for files in shared.values() for i in files})
+    clash = [i for i in involved if [keys[j] for j in involved].count(keys[i]) > 1]
+    if clash:
+        labels = ", ".join(str(parts[i].attrs.get("label")) for i in clash)
+        pid = next(iter(shared))
+        problems.add(
+            str(parts[clash[0]].attrs.get("label")),
+            None,
+            "partnership_id",
+            f"project id {pid!r} appears in several membership files with the same name "
+            f"({labels}): a project is identified by its file and its id, and these files "
+            "cannot be told apart; rename the files, or make the ids unique",
+        )
+        return
+    for i in involved:
+        part = parts[i]
+        hit = part["partnership_id"].isin(list(shared)).to_numpy()
+        part.loc[hit, "partnership_id"] = keys[i] + ":" + part.loc[hit, "partnership_id"]
+    example = next(iter(shared))
+    files = ", ".join(str(parts[i].attrs.get("label")) for i in shared[example])
+    warn(
+        f"{len(shared)} project id{'s' if len(shared) != 1 else ''} (e.g. {example!r}) "
+        f"appear{'' if len(shared) != 1 else 's'} in more than one membership file ({files}): read as different projects, "
+        f"named by file ({', '.join(repr(keys[i] + ':' + example) for i in shared[example])}); "
+        "list all members of one project in one file",
+        stacklevel=5,
+    )
+
+
+def _check_cells(
+    frame: pd.DataFrame, label: str, problems: Problems, strict: Sequence[str]
+) -> None:
+    """Control characters (file:row:column) and over-long names or ids."""
+    keys = tuple(c for c in strict if c in frame.columns)
+    control_character_problems(frame, label, problems, strict=keys, length_limited=keys)
+
+
+def _did_you_mean(value: str, choices: pd.Index, n: int = 2) -> list[str]:
+    """Close matches of an unknown id: same id in another case first (``a1`` → ``A1``)."""
+    folded = pd.Series(choices.astype(str), index=choices.astype(str).str.casefold())
+    same = folded.get(value.casefold())
+    if same is not None:
+        return [same] if isinstance(same, str) else list(same)[:n]
+    return difflib.get_close_matches(value, choices, n=n)
 
 
 def _rename_known(frame: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
@@ -130,6 +255,13 @@ def _rename_known(frame: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
     return frame.rename(columns=ren) if ren else frame
 
 
+def _header_row(frame: pd.DataFrame) -> int | None:
+    """Line of a file's header (the first non-blank line); None for a DataFrame."""
+    if "separator" not in frame.attrs:  # not read from a file
+        return None
+    return int(frame.attrs.get("header_line", 1))
+
+
 def _check_required(
     frame: pd.DataFrame, required: Sequence[str], label: str, problems: Problems, what: str
 ) -> bool:
@@ -137,7 +269,7 @@ def _check_required(
     if missing:
         problems.add(
             label,
-            1,
+            _header_row(frame),
             None,
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
             f"for a {what} file; found {list(frame.columns)}; required: {list(required)}",
@@ -192,6 +324,10 @@ def _validate_towns(
     frame = _rename_known(frame, (*TOWN_REQUIRED, "population", "geonames_id"))
     if not _check_required(frame, TOWN_REQUIRED, label, problems, "towns"):
         return None
+    n_before = len(problems)
+    _check_cells(frame, label, problems, ("town_id", "name", "country"))
+    if len(problems) > n_before:
+        return None  # the values themselves would repeat these problems
 
     def rows(mask: np.ndarray) -> list[int | str]:
         return row_labels(frame, mask, from_file)
@@ -205,6 +341,14 @@ def _validate_towns(
             problems.add(label, r, "town_id", f"duplicate town_id {v!r}; town ids must be unique")
     name = frame["name"].str.strip()
     problems.add_rows(label, rows((name == "").to_numpy()), "name", "empty name")
+    lost = name.str.contains(r"\w\?|\?\w").to_numpy(dtype=bool)
+    if lost.any():
+        warn(
+            f"{label}: {int(lost.sum())} name{'s' if lost.sum() != 1 else ''} hold a '?' "
+            f"inside a word (e.g. {name[lost].iloc[0]!r}): letters that the file's encoding "
+            "could not hold were replaced when it was saved; save it as 'CSV UTF-8'",
+            stacklevel=5,
+        )
 
     countries = country_table()
     codes = normalise_country(frame["country"], errors="coerce")
@@ -283,11 +427,17 @@ def _validate_towns(
     if "population" in frame.columns:
         pop, bad_pop = parse_int(frame["population"])
         for r, v in zip(rows(bad_pop), frame["population"][bad_pop], strict=True):
+            as_float = pd.to_numeric(v.strip().replace(",", "."), errors="coerce")
+            too_big = bool(re.fullmatch(r"\s*\+?\d{19,}\s*", v)) or (
+                bool(np.isfinite(as_float)) and abs(as_float) >= 1e18
+            )
             problems.add(
                 label,
                 r,
                 "population",
-                f"not a whole number: {v!r}; use digits only, or leave empty if unknown",
+                f"population {v[:30]!r} is too large (more than 18 digits)"
+                if too_big
+                else f"not a whole number: {v!r}; use digits only, or leave empty if unknown",
             )
         neg = (pop < 0).fillna(False).to_numpy()
         for r, v in zip(rows(neg), pop[neg], strict=True):
@@ -317,6 +467,16 @@ def _validate_towns(
     extra = [c for c in frame.columns if c not in (*TOWN_REQUIRED, "population", "geonames_id")]
     for c in extra:
         if c == "eu":
+            given = frame["eu"].str.strip().str.lower()
+            truthy = given.isin(["true", "1", "yes", "y"]).to_numpy()
+            differs = int((truthy != out["eu"].to_numpy()).sum())
+            if differs:
+                warn(
+                    f"{label}: its 'eu' column differs from EU membership by country in "
+                    f"{differs} row{'s' if differs != 1 else ''}; 'eu' is taken from the "
+                    "country code",
+                    stacklevel=5,
+                )
             continue
         out[c] = _extra_values(frame, c)
     return out
@@ -402,7 +562,7 @@ def _read_one_partnership_source(
     else:
         problems.add(
             label,
-            1,
+            _header_row(frame),
             None,
             f"cannot tell the format from the header {list(frame.columns)}: an edge list needs "
             "columns 'town_a' and 'town_b'; a project membership file needs 'partnership_id' "
@@ -411,6 +571,14 @@ def _read_one_partnership_source(
         return None, None
 
     n_before = len(problems)
+    _check_cells(
+        frame,
+        label,
+        problems,
+        ("town_a", "town_b", "town_id", "partnership_id", "kind", "source"),
+    )
+    if len(problems) > n_before:
+        return None, None
     since = _parse_year(frame, label, rows, problems)
     kind_col = (
         frame["kind"].str.strip().str.lower()
@@ -434,7 +602,7 @@ def _read_one_partnership_source(
         if town_ids is not None:
             unknown = ~ids.isin(town_ids).to_numpy() & ~empty
             for r, v in zip(rows(unknown), ids[unknown], strict=True):
-                close = difflib.get_close_matches(v, town_ids, n=2)
+                close = _did_you_mean(v, town_ids)
                 hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
                 problems.add(label, r, c, f"unknown town {v!r}: not in the towns table{hint}")
 
@@ -481,6 +649,7 @@ def _read_one_partnership_source(
         return None, None
     out = out.reset_index(drop=True)
     out.attrs["label"] = label
+    out.attrs["file_key"] = default_source if from_file else f"table{index}"
     return (out, None) if kind == "edges" else (None, out)
 
 
@@ -558,8 +727,7 @@ def read_partnerships(
     >>> len(edges), memberships["kind"].unique().tolist()
     (0, ['project'])
     """
-    if isinstance(sources, (str, os.PathLike, pd.DataFrame)):
-        sources = [sources]
+    sources = source_list(sources, "partnerships")
     problems = Problems()
     edge_parts, member_parts = [], []
     ids = towns.index if towns is not None else None
@@ -569,6 +737,7 @@ def read_partnerships(
             edge_parts.append(e)
         if m is not None:
             member_parts.append(m)
+    _key_projects_by_file(member_parts, problems)
     problems.raise_if_any()
     edges = pd.concat(edge_parts, ignore_index=True) if edge_parts else empty_records(EDGE_COLUMNS)
     members = (
@@ -646,14 +815,18 @@ def validate_files(paths: Sequence[str | os.PathLike], *, towns: Source | None =
     """
     problems = Problems()
     town_paths, part_paths = [], []
-    for p in paths:
-        probe = Problems()
-        frame, _ = read_raw(p, probe)
-        if frame is None:
+    unreadable = False
+    for p in source_list(list(paths), "paths"):
+        if isinstance(p, pd.DataFrame):
+            raise ValidationError("validate_files checks files: give paths, not DataFrames")
+        columns = _header_columns(p)
+        if columns is None:  # unreadable: read it to say why
+            probe = Problems()
+            read_raw(p, probe)
             problems.extend(probe)
+            unreadable = True
             continue
-        cols = {c.strip().lower() for c in frame.columns}
-        if {"town_a", "town_b"} <= cols or ("partnership_id" in cols and "town_id" in cols):
+        if {"town_a", "town_b"} <= columns or {"partnership_id", "town_id"} <= columns:
             part_paths.append(p)
         else:
             town_paths.append(p)
@@ -664,14 +837,38 @@ def validate_files(paths: Sequence[str | os.PathLike], *, towns: Source | None =
         except ValidationError as exc:
             problems.items.extend(exc.problems)
     if part_paths:
-        if town_tables:
+        ref: pd.DataFrame | None
+        if town_tables and len(town_tables) == len(town_paths):
             ref = pd.concat(town_tables)
-        elif town_paths:
-            ref = None  # the towns file itself is broken; check partnerships on their own
+        elif town_paths or unreadable:
+            # a towns file is broken or unreadable: check the partnerships on their own
+            # rather than against towns they were not written for
+            ref = None
+        elif towns is not None:
+            try:
+                ref = read_towns(towns)
+            except ValidationError as exc:
+                problems.items.extend(exc.problems)
+                ref = None
         else:
-            ref = read_towns(towns if towns is not None else bundled_data_dir() / "towns.csv")
+            ref = read_towns(bundled_data_dir() / "towns.csv")
         try:
             read_partnerships(part_paths, towns=ref)
         except ValidationError as exc:
             problems.items.extend(exc.problems)
     return problems.sorted()
+
+
+def _header_columns(path: str | os.PathLike[str]) -> set[str] | None:
+    """Lower-cased column names of a CSV file from its first line; None if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    if not head.strip() or b"\x00" in head or head.startswith((b"\x1f\x8b", b"PK\x03\x04")):
+        return None
+    text = head.decode("utf-8-sig", errors="replace")
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = max((",", ";", "\t", "|"), key=first.count)
+    return {c.strip().strip("'").lower() for c in first.split(sep)}

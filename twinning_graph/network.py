@@ -16,7 +16,6 @@ project only, so it never turns into millions of town pairs.
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -35,10 +34,12 @@ from twinning_graph.io import (
     PAIR_COLUMNS,
     Source,
     bundled_data_dir,
+    check_source,
     empty_records,
     read_aliases,
     read_partnerships,
     read_towns,
+    source_list,
 )
 
 __all__ = ["TwinningData", "load", "build_pairs", "EXPAND_PROJECTS"]
@@ -723,26 +724,28 @@ def load(
     """
     expand_projects = check_int(expand_projects, "expand_projects", minimum=2)
     bundled = towns is None and partnerships is None
+    if towns is not None:
+        check_source(towns, "towns")
     if towns is None:
         towns = bundled_data_dir() / "towns.csv"
     if partnerships is None:
         partnerships = [bundled_data_dir() / "partnerships.csv"] if bundled else []
+    p_list = source_list(partnerships, "partnerships")
     problems = Problems()
     t = None
     try:
         t = read_towns(towns)
     except ValidationError as exc:
+        if not exc.problems:
+            raise
         problems.items.extend(exc.problems)
-    p_list = (
-        [partnerships]
-        if isinstance(partnerships, (str, os.PathLike, pd.DataFrame))
-        else list(partnerships)
-    )
     edges, members = empty_records(EDGE_COLUMNS), empty_records(MEMBERSHIP_COLUMNS)
     if p_list:
         try:
             edges, members = read_partnerships(p_list, towns=t)
         except ValidationError as exc:
+            if not exc.problems:
+                raise
             problems.items.extend(exc.problems)
     labels = [source_label(towns, "<towns DataFrame>")] + [
         source_label(s, f"<partnerships DataFrame {i}>") for i, s in enumerate(p_list)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
+from twinning_graph._validate import MAX_PLAN_SIZE, check_int
 from twinning_graph.calls import Call, EligibilityResult, check_eligibility, get_call
 from twinning_graph.graph import as_frames
 from twinning_graph.network import TwinningData
@@ -278,8 +279,7 @@ def plan_network(
     seeds = _seed_ids(towns, seed_towns)
     if size is None:
         size = max(the_call.min_municipalities, len(seeds))
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise ValidationError(f"size must be an integer, got {size!r}")
+    size = check_int(size, "size", minimum=1, maximum=MAX_PLAN_SIZE)
     if size < len(seeds):
         raise ValidationError(f"size={size} is smaller than the {len(seeds)} seed towns")
     if size < the_call.min_municipalities:

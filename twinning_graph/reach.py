@@ -120,18 +120,26 @@ def _countries_within(net: _Net, k: int, rows: np.ndarray | None) -> np.ndarray:
     ``R_j = bool(R_{j-1} + R_{j-1} @ A)`` are propagated instead (m × n, m small).
     """
     T = net.country_indicator()
+    # X_j (and R_j) only grow with j: once a step adds nothing, later steps add nothing
+    # either, so a large k stops at the network's diameter instead of running k steps
     if rows is None:
         X = T
         for _ in range(k):
+            before = X.nnz
             X = T + net.A @ X
             X.data[:] = 1
+            if X.nnz == before:
+                break
         X.eliminate_zeros()
     else:
         m = len(rows)
         R = sp.csr_array((np.ones(m, dtype=np.int32), (np.arange(m), rows)), shape=(m, net.n))
         for _ in range(k):
+            before = R.nnz
             R = R + R @ net.A
             R.data[:] = 1
+            if R.nnz == before:
+                break
         X = R @ T
         X.data[:] = 1
         X.eliminate_zeros()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
+from twinning_graph._validate import warn
+from twinning_graph._write import write_text
 from twinning_graph.geocode._normalise import _country_name
 from twinning_graph.geocode._offline import _Result
 
@@ -39,13 +42,36 @@ def _read_cache(path: Path | None) -> dict[str, Any]:
             f"geocoding cache {os.fspath(path)!r} holds a "
             f"{type(data).__name__}, expected a JSON object"
         )
-    return data
+    good = {k: v for k, v in data.items() if _cache_record_ok(v)}
+    bad = [k for k in data if k not in good]
+    if bad:
+        warn(
+            f"geocoding cache {os.fspath(path)!r}: {len(bad)} damaged record"
+            f"{'s' if len(bad) != 1 else ''} (e.g. {bad[0][:60]!r}) ignored; "
+            "they are looked up again",
+            stacklevel=5,
+        )
+    return good
+
+
+def _cache_record_ok(record: Any) -> bool:
+    """A cached answer: null (nothing found) or {lat, lon[, address]} with real coordinates."""
+    if record is None:
+        return True
+    if not isinstance(record, dict):
+        return False
+    lat, lon = record.get("lat"), record.get("lon")
+    if isinstance(lat, bool) or isinstance(lon, bool):
+        return False
+    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
+        return False
+    if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+        return False
+    return isinstance(record.get("address", ""), str)
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True))
 
 
 def _as_record(location: Any) -> dict[str, Any] | None:

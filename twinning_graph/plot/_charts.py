@@ -15,6 +15,7 @@ from twinning_graph._errors import (
     UnknownCountryError,
     ValidationError,
 )
+from twinning_graph._text import plot_text
 from twinning_graph.plot._common import (
     _TOWN_COLOR,
     _as_list,
@@ -203,10 +204,11 @@ def plot_reach(
     ax = _new_chart_axes(ax, (7.0, max(2.5, 0.3 * len(best) + 1.0)))
     ypos = np.arange(len(best))
     ax.barh(ypos, best.to_numpy(dtype=np.float64), color=_TOWN_COLOR)
-    ax.set_yticks(ypos, labels=labels.loc[best.index].tolist(), fontsize=8)
+    # data-derived text is drawn as it is: no mathtext, shortened
+    ax.set_yticks(ypos, labels=[plot_text(t) for t in labels.loc[best.index]], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(name)
-    ax.set_title(f"Top {len(best)} by {name}")
+    ax.set_xlabel(plot_text(name))
+    ax.set_title(f"Top {len(best)} by {plot_text(name)}")
     return ax
 
 

@@ -22,6 +22,7 @@ from twinning_graph._errors import (
     ValidationError,
 )
 from twinning_graph._geo import haversine_km
+from twinning_graph._text import plot_text
 from twinning_graph.graph import as_data
 from twinning_graph.plot._common import (
     _ARC_POINTS,
@@ -76,7 +77,7 @@ def _category_colors(
     position = pd.Index(top).get_indexer(text.fillna("").to_numpy())  # -1: not in the top
     colors = palette[np.where(position >= 0, position, len(top))]
     entries: list[tuple[str, Any]] = [
-        (f"{c} ({counts[c]})", _PALETTE[i]) for i, c in enumerate(top)
+        (f"{plot_text(c)} ({counts[c]})", _PALETTE[i]) for i, c in enumerate(top)
     ]
     rest = len(set(text.dropna()) - set(top))
     if rest > 0 or text.isna().any():
@@ -412,7 +413,7 @@ def plot_map(
         )
     if colorbar_values is not None:
         name = getattr(values, "name", None) or "reach"
-        ax.figure.colorbar(towns_sc, ax=ax, shrink=0.6, label=str(name))
+        ax.figure.colorbar(towns_sc, ax=ax, shrink=0.6, label=plot_text(name))
 
     # the highlighted town, its links and partners
     if highlight is not None:
@@ -455,7 +456,8 @@ def plot_map(
             zorder=6,
         )
         hs.set_gid("highlight")
-        name = str(h["name"]) if "name" in towns.columns else str(highlight)
+        # data-derived text is drawn as it is: no mathtext, shortened
+        name = plot_text(h["name"] if "name" in towns.columns else highlight)
         ax.annotate(
             name,
             (float(hx), float(hy)),

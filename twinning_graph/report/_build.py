@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from twinning_graph._errors import ValidationError
+from twinning_graph._validate import check_choice, check_path_writable
+from twinning_graph._write import TABLE_FORMATS, write_text
 from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import Section
 from twinning_graph.report._context import DEFAULT_ROWS, Progress, _Builder, resolve_scope
@@ -100,6 +102,7 @@ def build_report(
     broker_sample: int | None = 100,
     strict: bool = False,
     progress: Progress | None = None,
+    format: str = "csv",
 ) -> Path:
     """Write a self-contained HTML report, and its tables as CSV files beside it.
 
@@ -131,6 +134,10 @@ def build_report(
     progress
         Called with a short message as each step starts (the CLI prints them on stderr);
         steps are also logged at INFO level.
+    format
+        Format of the table files beside the report: ``"csv"``, ``"csv-eu"`` (semicolon,
+        decimal comma, UTF-8 with BOM) or ``"xlsx"`` (needs openpyxl). Numbers are
+        rounded for reading (distances to 0.1 km, scores to 3 decimals).
 
     Returns
     -------
@@ -179,8 +186,9 @@ def build_report(
         raise ValidationError(
             f"broker_sample must be a positive integer or None, got {broker_sample!r}"
         )
+    check_choice(format, "format", TABLE_FORMATS)
     sc = resolve_scope(data, scope)
-    out = Path(path)
+    out = check_path_writable(path)  # before the work, not after it
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValidationError(f"path must end in .html or .htm, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +201,7 @@ def build_report(
         broker_sample=broker_sample,
         strict=strict,
         progress=progress,
+        table_format=format,
     )
     b.step(f"report on {sc.label}: {len(data):,} towns, {len(data.edges):,} links")
 
@@ -240,7 +249,7 @@ def build_report(
         generated=_dt.date.today().isoformat(),
         elapsed=time.perf_counter() - t0,
     )
-    out.write_text(html, encoding="utf-8")
+    write_text(out, html)
     b.step(
         f"wrote {out} ({len(html) / 1e6:.1f} MB) and {len(b.csv_files)} CSV files in "
         f"{time.perf_counter() - t0:.1f} s"

@@ -132,8 +132,10 @@ class _Builder:
         broker_sample: int | None,
         strict: bool,
         progress: Progress | None,
+        table_format: str = "csv",
     ) -> None:
         self.data = data
+        self.table_format = table_format
         self.scope = scope
         self.path = path
         self.rows = rows
@@ -189,14 +191,14 @@ class _Builder:
     ) -> Table:
         """Format the first ``rows`` rows of ``frame`` for HTML; write ``csv_frame`` (default
         ``frame``, every row) to ``<name>_<table>.csv`` beside the report."""
-        from twinning_graph.export import neutralise_formulas
+        from twinning_graph._write import table_suffix, write_table
 
         full = frame if csv_frame is None else csv_frame
-        csv_path = self.path.with_name(f"{self.path.stem}_{name}.csv")
+        suffix = table_suffix(self.table_format)
+        csv_path = self.path.with_name(f"{self.path.stem}_{name}{suffix}")
         out = full.reset_index() if _has_named_index(full) else full
-        neutralise_formulas(out).to_csv(
-            csv_path, index=False, lineterminator="\n", encoding="utf-8"
-        )
+        # tables for people: rounded for reading, formula-safe (the one table writer)
+        write_table(out, csv_path, format=self.table_format, for_people=True, sheet_name=name)
         self.csv_files[name] = csv_path
         shown = frame.reset_index() if _has_named_index(frame) else frame
         if columns is not None:

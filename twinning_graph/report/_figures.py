@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
+from twinning_graph._validate import MAX_DPI, MIN_DPI, check_int, check_path_writable
+from twinning_graph._write import atomic_write
 from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import Figure
 from twinning_graph.report._context import DEFAULT_ROWS, _Builder, resolve_scope
@@ -106,7 +108,7 @@ def write_map(
     town
         Highlight this town and its partners, zoomed to them.
     dpi
-        Resolution of a PNG.
+        Resolution of a PNG, from 10 to 600 dots per inch.
 
     Returns
     -------
@@ -127,6 +129,8 @@ def write_map(
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise ValidationError(f"map file must end in .png or .svg, got {str(out)!r}")
+    dpi = check_int(dpi, "dpi", minimum=MIN_DPI, maximum=MAX_DPI)
+    check_path_writable(out)  # before drawing, not after it
     if country is not None and town is not None:
         raise ValidationError(
             f"give either country or town, not both (got country={country!r}, town={town!r})"
@@ -158,7 +162,8 @@ def write_map(
         ax = plot_map(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        ax.figure.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white")
+        with atomic_write(out, binary=True) as fh:
+            ax.figure.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white")
     finally:
         _close(ax)
     return out
