@@ -1,0 +1,472 @@
+"""The first page of a report, in plain words generated from the figures: how connected the
+town, country or Europe is, with whom, what is missing, and three concrete next steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from twinning_graph.countries import eu_members
+from twinning_graph.recommend import rank_partners, rank_partners_many
+from twinning_graph.report._blocks import Section, Steps, Text
+from twinning_graph.report._context import (
+    NO_CANDIDATE,
+    _Builder,
+    candidates,
+    country_reach,
+    pair_gaps,
+    town_reach,
+)
+from twinning_graph.report._coverage import data_note, under_collected
+from twinning_graph.report._town import candidate_reasons, plan, plan_checks, verdict_words
+
+_STEPS = 3
+
+
+def first_page(b: _Builder) -> Section:
+    """The "In short" section for the report's scope."""
+    b.step("first page")
+    lang = b.lang
+    sec = Section("summary", lang("sec.summary"), data_note=data_note(b.data, lang, short=False))
+    if b.scope.kind == "town":
+        paragraphs, steps = _town(b)
+    elif b.scope.kind == "country":
+        paragraphs, steps = _country(b)
+    else:
+        paragraphs, steps = _europe(b)
+    for heading, text in paragraphs:
+        sec.blocks.append(Text(text, kind="lead", heading=heading))
+    sec.blocks.append(Steps(steps[:_STEPS], links=_call_links(b)))
+    return sec
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _pair_counts(b: _Builder) -> pd.DataFrame:
+    """Links per unordered country pair (both directions folded), across borders only."""
+    e, c = b.data.edges, b.data.towns["country"]
+    ca = e["town_a"].map(c).astype(str).to_numpy()
+    cb = e["town_b"].map(c).astype(str).to_numpy()
+    lo, hi = np.minimum(ca, cb), np.maximum(ca, cb)
+    pairs = pd.DataFrame({"a": lo, "b": hi})
+    pairs = pairs[pairs["a"] != pairs["b"]]
+    return pairs.value_counts().rename("links").reset_index()
+
+
+def _clear_gaps(b: _Builder, country: str | None) -> pd.DataFrame:
+    """Country pairs with clearly fewer links than expected (95 % range below 1), most
+    certain first, leaving out countries the data under-collects."""
+    g = pair_gaps(b)
+    if g is None:
+        return pd.DataFrame(columns=["country_a", "country_b", "observed", "expected"])
+    skip = under_collected(b.data)
+    g = g[~g["country_a"].isin(skip) & ~g["country_b"].isin(skip) & (g["ratio_high"] < 1)]
+    if country is not None:
+        g = g[(g["country_a"] == country) | (g["country_b"] == country)]
+    return g.sort_values("p_value_quasi", kind="stable")
+
+
+def _gap_words(b: _Builder, g: pd.DataFrame, country: str | None, k: int = 3) -> str:
+    lang = b.lang
+    items = []
+    for row in g.head(k).itertuples():
+        other = row.country_b if row.country_a == country else row.country_a
+        who = (
+            lang.country(other)
+            if country is not None
+            else f"{lang.country(row.country_a)} – {lang.country(row.country_b)}"
+        )
+        items.append(
+            lang(
+                "first.gap_item",
+                who=who,
+                observed=lang.number(row.observed),
+                expected=lang.number(row.expected),
+            )
+        )
+    return lang.join(items)
+
+
+def _call_step(b: _Builder, members: str = "", verdict: str = "") -> tuple[str, str]:
+    lang = b.lang
+    facts = b.call
+    if facts is None:
+        return lang("step.call.heading_none"), lang("step.call.none")
+    if facts.deadline is None:
+        deadline = lang("step.call.no_deadline")
+    elif facts.deadline < b.today:
+        deadline = lang("step.call.deadline_passed", date=lang.date(facts.deadline))
+    else:
+        deadline = lang("step.call.deadline", date=lang.date(facts.deadline))
+    rules = lang(
+        "step.call.rules",
+        municipalities=lang.number(facts.call.min_municipalities),
+        countries=lang.number(facts.call.min_countries),
+        eu=lang.number(facts.call.min_eu_states),
+        status=lang(f"value.status.{facts.status}"),
+    )
+    text = lang("step.call.text", call=facts.id, kind=lang(f"call.kind.{facts.kind}"))
+    text += " " + rules
+    if members:
+        text += " " + lang("step.call.members", members=members, verdict=verdict)
+    text += " " + deadline
+    return lang("step.call.heading"), text
+
+
+def _call_links(b: _Builder) -> list[tuple[str, str]]:
+    if b.call is None or not b.call.link:
+        return []
+    return [(b.lang("step.call.link", call=b.call.id), b.call.link)]
+
+
+def _named(b: _Builder, ids: Sequence[str]) -> str:
+    return b.lang.join(b.town_name(t) for t in ids)
+
+
+def _best_pairs(
+    b: _Builder, towns: Sequence[str], countries: Sequence[str] | str, k: int = 3
+) -> list[tuple[str, str]]:
+    """The ``k`` best (town, candidate) pairs from ``towns`` to towns of ``countries``
+    (one candidate per town; the report's call applies)."""
+    if not len(towns):
+        return []
+    call = b.call.call if b.call is not None else None
+    ranked = b.optional(
+        b.lang("omitted.what.candidates"),
+        lambda: rank_partners_many(b.data, list(towns), n=1, countries=countries, call=call),
+        NO_CANDIDATE,
+    )
+    if ranked is None or not len(ranked):
+        return []
+    top = ranked.sort_values(["score", "town_id"], ascending=[False, True], kind="stable")
+    top = top.drop_duplicates("candidate_id").head(k)
+    return list(zip(top["town_id"].astype(str), top["candidate_id"].astype(str), strict=True))
+
+
+def _pairs_words(b: _Builder, pairs: list[tuple[str, str]]) -> str:
+    return b.lang.join(f"{b.town_name(a)} – {b.town_name(c)}" for a, c in pairs)
+
+
+def _abroad(b: _Builder, country: str) -> list[str]:
+    """Every country of the data but ``country`` (a filter for partners abroad)."""
+    return sorted(set(b.data.towns["country"].astype(str)) - {country})
+
+
+# --------------------------------------------------------------------------- town
+
+
+def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    lang = b.lang
+    tid = str(b.scope.key)
+    town = b.scope_label()
+    own = str(b.data.towns.loc[tid, "country"])
+    towns, e = b.data.towns, b.data.edges
+    tr = town_reach(b)
+    r = tr.loc[tid]
+    mine = e[(e["town_a"] == tid) | (e["town_b"] == tid)]
+    other = pd.Index(np.where(mine["town_a"] == tid, mine["town_b"], mine["town_a"]))
+    dist = pd.Series(mine["distance_km"].to_numpy(), index=other)
+    partner_countries = towns["country"].reindex(other).astype(str)
+    abroad = sorted(set(partner_countries) - {own})
+
+    # how connected
+    peers = tr.loc[tr["country"] == own, "partners"]
+    if int(r["partners"]) == 0:
+        connected = lang("first.town.none", town=town)
+    elif int(r["foreign_partners"]) == 0:
+        connected = lang.plural("first.town.home", int(r["partners"]), town=town)
+    else:
+        connected = lang.plural(
+            "first.town.partners",
+            int(r["partners"]),
+            town=town,
+            foreign=lang.number(r["foreign_partners"]),
+            countries=lang.plural("first.countries", len(abroad)),
+        )
+        connected += " " + lang(
+            "first.town.compare",
+            share=lang.percent(float((peers < r["partners"]).mean())),
+            country=lang.country(own),
+            median=lang.number(float(peers.median()), 0),
+        )
+        k2 = next((c for c in r.index if c.startswith("countries_within_")), None)
+        if k2 is not None:
+            connected += " " + lang("first.town.two_steps", n=lang.number(r[k2]))
+    # with whom
+    if len(other):
+        near, far = dist.idxmin(), dist.idxmax()
+        whom = lang(
+            "first.town.whom",
+            countries=lang.join(lang.country(c) for c in abroad) or lang("first.none_abroad"),
+            near=b.town_name(near),
+            near_km=lang.number(dist[near]),
+            far=b.town_name(far),
+            far_km=lang.number(dist[far]),
+        )
+    else:
+        whom = lang("first.town.whom_none")
+    # what is missing
+    cr = country_reach(b)
+    eu = cr[cr.index.isin(eu_members())]
+    big = [c for c in eu.sort_values("links", ascending=False).index if c != own]
+    not_reached = [c for c in big if c not in abroad][:3]
+    missing = []
+    if not_reached:
+        missing.append(
+            lang(
+                "first.town.not_reached", countries=lang.join(lang.country(c) for c in not_reached)
+            )
+        )
+    g = _clear_gaps(b, own)
+    if len(g):
+        missing.append(
+            lang("first.country_gaps", country=lang.country(own), gaps=_gap_words(b, g, own))
+        )
+    if not missing:
+        missing.append(lang("first.nothing_missing"))
+
+    steps = []
+    ranked = candidates(b)
+    if ranked is not None and len(ranked):
+        top = ranked.head(3)
+        why = candidate_reasons(lang, top, own)
+        items = [
+            lang("step.candidate_item", town=b.town_name(t), why=w)
+            for t, w in zip(top.index, why, strict=True)
+        ]
+        steps.append(
+            (lang("step.contact.heading"), lang("step.contact.text", items=" ".join(items)))
+        )
+    gap_country = next(
+        (
+            c
+            for c in [
+                *(
+                    row.country_b if row.country_a == own else row.country_a
+                    for row in g.itertuples()
+                ),
+                *not_reached,
+            ]
+            if c not in abroad
+        ),
+        None,
+    )
+    if gap_country is not None:
+        found = b.optional(
+            lang("omitted.what.candidates"),
+            lambda: rank_partners(
+                b.data,
+                tid,
+                n=3,
+                countries=gap_country,
+                call=b.call.call if b.call is not None else None,
+            ),
+            NO_CANDIDATE,
+        )
+        if found is not None and len(found):
+            steps.append(
+                (
+                    lang("step.gap.heading", country=lang.country(gap_country)),
+                    lang(
+                        "step.gap.town",
+                        town=town,
+                        country=lang.country(gap_country),
+                        names=_named(b, list(found.index)),
+                    ),
+                )
+            )
+    result = plan(b)
+    if result is not None:
+        members = _named(b, list(result.members.index))
+        steps.append(_call_step(b, members, verdict_words(lang, plan_checks(b, result))))
+    else:
+        steps.append(_call_step(b))
+    paragraphs = [
+        (lang("first.connected"), connected),
+        (lang("first.whom"), whom),
+        (lang("first.missing"), " ".join(missing)),
+    ]
+    return paragraphs, steps
+
+
+# --------------------------------------------------------------------------- country
+
+
+def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    lang = b.lang
+    code = str(b.scope.key)
+    name = lang.country(code)
+    row = country_reach(b).loc[code]
+    tr = town_reach(b)
+    mine = tr[tr["country"] == code]
+    eu_total = len(eu_members() - {code})
+    connected = lang(
+        "first.country.connected",
+        country=name,
+        towns=lang.number(row["towns"]),
+        twinned=lang.number(row["twinned_towns"]),
+        links=lang.number(row["links"]),
+        share=lang.percent(row["transnational_share"]),
+        mean=lang.number(float(mine["partners"].mean()), 1),
+        europe=lang.number(float(tr.loc[tr["partners"] > 0, "partners"].mean()), 1),
+        countries=lang.number(row["countries_reached"]),
+        eu=lang.number(row["eu_states_reached"]),
+        eu_total=lang.number(eu_total),
+    )
+    pc = _pair_counts(b)
+    pc = pc[(pc["a"] == code) | (pc["b"] == code)]
+    pc = pc.assign(other=np.where(pc["a"] == code, pc["b"], pc["a"]))
+    top = pc.sort_values(["links", "other"], ascending=[False, True]).head(3)
+    whom = lang(
+        "first.country.whom",
+        country=name,
+        items=lang.join(
+            lang("first.count_item", who=lang.country(o), n=lang.number(n))
+            for o, n in zip(top["other"], top["links"], strict=True)
+        ),
+    )
+    g = _clear_gaps(b, code)
+    missing = []
+    none_eu = sorted(eu_members() - {code} - set(pc["other"]))
+    if none_eu:
+        missing.append(
+            lang(
+                "first.country.no_eu",
+                country=name,
+                countries=lang.join(lang.country(c) for c in none_eu),
+            )
+        )
+    if len(g):
+        missing.append(lang("first.country_gaps", country=name, gaps=_gap_words(b, g, code)))
+    domestic = mine[(mine["partners"] > 0) & (mine["foreign_partners"] == 0)]
+    if len(domestic):
+        missing.append(lang.plural("first.country.domestic", len(domestic), country=name))
+    if not missing:
+        missing.append(lang("first.nothing_missing"))
+
+    steps = []
+    if len(g):
+        r0 = g.iloc[0]
+        other = str(r0["country_b"] if r0["country_a"] == code else r0["country_a"])
+        own_towns = list(mine.sort_values("partners", ascending=False).index[:200])
+        pairs = _best_pairs(b, own_towns, other)
+        if pairs:
+            steps.append(
+                (
+                    lang("step.gap.heading", country=lang.country(other)),
+                    lang(
+                        "step.gap.pairs", country=lang.country(other), pairs=_pairs_words(b, pairs)
+                    ),
+                )
+            )
+    if len(domestic):
+        biggest = list(domestic.sort_values("partners", ascending=False).index[:3])
+        pairs = _best_pairs(b, biggest, _abroad(b, code))
+        if pairs:
+            steps.append(
+                (
+                    lang("step.abroad.heading"),
+                    lang("step.abroad.text", pairs=_pairs_words(b, pairs)),
+                )
+            )
+    leads = list(mine.sort_values(["countries_reached", "partners"], ascending=False).index[:3])
+    steps.append(_call_step(b))
+    if leads:
+        h, t = steps[-1]
+        steps[-1] = (h, t + " " + lang("step.call.leads", towns=_named(b, leads)))
+    paragraphs = [
+        (lang("first.connected"), connected),
+        (lang("first.whom"), whom),
+        (lang("first.missing"), " ".join(missing)),
+    ]
+    return paragraphs, steps
+
+
+# --------------------------------------------------------------------------- Europe
+
+
+def _europe(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    lang = b.lang
+    tr = town_reach(b)
+    linked = tr[tr["partners"] > 0]
+    e = b.data.edges
+    c = b.data.towns["country"]
+    cross = float((e["town_a"].map(c) != e["town_b"].map(c)).mean()) if len(e) else 0.0
+    connected = lang(
+        "first.europe.connected",
+        towns=lang.number(len(linked)),
+        countries=lang.number(linked["country"].nunique()),
+        links=lang.number(len(e)),
+        share=lang.percent(cross),
+        mean=lang.number(float(linked["partners"].mean()), 1),
+    )
+    cr = country_reach(b).sort_values("links", ascending=False)
+    pc = _pair_counts(b).sort_values(["links", "a", "b"], ascending=[False, True, True]).head(3)
+    whom = lang(
+        "first.europe.whom",
+        countries=lang.join(
+            lang("first.count_item", who=lang.country(k), n=lang.number(n))
+            for k, n in cr["links"].head(3).items()
+        ),
+        pairs=lang.join(
+            lang(
+                "first.count_item",
+                who=f"{lang.country(a)} – {lang.country(bb)}",
+                n=lang.number(n),
+            )
+            for a, bb, n in zip(pc["a"], pc["b"], pc["links"], strict=True)
+        ),
+    )
+    g = _clear_gaps(b, None)
+    missing = []
+    if len(g):
+        missing.append(lang("first.europe.gaps", gaps=_gap_words(b, g, None)))
+    domestic = linked[linked["foreign_partners"] == 0]
+    if len(domestic):
+        missing.append(lang.plural("first.europe.domestic", len(domestic)))
+    if not missing:
+        missing.append(lang("first.nothing_missing"))
+
+    steps = []
+    if len(g):
+        r0 = g.iloc[0]
+        a, z = str(r0["country_a"]), str(r0["country_b"])
+        own_towns = list(
+            tr[tr["country"] == a].sort_values("partners", ascending=False).index[:200]
+        )
+        pairs = _best_pairs(b, own_towns, z)
+        if pairs:
+            steps.append(
+                (
+                    lang("step.pair.heading", a=lang.country(a), b=lang.country(z)),
+                    lang(
+                        "step.pair.text",
+                        a=lang.country(a),
+                        b=lang.country(z),
+                        pairs=_pairs_words(b, pairs),
+                    ),
+                )
+            )
+    if len(domestic):
+        biggest = list(domestic.sort_values("partners", ascending=False).index[:3])
+        # each town's partner abroad: candidates outside its own country
+        pairs = []
+        for t in biggest:  # three towns: one ranking each
+            pairs += _best_pairs(b, [t], _abroad(b, str(tr.loc[t, "country"])), k=1)
+        if pairs:
+            steps.append(
+                (
+                    lang("step.abroad.heading"),
+                    lang("step.abroad.text", pairs=_pairs_words(b, pairs)),
+                )
+            )
+    steps.append(_call_step(b))
+    paragraphs = [
+        (lang("first.connected"), connected),
+        (lang("first.whom"), whom),
+        (lang("first.missing"), " ".join(missing)),
+    ]
+    return paragraphs, steps
