@@ -30,7 +30,6 @@ from twinning_graph._errors import (  # noqa: E402
 from twinning_graph.cli import main  # noqa: E402
 from twinning_graph.report import (  # noqa: E402
     CREDITS_HTML,
-    LANGUAGES,
     build_report,
     resolve_scope,
     write_map,
@@ -62,7 +61,11 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def synthetic() -> tg.TwinningData:
-    """Synthetic: eight towns in five countries, two of them named like attacks.
+    return make_synthetic()
+
+
+def make_synthetic() -> tg.TwinningData:
+    """Synthetic: eight towns in six countries, two of them named like attacks.
 
     Links: s1-f1, s1-d1, s1-p1 (the script town has three foreign partners), f1-d1, f1-f2
     (domestic), d1-d2 (domestic), p1-i1, f2-i1, d2-p1; x1 (the formula town) is linked to
@@ -298,7 +301,9 @@ def test_data_values_are_escaped(synthetic_reports, scope):
     assert "<b>Co</b>" not in html
     assert "<script" not in html.lower()
     if scope == "s1":
-        assert "<title>Town twinning: &lt;script&gt;alert(1)&lt;/script&gt; (Belgium)</title>" in html
+        assert (
+            "<title>Town twinning: &lt;script&gt;alert(1)&lt;/script&gt; (Belgium)</title>" in html
+        )
 
 
 def test_csv_beside_report_neutralises_formulas(synthetic_reports):

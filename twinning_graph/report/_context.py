@@ -211,9 +211,12 @@ class _Builder:
         return self._cache[key]
 
     # words --------------------------------------------------------------
-    def town_name(self, town_id: Any) -> str:
-        """``'Name (Country)'`` of a town of the data, in the report's language."""
+    def town_name(self, town_id: Any, *, home: str | None = None) -> str:
+        """``'Name (Country)'`` of a town of the data, in the report's language; just the
+        name for a town of the country ``home``."""
         t = self.data.towns.loc[str(town_id)]
+        if home is not None and str(t["country"]) == home:
+            return str(t["name"])
         return f"{t['name']} ({self.lang.country(t['country'])})"
 
     def scope_label(self) -> str:

@@ -56,17 +56,39 @@ def _pair_counts(b: _Builder) -> pd.DataFrame:
     return pairs.value_counts().rename("links").reset_index()
 
 
-def _clear_gaps(b: _Builder, country: str | None) -> pd.DataFrame:
-    """Country pairs with clearly fewer links than expected (95 % range below 1), most
-    certain first, leaving out countries the data under-collects."""
+def _gaps(b: _Builder, country: str | None) -> tuple[pd.DataFrame, bool]:
+    """Country pairs with fewer links than expected, most certain first, leaving out
+    countries the data under-collects: those with a clear gap (95 % range below 1) if any
+    (``True``), else the pairs below expectation (``False``)."""
     g = pair_gaps(b)
     if g is None:
-        return pd.DataFrame(columns=["country_a", "country_b", "observed", "expected"])
+        return pd.DataFrame(columns=["country_a", "country_b", "observed", "expected"]), True
     skip = under_collected(b.data)
-    g = g[~g["country_a"].isin(skip) & ~g["country_b"].isin(skip) & (g["ratio_high"] < 1)]
+    g = g[~g["country_a"].isin(skip) & ~g["country_b"].isin(skip) & (g["ratio"] < 1)]
     if country is not None:
         g = g[(g["country_a"] == country) | (g["country_b"] == country)]
-    return g.sort_values("p_value_quasi", kind="stable")
+    g = g.sort_values("p_value_quasi", kind="stable")
+    clear = g[g["ratio_high"] < 1]
+    return (clear, True) if len(clear) else (g, False)
+
+
+def _missing_gaps(b: _Builder, g: pd.DataFrame, clear: bool, country: str) -> str:
+    key = "first.country_gaps" if clear else "first.country_gaps_soft"
+    return b.lang(key, country=b.lang.place(country), gaps=_gap_words(b, g, country))
+
+
+def _pick(b: _Builder, ranked: pd.DataFrame, town: str, k: int = 3) -> tuple[list[str], bool]:
+    """The ``k`` best candidates of a ranking; when more than ``k`` share the best score
+    (the data cannot tell them apart), those closest in population to ``town``, and True."""
+    best = ranked["score"].iloc[0]
+    tied = ranked[np.isclose(ranked["score"], best, rtol=0, atol=1e-9)]
+    if len(tied) <= k:
+        return [str(t) for t in ranked.index[:k]], False
+    own = b.data.towns.loc[town, "population"]
+    pop = pd.to_numeric(tied["population"], errors="coerce").astype(float)
+    gap = np.abs(np.log(pop / float(own))) if pd.notna(own) and own > 0 else pop * 0
+    order = tied.assign(_gap=gap.fillna(np.inf)).sort_values(["_gap", "distance_km"])
+    return [str(t) for t in order.index[:k]], True
 
 
 def _gap_words(b: _Builder, g: pd.DataFrame, country: str | None, k: int = 3) -> str:
@@ -75,9 +97,9 @@ def _gap_words(b: _Builder, g: pd.DataFrame, country: str | None, k: int = 3) ->
     for row in g.head(k).itertuples():
         other = row.country_b if row.country_a == country else row.country_a
         who = (
-            lang.country(other)
+            lang.place(other)
             if country is not None
-            else f"{lang.country(row.country_a)} – {lang.country(row.country_b)}"
+            else f"{lang.place(row.country_a)} – {lang.place(row.country_b)}"
         )
         items.append(
             lang(
@@ -106,7 +128,7 @@ def _call_step(b: _Builder, members: str = "", verdict: str = "") -> tuple[str, 
         municipalities=lang.number(facts.call.min_municipalities),
         countries=lang.number(facts.call.min_countries),
         eu=lang.number(facts.call.min_eu_states),
-        status=lang(f"value.status.{facts.status}"),
+        status=lang(f"value.statuses.{facts.status}"),
     )
     text = lang("step.call.text", call=facts.id, kind=lang(f"call.kind.{facts.kind}"))
     text += " " + rules
@@ -122,8 +144,8 @@ def _call_links(b: _Builder) -> list[tuple[str, str]]:
     return [(b.lang("step.call.link", call=b.call.id), b.call.link)]
 
 
-def _named(b: _Builder, ids: Sequence[str]) -> str:
-    return b.lang.join(b.town_name(t) for t in ids)
+def _named(b: _Builder, ids: Sequence[str], *, home: str | None = None) -> str:
+    return b.lang.join(b.town_name(t, home=home) for t in ids)
 
 
 def _best_pairs(
@@ -146,8 +168,10 @@ def _best_pairs(
     return list(zip(top["town_id"].astype(str), top["candidate_id"].astype(str), strict=True))
 
 
-def _pairs_words(b: _Builder, pairs: list[tuple[str, str]]) -> str:
-    return b.lang.join(f"{b.town_name(a)} – {b.town_name(c)}" for a, c in pairs)
+def _pairs_words(b: _Builder, pairs: list[tuple[str, str]], *, home: str | None = None) -> str:
+    return b.lang.join(
+        f"{b.town_name(a, home=home)} – {b.town_name(c, home=home)}" for a, c in pairs
+    )
 
 
 def _abroad(b: _Builder, country: str) -> list[str]:
@@ -186,21 +210,33 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
             foreign=lang.number(r["foreign_partners"]),
             countries=lang.plural("first.countries", len(abroad)),
         )
+        below = float((peers < r["partners"]).mean())
+        median = float(peers.median())
+        if below >= 0.5:
+            how = "more"
+        elif r["partners"] < median:
+            how = "fewer"
+        else:
+            how = "typical"
         connected += " " + lang(
-            "first.town.compare",
-            share=lang.percent(float((peers < r["partners"]).mean())),
-            country=lang.country(own),
-            median=lang.number(float(peers.median()), 0),
+            f"first.town.compare_{how}",
+            share=lang.percent(below),
+            country=lang.place(own),
+            median=lang.number(median, 0),
         )
         k2 = next((c for c in r.index if c.startswith("countries_within_")), None)
         if k2 is not None:
             connected += " " + lang("first.town.two_steps", n=lang.number(r[k2]))
     # with whom
-    if len(other):
+    if len(other) == 1:
+        whom = lang(
+            "first.town.whom_one", partner=b.town_name(other[0]), km=lang.number(dist.iloc[0])
+        )
+    elif len(other):
         near, far = dist.idxmin(), dist.idxmax()
         whom = lang(
             "first.town.whom",
-            countries=lang.join(lang.country(c) for c in abroad) or lang("first.none_abroad"),
+            countries=lang.join(lang.place(c) for c in abroad) or lang("first.none_abroad"),
             near=b.town_name(near),
             near_km=lang.number(dist[near]),
             far=b.town_name(far),
@@ -214,24 +250,23 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     big = [c for c in eu.sort_values("links", ascending=False).index if c != own]
     not_reached = [c for c in big if c not in abroad][:3]
     missing = []
+    if own in eu_members() and int(r["partners"]) > 0 and int(r["eu_states_reached"]) == 0:
+        missing.append(lang("first.town.no_eu"))
     if not_reached:
         missing.append(
-            lang(
-                "first.town.not_reached", countries=lang.join(lang.country(c) for c in not_reached)
-            )
+            lang("first.town.not_reached", countries=lang.join(lang.place(c) for c in not_reached))
         )
-    g = _clear_gaps(b, own)
+    g, clear = _gaps(b, own)
     if len(g):
-        missing.append(
-            lang("first.country_gaps", country=lang.country(own), gaps=_gap_words(b, g, own))
-        )
+        missing.append(_missing_gaps(b, g, clear, own))
     if not missing:
         missing.append(lang("first.nothing_missing"))
 
     steps = []
     ranked = candidates(b)
     if ranked is not None and len(ranked):
-        top = ranked.head(3)
+        picked, _ = _pick(b, ranked, tid)
+        top = ranked.loc[picked]
         why = candidate_reasons(lang, top, own)
         items = [
             lang("step.candidate_item", town=b.town_name(t), why=w)
@@ -260,21 +295,22 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
             lambda: rank_partners(
                 b.data,
                 tid,
-                n=3,
+                n=50,
                 countries=gap_country,
                 call=b.call.call if b.call is not None else None,
             ),
             NO_CANDIDATE,
         )
         if found is not None and len(found):
+            names, tied = _pick(b, found, tid)
             steps.append(
                 (
-                    lang("step.gap.heading", country=lang.country(gap_country)),
+                    lang("step.gap.heading", country=lang.place(gap_country)),
                     lang(
-                        "step.gap.town",
+                        "step.gap.town_tied" if tied else "step.gap.town",
                         town=town,
-                        country=lang.country(gap_country),
-                        names=_named(b, list(found.index)),
+                        country=lang.place(gap_country),
+                        names=_named(b, names),
                     ),
                 )
             )
@@ -298,13 +334,14 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     lang = b.lang
     code = str(b.scope.key)
-    name = lang.country(code)
+    name = lang.place(code)
     row = country_reach(b).loc[code]
     tr = town_reach(b)
     mine = tr[tr["country"] == code]
     eu_total = len(eu_members() - {code})
+    all_twinned = int(row["twinned_towns"]) == int(row["towns"])
     connected = lang(
-        "first.country.connected",
+        "first.country.connected_all" if all_twinned else "first.country.connected",
         country=name,
         towns=lang.number(row["towns"]),
         twinned=lang.number(row["twinned_towns"]),
@@ -324,11 +361,11 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         "first.country.whom",
         country=name,
         items=lang.join(
-            lang("first.count_item", who=lang.country(o), n=lang.number(n))
+            lang("first.count_item", who=lang.place(o), n=lang.number(n))
             for o, n in zip(top["other"], top["links"], strict=True)
         ),
     )
-    g = _clear_gaps(b, code)
+    g, clear = _gaps(b, code)
     missing = []
     none_eu = sorted(eu_members() - {code} - set(pc["other"]))
     if none_eu:
@@ -336,11 +373,11 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
             lang(
                 "first.country.no_eu",
                 country=name,
-                countries=lang.join(lang.country(c) for c in none_eu),
+                countries=lang.join(lang.place(c) for c in none_eu),
             )
         )
     if len(g):
-        missing.append(lang("first.country_gaps", country=name, gaps=_gap_words(b, g, code)))
+        missing.append(_missing_gaps(b, g, clear, code))
     domestic = mine[(mine["partners"] > 0) & (mine["foreign_partners"] == 0)]
     if len(domestic):
         missing.append(lang.plural("first.country.domestic", len(domestic), country=name))
@@ -356,9 +393,11 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         if pairs:
             steps.append(
                 (
-                    lang("step.gap.heading", country=lang.country(other)),
+                    lang("step.gap.heading", country=lang.place(other)),
                     lang(
-                        "step.gap.pairs", country=lang.country(other), pairs=_pairs_words(b, pairs)
+                        "step.gap.pairs",
+                        country=lang.place(other),
+                        pairs=_pairs_words(b, pairs, home=code),
                     ),
                 )
             )
@@ -369,14 +408,14 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
             steps.append(
                 (
                     lang("step.abroad.heading"),
-                    lang("step.abroad.text", pairs=_pairs_words(b, pairs)),
+                    lang("step.abroad.text", pairs=_pairs_words(b, pairs, home=code)),
                 )
             )
     leads = list(mine.sort_values(["countries_reached", "partners"], ascending=False).index[:3])
     steps.append(_call_step(b))
     if leads:
         h, t = steps[-1]
-        steps[-1] = (h, t + " " + lang("step.call.leads", towns=_named(b, leads)))
+        steps[-1] = (h, t + " " + lang("step.call.leads", towns=_named(b, leads, home=code)))
     paragraphs = [
         (lang("first.connected"), connected),
         (lang("first.whom"), whom),
@@ -408,22 +447,23 @@ def _europe(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     whom = lang(
         "first.europe.whom",
         countries=lang.join(
-            lang("first.count_item", who=lang.country(k), n=lang.number(n))
+            lang("first.count_item", who=lang.place(k), n=lang.number(n))
             for k, n in cr["links"].head(3).items()
         ),
         pairs=lang.join(
             lang(
                 "first.count_item",
-                who=f"{lang.country(a)} – {lang.country(bb)}",
+                who=f"{lang.place(a)} – {lang.place(bb)}",
                 n=lang.number(n),
             )
             for a, bb, n in zip(pc["a"], pc["b"], pc["links"], strict=True)
         ),
     )
-    g = _clear_gaps(b, None)
+    g, clear = _gaps(b, None)
     missing = []
     if len(g):
-        missing.append(lang("first.europe.gaps", gaps=_gap_words(b, g, None)))
+        key = "first.europe.gaps" if clear else "first.europe.gaps_soft"
+        missing.append(lang(key, gaps=_gap_words(b, g, None)))
     domestic = linked[linked["foreign_partners"] == 0]
     if len(domestic):
         missing.append(lang.plural("first.europe.domestic", len(domestic)))
@@ -441,11 +481,11 @@ def _europe(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         if pairs:
             steps.append(
                 (
-                    lang("step.pair.heading", a=lang.country(a), b=lang.country(z)),
+                    lang("step.pair.heading", a=lang.place(a), b=lang.place(z)),
                     lang(
-                        "step.pair.text",
-                        a=lang.country(a),
-                        b=lang.country(z),
+                        "step.pair.text" if clear else "step.pair.text_soft",
+                        a=lang.place(a),
+                        b=lang.place(z),
                         pairs=_pairs_words(b, pairs),
                     ),
                 )

@@ -2,7 +2,7 @@
 
 Every sentence, heading, column name and glossary entry of a report comes from a catalogue
 ``locales/<lang>.json`` (a flat JSON object: key -> text with ``{named}`` placeholders),
-looked up through :class:`Lang` (``lang("key", name=value)``). A key missing from a
+looked up through :class:`Lang` (``lang(key, name=value)``). A key missing from a
 language falls back to English; a key missing from English raises ``KeyError`` (a report
 must never show a key). Numbers, percentages and dates are written the way each language
 writes them; country names come from ``locales/country_names.csv`` (Unicode CLDR, built by
@@ -123,6 +123,13 @@ class Lang:
         if row is None:
             return str(code)
         return row.get(self.code) or row["en"]
+
+    def place(self, code: Any) -> str:
+        """The country's name as it reads inside a sentence: some languages need an article
+        (English "the Netherlands"); the catalogue of the language itself may give it as
+        ``in_text.<code>`` (never taken from another language)."""
+        own = catalogue(self.code).get(f"in_text.{code}")
+        return own if own is not None else self.country(code)
 
     def join(self, items: Iterable[Any]) -> str:
         """``'A, B and C'`` in this language."""

@@ -59,6 +59,8 @@ def section_overview(b: _Builder) -> list[Section]:
         else:
             code = str(s.key)
             row = country_reach(b).loc[code]
+            tr = town_reach(b)
+            own = tr[tr["country"] == code]
             sec.intro = lang("overview.country", country=lang.country(code))
             items = [
                 _fact(b, "country_towns", _fmt(row["towns"], lang)),
@@ -67,8 +69,8 @@ def section_overview(b: _Builder) -> list[Section]:
                 _fact(b, "eu_states_reached", _fmt(row["eu_states_reached"], lang)),
                 _fact(b, "domestic_links", _fmt(row["domestic_links"], lang)),
                 _fact(b, "transnational_links", _fmt(row["transnational_links"], lang)),
-                _fact(b, "mean_degree", _fmt(fig["mean_degree"], lang, "mean_degree")),
-                _fact(b, "max_degree", _fmt(fig["max_degree"], lang)),
+                _fact(b, "mean_degree", lang.number(float(own["partners"].mean()), 2)),
+                _fact(b, "max_degree", lang.number(int(own["partners"].max()))),
             ]
             fig = {**fig, **{f"country_{k}": v for k, v in row.items()}}
         sec.blocks.append(Facts(items))
