@@ -112,16 +112,13 @@ def synthetic_reports(synthetic, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def bundled_reports(tmp_path_factory) -> dict[str, Path]:
+    """Europe, a town (Cieszyn, PL) in English and a town (Ennis, IE) in French."""
     data = tg.load()
     d = tmp_path_factory.mktemp("bundled")
     return {
-        scope: build_report(data, scope=scope, path=d / f"{scope}.html")
-        for scope in (
-            "europe",
-            "DE-gorlitz"
-            if "DE-gorlitz" in data.towns.index
-            else data.edges["town_a"].value_counts().index[0],
-        )
+        "europe": build_report(data, scope="europe", path=d / "europe.html"),
+        "town": build_report(data, scope="PL-cieszyn", path=d / "cieszyn.html"),
+        "town_fr": build_report(data, scope="IE-ennis", path=d / "ennis.html", lang="fr"),
     }
 
 
@@ -450,9 +447,9 @@ def test_probe_detects_external_requests(tmp_path):
 @needs_chromium
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["europe", "town"])
+@pytest.mark.parametrize("which", ["europe", "town", "town_fr"])
 def test_browser_bundled_report(bundled_reports, which, tmp_path):
-    path = list(bundled_reports.values())[0 if which == "europe" else 1]
+    path = bundled_reports[which]
     html = path.read_text(encoding="utf-8")
     _assert_self_contained(html)
     result = browser.probe(path)
@@ -473,7 +470,29 @@ def test_bundled_report_sections(bundled_reports):
     html = bundled_reports["europe"].read_text(encoding="utf-8")
     for sid in ("summary", "overview", "maps", "reach", "gaps", "groups", "glossary", "about"):
         assert f'<section id="{sid}"' in html
-    town_path = list(bundled_reports.values())[1]
-    town_html = town_path.read_text(encoding="utf-8")
+    town_html = bundled_reports["town"].read_text(encoding="utf-8")
     for sid in ("summary", "overview", "partners", "maps", "candidates", "plan", "glossary"):
         assert f'<section id="{sid}"' in town_html
+
+
+@pytest.mark.slow
+def test_bundled_town_report_reads_as_words(bundled_reports):
+    """Cieszyn: next steps name the best candidates, groups are named by European towns,
+    tables show names where ids were, and the plan has its own map."""
+    import warnings
+
+    data = tg.load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tg.DataWarning)
+        best = tg.rank_partners(data, "PL-cieszyn", n=3, call=tg.latest_call())
+    html = bundled_reports["town"].read_text(encoding="utf-8")
+    summary = html.split('<section id="summary"', 1)[1].split("</section>", 1)[0]
+    for name in best["name"]:
+        assert name in summary
+    groups = html.split('<section id="groups"', 1)[1].split("</section>", 1)[0]
+    assert "Guanajuato" not in groups and "Lanzhou" not in groups
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    ids = [c for c in cells if re.fullmatch(r"[A-Z]{2}-[a-z0-9-]+", c)]
+    assert ids == [], ids[:5]
+    plan = html.split('<section id="plan"', 1)[1].split("</section>", 1)[0]
+    assert 'alt="Map of the network proposed around Cieszyn"' in plan

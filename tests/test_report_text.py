@@ -495,3 +495,20 @@ def test_cli_report_call_and_lang(synthetic_files, tmp_path, capsys):
     assert "unknown call 'CERV-2099'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*args, "--lang", "es"])
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", ["fr", "de"])
+def test_translated_report_renders_cleanly(town_reports, which, tmp_path):
+    import browser
+    from test_report import _assert_browser_clean, _assert_not_blank
+
+    if browser.find_chromium() is None:
+        pytest.skip("headless chromium not found (apt-get install chromium)")
+    result = browser.probe(town_reports[which])
+    _assert_browser_clean(result)
+    assert catalogue(which)["steps.title"] in result["text"]
+    _assert_not_blank(browser.screenshot(town_reports[which], tmp_path / "first.png"))
