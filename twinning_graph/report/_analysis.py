@@ -3,6 +3,8 @@ the network's structure."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from twinning_graph import gaps, plot
@@ -21,7 +23,7 @@ from twinning_graph.report._context import (
     town_reach,
 )
 from twinning_graph.report._coverage import data_note
-from twinning_graph.report._figures import _image
+from twinning_graph.report._figures import _image, label_chart
 
 _TOWN_COLUMNS = (
     "name",
@@ -44,7 +46,7 @@ def section_reach(b: _Builder) -> Section | None:
     if s.kind == "europe":
         sec.intro = lang("reach.europe")
         cr = country_reach(b).sort_values(["links", "towns"], ascending=False, kind="stable")
-        shown = cr.assign(name=cr.index.map(lang.country))
+        shown = cr.assign(country_name=cr.index.map(lang.country))
         sec.blocks.append(
             b.table(
                 shown,
@@ -52,7 +54,7 @@ def section_reach(b: _Builder) -> Section | None:
                 lang("table.countries"),
                 csv_frame=cr,
                 columns=[
-                    "name",
+                    "country_name",
                     "towns",
                     "links",
                     "transnational_share",
@@ -64,7 +66,7 @@ def section_reach(b: _Builder) -> Section | None:
             )
         )
         ranked = tr.sort_values(["countries_reached", "partners"], ascending=False, kind="stable")
-        ax = plot.plot_reach(ranked, column="countries_reached", top=20)
+        ax = _reach_chart(b, ranked)
         sec.blocks.append(
             _image(
                 ax,
@@ -92,7 +94,7 @@ def section_reach(b: _Builder) -> Section | None:
         ["countries_reached", "partners"], ascending=False, kind="stable"
     )
     if (mine["partners"] > 0).any():
-        ax = plot.plot_reach(mine, column="countries_reached", top=20)
+        ax = _reach_chart(b, mine)
         sec.blocks.append(
             _image(
                 ax,
@@ -108,19 +110,26 @@ def section_reach(b: _Builder) -> Section | None:
     return sec
 
 
-def gap_frame(b: _Builder, g: pd.DataFrame) -> pd.DataFrame:
-    """The gap table as the report shows it: the pair by name, links, expected links, the
-    ratio, its plausible range and whether the gap is clear (range entirely below 1)."""
+def _reach_chart(b: _Builder, ranked: pd.DataFrame) -> Any:
+    ax = plot.plot_reach(ranked, column="countries_reached", top=20)
+    return label_chart(ax, title=b.lang("reach.chart.caption"), x=b.lang("col.countries_reached"))
+
+
+def gap_frame(b: _Builder, g: pd.DataFrame, country: str | None) -> pd.DataFrame:
+    """The gap table as the report shows it: the pair by name (the other country's name
+    when the report is about one country), links, expected links, the ratio, its plausible
+    range and whether the gap is clear (range entirely below 1)."""
     lang = b.lang
-    pair = [
-        f"{lang.country(a)} – {lang.country(c)}"
-        for a, c in zip(g["country_a"], g["country_b"], strict=True)
-    ]
+    a, z = g["country_a"].to_numpy(), g["country_b"].to_numpy()
+    if country is None:
+        who = [f"{lang.country(x)} – {lang.country(y)}" for x, y in zip(a, z, strict=True)]
+    else:
+        who = [lang.country(y if x == country else x) for x, y in zip(a, z, strict=True)]
     low = [lang.number(v, 2) for v in g["ratio_low"]]
     high = [lang.number(v, 2) for v in g["ratio_high"]]
     return pd.DataFrame(
         {
-            "pair": pair,
+            "pair" if country is None else "other_country": who,
             "observed": g["observed"].to_numpy(),
             "expected": g["expected"].to_numpy(),
             "ratio": g["ratio"].to_numpy(),
@@ -147,6 +156,7 @@ def section_gaps(b: _Builder) -> Section | None:
             top = [c for c in b.data.towns["country"].value_counts().index if c in present][:30]
             sub = g_all[g_all["country_a"].isin(top) & g_all["country_b"].isin(top)]
             ax = plot.plot_country_matrix(sub, value="ratio", countries=sorted(top))
+            label_chart(ax, title=lang("gaps.matrix.title"), colorbar=lang("col.ratio"))
             sec.blocks.append(
                 _image(
                     ax,
@@ -163,10 +173,14 @@ def section_gaps(b: _Builder) -> Section | None:
         )
         sec.blocks.append(
             b.table(
-                gap_frame(b, g),
+                gap_frame(b, g, country),
                 "country_gaps",
                 title,
                 csv_frame=g,
+                values={
+                    "expected": lambda v: lang.number(v, 0),
+                    "ratio": lambda v: lang.number(v, 2),
+                },
                 note=lang("table.gaps.note"),
             )
         )
@@ -301,6 +315,13 @@ def section_structure(b: _Builder) -> Section | None:
         lang("omitted.what.degree"), lambda: plot.plot_degree_distribution(b.data), NO_LINK
     )
     if ax is not None:
+        label_chart(
+            ax,
+            title=lang("structure.degree.title"),
+            x=lang("structure.degree.x"),
+            y=lang("structure.degree.y"),
+        )
+    if ax is not None:
         sec.blocks.append(
             _image(
                 ax,
@@ -311,6 +332,13 @@ def section_structure(b: _Builder) -> Section | None:
             )
         )
     ax = b.optional(lang("omitted.what.years"), lambda: plot.plot_links_per_year(b.data), NO_YEAR)
+    if ax is not None:
+        label_chart(
+            ax,
+            title=lang("structure.years.caption"),
+            x=lang("structure.years.x"),
+            y=lang("structure.years.y"),
+        )
     if ax is not None:
         sec.blocks.append(
             _image(

@@ -268,7 +268,7 @@ class _Builder:
         keys = [str(c) for c in head.columns]
         if index_label and _has_named_index(frame) and keys and keys[0] == frame.index.name:
             keys[0] = index_label
-        numeric = [_is_numeric(head[c]) and str(c) not in values for c in head.columns]
+        numeric = [_is_numeric(head[c]) for c in head.columns]
         labels = [self.lang(f"col.{k}") for k in keys]
         cols = [
             [values[str(c)](v) for v in head[c].tolist()]

@@ -38,6 +38,21 @@ def _png_bytes(fig: Any, *, dpi: int = 130) -> bytes:
     return out.getvalue() if out.tell() < len(raw) else raw
 
 
+def label_chart(ax: Any, *, title: str, x: str = "", y: str = "", colorbar: str = "") -> Any:
+    """Put a chart's title and axis labels in the report's language (the plot functions
+    label charts in English with the column names)."""
+    ax.set_title(title)
+    if x:
+        ax.set_xlabel(x)
+    if y:
+        ax.set_ylabel(y)
+    if colorbar:
+        for other in ax.figure.axes:
+            if other is not ax:
+                other.set_ylabel(colorbar)
+    return ax
+
+
 def _png_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(_png_bytes(fig)).decode("ascii")
 
