@@ -512,3 +512,10 @@ def test_translated_report_renders_cleanly(town_reports, which, tmp_path):
     _assert_browser_clean(result)
     assert catalogue(which)["steps.title"] in result["text"]
     _assert_not_blank(browser.screenshot(town_reports[which], tmp_path / "first.png"))
+
+
+@pytest.mark.parametrize("scope", ["europe", "FR", "s1", "x1"])
+def test_three_next_steps_for_every_scope(synthetic, scope, tmp_path):
+    out = build_report(synthetic, scope=scope, path=tmp_path / "r.html", broker_sample=None)
+    page = _parse(out)
+    assert page.steps == 3, _words(page.text["summary"])

@@ -174,6 +174,39 @@ def _pairs_words(b: _Builder, pairs: list[tuple[str, str]], *, home: str | None 
     )
 
 
+def _widen_step(b: _Builder, towns: pd.DataFrame, *, home: str | None) -> list[tuple[str, str]]:
+    """A step for the towns reaching fewest countries: each with its best partner abroad."""
+    linked = towns[towns["partners"] > 0]
+    least = linked.sort_values(["countries_reached", "partners"], kind="stable").index[:3]
+    pairs = []
+    for t in least:  # three towns: one ranking each
+        own = str(b.data.towns.loc[t, "country"])
+        pairs += _best_pairs(b, [str(t)], _abroad(b, own), k=1)
+    if not pairs:
+        return []
+    return [
+        (
+            b.lang("step.widen.heading"),
+            b.lang("step.widen.text", pairs=_pairs_words(b, pairs, home=home)),
+        )
+    ]
+
+
+def _leads_step(b: _Builder, towns: pd.DataFrame, *, home: str | None) -> list[tuple[str, str]]:
+    """A step naming the towns whose partners are in the most countries."""
+    best = towns.sort_values(["countries_reached", "partners"], ascending=False).index[:3]
+    if not len(best):
+        return []
+    names = b.lang.join(b.town_name(t, home=home) for t in best)
+    return [(b.lang("step.leads.heading"), b.lang("step.leads.text", towns=names))]
+
+
+def _coverage_words(b: _Builder, country: str) -> list[str]:
+    if country in under_collected(b.data):
+        return [b.lang("first.under_collected", country=b.lang.place(country))]
+    return []
+
+
 def _abroad(b: _Builder, country: str) -> list[str]:
     """Every country of the data but ``country`` (a filter for partners abroad)."""
     return sorted(set(b.data.towns["country"].astype(str)) - {country})
@@ -259,10 +292,12 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     g, clear = _gaps(b, own)
     if len(g):
         missing.append(_missing_gaps(b, g, clear, own))
+    missing += _coverage_words(b, own)
     if not missing:
         missing.append(lang("first.nothing_missing"))
 
     steps = []
+    picked: list[str] = []
     ranked = candidates(b)
     if ranked is not None and len(ranked):
         picked, _ = _pick(b, ranked, tid)
@@ -314,6 +349,12 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                     ),
                 )
             )
+    if len(steps) < _STEPS - 1 and ranked is not None and len(ranked) > 3:
+        more = [t for t in ranked.index if t not in set(picked)][:3]
+        steps.append((lang("step.more.heading"), lang("step.more.text", names=_named(b, more))))
+    if len(steps) < _STEPS - 1:
+        peers_frame = tr[(tr["country"] == own) & (tr.index != tid)]
+        steps += _leads_step(b, peers_frame, home=own)
     result = plan(b)
     if result is not None:
         members = _named(b, list(result.members.index))
@@ -373,7 +414,7 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
             lang(
                 "first.country.no_eu",
                 country=name,
-                countries=lang.join(lang.place(c) for c in none_eu),
+                countries=lang.join((lang.place(c) for c in none_eu), last="or"),
             )
         )
     if len(g):
@@ -381,6 +422,7 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     domestic = mine[(mine["partners"] > 0) & (mine["foreign_partners"] == 0)]
     if len(domestic):
         missing.append(lang.plural("first.country.domestic", len(domestic), country=name))
+    missing += _coverage_words(b, code)
     if not missing:
         missing.append(lang("first.nothing_missing"))
 
@@ -401,7 +443,22 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
                     ),
                 )
             )
-    if len(domestic):
+    reachable = [c for c in none_eu if c not in under_collected(b.data)]
+    if reachable:
+        own_towns = list(mine.sort_values("partners", ascending=False).index[:200])
+        pairs = _best_pairs(b, own_towns, reachable)
+        if pairs:
+            steps.append(
+                (
+                    lang("step.no_eu.heading"),
+                    lang(
+                        "step.no_eu.text",
+                        countries=lang.join((lang.place(c) for c in reachable), last="or"),
+                        pairs=_pairs_words(b, pairs, home=code),
+                    ),
+                )
+            )
+    if len(domestic) and len(steps) < _STEPS - 1:
         biggest = list(domestic.sort_values("partners", ascending=False).index[:3])
         pairs = _best_pairs(b, biggest, _abroad(b, code))
         if pairs:
@@ -411,6 +468,9 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
                     lang("step.abroad.text", pairs=_pairs_words(b, pairs, home=code)),
                 )
             )
+    if len(steps) < _STEPS - 1:
+        steps += _widen_step(b, mine, home=code)
+    steps = steps[: _STEPS - 1]
     leads = list(mine.sort_values(["countries_reached", "partners"], ascending=False).index[:3])
     steps.append(_call_step(b))
     if leads:
@@ -503,6 +563,10 @@ def _europe(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                     lang("step.abroad.text", pairs=_pairs_words(b, pairs)),
                 )
             )
+    if len(steps) < _STEPS - 1:
+        steps += _widen_step(b, linked, home=None)
+    if len(steps) < _STEPS - 1:
+        steps += _leads_step(b, linked, home=None)
     steps.append(_call_step(b))
     paragraphs = [
         (lang("first.connected"), connected),

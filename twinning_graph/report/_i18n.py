@@ -131,12 +131,13 @@ class Lang:
         own = catalogue(self.code).get(f"in_text.{code}")
         return own if own is not None else self.country(code)
 
-    def join(self, items: Iterable[Any]) -> str:
-        """``'A, B and C'`` in this language."""
+    def join(self, items: Iterable[Any], *, last: str = "and") -> str:
+        """``'A, B and C'`` (``last="or"``: ``'A, B or C'``, after a negation) in this
+        language."""
         words = [str(i) for i in items]
         if len(words) <= 1:
             return "".join(words)
-        return self("_format.and", head=", ".join(words[:-1]), last=words[-1])
+        return self(f"_format.{last}", head=", ".join(words[:-1]), last=words[-1])
 
     def yes_no(self, value: Any) -> str:
         return self("value.yes" if bool(value) else "value.no")
