@@ -519,3 +519,23 @@ def test_three_next_steps_for_every_scope(synthetic, scope, tmp_path):
     out = build_report(synthetic, scope=scope, path=tmp_path / "r.html", broker_sample=None)
     page = _parse(out)
     assert page.steps == 3, _words(page.text["summary"])
+
+
+@pytest.mark.parametrize(
+    "deadline, words",
+    [
+        (dt.date(2999, 1, 1), "Deadline: 1 January 2999."),
+        (dt.date(2000, 4, 16), "Its deadline (16 April 2000) has passed"),
+        (None, "The deadline is not in the call data of this version"),
+    ],
+)
+def test_deadline_in_the_call_step(synthetic, tmp_path, monkeypatch, deadline, words):
+    """When the call data gives a deadline, the first page states it, or that it has passed."""
+    import dataclasses
+
+    from twinning_graph.report import _build
+
+    facts = dataclasses.replace(call_facts("CERV-2025-CITIZENS-TOWN-NT"), deadline=deadline)
+    monkeypatch.setattr(_build, "call_facts", lambda call: facts)
+    out = build_report(synthetic, scope="FR", path=tmp_path / "r.html", broker_sample=None)
+    assert words in _words(_parse(out).text["summary"])
