@@ -34,6 +34,7 @@ from twinning_graph.report import (  # noqa: E402
     resolve_scope,
     write_map,
 )
+from twinning_graph.report._call import call_facts  # noqa: E402
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://example.com/x","click")'
@@ -42,6 +43,12 @@ CREDIT_TEXTS = (
     "GeoNames (geonames.org), CC BY 4.0",
     "Made with Natural Earth",
 )
+
+# the one other kind of external link a report has: the page of its call (a plain anchor)
+CALL_LINKS = {
+    call_facts(c).link
+    for c in ("latest", "CERV-2025-CITIZENS-TOWN-NT", "CERV-2024-CITIZENS-TOWN-TT")
+}
 
 needs_chromium = pytest.mark.skipif(
     browser.find_chromium() is None,
@@ -54,7 +61,11 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def synthetic() -> tg.TwinningData:
-    """Synthetic: eight towns in five countries, two of them named like attacks.
+    return make_synthetic()
+
+
+def make_synthetic() -> tg.TwinningData:
+    """Synthetic: eight towns in six countries, two of them named like attacks.
 
     Links: s1-f1, s1-d1, s1-p1 (the script town has three foreign partners), f1-d1, f1-f2
     (domestic), d1-d2 (domestic), p1-i1, f2-i1, d2-p1; x1 (the formula town) is linked to
@@ -101,16 +112,13 @@ def synthetic_reports(synthetic, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def bundled_reports(tmp_path_factory) -> dict[str, Path]:
+    """Europe, a town (Cieszyn, PL) in English and a town (Ennis, IE) in French."""
     data = tg.load()
     d = tmp_path_factory.mktemp("bundled")
     return {
-        scope: build_report(data, scope=scope, path=d / f"{scope}.html")
-        for scope in (
-            "europe",
-            "DE-gorlitz"
-            if "DE-gorlitz" in data.towns.index
-            else data.edges["town_a"].value_counts().index[0],
-        )
+        "europe": build_report(data, scope="europe", path=d / "europe.html"),
+        "town": build_report(data, scope="PL-cieszyn", path=d / "cieszyn.html"),
+        "town_fr": build_report(data, scope="IE-ennis", path=d / "ennis.html", lang="fr"),
     }
 
 
@@ -168,6 +176,8 @@ def _assert_self_contained(html: str) -> None:
         if tag == "img":
             assert low.startswith("data:image/"), f"image not embedded: {value[:60]}"
         elif tag == "a" and attr == "href":
+            if value in CALL_LINKS:
+                continue
             if low.startswith(("http://", "https://")):
                 assert in_credits, f"external link outside the credits: {value}"
                 assert value in {url for _, url in CREDITS_HTML}
@@ -288,7 +298,9 @@ def test_data_values_are_escaped(synthetic_reports, scope):
     assert "<b>Co</b>" not in html
     assert "<script" not in html.lower()
     if scope == "s1":
-        assert "<title>Town twinning: &lt;script&gt;alert(1)&lt;/script&gt; (BE)</title>" in html
+        assert (
+            "<title>Town twinning: &lt;script&gt;alert(1)&lt;/script&gt; (Belgium)</title>" in html
+        )
 
 
 def test_csv_beside_report_neutralises_formulas(synthetic_reports):
@@ -410,7 +422,7 @@ def test_browser_shows_script_name_as_text(synthetic_reports):
     assert SCRIPT_NAME in result["text"]
     assert "Lyon & <b>Co</b>" in result["text"]
     assert not any("alert" in s for s in result["scripts"])
-    assert result["title"] == f"Town twinning: {SCRIPT_NAME} (BE)"
+    assert result["title"] == f"Town twinning: {SCRIPT_NAME} (Belgium)"
 
 
 @needs_chromium
@@ -435,9 +447,9 @@ def test_probe_detects_external_requests(tmp_path):
 @needs_chromium
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["europe", "town"])
+@pytest.mark.parametrize("which", ["europe", "town", "town_fr"])
 def test_browser_bundled_report(bundled_reports, which, tmp_path):
-    path = list(bundled_reports.values())[0 if which == "europe" else 1]
+    path = bundled_reports[which]
     html = path.read_text(encoding="utf-8")
     _assert_self_contained(html)
     result = browser.probe(path)
@@ -456,9 +468,31 @@ def test_browser_bundled_report(bundled_reports, which, tmp_path):
 @pytest.mark.slow
 def test_bundled_report_sections(bundled_reports):
     html = bundled_reports["europe"].read_text(encoding="utf-8")
-    for sid in ("overview", "maps", "reach", "gaps", "clusters", "about"):
+    for sid in ("summary", "overview", "maps", "reach", "gaps", "groups", "glossary", "about"):
         assert f'<section id="{sid}"' in html
-    town_path = list(bundled_reports.values())[1]
-    town_html = town_path.read_text(encoding="utf-8")
-    for sid in ("overview", "partners", "maps", "candidates"):
+    town_html = bundled_reports["town"].read_text(encoding="utf-8")
+    for sid in ("summary", "overview", "partners", "maps", "candidates", "plan", "glossary"):
         assert f'<section id="{sid}"' in town_html
+
+
+@pytest.mark.slow
+def test_bundled_town_report_reads_as_words(bundled_reports):
+    """Cieszyn: next steps name the best candidates, groups are named by European towns,
+    tables show names where ids were, and the plan has its own map."""
+    import warnings
+
+    data = tg.load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tg.DataWarning)
+        best = tg.rank_partners(data, "PL-cieszyn", n=3, call=tg.latest_call())
+    html = bundled_reports["town"].read_text(encoding="utf-8")
+    summary = html.split('<section id="summary"', 1)[1].split("</section>", 1)[0]
+    for name in best["name"]:
+        assert name in summary
+    groups = html.split('<section id="groups"', 1)[1].split("</section>", 1)[0]
+    assert "Guanajuato" not in groups and "Lanzhou" not in groups
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    ids = [c for c in cells if re.fullmatch(r"[A-Z]{2}-[a-z0-9-]+", c)]
+    assert ids == [], ids[:5]
+    plan = html.split('<section id="plan"', 1)[1].split("</section>", 1)[0]
+    assert 'alt="Map of the network proposed around Cieszyn"' in plan

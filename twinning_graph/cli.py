@@ -312,6 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="source towns sampled for betweenness (default 100; 0 = exact, slow)",
     )
     _add_format(p, "the table files written beside the report")
+    p.add_argument(
+        "--call",
+        default="latest",
+        metavar="ID",
+        help="call whose rules the report checks: a call id, 'latest' (default: latest "
+        "Networks of Towns call) or 'none' (no call)",
+    )
+    p.add_argument(
+        "--lang",
+        default="en",
+        choices=["en", "fr", "de"],
+        help="language of the report (default en; the CSV files keep machine names)",
+    )
 
     p = sub.add_parser("rank", help="rank candidate partner towns for one town")
     p.add_argument("--town", required=True, metavar="ID", help="town_id, e.g. FR-chartres")
@@ -600,6 +613,8 @@ def _report(args: argparse.Namespace) -> int:
         broker_sample=args.broker_sample or None,
         progress=_stderr_line,
         format=args.format,
+        call=None if args.call.strip().lower() == "none" else args.call,
+        lang=args.lang,
     )
     print(out)
     return 0

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twinning_graph.report._i18n import Lang
+
 # --------------------------------------------------------------------------- blocks
 
 
@@ -44,9 +46,26 @@ class Facts:
 
 @dataclass
 class Text:
-    """A paragraph of plain text."""
+    """A paragraph of plain text; ``kind`` "note" is a small note on the data."""
 
     text: str
+    kind: str = "plain"
+    heading: str = ""
+
+
+@dataclass
+class Steps:
+    """Numbered next steps: (heading, text) pairs, with optional links (text, url)."""
+
+    items: list[tuple[str, str]]
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Glossary:
+    """Terms and their explanations."""
+
+    items: list[tuple[str, str]]
 
 
 @dataclass
@@ -57,6 +76,8 @@ class Section:
     title: str
     intro: str = ""
     blocks: list[Any] = field(default_factory=list)
+    #: the data's date and coverage, shown where the section's figures are read
+    data_note: str = ""
 
 
 # --------------------------------------------------------------------------- formatting
@@ -68,58 +89,41 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, float | np.floating) and math.isnan(v)
 
 
-def _fmt(v: Any, column: str = "") -> str:
-    """One cell as text: thousands separators, shares as percent, missing as an en dash."""
+def _fmt(v: Any, lang: Lang, column: str = "") -> str:
+    """One cell as text in the report's language: grouped digits, shares as percent,
+    yes/no, missing as an en dash."""
     if _is_missing(v):
         return "–"
     if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
+        return lang.yes_no(v)
     if isinstance(v, int | np.integer):
-        return f"{int(v):,}"
+        return lang.number(int(v))
     if isinstance(v, float | np.floating):
         f = float(v)
         if column.endswith("share") and 0 <= f <= 1:
-            return f"{100 * f:.1f} %"
+            return lang.percent(f, 1)
         if f.is_integer() and abs(f) < 1e15 and not column.endswith(("ratio", "score")):
-            return f"{int(f):,}"
-        if abs(f) >= 100:
-            return f"{f:,.0f}"
-        if abs(f) >= 1:
-            return f"{f:.2f}"
-        return f"{f:.3g}" if f else "0"
+            return lang.number(f)
+        return lang.number(f, 0 if abs(f) >= 100 else (2 if abs(f) >= 1 else 3))
     return str(v)
 
 
-def _format_column(s: pd.Series, column: str) -> list[str]:
+def _format_column(s: pd.Series, column: str, lang: Lang) -> list[str]:
     """Cells of one column as text, with the same number of decimals down the column."""
     values = s.astype(object).tolist()
     if not (_is_numeric(s) and pd.api.types.is_float_dtype(s)):
         # a table shows a few dozen rows: formatting cell by cell is simplest
-        return [_fmt(v, column) for v in values]
+        return [_fmt(v, lang, column) for v in values]
     x = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
     finite = x[np.isfinite(x)]
     if column.endswith("share") and len(finite) and finite.min() >= 0 and finite.max() <= 1:
-        spec = "pct"
-    elif column.startswith("p_value"):
-        spec = ".2g"
-    elif len(finite) and np.all(finite == np.round(finite)) and not column.endswith("score"):
-        spec = ",.0f"
+        return ["–" if not np.isfinite(v) else lang.percent(v, 1) for v in x]
+    if len(finite) and np.all(finite == np.round(finite)) and not column.endswith("score"):
+        decimals = 0
     else:
         top = float(np.abs(finite).max()) if len(finite) else 0.0
-        spec = ",.0f" if top >= 1000 else (".2f" if top >= 1 else ".3f")
-    out = []
-    for v in x:
-        if not np.isfinite(v):
-            out.append("–")
-        elif spec == "pct":
-            out.append(f"{100 * v:.1f} %")
-        else:
-            out.append(format(v, spec))
-    return out
-
-
-def _label(column: str) -> str:
-    return str(column).replace("_", " ")
+        decimals = 0 if top >= 1000 else (2 if top >= 1 else 3)
+    return ["–" if not np.isfinite(v) else lang.number(v, decimals) for v in x]
 
 
 def _is_numeric(s: pd.Series) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import time
 from pathlib import Path
@@ -12,20 +11,22 @@ import numpy as np
 from twinning_graph._errors import ValidationError
 from twinning_graph._validate import check_choice, check_path_writable
 from twinning_graph._write import TABLE_FORMATS, write_text
+from twinning_graph.graph import from_graph
 from twinning_graph.network import TwinningData
-from twinning_graph.report._blocks import Section
-from twinning_graph.report._context import DEFAULT_ROWS, Progress, _Builder, resolve_scope
-from twinning_graph.report._figures import _town_map
-from twinning_graph.report._sections import (
-    _map_section,
-    _section_candidates,
-    _section_clusters,
-    _section_gaps,
-    _section_network_charts,
-    _section_overview,
-    _section_plan,
-    _section_reach,
+from twinning_graph.report._analysis import (
+    section_gaps,
+    section_groups,
+    section_reach,
+    section_structure,
 )
+from twinning_graph.report._call import call_facts
+from twinning_graph.report._context import DEFAULT_ROWS, Progress, _Builder, resolve_scope
+from twinning_graph.report._coverage import source_words
+from twinning_graph.report._first_page import first_page
+from twinning_graph.report._glossary import section_glossary
+from twinning_graph.report._i18n import Lang, get_lang
+from twinning_graph.report._sections import section_maps, section_overview
+from twinning_graph.report._town import section_candidates, section_plan
 
 #: Credits shown in every report (text, link); the links are plain anchors, never loaded.
 CREDITS_HTML: tuple[tuple[str, str], ...] = (
@@ -68,6 +69,8 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri '
 def _render(b: _Builder, *, title: str, subtitle: str, generated: str, elapsed: float) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
+    lang: Lang = b.lang
+
     env = Environment(
         loader=PackageLoader("twinning_graph.report", "templates"),
         autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True, default=True),
@@ -86,8 +89,10 @@ def _render(b: _Builder, *, title: str, subtitle: str, generated: str, elapsed: 
         csp=_CSP,
         generated=generated,
         data_name=b.data.name,
-        elapsed=f"{elapsed:.1f}",
+        source=source_words(b.data, lang),
+        elapsed=lang.number(elapsed, 1),
         csv_files=[p.name for p in b.csv_files.values()],
+        t=lang,
     )
 
 
@@ -103,6 +108,8 @@ def build_report(
     strict: bool = False,
     progress: Progress | None = None,
     format: str = "csv",
+    call: str | None = "latest",
+    lang: str = "en",
 ) -> Path:
     """Write a self-contained HTML report, and its tables as CSV files beside it.
 
@@ -116,9 +123,9 @@ def build_report(
     scope
         ``"europe"`` (the whole network), a country code of the data (``"FR"``), or a
         ``town_id`` (adds the town's partners, ranked candidate partners and a proposed
-        network).
+        network for ``call``).
     title
-        Report title; default ``"Town twinning: <scope>"``.
+        Report title; default ``"Town twinning: <scope>"`` in the report's language.
     rows
         Rows shown per HTML table (the CSV files hold every row).
     seed
@@ -129,8 +136,9 @@ def build_report(
         data and find the same leading brokers as larger samples, in a slightly
         different order.
     strict
-        Raise when a section cannot be built, instead of leaving it out and listing it
-        at the end of the report.
+        Raise when a part of the report meets a documented data condition (no link with a
+        year, too few countries for the gap model, no candidate left), instead of leaving
+        it out and listing it at the end of the report. Any other error always raises.
     progress
         Called with a short message as each step starts (the CLI prints them on stderr);
         steps are also logged at INFO level.
@@ -138,6 +146,14 @@ def build_report(
         Format of the table files beside the report: ``"csv"``, ``"csv-eu"`` (semicolon,
         decimal comma, UTF-8 with BOM) or ``"xlsx"`` (needs openpyxl). Numbers are
         rounded for reading (distances to 0.1 km, scores to 3 decimals).
+    call
+        The call the report applies to: a topic id (see :func:`twinning_graph.list_calls`),
+        ``"latest"`` (default: the latest CERV Networks of Towns call) or None (no call:
+        candidates are not filtered by eligibility and no network is proposed). Its rules
+        are shown one by one, each with its status ("confirmed", "unconfirmed").
+    lang
+        Language of the report: ``"en"`` (default), ``"fr"`` or ``"de"``. The CSV files
+        keep machine column names and values in every language.
 
     Returns
     -------
@@ -159,17 +175,15 @@ def build_report(
     >>> from twinning_graph.report import build_report
     >>> data = tg.load().filter(countries=["LU", "BE"])
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     html = build_report(data, scope="LU", path=d + "/lu.html").read_text("utf-8")
-    >>> "<script" in html, "Made with Natural Earth" in html
-    (False, True)
+    ...     html = build_report(data, scope="LU", path=d + "/lu.html", lang="fr").read_text("utf-8")
+    >>> "<script" in html, "Made with Natural Earth" in html, '<html lang="fr">' in html
+    (False, True, True)
     """
     t0 = time.perf_counter()
     if not isinstance(data, TwinningData):
         import networkx as nx
 
         if isinstance(data, nx.Graph):
-            from twinning_graph.graph import from_graph
-
             data = from_graph(data)
         else:
             raise ValidationError(
@@ -187,6 +201,8 @@ def build_report(
             f"broker_sample must be a positive integer or None, got {broker_sample!r}"
         )
     check_choice(format, "format", TABLE_FORMATS)
+    language = get_lang(lang)
+    facts = call_facts(call)
     sc = resolve_scope(data, scope)
     out = check_path_writable(path)  # before the work, not after it
     if out.suffix.lower() not in (".html", ".htm"):
@@ -202,51 +218,40 @@ def build_report(
         strict=strict,
         progress=progress,
         table_format=format,
+        lang=language,
+        call=facts,
     )
     b.step(f"report on {sc.label}: {len(data):,} towns, {len(data.edges):,} links")
 
-    b.sections.append(_section_overview(b))
+    b.sections.extend(section_overview(b))
+    b.sections.append(section_maps(b))
     if sc.kind == "town":
-        cand_sec, ranked = _section_candidates(b)
-        b.step("maps")
-        maps = Section("maps", "Map")
-        fig = b.optional("town map", lambda: _town_map(b, ranked))
-        if fig is not None:
-            maps.blocks.append(fig)
-            b.sections.append(maps)
-        if cand_sec is not None:
-            b.sections.append(cand_sec)
-        plan = _section_plan(b)
-        if plan is not None:
-            b.sections.append(plan)
-    else:
-        maps = _map_section(b)
-        if maps.blocks:
-            b.sections.append(maps)
-        reach = b.optional("reach", lambda: _section_reach(b))
-        if reach is not None:
-            b.sections.append(reach)
-    for make in (_section_gaps, _section_clusters):
+        for make_town in (section_candidates, section_plan):
+            part = make_town(b)
+            if part is not None:
+                b.sections.append(part)
+    for make in (section_reach, section_gaps, section_groups):
         sec = make(b)
         if sec is not None:
             b.sections.append(sec)
     if sc.kind == "europe":
-        sec = _section_network_charts(b)
+        sec = section_structure(b)
         if sec is not None:
             b.sections.append(sec)
+    # the first page is written from the figures above (computed once, cached)
+    b.sections.insert(0, first_page(b))
+    b.sections.append(section_glossary(language))
 
     b.step("writing HTML")
-    heading = title or f"Town twinning: {sc.label}"
-    subtitle = {
-        "europe": "The network of twin towns and networks of towns",
-        "country": "Country report",
-        "town": "Town report",
-    }[sc.kind]
+    label = b.scope_label()
+    if sc.kind == "town":
+        label = b.town_name(sc.key)
+    heading = title or language("title", scope=label)
     html = _render(
         b,
         title=heading,
-        subtitle=subtitle,
-        generated=_dt.date.today().isoformat(),
+        subtitle=language(f"subtitle.{sc.kind}"),
+        generated=language.date(b.today),
         elapsed=time.perf_counter() - t0,
     )
     write_text(out, html)

@@ -1,13 +1,14 @@
-"""The state a report is built in: its scope, the table/CSV writer and cached analytics."""
+"""The state a report is built in: its scope, language, call, the table/CSV writer and the
+analytics every section shares (computed once per report)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
-import importlib
-import inspect
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twinning_graph import clusters, gaps
 from twinning_graph._errors import UnknownCountryError, UnknownTownError, ValidationError
+from twinning_graph.countries import country_table, normalise_country
 from twinning_graph.network import TwinningData
+from twinning_graph.reach import country_reach as _country_reach
+from twinning_graph.reach import town_reach as _town_reach
+from twinning_graph.recommend import rank_partners
 from twinning_graph.report._blocks import (
     Section,
     Table,
     _format_column,
     _is_numeric,
-    _label,
 )
+from twinning_graph.report._call import CallFacts
+from twinning_graph.report._i18n import Lang
 
 # the package's logger, as before report.py became a subpackage
 logger = logging.getLogger("twinning_graph.report")
@@ -61,7 +68,7 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
     -------
     Scope
         With ``kind`` ("europe", "country" or "town"), ``key`` (the code or town id) and a
-        display ``label``.
+        display ``label`` (English; a report shows the label in its own language).
 
     Raises
     ------
@@ -90,15 +97,11 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
         row = towns.loc[s]
         return Scope("town", s, f"{row['name']} ({row['country']})")
     present = sorted(set(towns["country"].astype(str)))
-    code = {"EL": "GR", "UK": "GB"}.get(s.upper(), s.upper())
+    code = normalise_country(s.upper(), errors="coerce")
+    code = s.upper() if pd.isna(code) else str(code)
     if code in present:
-        from twinning_graph.countries import country_name
-
-        try:
-            name = country_name(code)
-        except Exception:  # an unusual code of user data: show the code  # noqa: BLE001
-            name = code
-        return Scope("country", code, f"{name} ({code})")
+        names = country_table()["name"]
+        return Scope("country", code, f"{names.get(code, code)} ({code})")
     allowed = (
         f"allowed: 'europe', a country code in the data ({', '.join(present)}) or a "
         f"town id (see data.towns.index, {len(towns)} towns)"
@@ -113,6 +116,36 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
         f"unknown scope {scope!r}{hint}: not 'europe', a country code or a "
         f"town id of the data; {allowed}"
     )
+
+
+# --------------------------------------------------------------------------- data conditions
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A documented condition of the data under which one part of a report is left out.
+
+    ``error`` and ``pattern`` are the exception and message with which the analysis function
+    documents the condition; ``key`` names the plain-words explanation in the catalogues
+    (``omitted.<key>``). Anything else an analysis raises is a bug and stops the report.
+    """
+
+    key: str
+    error: type[Exception]
+    pattern: str
+
+    def matches(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.error) and re.search(self.pattern, str(exc)) is not None
+
+
+#: plot_links_per_year: "no link has a known 'since' year"
+NO_YEAR = Condition("no_year", ValidationError, r"no link has a known 'since' year")
+#: country_pair_gaps: "need more than N country pairs to fit model=..."
+FEW_COUNTRIES = Condition("few_countries", ValidationError, r"country pairs to fit model")
+#: plot_degree_distribution: "no link in the data"
+NO_LINK = Condition("no_link", ValidationError, r"no link in the data")
+#: rank_partners: "no candidate partner left for ..."
+NO_CANDIDATE = Condition("no_candidate", ValidationError, r"no candidate partner left")
 
 
 # --------------------------------------------------------------------------- context
@@ -133,6 +166,8 @@ class _Builder:
         strict: bool,
         progress: Progress | None,
         table_format: str = "csv",
+        lang: Lang,
+        call: CallFacts | None,
     ) -> None:
         self.data = data
         self.table_format = table_format
@@ -142,12 +177,16 @@ class _Builder:
         self.seed = seed
         self.broker_sample = broker_sample
         self.strict = strict
+        self.lang = lang
+        self.call = call
         self._progress = progress
         self.sections: list[Section] = []
         self.omitted: list[tuple[str, str]] = []
         self.csv_files: dict[str, Path] = {}
         self._cache: dict[str, Any] = {}
         self._t0 = time.perf_counter()
+        #: the day the report is made (a call deadline before it has passed)
+        self.today = _dt.date.today()
 
     # progress / optional parts ---------------------------------------
     def step(self, message: str) -> None:
@@ -155,26 +194,40 @@ class _Builder:
         if self._progress is not None:
             self._progress(message)
 
-    def optional(self, what: str, fn: Callable[[], Any]) -> Any:
-        """Run one part of the report; a missing module or a failure leaves it out."""
+    def optional(self, what: str, fn: Callable[[], Any], *conditions: Condition) -> Any:
+        """Run one part of the report; leave it out (listed at the end) only when the data
+        meets one of ``conditions``. Every other error propagates."""
         try:
             return fn()
-        except (ImportError, AttributeError) as exc:
-            if self.strict:
+        except Exception as exc:
+            met = next((c for c in conditions if c.matches(exc)), None)
+            if met is None or self.strict:
                 raise
-            reason = f"not available ({type(exc).__name__}: {exc})"
-        except Exception as exc:  # noqa: BLE001 - a failing part must not lose the whole report
-            if self.strict:
-                raise
-            reason = f"failed ({type(exc).__name__}: {exc})"
-        logger.warning("report: %s left out: %s", what, reason)
-        self.omitted.append((what, reason))
-        return None
+            logger.warning("report: %s left out: %s", what, exc)
+            self.omitted.append((what, self.lang(f"omitted.{met.key}")))
+            return None
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = fn()
         return self._cache[key]
+
+    # words --------------------------------------------------------------
+    def town_name(self, town_id: Any, *, home: str | None = None) -> str:
+        """``'Name (Country)'`` of a town of the data, in the report's language; just the
+        name for a town of the country ``home``."""
+        t = self.data.towns.loc[str(town_id)]
+        if home is not None and str(t["country"]) == home:
+            return str(t["name"])
+        return f"{t['name']} ({self.lang.country(t['country'])})"
+
+    def scope_label(self) -> str:
+        s = self.scope
+        if s.kind == "europe":
+            return self.lang("scope.europe")
+        if s.kind == "country":
+            return self.lang.country(s.key)
+        return str(self.data.towns.loc[str(s.key), "name"])
 
     # tables ------------------------------------------------------------
     def table(
@@ -188,9 +241,16 @@ class _Builder:
         index_label: str | None = None,
         note: str = "",
         csv_frame: pd.DataFrame | None = None,
+        values: Mapping[str, Callable[[Any], str]] | None = None,
     ) -> Table:
         """Format the first ``rows`` rows of ``frame`` for HTML; write ``csv_frame`` (default
-        ``frame``, every row) to ``<name>_<table>.csv`` beside the report."""
+        ``frame``, every row) to ``<name>_<table>.csv`` beside the report.
+
+        The CSV keeps the machine column names and values; the HTML shows each column under
+        its name in the report's language (catalogue key ``col.<column>``), numbers in the
+        language's format, and ``values[column](cell)`` for columns given there.
+        ``index_label`` is the catalogue column key of a named index.
+        """
         from twinning_graph._write import table_suffix, write_table
 
         full = frame if csv_frame is None else csv_frame
@@ -206,11 +266,18 @@ class _Builder:
             shown = shown[keep]
         n = len(shown)
         head = shown.head(self.rows if rows is None else rows)
+        values = values or {}
+        keys = [str(c) for c in head.columns]
+        if index_label and _has_named_index(frame) and keys and keys[0] == frame.index.name:
+            keys[0] = index_label
         numeric = [_is_numeric(head[c]) for c in head.columns]
-        labels = [_label(c) for c in head.columns]
-        if index_label and labels:
-            labels[0] = index_label
-        cols = [_format_column(head[c], str(c)) for c in head.columns]
+        labels = [self.lang(f"col.{k}") for k in keys]
+        cols = [
+            [values[str(c)](v) for v in head[c].tolist()]
+            if str(c) in values
+            else _format_column(head[c], str(c), self.lang)
+            for c in head.columns
+        ]
         cells = [list(r) for r in zip(*cols, strict=True)] if cols else []
         return Table(
             title=title,
@@ -227,61 +294,70 @@ def _has_named_index(frame: pd.DataFrame) -> bool:
     return frame.index.name is not None
 
 
-def _function(module: str, name: str) -> Callable[..., Any]:
-    """``twinning_graph.<module>.<name>``; ImportError/AttributeError when not there (yet)."""
-    mod = importlib.import_module(f"twinning_graph.{module}")
-    return getattr(mod, name)
-
-
-def _call(fn: Callable[..., Any], *args: Any, **options: Any) -> Any:
-    """Call ``fn`` with the keyword options its signature accepts."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return fn(*args, **options)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(*args, **options)
-    return fn(*args, **{k: v for k, v in options.items() if k in params})
-
-
 # --------------------------------------------------------------------------- shared analytics
 
 
-def _town_reach(b: _Builder) -> pd.DataFrame:
-    return b.cached("town_reach", lambda: _function("reach", "town_reach")(b.data))
+def town_reach(b: _Builder) -> pd.DataFrame:
+    return b.cached("town_reach", lambda: _town_reach(b.data))
 
 
-def _communities(b: _Builder) -> pd.Series:
+def country_reach(b: _Builder) -> pd.DataFrame:
+    return b.cached("country_reach", lambda: _country_reach(b.data))
+
+
+def communities(b: _Builder) -> pd.Series:
     def run() -> pd.Series:
-        clusters = importlib.import_module("twinning_graph.clusters")
-        method = "leiden" if clusters._fast_available() else "louvain"
-        b.step(f"communities ({method.capitalize()})")
-        return _call(clusters.communities, b.data, seed=b.seed, method=method)
+        b.step("communities")
+        return clusters.communities(b.data, seed=b.seed, method="auto")
 
     return b.cached("communities", run)
 
 
-def _brokers(b: _Builder) -> pd.DataFrame:
+def brokers(b: _Builder) -> pd.DataFrame:
     def run() -> pd.DataFrame:
         n = b.broker_sample
         b.step(f"brokers (betweenness, {'exact' if n is None else f'{n} sampled sources'})")
-        out = _call(_function("clusters", "brokers"), b.data, top=None, sample=n, seed=b.seed)
-        out = out.copy()
+        out = clusters.brokers(b.data, top=None, sample=n, seed=b.seed).copy()
         out.insert(0, "rank", np.arange(1, len(out) + 1))
         return out
 
     return b.cached("brokers", run)
 
 
-def _gaps(b: _Builder) -> pd.DataFrame:
-    def run() -> pd.DataFrame:
+def pair_gaps(b: _Builder) -> pd.DataFrame | None:
+    """The country-pair gap table, or None when the data has too few countries for it."""
+
+    def run() -> pd.DataFrame | None:
         b.step("country-pair gaps")
-        return _function("gaps", "country_pair_gaps")(b.data)
+        return b.optional(
+            b.lang("omitted.what.gaps"), lambda: gaps.country_pair_gaps(b.data), FEW_COUNTRIES
+        )
 
     return b.cached("gaps", run)
 
 
-def _country_of(b: _Builder) -> str | None:
+def candidates(b: _Builder) -> pd.DataFrame | None:
+    """Ranked candidate partners of the scope's town (the call's eligibility applies)."""
+
+    def run() -> pd.DataFrame | None:
+        b.step("candidate partners")
+        call = b.call.call if b.call is not None else None
+        return b.optional(
+            b.lang("omitted.what.candidates"),
+            lambda: rank_partners(b.data, str(b.scope.key), n=b.rows, call=call),
+            NO_CANDIDATE,
+        )
+
+    return b.cached("candidates", run)
+
+
+def european(codes: pd.Series) -> pd.Series:
+    """Whether each country code is a European country (country table's ``europe``)."""
+    flag = country_table()["europe"].astype(bool)
+    return codes.astype(str).map(flag).fillna(False).astype(bool)
+
+
+def country_of(b: _Builder) -> str | None:
     s = b.scope
     if s.kind == "country":
         return s.key

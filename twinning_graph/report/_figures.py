@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from PIL import Image  # a dependency of matplotlib
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
 from twinning_graph._validate import MAX_DPI, MIN_DPI, check_int, check_path_writable
 from twinning_graph._write import atomic_write
 from twinning_graph.network import TwinningData
 from twinning_graph.report._blocks import Figure
-from twinning_graph.report._context import DEFAULT_ROWS, _Builder, resolve_scope
+from twinning_graph.report._context import resolve_scope
 
 # --------------------------------------------------------------------------- images
 
@@ -32,16 +33,26 @@ def _png_bytes(fig: Any, *, dpi: int = 130) -> bytes:
         metadata={"Software": None},
     )
     raw = buf.getvalue()
-    try:
-        from PIL import Image  # a dependency of matplotlib
-
-        img = Image.open(io.BytesIO(raw)).convert("RGB")
-        small = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        out = io.BytesIO()
-        small.save(out, format="PNG", optimize=True)
-    except Exception:  # noqa: BLE001 - the full-colour PNG is fine, only larger
-        return raw
+    img = Image.open(io.BytesIO(raw)).convert("RGB")
+    small = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
     return out.getvalue() if out.tell() < len(raw) else raw
+
+
+def label_chart(ax: Any, *, title: str, x: str = "", y: str = "", colorbar: str = "") -> Any:
+    """Put a chart's title and axis labels in the report's language (the plot functions
+    label charts in English with the column names)."""
+    ax.set_title(title)
+    if x:
+        ax.set_xlabel(x)
+    if y:
+        ax.set_ylabel(y)
+    if colorbar:
+        for other in ax.figure.axes:
+            if other is not ax:
+                other.set_ylabel(colorbar)
+    return ax
 
 
 def _png_uri(fig: Any) -> str:
@@ -74,11 +85,72 @@ def _image(
 # --------------------------------------------------------------------------- maps
 
 
-def _town_map(b: _Builder, candidates: pd.DataFrame | None) -> Figure:
-    has = candidates is not None and len(candidates) > 0
-    ax = _town_map_axes(b, candidates if has else None)
-    cap = "Partners (red)" + (" and candidate partners (orange diamonds)" if has else "")
-    return _image(ax, f"Map of {b.scope.label}, its partners and candidates", cap)
+def _window(towns: pd.DataFrame) -> pd.DataFrame | None:
+    """The points a map zooms to: those on the basemap of Europe (partners overseas are
+    left outside the window); None (all of Europe) when fewer than two."""
+    pts = towns[["lat", "lon"]]
+    pts = pts[pts["lon"].between(-25, 45) & pts["lat"].between(34, 72)]
+    return pts if len(pts) > 1 else None
+
+
+def town_map(data: TwinningData, town_id: str, candidates: pd.DataFrame | None = None) -> Any:
+    """Map of a town: its links highlighted, candidates as diamonds, zoomed to them."""
+    from twinning_graph.plot import plot_map
+
+    towns, e = data.towns, data.edges
+    mine = e[(e["town_a"] == town_id) | (e["town_b"] == town_id)]
+    ids = pd.Index([town_id]).append(pd.Index(mine["town_a"])).append(pd.Index(mine["town_b"]))
+    cand = _ids_of(candidates) if candidates is not None else None
+    if cand:
+        ids = ids.append(pd.Index(cand))
+    ids = ids.unique()
+    ids = ids[ids.isin(towns.index)]
+    # the town's own links only: its partners and the candidates, nothing else
+    ego = towns.loc[ids]
+    ego_net = TwinningData(ego, data.partnerships.iloc[:0], edges=mine.reset_index(drop=True))
+    return plot_map(
+        ego_net, highlight=town_id, candidates=cand, extent=_window(ego), color_by="country"
+    )
+
+
+def consortium_map(data: TwinningData, seed: str, members: pd.Index) -> Any:
+    """Map of a proposed consortium: the seed town highlighted, the proposed members as
+    diamonds, and the links that already join members; nothing else."""
+    from twinning_graph.plot import plot_map
+
+    towns, e = data.towns, data.edges
+    ids = pd.Index([seed]).append(pd.Index(members)).unique()
+    inside = e[e["town_a"].isin(ids) & e["town_b"].isin(ids)]
+    group = towns.loc[ids[ids.isin(towns.index)]]
+    net = TwinningData(group, data.partnerships.iloc[:0], edges=inside.reset_index(drop=True))
+    added = [str(t) for t in ids if t != seed]
+    # no legend: the caption explains the two symbols, and a legend would hide members
+    ax = plot_map(net, highlight=seed, candidates=added, extent=_window(group), legend=False)
+    _label_points(ax, "candidates", towns.loc[added, "name"].astype(str).tolist())
+    return ax
+
+
+def _label_points(ax: Any, gid: str, labels: list[str]) -> None:
+    """Write ``labels`` beside the points of the scatter ``gid`` (drawn in that order)."""
+    from matplotlib import patheffects
+
+    found = [c for c in ax.collections if c.get_gid() == gid]
+    if not found:
+        return
+    offsets = found[0].get_offsets()
+    if len(offsets) != len(labels):
+        return
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    for (x, y), text in zip(offsets, labels, strict=True):
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(6, 5),
+            textcoords="offset points",
+            fontsize=9,
+            zorder=7,
+            path_effects=halo,
+        )
 
 
 def _ids_of(frame: pd.DataFrame) -> list[str]:
@@ -139,17 +211,7 @@ def write_map(
         sc = resolve_scope(data, town)
         if sc.kind != "town":
             data.check_towns([town])
-        b = _Builder(
-            data,
-            sc,
-            out.with_suffix(".html"),
-            rows=DEFAULT_ROWS,
-            seed=0,
-            broker_sample=None,
-            strict=True,
-            progress=None,
-        )
-        ax = _town_map_axes(b)
+        ax = town_map(data, str(sc.key))
     elif country is not None:
         sc = resolve_scope(data, country)
         if sc.kind != "country":
@@ -167,32 +229,3 @@ def write_map(
     finally:
         _close(ax)
     return out
-
-
-def _town_map_axes(b: _Builder, candidates: pd.DataFrame | None = None) -> Any:
-    """Map of the scope's town: its links highlighted, candidates as diamonds, zoomed to them."""
-    from twinning_graph.plot import plot_map
-
-    tid = str(b.scope.key)
-    towns, e = b.data.towns, b.data.edges
-    mine = e[(e["town_a"] == tid) | (e["town_b"] == tid)]
-    ids = pd.Index([tid]).append(pd.Index(mine["town_a"])).append(pd.Index(mine["town_b"]))
-    cand = _ids_of(candidates) if candidates is not None else None
-    if cand:
-        ids = ids.append(pd.Index(cand))
-    ids = ids.unique()
-    ids = ids[ids.isin(towns.index)]
-    # the town's own links only: its partners and the candidates, nothing else
-    ego = towns.loc[ids]
-    pts = ego[["lat", "lon"]]
-    # the basemap covers Europe: partners overseas are left outside the window
-    pts = pts[pts["lon"].between(-25, 45) & pts["lat"].between(34, 72)]
-    # the town's ego network: no partnership records needed, the pair table is given
-    ego_net = TwinningData(ego, b.data.partnerships.iloc[:0], edges=mine.reset_index(drop=True))
-    return plot_map(
-        ego_net,
-        highlight=tid,
-        candidates=cand,
-        extent=pts if len(pts) > 1 else None,
-        color_by="country",
-    )

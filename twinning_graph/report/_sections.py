@@ -1,55 +1,32 @@
-"""The sections of a report: overview, maps, reach, gaps, clusters, candidates and plan."""
+"""The descriptive sections of a report: headline figures, current partners and maps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from twinning_graph.network import TwinningData
-from twinning_graph.report._blocks import Facts, Section, Text, _fmt, _is_missing
-from twinning_graph.report._context import (
-    _brokers,
-    _Builder,
-    _call,
-    _communities,
-    _country_of,
-    _function,
-    _gaps,
-    _town_reach,
+from twinning_graph.plot import plot_map
+from twinning_graph.report._blocks import Facts, Section, _fmt, _is_missing
+from twinning_graph.report._context import _Builder, candidates, country_reach, town_reach
+from twinning_graph.report._coverage import data_note
+from twinning_graph.report._figures import _image, town_map
+from twinning_graph.stats import summary
+
+# headline figures of summary(), in the order shown (the CSV has all of them)
+_SUMMARY_FACTS = (
+    "towns",
+    "links",
+    "countries",
+    "transnational_share",
+    "eu_towns",
+    "mean_degree",
+    "max_degree",
+    "components",
+    "largest_component",
 )
-from twinning_graph.report._figures import _image, _town_map_axes
-
-# --------------------------------------------------------------------------- sections
-
-
-_SUMMARY_LABELS: dict[str, tuple[str, str]] = {
-    "towns": ("Towns with partners", ""),
-    "links": ("Linked town pairs", ""),
-    "countries": ("Countries", "with at least one linked town"),
-    "transnational_share": ("Transnational links", "share of links between two countries"),
-    "eu_towns": ("Towns in the EU", "towns in an EU Member State"),
-    "mean_degree": ("Partners per town", "mean"),
-    "max_degree": ("Most partners", "of a single town"),
-    "components": ("Separate networks", "connected components"),
-    "largest_component": ("Largest network", "towns in the largest component"),
-    "clustering": ("Clustering", "mean local clustering coefficient"),
-    "assortativity": ("Assortativity", "degree correlation across links"),
-    "with_year": ("Links with a known year", "share"),
-}
-
-
-def _summary_facts(s: Mapping[str, Any]) -> Facts:
-    shares = ("transnational_share", "with_year")
-    return Facts(
-        [
-            (label, _fmt(s[key], key + "_share" if key in shares else key), hint)
-            for key, (label, hint) in _SUMMARY_LABELS.items()
-            if key in s
-        ]
-    )
 
 
 def _summary_frame(s: Mapping[str, Any]) -> pd.DataFrame:
@@ -58,113 +35,77 @@ def _summary_frame(s: Mapping[str, Any]) -> pd.DataFrame:
     ).astype(object)
 
 
-def _sub_data(data: TwinningData, country: str) -> TwinningData:
-    """The links touching ``country``: its towns, their partners and the partnerships."""
-    towns, p, m = data.towns, data.partnerships, data.memberships
-    own = towns.index[towns["country"] == country]
-    p = p[p["town_a"].isin(own) | p["town_b"].isin(own)]
-    projects = m.loc[m["town_id"].isin(own), "partnership_id"].unique()
-    m = m[m["partnership_id"].isin(projects)]
-    keep = pd.Index(own).append(pd.Index(p["town_a"])).append(pd.Index(p["town_b"]))
-    keep = keep.append(pd.Index(m["town_id"])).unique()
-    return TwinningData(
-        towns.loc[towns.index.isin(keep)],
-        p.reset_index(drop=True),
-        m.reset_index(drop=True),
-        sources=data.sources,
-        name=f"{data.name}, links of {country}",
-    )
+def _fact(b: _Builder, key: str, value: str, **hint: Any) -> tuple[str, str, str]:
+    lang = b.lang
+    h = f"fact.{key}.hint"
+    return (lang(f"fact.{key}"), value, lang(h, **hint) if lang.has(h) else "")
 
 
-def _section_overview(b: _Builder) -> Section:
-    from twinning_graph.stats import summary
-
+def section_overview(b: _Builder) -> list[Section]:
+    """Headline figures (and, for a town, its current partners)."""
     b.step("headline figures")
-    s = b.scope
-    sec = Section("overview", "Headline figures")
-    if s.kind == "europe":
-        fig: dict[str, Any] = summary(b.data).to_dict()
-        sec.intro = (
-            "The twinning network as a whole: towns with at least one partner and the "
-            "town pairs linked by a partnership."
-        )
-        sec.blocks.append(_summary_facts(fig))
-        b.table(_summary_frame(fig), "summary", "Summary")
-    elif s.kind == "country":
-        code = str(s.key)
-        fig = summary(_sub_data(b.data, code)).to_dict()
-        sec.intro = (
-            f"The network of {s.label}: its towns, their partners at home and abroad, "
-            "and the links between them."
-        )
-        facts = _summary_facts(fig)
-        row = b.optional(
-            "country reach", lambda: _function("reach", "country_reach")(b.data).loc[code]
-        )
-        if row is not None:
-            extra = [
-                ("Towns", _fmt(row.get("towns")), f"of {code} in the data"),
-                ("Twinned towns", _fmt(row.get("twinned_towns")), "with a partner"),
-                (
-                    "Countries reached",
-                    _fmt(row.get("countries_reached")),
-                    "linked by at least one town pair",
-                ),
-                ("EU states reached", _fmt(row.get("eu_states_reached")), "other than itself"),
-                ("Domestic links", _fmt(row.get("domestic_links")), "both towns in " + code),
-                ("Transnational links", _fmt(row.get("transnational_links")), "one town abroad"),
-            ]
-            facts = Facts(
-                extra
-                + [
-                    f
-                    for f in facts.items
-                    if f[0]
-                    in ("Partners per town", "Most partners", "Separate networks", "Clustering")
-                ]
-            )
-            fig = {**fig, **{f"country_{k}": v for k, v in row.items()}}
-        sec.blocks.append(facts)
-        b.table(_summary_frame(fig), "summary", "Summary")
-    else:
-        tid = str(s.key)
-        t = b.data.towns.loc[tid]
-        reach = _town_reach(b).loc[tid]
-        k2 = next((c for c in reach.index if c.startswith("countries_within_")), None)
+    s, lang = b.scope, b.lang
+    sec = Section("overview", lang("sec.overview"), data_note=data_note(b.data, lang))
+    if s.kind in ("europe", "country"):
+        sub = b.data if s.kind == "europe" else b.data.filter(countries=s.key, touching=True)
+        fig: dict[str, Any] = summary(sub).to_dict()
         items = [
-            ("Country", str(t["country"]), ""),
-            ("Population", _fmt(t.get("population")), "GeoNames"),
-            ("Partners", _fmt(reach["partners"]), "partner towns"),
-            ("Foreign partners", _fmt(reach["foreign_partners"]), ""),
-            ("Countries reached", _fmt(reach["countries_reached"]), "among the partners"),
-            ("EU states reached", _fmt(reach["eu_states_reached"]), "other than its own"),
+            _fact(b, k, _fmt(fig[k], lang, "share" if k.endswith("share") else k))
+            for k in _SUMMARY_FACTS
+            if k in fig
         ]
-        if k2:
-            items.append(("Countries within 2 links", _fmt(reach[k2]), "via partners' partners"))
-        items.append(
-            (
-                "Mean distance to partners",
-                _fmt(reach["mean_partner_km"]) + " km"
-                if not _is_missing(reach["mean_partner_km"])
-                else "–",
-                "great-circle",
-            )
-        )
-        sec.intro = f"{s.label}: its partners and what it reaches through them."
+        if s.kind == "europe":
+            sec.intro = lang("overview.europe")
+        else:
+            code = str(s.key)
+            row = country_reach(b).loc[code]
+            tr = town_reach(b)
+            own = tr[tr["country"] == code]
+            sec.intro = lang("overview.country", country=lang.country(code))
+            items = [
+                _fact(b, "country_towns", _fmt(row["towns"], lang)),
+                _fact(b, "twinned_towns", _fmt(row["twinned_towns"], lang)),
+                _fact(b, "countries_reached", _fmt(row["countries_reached"], lang)),
+                _fact(b, "eu_states_reached", _fmt(row["eu_states_reached"], lang)),
+                _fact(b, "domestic_links", _fmt(row["domestic_links"], lang)),
+                _fact(b, "transnational_links", _fmt(row["transnational_links"], lang)),
+                _fact(b, "mean_degree", lang.number(float(own["partners"].mean()), 2)),
+                _fact(b, "max_degree", lang.number(int(own["partners"].max()))),
+            ]
+            fig = {**fig, **{f"country_{k}": v for k, v in row.items()}}
         sec.blocks.append(Facts(items))
-        fig = {
-            "town_id": tid,
-            "name": t["name"],
-            "country": t["country"],
-            **{k: v for k, v in reach.items() if k not in ("name", "country")},
-        }
-        b.table(_summary_frame(fig), "summary", "Summary")
-        b.sections.append(sec)
-        sec = _section_partners(b, tid)
-    return sec
+        b.table(_summary_frame(fig), "summary", lang("table.summary"))
+        return [sec]
+    tid = str(s.key)
+    t = b.data.towns.loc[tid]
+    r = town_reach(b).loc[tid]
+    k2 = next((c for c in r.index if c.startswith("countries_within_")), None)
+    km = lang("unit.km", value=_fmt(r["mean_partner_km"], lang))
+    items = [
+        _fact(b, "country", lang.country(t["country"])),
+        _fact(b, "population", _fmt(t.get("population"), lang)),
+        _fact(b, "partners", _fmt(r["partners"], lang)),
+        _fact(b, "foreign_partners", _fmt(r["foreign_partners"], lang)),
+        _fact(b, "countries_reached", _fmt(r["countries_reached"], lang)),
+        _fact(b, "eu_states_reached", _fmt(r["eu_states_reached"], lang)),
+    ]
+    if k2:
+        items.append(_fact(b, "countries_within_2", _fmt(r[k2], lang)))
+    items.append(_fact(b, "mean_partner_km", km if not _is_missing(r["mean_partner_km"]) else "–"))
+    sec.intro = lang("overview.town", town=b.town_name(tid))
+    sec.blocks.append(Facts(items))
+    fig = {
+        "town_id": tid,
+        "name": t["name"],
+        "country": t["country"],
+        **{k: v for k, v in r.items() if k not in ("name", "country")},
+    }
+    b.table(_summary_frame(fig), "summary", lang("table.summary"))
+    return [sec, _section_partners(b, tid)]
 
 
 def _section_partners(b: _Builder, tid: str) -> Section:
+    lang = b.lang
     e, towns = b.data.edges, b.data.towns
     mine = e[(e["town_a"] == tid) | (e["town_b"] == tid)]
     other = np.where(mine["town_a"] == tid, mine["town_b"], mine["town_a"])
@@ -179,455 +120,71 @@ def _section_partners(b: _Builder, tid: str) -> Section:
                 "distance_km": mine["distance_km"].round(0).to_numpy(),
             }
         )
-        .sort_values(["country", "name"], kind="stable")
+        .sort_values(["distance_km", "name"], kind="stable")
         .set_index("town_id")
     )
     sec = Section(
         "partners",
-        "Current partners",
-        intro=f"{len(frame)} partner town{'s' if len(frame) != 1 else ''}.",
+        lang("sec.partners"),
+        intro=lang.plural("partners.intro", len(frame), town=b.scope_label()),
+        data_note=data_note(b.data, lang),
     )
-    sec.blocks.append(b.table(frame, "partners", "Partner towns", rows=200, index_label="town id"))
+    sec.blocks.append(
+        b.table(
+            frame,
+            "partners",
+            lang("table.partners"),
+            rows=200,
+            columns=["name", "country", "kinds", "since", "distance_km"],
+            values={"country": lang.country, "kinds": lambda k: kinds_words(lang, k)},
+        )
+    )
     return sec
 
 
-def _map_section(b: _Builder) -> Section:
-    from twinning_graph.plot import plot_map
+def kinds_words(lang: Any, kinds: Any) -> str:
+    """``"twinning;project"`` as words of the report's language."""
+    words = []
+    for k in str(kinds).split(";"):
+        key = f"value.kind.{k.strip()}"
+        words.append(lang(key) if lang.has(key) else k.strip())
+    return ", ".join(words)
 
+
+def section_maps(b: _Builder) -> Section:
+    """The map of Europe, of a country's links, or of the town with its partners and the
+    candidates (``candidates`` may be None)."""
     b.step("maps")
-    s = b.scope
-    sec = Section("maps", "Maps")
+    s, lang = b.scope, b.lang
+    sec = Section("maps", lang("sec.maps"), data_note=data_note(b.data, lang))
     if s.kind == "europe":
         ax = plot_map(b.data)
-        sec.intro = (
-            "Each line is a partnership between two towns, drawn as a great-circle arc; "
-            "each dot is a town, sized by its number of partners and coloured by country."
-        )
+        sec.intro = lang("maps.europe")
+        sec.blocks.append(_image(ax, lang("maps.europe.alt"), lang("maps.europe.caption")))
+    elif s.kind == "country":
+        name = lang.country(s.key)
+        ax = plot_map(b.data, countries=s.key, touching=True)
+        sec.intro = lang("maps.country", country=name)
         sec.blocks.append(
             _image(
                 ax,
-                "Map of all towns and partnership links in Europe",
-                "Towns and partnership links",
-            )
-        )
-    elif s.kind == "country":
-        ax = plot_map(b.data, countries=s.key, touching=True)
-        sec.intro = (
-            f"Links with at least one town in {s.label}, on the map of Europe; "
-            "partners outside the window are cut at its edge."
-        )
-        sec.blocks.append(
-            _image(
-                ax, f"Map of the partnership links of {s.label}", f"Partnership links of {s.label}"
+                lang("maps.country.alt", country=name),
+                lang("maps.country.caption", country=name),
             )
         )
         ax = plot_map(b.data, countries=s.key, touching=True, extent=s.key, color_by=None)
         sec.blocks.append(
             _image(
                 ax,
-                f"Map of the towns of {s.label}",
-                f"Towns of {s.label}, sized by number of partners",
+                lang("maps.country_towns.alt", country=name),
+                lang("maps.country_towns.caption", country=name),
             )
         )
-    return sec
-
-
-def _section_reach(b: _Builder) -> Section | None:
-    from twinning_graph.plot import plot_reach
-
-    b.step("reach")
-    s = b.scope
-    tr = _town_reach(b)
-    cols = [
-        "name",
-        "country",
-        "partners",
-        "foreign_partners",
-        "countries_reached",
-        "eu_states_reached",
-        "mean_partner_km",
-    ]
-    if s.kind == "europe":
-        sec = Section(
-            "reach",
-            "Reach",
-            intro=(
-                "How far partnerships carry: the countries and EU Member States a country's or a "
-                "town's partners are in."
-            ),
-        )
-        cr = b.optional("country reach", lambda: _function("reach", "country_reach")(b.data))
-        if cr is not None:
-            cr = cr.sort_values(["links", "towns"], ascending=False, kind="stable")
-            sec.blocks.append(
-                b.table(
-                    cr,
-                    "countries",
-                    "Countries with most links",
-                    columns=[
-                        "country",
-                        "name",
-                        "towns",
-                        "twinned_towns",
-                        "links",
-                        "transnational_share",
-                        "countries_reached",
-                        "eu_states_reached",
-                        "links_per_100k",
-                    ],
-                    index_label="country",
-                )
-            )
-        ranked = tr.sort_values(["countries_reached", "partners"], ascending=False, kind="stable")
-        ax = plot_reach(ranked, column="countries_reached", top=20)
-        sec.blocks.append(
-            _image(
-                ax,
-                "Bar chart of the towns reaching most countries",
-                "Towns whose partners are in the most countries",
-                raster=False,
-                wide=False,
-            )
-        )
-        sec.blocks.append(
-            b.table(
-                ranked,
-                "towns",
-                "Towns reaching most countries",
-                columns=["town_id", *cols],
-                index_label="town id",
-            )
-        )
-        return sec
-    if s.kind == "country":
-        sec = Section(
-            "reach",
-            "Reach of its towns",
-            intro=(f"The towns of {s.label} whose partners are in the most countries."),
-        )
-        mine = tr[tr["country"] == s.key].sort_values(
-            ["countries_reached", "partners"], ascending=False, kind="stable"
-        )
-        if (mine["partners"] > 0).any():
-            ax = plot_reach(mine, column="countries_reached", top=20)
-            sec.blocks.append(
-                _image(
-                    ax,
-                    f"Bar chart of the towns of {s.label} reaching most countries",
-                    "Towns reaching most countries",
-                    raster=False,
-                    wide=False,
-                )
-            )
-        sec.blocks.append(
-            b.table(mine, "towns", "Towns", columns=["town_id", *cols], index_label="town id")
-        )
-        return sec
-    return None
-
-
-def _section_gaps(b: _Builder) -> Section | None:
-    from twinning_graph.plot import plot_country_matrix
-
-    s = b.scope
-    gaps = b.optional("country-pair gaps", lambda: _gaps(b))
-    sec = Section(
-        "gaps",
-        "Gaps",
-        intro=(
-            "Country pairs with fewer links than expected from how many links each country has "
-            "(observed / expected below 1), and towns whose partners are all in their own country."
-        ),
-    )
-    country = _country_of(b)
-    if gaps is not None:
-        g = gaps
-        if country is not None:
-            g = g[(g["country_a"] == country) | (g["country_b"] == country)]
-        if s.kind == "europe" and {"country_a", "country_b", "ratio"} <= set(gaps.columns):
-            ax = b.optional("country matrix", lambda: _country_matrix(b, gaps, plot_country_matrix))
-            if ax is not None:
-                sec.blocks.append(
-                    _image(
-                        ax,
-                        "Heatmap of observed over expected links between "
-                        "the countries with most towns",
-                        "Observed / expected town links between countries "
-                        "(red: more than the gravity model expects, blue: "
-                        "fewer; grey: no link)",
-                        raster=False,
-                        wide=False,
-                    )
-                )
-        title = (
-            "Most under-linked country pairs"
-            if country is None
-            else f"Country pairs of {country}, most under-linked first"
-        )
-        sec.blocks.append(
-            b.table(
-                g,
-                "country_gaps",
-                title,
-                columns=_GAP_COLUMNS,
-                note=(
-                    "Expected counts come from a gravity model of the EU-27 country pairs (numbers of "
-                    "towns and distance); ratio_low–ratio_high is the 95 % interval of the ratio. "
-                    "Greece, Luxembourg and Malta are under-collected in the bundled data, so their "
-                    "pairs show a gap of the data rather than of the network."
-                ),
-            )
-        )
-    dom = b.optional(
-        "domestic-only towns", lambda: _function("gaps", "domestic_only_towns")(b.data)
-    )
-    if dom is not None and s.kind != "town":
-        d = dom
-        if country is not None and "country" in d.columns:
-            d = d[d["country"] == country]
-        sort = [c for c in ("partners", "domestic_partners", "population") if c in d.columns]
-        if sort:
-            d = d.sort_values(sort[0], ascending=False, kind="stable")
-        sec.blocks.append(
-            b.table(d, "domestic_only", "Towns with domestic partners only", index_label="town id")
-        )
-    return sec if sec.blocks else None
-
-
-_GAP_COLUMNS = (
-    "country_a",
-    "country_b",
-    "observed",
-    "expected",
-    "ratio",
-    "ratio_low",
-    "ratio_high",
-    "p_value_quasi",
-    "distance_km",
-)
-
-
-def _country_matrix(b: _Builder, gaps: pd.DataFrame, plot: Callable[..., Any]) -> Any:
-    present = set(gaps["country_a"]) | set(gaps["country_b"])
-    top = b.data.towns["country"].value_counts()
-    top = [c for c in top.index if c in present][:30]
-    sub = gaps[gaps["country_a"].isin(top) & gaps["country_b"].isin(top)]
-    return plot(sub, value="ratio", countries=sorted(top))
-
-
-def _section_clusters(b: _Builder) -> Section | None:
-    s = b.scope
-    sec = Section(
-        "clusters",
-        "Clusters and brokers",
-        intro=(
-            "Communities are groups of towns more densely linked among themselves than with the "
-            "rest (Louvain modularity, fixed seed). Brokers lie on many shortest paths between "
-            "other towns (betweenness centrality)."
-        ),
-    )
-    comm = b.optional("communities", lambda: _communities(b))
-    if comm is not None:
-        table = b.optional(
-            "community table",
-            lambda: _call(_function("clusters", "community_table"), b.data, comm, seed=b.seed),
-        )
-        if table is not None:
-            country = _country_of(b)
-            title = "Largest communities"
-            if s.kind == "country":
-                own = comm[b.data.towns["country"].reindex(comm.index) == country]
-                counts = own[own >= 0].value_counts()
-                table = table.loc[table.index.intersection(counts.index)].assign(
-                    **{f"towns_in_{country}": counts}
-                )
-                table = table.sort_values(f"towns_in_{country}", ascending=False, kind="stable")
-                title = f"Communities with towns of {country}"
-            elif s.kind == "town":
-                c = int(comm.get(s.key, -1))
-                table = table.loc[[c]] if c in table.index else table.iloc[:0]
-                title = "The town's community" if len(table) else "The town has no community"
-            sec.blocks.append(b.table(table, "communities", title, index_label="community"))
-    br = b.optional("brokers", lambda: _brokers(b))
-    if br is not None:
-        sample = br.attrs.get("sample")
-        note = (
-            "Exact betweenness."
-            if sample is None
-            else f"Betweenness estimated from {sample} sampled source towns; close ranks may "
-            "swap with another seed."
-        )
-        if s.kind == "europe":
-            sec.blocks.append(
-                b.table(br, "brokers", "Leading brokers", index_label="town id", note=note)
-            )
-        elif s.kind == "country":
-            mine = br[br["country"] == s.key]
-            sec.blocks.append(
-                b.table(
-                    mine,
-                    "brokers",
-                    f"Leading brokers of {s.key}",
-                    index_label="town id",
-                    note=note + " Rank among all towns of the network.",
-                )
-            )
-        else:
-            tid = str(s.key)
-            rank = int(br.loc[tid, "rank"]) if tid in br.index else None
-            if comm is not None and int(comm.get(tid, -1)) >= 0:
-                members = comm.index[comm == comm[tid]]
-                mine = br[br.index.isin(members)]
-                title = "Leading brokers of the town's community"
-            else:
-                mine = br[br.index == tid]
-                title = "The town's broker rank"
-            sec.blocks.append(
-                b.table(
-                    mine,
-                    "brokers",
-                    title,
-                    index_label="town id",
-                    note=note
-                    + (f" {b.scope.label} ranks {rank:,} of {len(br):,}." if rank else ""),
-                )
-            )
-    return sec if sec.blocks else None
-
-
-def _section_network_charts(b: _Builder) -> Section | None:
-    from twinning_graph import plot
-
-    sec = Section(
-        "structure",
-        "Network structure",
-        intro=("How partners are distributed over towns, and when the links were made."),
-    )
-    ax = b.optional("degree distribution", lambda: plot.plot_degree_distribution(b.data))
-    if ax is not None:
-        sec.blocks.append(
-            _image(
-                ax,
-                "Degree distribution chart",
-                "Number of partners per town (complementary cumulative distribution, log–log)",
-                raster=False,
-                wide=False,
-            )
-        )
-    if b.data.edges["since"].notna().any():
-        ax = b.optional("links per year", lambda: plot.plot_links_per_year(b.data))
-        if ax is not None:
-            sec.blocks.append(
-                _image(
-                    ax,
-                    "Chart of new links per year",
-                    "New links per year",
-                    raster=False,
-                    wide=False,
-                )
-            )
-    return sec if sec.blocks else None
-
-
-def _section_candidates(b: _Builder) -> tuple[Section | None, pd.DataFrame | None]:
-    tid = str(b.scope.key)
-
-    def run() -> pd.DataFrame:
-        b.step("candidate partners")
-        return _call(_function("recommend", "rank_partners"), b.data, tid, n=b.rows, seed=b.seed)
-
-    ranked = b.optional("candidate partners", run)
-    if ranked is None:
-        return None, None
-    sec = Section(
-        "candidates",
-        "Candidate partners",
-        intro=(
-            f"Towns ranked as new partners for {b.scope.label}. Each score column is one "
-            "component of the ranking; the total combines them."
-        ),
-    )
-    frame = ranked
-    sec.blocks.append(
-        b.table(
-            frame,
-            "candidates",
-            "Ranked candidate partners",
-            columns=_CANDIDATE_COLUMNS,
-            note="Town ids and every feature column are in the CSV.",
-        )
-    )
-    return sec, ranked
-
-
-# the HTML table leaves out town_id and the raw features so the reasons have room to wrap
-_CANDIDATE_COLUMNS = (
-    "name",
-    "country",
-    "distance_km",
-    "population",
-    "partners",
-    "plausibility",
-    "strategy",
-    "capacity",
-    "score",
-    "reason",
-)
-
-
-def _section_plan(b: _Builder) -> Section | None:
-    tid = str(b.scope.key)
-
-    def run() -> Any:
-        b.step("proposed network")
-        return _function("plan", "plan_network")(b.data, [tid])
-
-    plan = b.optional("proposed network", run)
-    if plan is None:
-        return None
-    call = getattr(getattr(plan, "call", None), "call", None) or str(getattr(plan, "call", ""))
-    members: pd.DataFrame = plan.members
-    sec = Section(
-        "plan",
-        "Proposed network",
-        intro=(
-            f"A network of towns around {b.scope.label} proposed for the call {call}: towns are "
-            "added one at a time, each chosen for its fit with the towns already in, while the "
-            "call's rules (number of municipalities, countries, Member States) are checked."
-        ),
-    )
-    n_countries = members["country"].nunique() if "country" in members.columns else None
-    sec.blocks.append(
-        Facts(
-            [
-                ("Call", call, ""),
-                ("Meets the call's rules", _fmt(bool(plan.eligible)), ""),
-                ("Municipalities", _fmt(len(members)), "seed town included"),
-                ("Countries", _fmt(n_countries), ""),
-            ]
-        )
-    )
-    if getattr(plan, "message", ""):
-        msg = str(plan.message)
-        sec.blocks.append(Text(msg[:1].upper() + msg[1:] + "."))
-    added = members[members.get("role", pd.Series("added", index=members.index)) != "seed"]
-    if len(added):
-        ax = b.optional("plan map", lambda: _town_map_axes(b, added))
-        if ax is not None:
-            sec.blocks.append(
-                _image(
-                    ax,
-                    f"Map of the network proposed around {b.scope.label}",
-                    "Proposed members (orange diamonds) and the town's current partners (red)",
-                )
-            )
-    sec.blocks.append(b.table(members, "plan", "Members", rows=100, index_label="town id"))
-    checks = getattr(plan, "checks", None)
-    if isinstance(checks, pd.DataFrame):
-        sec.blocks.append(b.table(checks, "plan_checks", "The call's rules", rows=100))
-    alt = getattr(plan, "alternatives", None)
-    if isinstance(alt, pd.DataFrame) and len(alt):
-        sec.blocks.append(
-            b.table(alt, "plan_alternatives", "Alternatives for each added town", rows=30)
-        )
+    else:
+        ranked = candidates(b)
+        has = ranked is not None and len(ranked) > 0
+        sec.intro = lang("maps.town", town=b.scope_label())
+        ax = town_map(b.data, str(s.key), ranked if has else None)
+        caption = lang("maps.town.caption_candidates" if has else "maps.town.caption")
+        sec.blocks.append(_image(ax, lang("maps.town.alt", town=b.scope_label()), caption))
     return sec
