@@ -254,9 +254,14 @@ def test_low_reach_countries_by_hand(four_countries):
     table = gaps.low_reach_countries(four_countries, threshold=1.01, min_towns=1)
     de = table.loc["DE"]
     # DE: links d1-f1, d1-f2, d2-f1, d1-p1 (foreign) and d1-d2 (domestic, counted once)
-    assert (de["towns"], de["linked_towns"], de["links"], de["foreign_links"]) == (2, 2, 5, 4)
-    assert de["foreign_share"] == pytest.approx(0.8)
-    assert de["partner_countries"] == 2 and de["domestic_only_towns"] == 0
+    assert (de["towns"], de["twinned_towns"], de["links"], de["transnational_links"]) == (
+        2,
+        2,
+        5,
+        4,
+    )
+    assert de["transnational_share"] == pytest.approx(0.8)
+    assert de["countries_reached"] == 2 and de["domestic_only_towns"] == 0
     assert table.index[0] == "DE"  # lowest foreign share first
     assert gaps.low_reach_countries(four_countries, threshold=0.9, min_towns=1).index.tolist() == [
         "DE"
@@ -312,11 +317,6 @@ def test_unpartnered_places_drops_districts_of_partnered_towns():
     assert len(districts) > 0 and (districts["nearest_partnered"] == "hh").all()
     assert not kept.index.isin(districts.index).any()
     assert len(kept) == len(near) - len(districts)
-
-
-def test_national_islands_reexport(four_countries):
-    islands = gaps.national_islands(four_countries)
-    assert (islands["dominant_share"] >= 0.9).all()
 
 
 def test_no_warnings_on_bundled(bundled):

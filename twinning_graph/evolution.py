@@ -12,12 +12,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import DataWarning, ValidationError
-from twinning_graph.graph import as_frames
+from twinning_graph._validate import check_int
+from twinning_graph.graph import accepts_graph
 from twinning_graph.network import TwinningData
 
 __all__ = ["year_coverage", "links_per_year", "network_as_of", "new_country_pairs"]
@@ -31,7 +31,8 @@ NO_YEARS = (
 PERIODS = ("year", "decade")
 
 
-def year_coverage(data: TwinningData | nx.Graph) -> dict[str, Any]:
+@accepts_graph
+def year_coverage(data: TwinningData) -> dict[str, Any]:
     """How many links (linked town pairs) have a known start year.
 
     Parameters
@@ -54,7 +55,7 @@ def year_coverage(data: TwinningData | nx.Graph) -> dict[str, Any]:
     >>> cov["with_year"], cov["first_year"]
     (0, None)
     """
-    _, edges = as_frames(data)
+    edges = data.edges
     since = edges["since"]
     n = len(since)
     known = int(since.notna().sum())
@@ -68,9 +69,9 @@ def year_coverage(data: TwinningData | nx.Graph) -> dict[str, Any]:
     }
 
 
-def _dated_edges(data: TwinningData | nx.Graph, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _dated_edges(data: TwinningData, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Towns and the edges with a known year; raise when none, warn when some lack one."""
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     known = edges["since"].notna().to_numpy()
     if len(edges) == 0 or not known.any():
         raise ValidationError(
@@ -89,7 +90,8 @@ def _dated_edges(data: TwinningData | nx.Graph, what: str) -> tuple[pd.DataFrame
     return towns, e.assign(since=e["since"].astype("int64"))
 
 
-def links_per_year(data: TwinningData | nx.Graph, *, cumulative: bool = False) -> pd.Series:
+@accepts_graph
+def links_per_year(data: TwinningData, *, cumulative: bool = False) -> pd.Series:
     """New links (linked town pairs, dated by their earliest partnership) per year.
 
     Parameters
@@ -142,7 +144,8 @@ def links_per_year(data: TwinningData | nx.Graph, *, cumulative: bool = False) -
     return out
 
 
-def network_as_of(data: TwinningData | nx.Graph, year: int) -> TwinningData:
+@accepts_graph
+def network_as_of(data: TwinningData, year: int) -> TwinningData:
     """The network as it stood in ``year``: links whose earliest partnership began by then.
 
     A thin wrapper of :meth:`TwinningData.filter` (``year=``) that first checks that the
@@ -175,19 +178,15 @@ def network_as_of(data: TwinningData | nx.Graph, year: int) -> TwinningData:
     >>> len(network_as_of(tg.load(towns=towns, partnerships=links), 1980).edges)
     1
     """
-    if isinstance(year, bool) or not isinstance(year, (int, np.integer)):
-        raise ValidationError(f"year must be an integer such as 1990, got {year!r}")
-    if not isinstance(data, TwinningData):
-        from twinning_graph.graph import from_graph
-
-        data = from_graph(data)
-    _, edges = as_frames(data)
+    year = check_int(year, "year", minimum=0)
+    edges = data.edges
     if len(edges) == 0 or edges["since"].notna().sum() == 0:
         raise ValidationError(NO_YEARS)
-    return data.filter(year=int(year))
+    return data.filter(year=year)
 
 
-def new_country_pairs(data: TwinningData | nx.Graph, *, by: str = "decade") -> pd.DataFrame:
+@accepts_graph
+def new_country_pairs(data: TwinningData, *, by: str = "decade") -> pd.DataFrame:
     """Country pairs linked for the first time, per decade (or year).
 
     A country pair is first linked when the earliest dated link between a town of one and

@@ -28,7 +28,7 @@ from twinning_graph._errors import ValidationError
 from twinning_graph._validate import Problems, warn
 from twinning_graph._write import atomic_write, table_suffix, write_table
 from twinning_graph._write import neutralise_formulas as neutralise_formulas
-from twinning_graph.graph import as_frames, build_town_graph, from_graph
+from twinning_graph.graph import accepts_graph, build_town_graph, from_graph
 from twinning_graph.io import PAIR_COLUMNS
 from twinning_graph.network import TwinningData
 
@@ -284,7 +284,8 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
+@accepts_graph
+def to_geojson(data: TwinningData, path: str | os.PathLike) -> Path:
     """Write towns as Point features and links as LineString features (GeoJSON, EPSG:4326).
 
     Town features carry ``feature_type="town"``, ``town_id`` and every town column; link
@@ -302,7 +303,7 @@ def to_geojson(data: TwinningData | nx.Graph, path: str | os.PathLike) -> Path:
     >>> sorted(kinds), len(back.towns) == len(data.towns), len(back.edges) == len(data.edges)
     (['LineString', 'Point'], True, True)
     """
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     _check_finite(towns, edges)
     tw = towns.reset_index()
     features: list[dict[str, Any]] = []

@@ -12,17 +12,17 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km
-from twinning_graph._validate import warn
-from twinning_graph.graph import as_frames
+from twinning_graph._validate import check_int, warn
+from twinning_graph.graph import accepts_graph
 from twinning_graph.network import TwinningData
+from twinning_graph.reach import country_link_counts
 
 __all__ = [
     "country_pair_gaps",
@@ -30,7 +30,6 @@ __all__ = [
     "low_reach_countries",
     "domestic_only_towns",
     "unpartnered_places",
-    "national_islands",
     "fit_poisson",
     "count_mean_interval",
     "PoissonFit",
@@ -52,8 +51,6 @@ MASSES = ("towns", "population")
 URBAN_DENSITY = 3000.0
 #: Centroids closer than this (km) are treated as this far apart (keeps log distance finite).
 MIN_DISTANCE_KM = 1.0
-
-Data: TypeAlias = TwinningData | nx.Graph
 
 
 # --------------------------------------------------------------------------- Poisson GLM
@@ -172,12 +169,6 @@ def _country_codes(countries: str | Iterable[str]) -> list[str]:
     return sorted(dict.fromkeys(str(c) for c in out))
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _country_population(codes: Sequence[str]) -> pd.Series:
     """Population per country: countries.csv ``population`` if present, else the sum over
     the gazetteer's places of ≥ 1,000 inhabitants."""
@@ -263,8 +254,9 @@ def count_mean_interval(
 # --------------------------------------------------------------------------- pair gaps
 
 
+@accepts_graph
 def country_pair_gaps(
-    data: Data,
+    data: TwinningData,
     *,
     model: str = "gravity",
     mass: str = "towns",
@@ -386,14 +378,14 @@ def country_pair_gaps(
         raise ValidationError(f"unknown model {model!r}; allowed: {', '.join(MODELS)}")
     if mass not in MASSES:
         raise ValidationError(f"unknown mass {mass!r}; allowed: {', '.join(MASSES)}")
-    min_towns = _check_int(min_towns, "min_towns", 1)
+    min_towns = check_int(min_towns, "min_towns", minimum=1)
     if countries is None:
         from twinning_graph.countries import EU27
 
         codes = sorted(EU27)
     else:
         codes = _country_codes(countries)
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     n_towns = towns["country"].value_counts().reindex(codes, fill_value=0)
     few = n_towns[n_towns < min_towns]
     if len(few):
@@ -569,8 +561,9 @@ def _town_link_frame(towns: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     ).assign(foreign=lambda f: f["country"] != f["partner_country"])
 
 
+@accepts_graph
 def low_reach_countries(
-    data: Data,
+    data: TwinningData,
     *,
     threshold: float = 0.9,
     countries: Iterable[str] | None = None,
@@ -583,8 +576,8 @@ def low_reach_countries(
     data
         A :class:`~twinning_graph.TwinningData` or a town graph.
     threshold
-        Countries with ``foreign_share`` (share of their town links that cross a border)
-        below this are returned; ``threshold=1.01`` returns every country.
+        Countries with ``transnational_share`` (share of their town links that cross a
+        border) below this are returned; ``threshold=1.01`` returns every country.
     countries
         Restrict to these codes (default: every country with ≥ ``min_towns`` towns).
     min_towns
@@ -593,18 +586,18 @@ def low_reach_countries(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``country``, lowest ``foreign_share`` first: towns, linked_towns, links
-        (links touching the country; a domestic link counts once), foreign_links,
-        foreign_share, partner_countries (distinct foreign countries linked),
-        domestic_only_towns (linked towns whose partners are all domestic) and
-        domestic_only_share (of linked towns).
+        Indexed by ``country``, lowest ``transnational_share`` first. The columns of
+        :func:`~twinning_graph.country_reach` with the same names and meaning (towns,
+        twinned_towns, links, transnational_links, transnational_share,
+        countries_reached), then domestic_only_towns (twinned towns whose partners are all
+        domestic) and domestic_only_share (of twinned towns).
 
     Examples
     --------
     >>> import twinning_graph as tg
     >>> from twinning_graph import gaps
     >>> table = gaps.low_reach_countries(tg.load(), threshold=1.01)
-    >>> bool(table["foreign_share"].is_monotonic_increasing)
+    >>> bool(table["transnational_share"].is_monotonic_increasing)
     True
     """
     if (
@@ -613,39 +606,34 @@ def low_reach_countries(
         or not math.isfinite(threshold)
     ):
         raise ValidationError(f"threshold must be a number (share 0-1), got {threshold!r}")
-    min_towns = _check_int(min_towns, "min_towns", 1)
-    towns, edges = as_frames(data)
-    ends = _town_link_frame(towns, edges)
-    # a domestic link appears twice among the ends of its country: count it once
-    per_end = ends.groupby("country").agg(
-        ends=("foreign", "size"), foreign_links=("foreign", "sum")
-    )
-    n_towns = towns["country"].value_counts()
-    by_town = ends.groupby(["town_id", "country"])["foreign"].any().reset_index()
-    g = by_town.groupby("country")
-    linked = g.size()
-    dom_only = (~by_town["foreign"]).groupby(by_town["country"]).sum()
-    partner_c = ends[ends["foreign"]].groupby("country")["partner_country"].nunique()
-    codes = n_towns.index if countries is None else pd.Index(_country_codes(countries))
-    out = pd.DataFrame(index=pd.Index(sorted(codes), name="country"))
-    out["towns"] = n_towns.reindex(out.index, fill_value=0).astype("int64")
-    out["linked_towns"] = linked.reindex(out.index, fill_value=0).astype("int64")
-    fl = per_end["foreign_links"].reindex(out.index, fill_value=0).astype("int64")
-    e = per_end["ends"].reindex(out.index, fill_value=0).astype("int64")
-    out["links"] = ((e - fl) // 2 + fl).astype("int64")
-    out["foreign_links"] = fl
+    min_towns = check_int(min_towns, "min_towns", minimum=1)
+    counts = country_link_counts(data)
+    columns = [
+        "towns",
+        "twinned_towns",
+        "links",
+        "transnational_links",
+        "transnational_share",
+        "countries_reached",
+    ]
+    codes = counts.index if countries is None else pd.Index(_country_codes(countries))
+    out = counts[columns].reindex(sorted(codes))
+    out.index.name = "country"
+    for c in columns:
+        if c != "transnational_share":
+            out[c] = out[c].fillna(0).astype("int64")
+    dom_only = domestic_only_towns(data)["country"].value_counts()
+    out["domestic_only_towns"] = dom_only.reindex(out.index, fill_value=0).astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["foreign_share"] = (fl / out["links"].where(out["links"] > 0)).astype(float)
-        out["partner_countries"] = partner_c.reindex(out.index, fill_value=0).astype("int64")
-        out["domestic_only_towns"] = dom_only.reindex(out.index, fill_value=0).astype("int64")
         out["domestic_only_share"] = (
-            out["domestic_only_towns"] / out["linked_towns"].where(out["linked_towns"] > 0)
+            out["domestic_only_towns"] / out["twinned_towns"].where(out["twinned_towns"] > 0)
         ).astype(float)
-    out = out[(out["towns"] >= min_towns) & (out["foreign_share"] < threshold)]
-    return out.sort_values(["foreign_share", "towns"], ascending=[True, False], kind="stable")
+    out = out[(out["towns"] >= min_towns) & (out["transnational_share"] < threshold)]
+    return out.sort_values(["transnational_share", "towns"], ascending=[True, False], kind="stable")
 
 
-def domestic_only_towns(data: Data) -> pd.DataFrame:
+@accepts_graph
+def domestic_only_towns(data: TwinningData) -> pd.DataFrame:
     """Towns with at least one partner, all of them in the same country.
 
     Returns
@@ -661,7 +649,7 @@ def domestic_only_towns(data: Data) -> pd.DataFrame:
     >>> dom.columns.tolist()
     ['name', 'country', 'population', 'partners']
     """
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     ends = _town_link_frame(towns, edges)
     g = ends.groupby("town_id")
     foreign = g["foreign"].any()
@@ -679,8 +667,9 @@ def _unit_vectors(lat: Any, lon: Any) -> np.ndarray:
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
+@accepts_graph
 def unpartnered_places(
-    data: Data,
+    data: TwinningData,
     *,
     min_population: int = 10000,
     countries: Iterable[str] | None = None,
@@ -732,10 +721,10 @@ def unpartnered_places(
     """
     from twinning_graph._gazetteer import places
 
-    min_population = _check_int(min_population, "min_population", 0)
+    min_population = check_int(min_population, "min_population", minimum=0)
     codes = None if countries is None else _country_codes(countries)
     gaz = places(min_population=min_population, countries=codes)
-    towns, edges = as_frames(data)
+    towns, edges = data.towns, data.edges
     linked_ids = pd.Index(pd.concat([edges["town_a"], edges["town_b"]]).unique())
     linked = towns.loc[towns.index.intersection(linked_ids)]
     if "geonames_id" in linked.columns:
@@ -786,22 +775,3 @@ def unpartnered_places(
     if not include_districts:
         out = out[~out["inside_partnered"].to_numpy()].drop(columns="inside_partnered")
     return out.sort_values(["population", "name"], ascending=[False, True], kind="stable")
-
-
-def national_islands(
-    data: Data, communities: pd.Series | None = None, *, seed: int | None = 0, min_size: int = 1
-) -> pd.DataFrame:
-    """Communities of towns that stay inside one country (dominant share ≥ 0.9).
-
-    See :func:`twinning_graph.clusters.national_islands`, which this re-exports.
-
-    Examples
-    --------
-    >>> import twinning_graph as tg
-    >>> from twinning_graph import gaps
-    >>> gaps.national_islands(tg.load(), min_size=10).columns.tolist()[:2]
-    ['size', 'links']
-    """
-    from twinning_graph.clusters import national_islands as _islands
-
-    return _islands(data, communities, seed=seed, min_size=min_size)

@@ -27,13 +27,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import DataWarning, ValidationError
-from twinning_graph.graph import as_data, as_frames
+from twinning_graph._validate import check_int
+from twinning_graph.graph import accepts_graph
 from twinning_graph.network import TwinningData
 
 __all__ = ["town_reach", "country_reach", "reach", "EU_STATES"]
@@ -50,22 +50,16 @@ def _eu27() -> frozenset[str]:
     return EU27
 
 
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValidationError(f"k must be a whole number of hops >= 1 (e.g. 2), got {k!r}")
-    return int(k)
-
-
-def _check_town_ids(data: Any, towns: pd.DataFrame, ids: str | Sequence[str]) -> list[str]:
-    """Town ids as a list; unknown ids raise UnknownTownError with close matches."""
-    return as_data(data).resolve(ids)
+def _net(data: TwinningData) -> _Net:
+    """The integer-coded view of ``data``, built once and kept on the data object."""
+    return data.derived(("reach", "net"), lambda: _Net(data))
 
 
 class _Net:
     """Integer-coded view of a network: towns, countries, and both directions of each link."""
 
-    def __init__(self, data: TwinningData | nx.Graph) -> None:
-        towns, edges = as_frames(data)
+    def __init__(self, data: TwinningData) -> None:
+        towns, edges = data.towns, data.edges
         self.towns, self.edges = towns, edges
         self.n = n = len(towns)
         ia = towns.index.get_indexer(edges["town_a"])
@@ -148,8 +142,9 @@ def _countries_within(net: _Net, k: int, rows: np.ndarray | None) -> np.ndarray:
     return counts - (own >= 0)  # the town itself is always reached: drop its own country
 
 
+@accepts_graph
 def town_reach(
-    data: TwinningData | nx.Graph, *, k: int = 2, towns: str | Sequence[str] | None = None
+    data: TwinningData, *, k: int = 2, towns: str | Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Transnational reach of every town: partners, countries and Member States reached.
 
@@ -203,12 +198,12 @@ def town_reach(
     >>> bool((r["countries_within_2_hops"] >= r["countries_reached"]).all())
     True
     """
-    k = _check_k(k)
-    net = _Net(data)
+    k = check_int(k, "k", minimum=1, hint=" (hops, e.g. 2)")
+    net = _net(data)
     rows = None
     wanted: list[str] | None = None
     if towns is not None:
-        wanted = _check_town_ids(data, net.towns, towns)
+        wanted = data.resolve(towns)
         rows = net.towns.index.get_indexer(wanted)
     n, src, dst = net.n, net.src, net.dst
     fsrc, fdst = src[net.foreign], dst[net.foreign]
@@ -264,7 +259,8 @@ def _gazetteer_population() -> pd.Series:
     return load_gazetteer().groupby("country")["population"].sum()
 
 
-def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) -> pd.DataFrame:
+@accepts_graph
+def country_reach(data: TwinningData, *, min_population: int = 5000) -> pd.DataFrame:
     """Transnational reach of every country of the data, and the share of its places twinned.
 
     Parameters
@@ -326,12 +322,14 @@ def country_reach(data: TwinningData | nx.Graph, *, min_population: int = 5000) 
     return _country_reach(data, int(min_population), stacklevel=3)
 
 
-def _country_reach(
-    data: TwinningData | nx.Graph, min_population: int, *, stacklevel: int
-) -> pd.DataFrame:
-    net = _Net(data)
-    towns = net.towns
-    codes = net.countries
+def country_link_counts(data: TwinningData) -> pd.DataFrame:
+    """Per country with towns: towns, twinned_towns, links, domestic_links,
+    transnational_links, transnational_share, countries_reached, eu_states_reached, eu_share.
+
+    The link part of :func:`country_reach` (no gazetteer), shared with
+    :func:`twinning_graph.gaps.low_reach_countries`.
+    """
+    net = _net(data)
     nc, cc = net.nc, net.ccode
     known = cc >= 0
     n_towns = np.bincount(cc[known], minlength=nc)
@@ -358,6 +356,33 @@ def _country_reach(
     countries_reached = np.bincount(pa, minlength=nc)
     eu_pb = net.country_is_eu[pb] if len(pb) else np.zeros(0, bool)
     eu_reached = np.bincount(pa[eu_pb], minlength=nc)
+    eu_den = np.where(net.country_is_eu, EU_STATES - 1, EU_STATES) if nc else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trans_share = np.where(links > 0, trans / np.maximum(links, 1), np.nan)
+    index = pd.Index(net.countries, name="country", dtype=str)
+    return pd.DataFrame(
+        {
+            "towns": n_towns.astype(np.int64),
+            "twinned_towns": n_twinned.astype(np.int64),
+            "links": links.astype(np.int64),
+            "domestic_links": domestic.astype(np.int64),
+            "transnational_links": trans.astype(np.int64),
+            "transnational_share": trans_share,
+            "countries_reached": countries_reached.astype(np.int64),
+            "eu_states_reached": eu_reached.astype(np.int64),
+            "eu_share": eu_reached / eu_den if nc else np.zeros(0),
+        },
+        index=index,
+    )
+
+
+def _country_reach(data: TwinningData, min_population: int, *, stacklevel: int) -> pd.DataFrame:
+    net = _net(data)
+    towns = net.towns
+    codes = net.countries
+    counts = country_link_counts(data)
+    twinned = (net.partners > 0) & (net.ccode >= 0)
+    links = counts["links"].to_numpy()
 
     # gazetteer: places over the threshold, twinned towns among them, population
     gaz = _gazetteer_places(min_population)
@@ -367,7 +392,7 @@ def _country_reach(
     gaz_places = gaz_count.reindex(index).astype("Int64")
     gid = towns["geonames_id"] if "geonames_id" in towns.columns else None
     if gid is None or pd.to_numeric(gid, errors="coerce").notna().sum() == 0:
-        if n_towns.sum():
+        if counts["towns"].sum():
             import warnings
 
             warnings.warn(
@@ -386,9 +411,7 @@ def _country_reach(
         share = (twinned_places / gaz_places.astype("float64")).astype("float64")
     share = share.where(gaz_places.notna().to_numpy(), np.nan)
     inhabitants = pop.reindex(index).astype("Int64")
-    eu_den = np.where(net.country_is_eu, EU_STATES - 1, EU_STATES) if nc else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        trans_share = np.where(links > 0, trans / np.maximum(links, 1), np.nan)
         per_100k = links / (inhabitants.astype("float64").to_numpy() / 1e5)
     per_100k = np.where(inhabitants.fillna(0).to_numpy() > 0, per_100k, np.nan)
     from twinning_graph.countries import country_table
@@ -401,17 +424,22 @@ def _country_reach(
             .fillna(pd.Series(index, index=index))
             .astype(str)
             .to_numpy(),
-            "towns": n_towns.astype(np.int64),
-            "twinned_towns": n_twinned.astype(np.int64),
+            "towns": counts["towns"].to_numpy(),
+            "twinned_towns": counts["twinned_towns"].to_numpy(),
             "gazetteer_places": gaz_places.to_numpy(),
             "twinned_share": share.to_numpy(float),
-            "links": links.astype(np.int64),
-            "domestic_links": domestic.astype(np.int64),
-            "transnational_links": trans.astype(np.int64),
-            "transnational_share": trans_share,
-            "countries_reached": countries_reached.astype(np.int64),
-            "eu_states_reached": eu_reached.astype(np.int64),
-            "eu_share": eu_reached / eu_den if nc else np.zeros(0),
+            **{
+                c: counts[c].to_numpy()
+                for c in (
+                    "links",
+                    "domestic_links",
+                    "transnational_links",
+                    "transnational_share",
+                    "countries_reached",
+                    "eu_states_reached",
+                    "eu_share",
+                )
+            },
             "gazetteer_population": inhabitants.to_numpy(),
             "links_per_100k": per_100k,
         },
@@ -422,8 +450,9 @@ def _country_reach(
     return out.sort_index()
 
 
+@accepts_graph
 def reach(
-    data: TwinningData | nx.Graph,
+    data: TwinningData,
     *,
     town: str | None = None,
     country: str | None = None,
@@ -472,7 +501,7 @@ def reach(
         row = town_reach(data, k=k, towns=[town]).iloc[0]
         return {"town_id": town, **_plain(row)}
     if country is not None:
-        code = as_data(data).check_countries(country)[0]
+        code = data.check_countries(country)[0]
         table = _country_reach(data, 5000, stacklevel=3)
         return {"country": code, **_plain(table.loc[code])}
     return town_reach(data, k=k)
