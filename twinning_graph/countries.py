@@ -88,14 +88,15 @@ _BOOL_COLUMNS = [
 ]
 
 
-def _read_csv(name: str, **kwargs: Any) -> pd.DataFrame:
+def read_package_csv(name: str, **kwargs: Any) -> pd.DataFrame:
+    """A CSV file shipped in ``twinning_graph/data`` (empty cells as missing)."""
     with resources.files("twinning_graph").joinpath("data", name).open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, keep_default_na=False, na_values=[""], **kwargs)
 
 
 @functools.cache
 def _country_table() -> pd.DataFrame:
-    df = _read_csv("countries.csv", dtype=str)
+    df = read_package_csv("countries.csv", dtype=str)
     for col in _BOOL_COLUMNS:
         df[col] = df[col].map({"True": True, "False": False}).astype(bool)
     for col in ["eu_accession", "eu_left"]:
@@ -393,7 +394,7 @@ STATUSES = ("confirmed", "unconfirmed", "contradicted")
 
 @functools.cache
 def _eligibility_table() -> pd.DataFrame:
-    df = _read_csv("calls_countries.csv", dtype=str)
+    df = read_package_csv("calls_countries.csv", dtype=str)
     df["year"] = df["year"].astype("int64")
     for col in ["signed", "in_force", "note"]:
         df[col] = df[col].fillna("")

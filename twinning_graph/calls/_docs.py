@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twinning_graph.calls._model import _make_call, call_ids
+from twinning_graph.calls._model import call_ids, make_call
 from twinning_graph.countries import eligibility_table
 
 _INTRO = """# Calls and their rules
@@ -67,7 +67,7 @@ def calls_markdown() -> str:
         "| call | status | municipalities | countries | EU states | deadline |",
         "|---|---|---|---|---|---|",
     ]
-    calls = [_make_call(c) for c in call_ids()]
+    calls = [make_call(c) for c in call_ids()]
     for c in calls:
         out.append(
             f"| {c.call} | {c.status} | {c.min_municipalities} | {c.min_countries} | "

@@ -11,7 +11,13 @@ from typing import Any
 import pandas as pd
 
 from twinning_graph._errors import DataWarning, UnknownCallError, ValidationError
-from twinning_graph.countries import STATUSES, _read_csv, eligibility_table, eu_members
+from twinning_graph.countries import (
+    STATUSES,
+    country_table,
+    eligibility_table,
+    eu_members,
+    read_package_csv,
+)
 
 KINDS = ("networks-of-towns", "town-twinning")
 """Kinds of call; the first is the default of ``"latest"``."""
@@ -227,9 +233,9 @@ class Call:
         }
 
     def _repr_html_(self) -> str:
-        from twinning_graph.calls._table import _html_table, call_rules
+        from twinning_graph.calls._table import call_rules, html_table
 
-        return _html_table(call_rules(self), caption=f"{self.call}: rules {self.status}")
+        return html_table(call_rules(self), caption=f"{self.call}: rules {self.status}")
 
 
 # --------------------------------------------------------------------------- reading the data
@@ -245,12 +251,12 @@ def _parse(kind: str, text: str) -> Any:
 
 @functools.cache
 def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    calls = _read_csv("calls.csv", dtype=str)
+    calls = read_package_csv("calls.csv", dtype=str)
     calls["note"] = calls["note"].fillna("")
     calls["topic_url"] = calls["topic_url"].fillna("")
     for col in ["year", "country_year"]:
         calls[col] = calls[col].astype("int64")
-    rules = _read_csv("calls_rules.csv", dtype=str)
+    rules = read_package_csv("calls_rules.csv", dtype=str)
     rules["note"] = rules["note"].fillna("")
     # The files ship with the package: check them once so a typo fails loudly and clearly.
     problems = []
@@ -278,7 +284,7 @@ def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @functools.cache
-def _make_call(name: str) -> Call:
+def make_call(name: str) -> Call:
     calls, rules = _tables()
     row = calls.loc[name]
     mine = rules[rules["call"] == name]
@@ -321,9 +327,7 @@ def country_facts(programme: str, year: int) -> pd.DataFrame:
     region, overseas territory, associated country, former member), ``source``, ``note``,
     ``signed``, ``in_force``. Countries not listed are not eligible. Cached per year.
     """
-    from twinning_graph.countries import _country_table
-
-    table = _country_table()
+    table = country_table()
     eu = eu_members(year)
     rows: dict[str, dict[str, Any]] = {}
     for code in sorted(eu):
@@ -402,7 +406,7 @@ def latest_call(kind: str = "networks-of-towns", *, confirmed: bool = False) -> 
     calls = _tables()[0]
     of_kind = calls[calls["kind"] == kind].sort_values(["year", "programme"])
     for name in reversed(list(of_kind.index)):
-        the_call = _make_call(str(name))
+        the_call = make_call(str(name))
         if not confirmed or the_call.confirmed:
             return the_call
     raise UnknownCallError(f"no {kind} call has confirmed rules")  # pragma: no cover
@@ -464,7 +468,7 @@ def resolve_call(call: Any, *, kind: str = "networks-of-towns") -> Call | None:
     key = call.strip().upper()
     if key not in _tables()[0].index:
         raise _unknown_call(call)
-    return _make_call(key)
+    return make_call(key)
 
 
 def get_call(call: str | Call | None = "latest", *, kind: str = "networks-of-towns") -> Call:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from twinning_graph.calls._model import Call, _make_call, call_ids, resolve_call, split_sources
+from twinning_graph.calls._model import Call, call_ids, make_call, resolve_call, split_sources
 
 
 def call_rules(calls: Call | str | Iterable[Any] | None = None) -> pd.DataFrame:
@@ -24,7 +24,7 @@ def call_rules(calls: Call | str | Iterable[Any] | None = None) -> pd.DataFrame:
     (50, 'confirmed')
     """
     if calls is None:
-        items = [_make_call(c) for c in call_ids()]
+        items = [make_call(c) for c in call_ids()]
     elif isinstance(calls, (Call, str)):
         items = [resolve_call(calls)]  # type: ignore[list-item]
     else:
@@ -92,7 +92,7 @@ class CallTable(pd.DataFrame):
         return pd.DataFrame
 
     def _repr_html_(self) -> str:  # type: ignore[override]
-        return _html_table(self.reset_index(), caption="Calls: rules, dates, status, sources")
+        return html_table(self.reset_index(), caption="Calls: rules, dates, status, sources")
 
 
 def list_calls() -> CallTable:
@@ -118,11 +118,11 @@ def list_calls() -> CallTable:
     >>> calls.loc["CERV-2023-CITIZENS-TOWN-NT", "status"]
     'unconfirmed'
     """
-    frame = pd.DataFrame([_summary_row(_make_call(c)) for c in call_ids()]).set_index("call")
+    frame = pd.DataFrame([_summary_row(make_call(c)) for c in call_ids()]).set_index("call")
     return CallTable(frame)
 
 
-def _html_table(frame: pd.DataFrame, *, caption: str) -> str:
+def html_table(frame: pd.DataFrame, *, caption: str) -> str:
     colours = {"confirmed": "#1a7f37", "unconfirmed": "#9a6700", "contradicted": "#cf222e"}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []

@@ -13,7 +13,7 @@ from twinning_graph.report._blocks import Section
 from twinning_graph.report._context import (
     NO_LINK,
     NO_YEAR,
-    _Builder,
+    Builder,
     brokers,
     communities,
     country_of,
@@ -23,7 +23,7 @@ from twinning_graph.report._context import (
     town_reach,
 )
 from twinning_graph.report._coverage import data_note
-from twinning_graph.report._figures import _image, label_chart
+from twinning_graph.report._figures import image, label_chart
 
 _TOWN_COLUMNS = (
     "name",
@@ -36,7 +36,7 @@ _TOWN_COLUMNS = (
 )
 
 
-def section_reach(b: _Builder) -> Section | None:
+def section_reach(b: Builder) -> Section | None:
     """Europe: the countries and towns reaching most countries; a country: its towns."""
     b.step("reach")
     s, lang = b.scope, b.lang
@@ -68,7 +68,7 @@ def section_reach(b: _Builder) -> Section | None:
         ranked = tr.sort_values(["countries_reached", "partners"], ascending=False, kind="stable")
         ax = _reach_chart(b, ranked)
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("reach.chart.alt"),
                 lang("reach.chart.caption"),
@@ -96,7 +96,7 @@ def section_reach(b: _Builder) -> Section | None:
     if (mine["partners"] > 0).any():
         ax = _reach_chart(b, mine)
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("reach.chart_country.alt", country=name),
                 lang("reach.chart.caption"),
@@ -110,12 +110,12 @@ def section_reach(b: _Builder) -> Section | None:
     return sec
 
 
-def _reach_chart(b: _Builder, ranked: pd.DataFrame) -> Any:
+def _reach_chart(b: Builder, ranked: pd.DataFrame) -> Any:
     ax = plot.plot_reach(ranked, column="countries_reached", top=20)
     return label_chart(ax, title=b.lang("reach.chart.caption"), x=b.lang("col.countries_reached"))
 
 
-def gap_frame(b: _Builder, g: pd.DataFrame, country: str | None) -> pd.DataFrame:
+def gap_frame(b: Builder, g: pd.DataFrame, country: str | None) -> pd.DataFrame:
     """The gap table as the report shows it: the pair by name (the other country's name
     when the report is about one country), links, expected links, the ratio, its plausible
     range and whether the gap is clear (range entirely below 1)."""
@@ -139,7 +139,7 @@ def gap_frame(b: _Builder, g: pd.DataFrame, country: str | None) -> pd.DataFrame
     )
 
 
-def section_gaps(b: _Builder) -> Section | None:
+def section_gaps(b: Builder) -> Section | None:
     """Country pairs with fewer links than expected, and towns with domestic partners only."""
     s, lang = b.scope, b.lang
     g_all = pair_gaps(b)
@@ -158,7 +158,7 @@ def section_gaps(b: _Builder) -> Section | None:
             ax = plot.plot_country_matrix(sub, value="ratio", countries=sorted(top))
             label_chart(ax, title=lang("gaps.matrix.title"), colorbar=lang("col.ratio"))
             sec.blocks.append(
-                _image(
+                image(
                     ax,
                     lang("gaps.matrix.alt"),
                     lang("gaps.matrix.caption"),
@@ -201,7 +201,7 @@ def section_gaps(b: _Builder) -> Section | None:
     return sec if sec.blocks else None
 
 
-def european_members(b: _Builder, comm: pd.Series, top: int = 3) -> pd.Series:
+def european_members(b: Builder, comm: pd.Series, top: int = 3) -> pd.Series:
     """Per community, its ``top`` European towns with most partners, ``'; '``-joined."""
     towns = b.data.towns
     deg = town_reach(b)["partners"]
@@ -217,7 +217,7 @@ def european_members(b: _Builder, comm: pd.Series, top: int = 3) -> pd.Series:
     return t.groupby("community").head(top).groupby("community")["name"].agg("; ".join)
 
 
-def section_groups(b: _Builder) -> Section | None:
+def section_groups(b: Builder) -> Section | None:
     """Groups of towns (communities) shown by their European members, and bridge towns
     (brokers)."""
     s, lang = b.scope, b.lang
@@ -302,7 +302,7 @@ def section_groups(b: _Builder) -> Section | None:
     return sec
 
 
-def section_structure(b: _Builder) -> Section | None:
+def section_structure(b: Builder) -> Section | None:
     """Europe only: partners per town and new links per year."""
     lang = b.lang
     sec = Section(
@@ -323,7 +323,7 @@ def section_structure(b: _Builder) -> Section | None:
         )
     if ax is not None:
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("structure.degree.alt"),
                 lang("structure.degree.caption"),
@@ -341,7 +341,7 @@ def section_structure(b: _Builder) -> Section | None:
         )
     if ax is not None:
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("structure.years.alt"),
                 lang("structure.years.caption"),

@@ -83,16 +83,16 @@ class Section:
 # --------------------------------------------------------------------------- formatting
 
 
-def _is_missing(v: Any) -> bool:
+def is_missing(v: Any) -> bool:
     if v is None or v is pd.NA or v is pd.NaT:
         return True
     return isinstance(v, float | np.floating) and math.isnan(v)
 
 
-def _fmt(v: Any, lang: Lang, column: str = "") -> str:
+def fmt(v: Any, lang: Lang, column: str = "") -> str:
     """One cell as text in the report's language: grouped digits, shares as percent,
     yes/no, missing as an en dash."""
-    if _is_missing(v):
+    if is_missing(v):
         return "–"
     if isinstance(v, bool | np.bool_):
         return lang.yes_no(v)
@@ -108,12 +108,12 @@ def _fmt(v: Any, lang: Lang, column: str = "") -> str:
     return str(v)
 
 
-def _format_column(s: pd.Series, column: str, lang: Lang) -> list[str]:
+def format_column(s: pd.Series, column: str, lang: Lang) -> list[str]:
     """Cells of one column as text, with the same number of decimals down the column."""
     values = s.astype(object).tolist()
-    if not (_is_numeric(s) and pd.api.types.is_float_dtype(s)):
+    if not (is_numeric(s) and pd.api.types.is_float_dtype(s)):
         # a table shows a few dozen rows: formatting cell by cell is simplest
-        return [_fmt(v, lang, column) for v in values]
+        return [fmt(v, lang, column) for v in values]
     x = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
     finite = x[np.isfinite(x)]
     if column.endswith("share") and len(finite) and finite.min() >= 0 and finite.max() <= 1:
@@ -126,5 +126,5 @@ def _format_column(s: pd.Series, column: str, lang: Lang) -> list[str]:
     return ["–" if not np.isfinite(v) else lang.number(v, decimals) for v in x]
 
 
-def _is_numeric(s: pd.Series) -> bool:
+def is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)

@@ -20,7 +20,7 @@ from twinning_graph.report._analysis import (
     section_structure,
 )
 from twinning_graph.report._call import call_facts
-from twinning_graph.report._context import DEFAULT_ROWS, Progress, _Builder, resolve_scope
+from twinning_graph.report._context import DEFAULT_ROWS, Builder, Progress, resolve_scope
 from twinning_graph.report._coverage import source_words
 from twinning_graph.report._first_page import first_page
 from twinning_graph.report._glossary import section_glossary
@@ -66,7 +66,7 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri '
 # --------------------------------------------------------------------------- build
 
 
-def _render(b: _Builder, *, title: str, subtitle: str, generated: str, elapsed: float) -> str:
+def _render(b: Builder, *, title: str, subtitle: str, generated: str, elapsed: float) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     lang: Lang = b.lang
@@ -208,7 +208,7 @@ def build_report(
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValidationError(f"path must end in .html or .htm, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    b = _Builder(
+    b = Builder(
         data,
         sc,
         out,

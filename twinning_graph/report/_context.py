@@ -26,8 +26,8 @@ from twinning_graph.recommend import rank_partners
 from twinning_graph.report._blocks import (
     Section,
     Table,
-    _format_column,
-    _is_numeric,
+    format_column,
+    is_numeric,
 )
 from twinning_graph.report._call import CallFacts
 from twinning_graph.report._i18n import Lang
@@ -151,7 +151,7 @@ NO_CANDIDATE = Condition("no_candidate", ValidationError, r"no candidate partner
 # --------------------------------------------------------------------------- context
 
 
-class _Builder:
+class Builder:
     """Collects sections and tables; writes the CSV files as tables are added."""
 
     def __init__(
@@ -270,12 +270,12 @@ class _Builder:
         keys = [str(c) for c in head.columns]
         if index_label and _has_named_index(frame) and keys and keys[0] == frame.index.name:
             keys[0] = index_label
-        numeric = [_is_numeric(head[c]) for c in head.columns]
+        numeric = [is_numeric(head[c]) for c in head.columns]
         labels = [self.lang(f"col.{k}") for k in keys]
         cols = [
             [values[str(c)](v) for v in head[c].tolist()]
             if str(c) in values
-            else _format_column(head[c], str(c), self.lang)
+            else format_column(head[c], str(c), self.lang)
             for c in head.columns
         ]
         cells = [list(r) for r in zip(*cols, strict=True)] if cols else []
@@ -297,15 +297,15 @@ def _has_named_index(frame: pd.DataFrame) -> bool:
 # --------------------------------------------------------------------------- shared analytics
 
 
-def town_reach(b: _Builder) -> pd.DataFrame:
+def town_reach(b: Builder) -> pd.DataFrame:
     return b.cached("town_reach", lambda: _town_reach(b.data))
 
 
-def country_reach(b: _Builder) -> pd.DataFrame:
+def country_reach(b: Builder) -> pd.DataFrame:
     return b.cached("country_reach", lambda: _country_reach(b.data))
 
 
-def communities(b: _Builder) -> pd.Series:
+def communities(b: Builder) -> pd.Series:
     def run() -> pd.Series:
         b.step("communities")
         return clusters.communities(b.data, seed=b.seed, method="auto")
@@ -313,7 +313,7 @@ def communities(b: _Builder) -> pd.Series:
     return b.cached("communities", run)
 
 
-def brokers(b: _Builder) -> pd.DataFrame:
+def brokers(b: Builder) -> pd.DataFrame:
     def run() -> pd.DataFrame:
         n = b.broker_sample
         b.step(f"brokers (betweenness, {'exact' if n is None else f'{n} sampled sources'})")
@@ -324,7 +324,7 @@ def brokers(b: _Builder) -> pd.DataFrame:
     return b.cached("brokers", run)
 
 
-def pair_gaps(b: _Builder) -> pd.DataFrame | None:
+def pair_gaps(b: Builder) -> pd.DataFrame | None:
     """The country-pair gap table, or None when the data has too few countries for it."""
 
     def run() -> pd.DataFrame | None:
@@ -336,7 +336,7 @@ def pair_gaps(b: _Builder) -> pd.DataFrame | None:
     return b.cached("gaps", run)
 
 
-def candidates(b: _Builder) -> pd.DataFrame | None:
+def candidates(b: Builder) -> pd.DataFrame | None:
     """Ranked candidate partners of the scope's town (the call's eligibility applies)."""
 
     def run() -> pd.DataFrame | None:
@@ -357,7 +357,7 @@ def european(codes: pd.Series) -> pd.Series:
     return codes.astype(str).map(flag).fillna(False).astype(bool)
 
 
-def country_of(b: _Builder) -> str | None:
+def country_of(b: Builder) -> str | None:
     s = b.scope
     if s.kind == "country":
         return s.key

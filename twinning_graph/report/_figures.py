@@ -71,7 +71,7 @@ def _close(ax: Any) -> None:
     plt.close(ax.figure)
 
 
-def _image(
+def image(
     ax: Any, alt: str, caption: str = "", *, raster: bool = True, wide: bool = True
 ) -> Figure:
     """Embed the figure of ``ax`` (PNG for maps, SVG for charts) and close it."""

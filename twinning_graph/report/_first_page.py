@@ -13,7 +13,7 @@ from twinning_graph.recommend import rank_partners, rank_partners_many
 from twinning_graph.report._blocks import Section, Steps, Text
 from twinning_graph.report._context import (
     NO_CANDIDATE,
-    _Builder,
+    Builder,
     candidates,
     country_reach,
     pair_gaps,
@@ -25,7 +25,7 @@ from twinning_graph.report._town import candidate_reasons, plan, plan_checks, ve
 _STEPS = 3
 
 
-def first_page(b: _Builder) -> Section:
+def first_page(b: Builder) -> Section:
     """The "In short" section for the report's scope."""
     b.step("first page")
     lang = b.lang
@@ -45,7 +45,7 @@ def first_page(b: _Builder) -> Section:
 # --------------------------------------------------------------------------- shared
 
 
-def _pair_counts(b: _Builder) -> pd.DataFrame:
+def _pair_counts(b: Builder) -> pd.DataFrame:
     """Links per unordered country pair (both directions folded), across borders only."""
     e, c = b.data.edges, b.data.towns["country"]
     ca = e["town_a"].map(c).astype(str).to_numpy()
@@ -56,7 +56,7 @@ def _pair_counts(b: _Builder) -> pd.DataFrame:
     return pairs.value_counts().rename("links").reset_index()
 
 
-def _gaps(b: _Builder, country: str | None) -> tuple[pd.DataFrame, bool]:
+def _gaps(b: Builder, country: str | None) -> tuple[pd.DataFrame, bool]:
     """Country pairs with fewer links than expected, most certain first, leaving out
     countries the data under-collects: those with a clear gap (95 % range below 1) if any
     (``True``), else the pairs below expectation (``False``)."""
@@ -72,12 +72,12 @@ def _gaps(b: _Builder, country: str | None) -> tuple[pd.DataFrame, bool]:
     return (clear, True) if len(clear) else (g, False)
 
 
-def _missing_gaps(b: _Builder, g: pd.DataFrame, clear: bool, country: str) -> str:
+def _missing_gaps(b: Builder, g: pd.DataFrame, clear: bool, country: str) -> str:
     key = "first.country_gaps" if clear else "first.country_gaps_soft"
     return b.lang(key, country=b.lang.place(country), gaps=_gap_words(b, g, country))
 
 
-def _pick(b: _Builder, ranked: pd.DataFrame, town: str, k: int = 3) -> tuple[list[str], bool]:
+def _pick(b: Builder, ranked: pd.DataFrame, town: str, k: int = 3) -> tuple[list[str], bool]:
     """The ``k`` best candidates of a ranking; when more than ``k`` share the best score
     (the data cannot tell them apart), those closest in population to ``town``, and True."""
     best = ranked["score"].iloc[0]
@@ -91,7 +91,7 @@ def _pick(b: _Builder, ranked: pd.DataFrame, town: str, k: int = 3) -> tuple[lis
     return [str(t) for t in order.index[:k]], True
 
 
-def _gap_words(b: _Builder, g: pd.DataFrame, country: str | None, k: int = 3) -> str:
+def _gap_words(b: Builder, g: pd.DataFrame, country: str | None, k: int = 3) -> str:
     lang = b.lang
     items = []
     for row in g.head(k).itertuples():
@@ -112,7 +112,7 @@ def _gap_words(b: _Builder, g: pd.DataFrame, country: str | None, k: int = 3) ->
     return lang.join(items)
 
 
-def _call_step(b: _Builder, members: str = "", verdict: str = "") -> tuple[str, str]:
+def _call_step(b: Builder, members: str = "", verdict: str = "") -> tuple[str, str]:
     lang = b.lang
     facts = b.call
     if facts is None:
@@ -138,18 +138,18 @@ def _call_step(b: _Builder, members: str = "", verdict: str = "") -> tuple[str, 
     return lang("step.call.heading"), text
 
 
-def _call_links(b: _Builder) -> list[tuple[str, str]]:
+def _call_links(b: Builder) -> list[tuple[str, str]]:
     if b.call is None or not b.call.link:
         return []
     return [(b.lang("step.call.link", call=b.call.id), b.call.link)]
 
 
-def _named(b: _Builder, ids: Sequence[str], *, home: str | None = None) -> str:
+def _named(b: Builder, ids: Sequence[str], *, home: str | None = None) -> str:
     return b.lang.join(b.town_name(t, home=home) for t in ids)
 
 
 def _best_pairs(
-    b: _Builder, towns: Sequence[str], countries: Sequence[str] | str, k: int = 3
+    b: Builder, towns: Sequence[str], countries: Sequence[str] | str, k: int = 3
 ) -> list[tuple[str, str]]:
     """The ``k`` best (town, candidate) pairs from ``towns`` to towns of ``countries``
     (one candidate per town; the report's call applies)."""
@@ -168,13 +168,13 @@ def _best_pairs(
     return list(zip(top["town_id"].astype(str), top["candidate_id"].astype(str), strict=True))
 
 
-def _pairs_words(b: _Builder, pairs: list[tuple[str, str]], *, home: str | None = None) -> str:
+def _pairs_words(b: Builder, pairs: list[tuple[str, str]], *, home: str | None = None) -> str:
     return b.lang.join(
         f"{b.town_name(a, home=home)} – {b.town_name(c, home=home)}" for a, c in pairs
     )
 
 
-def _widen_step(b: _Builder, towns: pd.DataFrame, *, home: str | None) -> list[tuple[str, str]]:
+def _widen_step(b: Builder, towns: pd.DataFrame, *, home: str | None) -> list[tuple[str, str]]:
     """A step for the towns reaching fewest countries: each with its best partner abroad."""
     linked = towns[towns["partners"] > 0]
     least = linked.sort_values(["countries_reached", "partners"], kind="stable").index[:3]
@@ -192,7 +192,7 @@ def _widen_step(b: _Builder, towns: pd.DataFrame, *, home: str | None) -> list[t
     ]
 
 
-def _leads_step(b: _Builder, towns: pd.DataFrame, *, home: str | None) -> list[tuple[str, str]]:
+def _leads_step(b: Builder, towns: pd.DataFrame, *, home: str | None) -> list[tuple[str, str]]:
     """A step naming the towns whose partners are in the most countries."""
     best = towns.sort_values(["countries_reached", "partners"], ascending=False).index[:3]
     if not len(best):
@@ -201,13 +201,13 @@ def _leads_step(b: _Builder, towns: pd.DataFrame, *, home: str | None) -> list[t
     return [(b.lang("step.leads.heading"), b.lang("step.leads.text", towns=names))]
 
 
-def _coverage_words(b: _Builder, country: str) -> list[str]:
+def _coverage_words(b: Builder, country: str) -> list[str]:
     if country in under_collected(b.data):
         return [b.lang("first.under_collected", country=b.lang.place(country))]
     return []
 
 
-def _abroad(b: _Builder, country: str) -> list[str]:
+def _abroad(b: Builder, country: str) -> list[str]:
     """Every country of the data but ``country`` (a filter for partners abroad)."""
     return sorted(set(b.data.towns["country"].astype(str)) - {country})
 
@@ -215,7 +215,7 @@ def _abroad(b: _Builder, country: str) -> list[str]:
 # --------------------------------------------------------------------------- town
 
 
-def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _town(b: Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     lang = b.lang
     tid = str(b.scope.key)
     town = b.scope_label()
@@ -372,7 +372,7 @@ def _town(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 # --------------------------------------------------------------------------- country
 
 
-def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _country(b: Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     lang = b.lang
     code = str(b.scope.key)
     name = lang.place(code)
@@ -487,7 +487,7 @@ def _country(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
 # --------------------------------------------------------------------------- Europe
 
 
-def _europe(b: _Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _europe(b: Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     lang = b.lang
     tr = town_reach(b)
     linked = tr[tr["partners"] > 0]

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph.plot import plot_map
-from twinning_graph.report._blocks import Facts, Section, _fmt, _is_missing
-from twinning_graph.report._context import _Builder, candidates, country_reach, town_reach
+from twinning_graph.report._blocks import Facts, Section, fmt, is_missing
+from twinning_graph.report._context import Builder, candidates, country_reach, town_reach
 from twinning_graph.report._coverage import data_note
-from twinning_graph.report._figures import _image, town_map
+from twinning_graph.report._figures import image, town_map
 from twinning_graph.stats import summary
 
 # headline figures of summary(), in the order shown (the CSV has all of them)
@@ -31,17 +31,17 @@ _SUMMARY_FACTS = (
 
 def _summary_frame(s: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"figure": list(s), "value": [None if _is_missing(v) else v for v in s.values()]}
+        {"figure": list(s), "value": [None if is_missing(v) else v for v in s.values()]}
     ).astype(object)
 
 
-def _fact(b: _Builder, key: str, value: str, **hint: Any) -> tuple[str, str, str]:
+def _fact(b: Builder, key: str, value: str, **hint: Any) -> tuple[str, str, str]:
     lang = b.lang
     h = f"fact.{key}.hint"
     return (lang(f"fact.{key}"), value, lang(h, **hint) if lang.has(h) else "")
 
 
-def section_overview(b: _Builder) -> list[Section]:
+def section_overview(b: Builder) -> list[Section]:
     """Headline figures (and, for a town, its current partners)."""
     b.step("headline figures")
     s, lang = b.scope, b.lang
@@ -50,7 +50,7 @@ def section_overview(b: _Builder) -> list[Section]:
         sub = b.data if s.kind == "europe" else b.data.filter(countries=s.key, touching=True)
         fig: dict[str, Any] = summary(sub).to_dict()
         items = [
-            _fact(b, k, _fmt(fig[k], lang, "share" if k.endswith("share") else k))
+            _fact(b, k, fmt(fig[k], lang, "share" if k.endswith("share") else k))
             for k in _SUMMARY_FACTS
             if k in fig
         ]
@@ -63,12 +63,12 @@ def section_overview(b: _Builder) -> list[Section]:
             own = tr[tr["country"] == code]
             sec.intro = lang("overview.country", country=lang.country(code))
             items = [
-                _fact(b, "country_towns", _fmt(row["towns"], lang)),
-                _fact(b, "twinned_towns", _fmt(row["twinned_towns"], lang)),
-                _fact(b, "countries_reached", _fmt(row["countries_reached"], lang)),
-                _fact(b, "eu_states_reached", _fmt(row["eu_states_reached"], lang)),
-                _fact(b, "domestic_links", _fmt(row["domestic_links"], lang)),
-                _fact(b, "transnational_links", _fmt(row["transnational_links"], lang)),
+                _fact(b, "country_towns", fmt(row["towns"], lang)),
+                _fact(b, "twinned_towns", fmt(row["twinned_towns"], lang)),
+                _fact(b, "countries_reached", fmt(row["countries_reached"], lang)),
+                _fact(b, "eu_states_reached", fmt(row["eu_states_reached"], lang)),
+                _fact(b, "domestic_links", fmt(row["domestic_links"], lang)),
+                _fact(b, "transnational_links", fmt(row["transnational_links"], lang)),
                 _fact(b, "mean_degree", lang.number(float(own["partners"].mean()), 2)),
                 _fact(b, "max_degree", lang.number(int(own["partners"].max()))),
             ]
@@ -80,18 +80,18 @@ def section_overview(b: _Builder) -> list[Section]:
     t = b.data.towns.loc[tid]
     r = town_reach(b).loc[tid]
     k2 = next((c for c in r.index if c.startswith("countries_within_")), None)
-    km = lang("unit.km", value=_fmt(r["mean_partner_km"], lang))
+    km = lang("unit.km", value=fmt(r["mean_partner_km"], lang))
     items = [
         _fact(b, "country", lang.country(t["country"])),
-        _fact(b, "population", _fmt(t.get("population"), lang)),
-        _fact(b, "partners", _fmt(r["partners"], lang)),
-        _fact(b, "foreign_partners", _fmt(r["foreign_partners"], lang)),
-        _fact(b, "countries_reached", _fmt(r["countries_reached"], lang)),
-        _fact(b, "eu_states_reached", _fmt(r["eu_states_reached"], lang)),
+        _fact(b, "population", fmt(t.get("population"), lang)),
+        _fact(b, "partners", fmt(r["partners"], lang)),
+        _fact(b, "foreign_partners", fmt(r["foreign_partners"], lang)),
+        _fact(b, "countries_reached", fmt(r["countries_reached"], lang)),
+        _fact(b, "eu_states_reached", fmt(r["eu_states_reached"], lang)),
     ]
     if k2:
-        items.append(_fact(b, "countries_within_2", _fmt(r[k2], lang)))
-    items.append(_fact(b, "mean_partner_km", km if not _is_missing(r["mean_partner_km"]) else "–"))
+        items.append(_fact(b, "countries_within_2", fmt(r[k2], lang)))
+    items.append(_fact(b, "mean_partner_km", km if not is_missing(r["mean_partner_km"]) else "–"))
     sec.intro = lang("overview.town", town=b.town_name(tid))
     sec.blocks.append(Facts(items))
     fig = {
@@ -104,7 +104,7 @@ def section_overview(b: _Builder) -> list[Section]:
     return [sec, _section_partners(b, tid)]
 
 
-def _section_partners(b: _Builder, tid: str) -> Section:
+def _section_partners(b: Builder, tid: str) -> Section:
     lang = b.lang
     e, towns = b.data.edges, b.data.towns
     mine = e[(e["town_a"] == tid) | (e["town_b"] == tid)]
@@ -151,7 +151,7 @@ def kinds_words(lang: Any, kinds: Any) -> str:
     return ", ".join(words)
 
 
-def section_maps(b: _Builder) -> Section:
+def section_maps(b: Builder) -> Section:
     """The map of Europe, of a country's links, or of the town with its partners and the
     candidates (``candidates`` may be None)."""
     b.step("maps")
@@ -160,13 +160,13 @@ def section_maps(b: _Builder) -> Section:
     if s.kind == "europe":
         ax = plot_map(b.data)
         sec.intro = lang("maps.europe")
-        sec.blocks.append(_image(ax, lang("maps.europe.alt"), lang("maps.europe.caption")))
+        sec.blocks.append(image(ax, lang("maps.europe.alt"), lang("maps.europe.caption")))
     elif s.kind == "country":
         name = lang.country(s.key)
         ax = plot_map(b.data, countries=s.key, touching=True)
         sec.intro = lang("maps.country", country=name)
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("maps.country.alt", country=name),
                 lang("maps.country.caption", country=name),
@@ -174,7 +174,7 @@ def section_maps(b: _Builder) -> Section:
         )
         ax = plot_map(b.data, countries=s.key, touching=True, extent=s.key, color_by=None)
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("maps.country_towns.alt", country=name),
                 lang("maps.country_towns.caption", country=name),
@@ -186,5 +186,5 @@ def section_maps(b: _Builder) -> Section:
         sec.intro = lang("maps.town", town=b.scope_label())
         ax = town_map(b.data, str(s.key), ranked if has else None)
         caption = lang("maps.town.caption_candidates" if has else "maps.town.caption")
-        sec.blocks.append(_image(ax, lang("maps.town.alt", town=b.scope_label()), caption))
+        sec.blocks.append(image(ax, lang("maps.town.alt", town=b.scope_label()), caption))
     return sec

@@ -10,9 +10,9 @@ import pandas as pd
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.report._blocks import Facts, Section, Text
 from twinning_graph.report._call import rule_checks, verdict
-from twinning_graph.report._context import _Builder, candidates
+from twinning_graph.report._context import Builder, candidates
 from twinning_graph.report._coverage import data_note
-from twinning_graph.report._figures import _image, consortium_map
+from twinning_graph.report._figures import consortium_map, image
 from twinning_graph.report._i18n import Lang
 
 
@@ -44,7 +44,7 @@ def candidate_reasons(lang: Lang, ranked: pd.DataFrame, own_country: str) -> lis
     return out
 
 
-def section_candidates(b: _Builder) -> Section | None:
+def section_candidates(b: Builder) -> Section | None:
     ranked = candidates(b)
     if ranked is None:
         return None
@@ -74,7 +74,7 @@ def section_candidates(b: _Builder) -> Section | None:
     return sec
 
 
-def plan(b: _Builder) -> PlanResult | None:
+def plan(b: Builder) -> PlanResult | None:
     """The network proposed around the scope's town for the report's call (None: no call)."""
     if b.call is None:
         return None
@@ -88,7 +88,7 @@ def plan(b: _Builder) -> PlanResult | None:
     return result
 
 
-def plan_checks(b: _Builder, result: PlanResult) -> pd.DataFrame:
+def plan_checks(b: Builder, result: PlanResult) -> pd.DataFrame:
     facts = b.call
     assert facts is not None  # there is a plan only with a call
     return b.cached("plan_checks", lambda: rule_checks(facts, result.eligibility))
@@ -111,7 +111,7 @@ def verdict_words(lang: Lang, checks: pd.DataFrame, *, short: bool = False) -> s
     )
 
 
-def _member_reasons(b: _Builder, result: PlanResult) -> list[str]:
+def _member_reasons(b: Builder, result: PlanResult) -> list[str]:
     lang = b.lang
     members = result.members
     seen: set[str] = set()
@@ -135,7 +135,7 @@ def _member_reasons(b: _Builder, result: PlanResult) -> list[str]:
     return out
 
 
-def section_plan(b: _Builder) -> Section | None:
+def section_plan(b: Builder) -> Section | None:
     result = plan(b)
     if result is None or b.call is None:
         return None
@@ -176,7 +176,7 @@ def section_plan(b: _Builder) -> Section | None:
     if len(added):
         ax = consortium_map(b.data, tid, added)
         sec.blocks.append(
-            _image(
+            image(
                 ax,
                 lang("plan.map.alt", town=b.scope_label()),
                 lang("plan.map.caption", town=b.scope_label()),
@@ -216,7 +216,7 @@ def section_plan(b: _Builder) -> Section | None:
     return sec
 
 
-def _checks_table(b: _Builder, checks: pd.DataFrame) -> Any:
+def _checks_table(b: Builder, checks: pd.DataFrame) -> Any:
     lang = b.lang
     facts = b.call
     assert facts is not None
