@@ -71,10 +71,11 @@ from twinning_graph.graph import (
     from_graph,
 )
 from twinning_graph.io import TwinningData, load, read_partnerships, read_towns, validate_files
+from twinning_graph.lookup import find_town
 from twinning_graph.merge import match_towns, merge
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
-from twinning_graph.recommend import RankWeights, rank_partners, rank_partners_many
+from twinning_graph.recommend import PartnerModel, RankWeights, rank_partners, rank_partners_many
 from twinning_graph.stats import degree, summary
 from twinning_graph.synthetic import synthetic_network
 
@@ -107,6 +108,7 @@ __all__ = [
     "Call",
     "DataWarning",
     "EligibilityResult",
+    "PartnerModel",
     "PlanResult",
     "RankWeights",
     "TwinningData",
@@ -136,6 +138,7 @@ __all__ = [
     "domestic_only_towns",
     "eligible_countries",
     "eu_members",
+    "find_town",
     "from_graph",
     "geocode",
     "get_call",
