@@ -6,7 +6,8 @@ neighbours are 111.195 km apart (R = 6371.0088 km). Links t1-t2, t1-t3, t2-t3 (a
 triangle), t3-t4, t4-t5: degrees 2, 2, 3, 2, 1. RU (t5) is not eligible for CERV and is
 not in Europe (the country table's 46 countries).
 
-With every model term at weight 1 (``ONES``) the score is the plain sum of the features:
+With every model term but new_country at weight 1 (``ONES``) the score is the plain sum of
+the features:
 
 - shared_partners(t4, t2) = 1/log(3): the shared partner t3 has 3 partners;
 - partner_paths(t4, t2) = log(1 + 10 * 1/3 * 1/2): the path t4-t3-t1-t2;
@@ -30,7 +31,7 @@ from twinning_graph.recommend import MODEL_TERMS, TERMS, PartnerModel, RankWeigh
 
 KM = 6371.0088 * math.pi / 180  # km per degree of latitude
 W50 = math.exp(-0.5 * (KM / 50) ** 2)
-ONES = {t: (1.0 if t in MODEL_TERMS else 0.0) for t in TERMS}
+ONES = {t: (1.0 if t in MODEL_TERMS and t != "new_country" else 0.0) for t in TERMS}
 NO_FILTER = {"call": None, "population_band": None, "n": None}
 
 
@@ -312,7 +313,8 @@ def test_fitted_weights_and_repr(bundled):
     m = tg.recommend.partner_model(bundled)
     assert m.fit_info is not None and m.fit_info.queries == 4000
     assert m.fit_info.log_likelihood > m.fit_info.log_likelihood_prior
-    assert m.weights.language == 0.0 and m.weights.new_country == 0.0
+    assert m.weights.language == 0.0 and m.weights.gap == 0.0
+    assert m.weights.new_country > 0  # towns spread their partners over countries
     assert "fitted on 4,000 hidden links" in repr(m)
 
 

@@ -40,7 +40,7 @@ from twinning_graph.countries import (
     eu_members,
     normalise_country,
 )
-from twinning_graph.evaluate import BacktestResult, backtest
+from twinning_graph.evaluate import BacktestResult, backtest, evaluate_links
 from twinning_graph.evolution import (
     links_per_year,
     network_as_of,
@@ -138,6 +138,7 @@ __all__ = [
     "domestic_only_towns",
     "eligible_countries",
     "eu_members",
+    "evaluate_links",
     "find_town",
     "from_graph",
     "geocode",

@@ -44,6 +44,7 @@ __all__ = [
     "BASELINES",
     "BacktestResult",
     "backtest",
+    "evaluate_links",
     "hits_at_k",
     "mean_reciprocal_rank",
     "split_links",
@@ -293,7 +294,7 @@ def backtest(
     ablations
         Also score the model refitted without each of its terms (``"without <term>"``),
         with each term that is off by default (``"with <term>"``), and with the
-        ``new_country`` preference at weight 0.5.
+        ``gap`` preference at weight 0.3.
 
     Returns
     -------
@@ -310,22 +311,15 @@ def backtest(
     """
     from twinning_graph.graph import as_frames
     from twinning_graph.recommend import DEFAULT_FITTED, MODEL_TERMS, PartnerModel, RankWeights
-    from twinning_graph.recommend._eligibility import country_eligibility, resolve_call
-    from twinning_graph.recommend._features import distances, features, network_queries, score
     from twinning_graph.recommend._fit import fit_weight_sets
-    from twinning_graph.recommend._model import POPULATION_BAND
-    from twinning_graph.recommend._pool import network_pool
 
     seed_list = [seeds] if isinstance(seeds, (int, np.integer)) else list(seeds)
     if not seed_list:
         raise ValidationError("seeds is empty; give at least one seed")
     for s in seed_list:
         _check_fraction_seed(fraction, s)
-    bl = list(baselines or [])
-    bad = [b for b in bl if b not in BASELINES]
-    if bad:
-        raise ValidationError(f"unknown baseline(s) {bad}; allowed: {list(BASELINES)}")
-    towns, edges = as_frames(data)
+    bl = _check_baselines(baselines)
+    towns, _ = as_frames(data)
     records: list[pd.DataFrame] = []
     weights: dict[int, dict[str, float]] = {}
     for seed in seed_list:  # a loop over a few seeds; each is vectorised
@@ -333,7 +327,6 @@ def backtest(
         train_data = TwinningData(towns, _records(train), edges=train)
         model = PartnerModel(train_data, seed=int(seed))
         weights[int(seed)] = model.weights.to_dict()
-        net, links = model.network, model.links
         variants: dict[str, RankWeights] = {"model": model.weights}
         if ablations:
             sets = {
@@ -342,75 +335,108 @@ def backtest(
             sets |= {
                 f"with {t}": (*DEFAULT_FITTED, t) for t in MODEL_TERMS if t not in DEFAULT_FITTED
             }
-            variants |= fit_weight_sets(net, links, sets, RankWeights(), seed=int(seed))
-            variants["with new_country 0.5"] = replace(model.weights, new_country=0.5)
-        terms = tuple(
-            sorted({t for w in variants.values() for t in w.to_dict() if getattr(w, t) != 0})
-        )
-        pool = network_pool(net, links)
-        ia = net.index.get_indexer(hidden["town_a"])
-        ib = net.index.get_indexer(hidden["town_b"])
-        q_town, q_target = np.r_[ia, ib], np.r_[ib, ia]
-        order = np.argsort(q_town, kind="stable")
-        q_town, q_target = q_town[order], q_target[order]
-        H = sp.csr_array((np.ones(len(q_town)), (q_town, q_target)), shape=(net.n, net.n))
-        elig = country_eligibility(resolve_call("latest"), net.country)["eligible"]
-        allowed = (elig.reindex(net.country).to_numpy(dtype=object) != "no") & pool.municipal
-        rng = np.random.default_rng(seed)
-        methods = [*variants, "model, default filters", *bl]
-        hits = {m: np.zeros((len(KS), len(q_town))) for m in methods}
-        rrs = {m: np.zeros(len(q_town)) for m in methods}
-        shared = np.zeros(len(q_town), dtype=bool)
-        rows_all = np.unique(q_town)
-        classic_aa = np.where(links.deg > 1, 1.0 / np.log(np.maximum(links.deg, 2.0)), 0.0)
-        # Loop over chunks of query towns; each is vectorised over chunk x all towns.
-        for start in range(0, len(rows_all), _CHUNK):
-            rows = rows_all[start : start + _CHUNK]
-            q = network_queries(net, links, rows)
-            d = distances(q, pool)
-            f = features(links, q, pool, terms, d=d)
-            excl = (links.A[rows] + H[rows]).toarray() > 0
-            excl[np.arange(len(rows)), rows] = True
-            excl |= net.cc[rows][:, None] == net.cc[None, :]
-            lo, hi = np.searchsorted(q_town, [rows[0], rows[-1] + 1])
-            local = np.searchsorted(rows, q_town[lo:hi])
-            tgt = q_target[lo:hi]
-            ex = excl[local]
-            cn = (q.partners @ links.A).toarray()
-            shared[lo:hi] = cn[local, tgt] > 0
-            near = -d[local]
-            for m in methods:
-                extra_excl = None
-                if m in variants or m == "model, default filters":
-                    w = variants.get(m, variants["model"])
-                    keys = [score(f, w, d.shape)[local]]
-                    if m == "model, default filters":
-                        band = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None]) > np.log10(
-                            POPULATION_BAND
-                        )
-                        extra_excl = (band | ~allowed[None, :])[local]
-                else:
-                    keys = _baseline(m, f, cn, q, pool, links, classic_aa, rng, d)
-                    keys = [k[local] for k in keys] + [near]
-                k_t = [k[np.arange(len(tgt)), tgt] for k in keys]
-                e = ex if extra_excl is None else ex | extra_excl
-                g, t = _lex_counts(keys, k_t, e)
-                miss = (
-                    np.zeros(len(tgt), dtype=bool)
-                    if extra_excl is None
-                    else extra_excl[np.arange(len(tgt)), tgt]
-                )
-                for j, k in enumerate(KS):
-                    h, rr = _expected_metrics(g, t, k)
-                    hits[m][j, lo:hi] = np.where(miss, 0.0, h)
-                rrs[m][lo:hi] = np.where(miss, 0.0, rr)
-        for m in methods:
-            per_k = {f"hits@{k}": hits[m][j] for j, k in enumerate(KS)}
-            records.append(
-                pd.DataFrame(
-                    {"seed": int(seed), "method": m, "shared": shared, **per_k, "mrr": rrs[m]}
-                )
+            variants |= fit_weight_sets(
+                model.network, model.links, sets, RankWeights(), seed=int(seed)
             )
+            variants["with gap 0.3"] = replace(model.weights, gap=0.3)
+        records.append(_score_queries(model, hidden, variants, bl, seed=int(seed)))
+    return _result(records, seed_list, float(fraction), weights)
+
+
+def evaluate_links(
+    data: TwinningData | nx.Graph,
+    links: pd.DataFrame,
+    *,
+    baselines: Sequence[str] | None = BASELINES,
+    seed: int = 0,
+) -> BacktestResult:
+    """How well partner search, fitted on all of ``data``, ranks *new* links it does not hold.
+
+    The real question ("which foreign town will this town twin with next?") asked of
+    independent data: give the links that were made later, or that another source knows
+    (towns of ``data``), and every end of every link is a query, scored as in
+    :func:`backtest` (its candidates: the foreign towns of the network, its current
+    partners and its other new partners left out).
+
+    Parameters
+    ----------
+    data
+        The network the model is fitted on (:func:`~twinning_graph.recommend.partner_model`).
+    links
+        ``town_a``, ``town_b``: town ids of ``data``. Domestic links and links ``data``
+        already has are left out (a :class:`~twinning_graph.DataWarning` gives the counts).
+    baselines
+        As :func:`backtest`.
+    seed
+        Seeds the random baseline.
+
+    Returns
+    -------
+    BacktestResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import twinning_graph as tg
+    >>> new = pd.DataFrame({"town_a": ["FR-chartres"], "town_b": ["IT-forli"]})
+    >>> res = tg.evaluate_links(tg.load(), new, baselines=["nearest_foreign"])
+    >>> res.queries, list(res.table.index)
+    (2, ['model', 'model, default filters', 'nearest_foreign'])
+    """
+    from twinning_graph._validate import warn
+    from twinning_graph.graph import as_frames
+    from twinning_graph.recommend import partner_model
+
+    bl = _check_baselines(baselines)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValidationError(f"seed must be an integer, got {seed!r}")
+    if not isinstance(links, pd.DataFrame) or not {"town_a", "town_b"} <= set(links.columns):
+        raise ValidationError("links must be a DataFrame with columns town_a and town_b")
+    towns, edges = as_frames(data)
+    ends = pd.concat([links["town_a"], links["town_b"]]).astype(str)
+    missing = sorted(set(ends) - set(towns.index))
+    if missing:
+        from twinning_graph._errors import UnknownTownError
+
+        shown = ", ".join(map(repr, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise UnknownTownError(
+            f"{len(missing):,} town ids of links are not towns of the data: {shown}"
+        )
+    a, b = links["town_a"].astype(str).to_numpy(), links["town_b"].astype(str).to_numpy()
+    country = towns["country"].astype(str)
+    domestic = country.reindex(a).to_numpy() == country.reindex(b).to_numpy()
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    known = pd.MultiIndex.from_arrays([edges["town_a"], edges["town_b"]])
+    old = pd.MultiIndex.from_arrays([lo, hi]).isin(known)
+    keep = ~domestic & ~old & (a != b)
+    if (~keep).any():
+        warn(
+            f"{int(domestic.sum())} domestic and {int((old & ~domestic).sum())} already known of "
+            f"{len(links):,} links are left out",
+            stacklevel=3,
+        )
+    new = pd.DataFrame({"town_a": lo[keep], "town_b": hi[keep]}).drop_duplicates()
+    if new.empty:
+        raise ValidationError("no new transnational link to evaluate")
+    model = partner_model(data)
+    records = [_score_queries(model, new, {"model": model.weights}, bl, seed=int(seed))]
+    return _result(records, [int(seed)], float("nan"), {int(seed): model.weights.to_dict()})
+
+
+def _check_baselines(baselines: Sequence[str] | None) -> list[str]:
+    bl = list(baselines or [])
+    bad = [b for b in bl if b not in BASELINES]
+    if bad:
+        raise ValidationError(f"unknown baseline(s) {bad}; allowed: {list(BASELINES)}")
+    return bl
+
+
+def _result(
+    records: list[pd.DataFrame],
+    seeds: Sequence[int],
+    fraction: float,
+    weights: dict[int, dict[str, float]],
+) -> BacktestResult:
     every = pd.concat(records, ignore_index=True)
     table = _summarise(every, ["method"])
     per_seed = _summarise(every, ["seed", "method"])
@@ -420,12 +446,90 @@ def backtest(
     return BacktestResult(
         table=table,
         per_seed=per_seed,
-        seeds=tuple(int(s) for s in seed_list),
-        fraction=float(fraction),
+        seeds=tuple(int(s) for s in seeds),
+        fraction=fraction,
         queries=len(first),
         shared_queries=int(first["shared"].sum()),
         weights=weights,
     )
+
+
+def _score_queries(
+    model: Any, hidden: pd.DataFrame, variants: dict[str, Any], bl: list[str], *, seed: int
+) -> pd.DataFrame:
+    """Hit and reciprocal rank of each end of each hidden link, for every method."""
+    from twinning_graph.recommend._eligibility import country_eligibility, resolve_call
+    from twinning_graph.recommend._features import distances, features, network_queries, score
+    from twinning_graph.recommend._model import POPULATION_BAND
+    from twinning_graph.recommend._pool import network_pool
+
+    net, links = model.network, model.links
+    terms = tuple(sorted({t for w in variants.values() for t in w.to_dict() if getattr(w, t) != 0}))
+    pool = network_pool(net, links)
+    gap = model.gap_matrix() if "gap" in terms else None
+    ia = net.index.get_indexer(hidden["town_a"])
+    ib = net.index.get_indexer(hidden["town_b"])
+    q_town, q_target = np.r_[ia, ib], np.r_[ib, ia]
+    order = np.argsort(q_town, kind="stable")
+    q_town, q_target = q_town[order], q_target[order]
+    H = sp.csr_array((np.ones(len(q_town)), (q_town, q_target)), shape=(net.n, net.n))
+    elig = country_eligibility(resolve_call("latest"), net.country)["eligible"]
+    allowed = (elig.reindex(net.country).to_numpy(dtype=object) != "no") & pool.municipal
+    rng = np.random.default_rng(seed)
+    methods = [*variants, "model, default filters", *bl]
+    hits = {m: np.zeros((len(KS), len(q_town))) for m in methods}
+    rrs = {m: np.zeros(len(q_town)) for m in methods}
+    shared = np.zeros(len(q_town), dtype=bool)
+    rows_all = np.unique(q_town)
+    classic_aa = np.where(links.deg > 1, 1.0 / np.log(np.maximum(links.deg, 2.0)), 0.0)
+    # Loop over chunks of query towns; each is vectorised over chunk x all towns.
+    for start in range(0, len(rows_all), _CHUNK):
+        rows = rows_all[start : start + _CHUNK]
+        q = network_queries(net, links, rows)
+        d = distances(q, pool)
+        f = features(links, q, pool, terms, d=d, gap_matrix=gap)
+        excl = (links.A[rows] + H[rows]).toarray() > 0
+        excl[np.arange(len(rows)), rows] = True
+        excl |= net.cc[rows][:, None] == net.cc[None, :]
+        lo, hi = np.searchsorted(q_town, [rows[0], rows[-1] + 1])
+        local = np.searchsorted(rows, q_town[lo:hi])
+        tgt = q_target[lo:hi]
+        ex = excl[local]
+        cn = (q.partners @ links.A).toarray()
+        shared[lo:hi] = cn[local, tgt] > 0
+        near = -d[local]
+        for m in methods:
+            extra_excl = None
+            if m in variants or m == "model, default filters":
+                w = variants.get(m, variants["model"])
+                keys = [score(f, w, d.shape)[local]]
+                if m == "model, default filters":
+                    band = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None]) > np.log10(
+                        POPULATION_BAND
+                    )
+                    extra_excl = (band | ~allowed[None, :])[local]
+            else:
+                keys = _baseline(m, cn, q, pool, links, classic_aa, rng, d)
+                keys = [k[local] for k in keys] + [near]
+            k_t = [k[np.arange(len(tgt)), tgt] for k in keys]
+            e = ex if extra_excl is None else ex | extra_excl
+            g, t = _lex_counts(keys, k_t, e)
+            miss = (
+                np.zeros(len(tgt), dtype=bool)
+                if extra_excl is None
+                else extra_excl[np.arange(len(tgt)), tgt]
+            )
+            for j, k in enumerate(KS):
+                h, rr = _expected_metrics(g, t, k)
+                hits[m][j, lo:hi] = np.where(miss, 0.0, h)
+            rrs[m][lo:hi] = np.where(miss, 0.0, rr)
+    frames = []
+    for m in methods:
+        per_k = {f"hits@{k}": hits[m][j] for j, k in enumerate(KS)}
+        frames.append(
+            pd.DataFrame({"seed": seed, "method": m, "shared": shared, **per_k, "mrr": rrs[m]})
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _records(edges: pd.DataFrame) -> pd.DataFrame:
@@ -453,7 +557,6 @@ def _summarise(every: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def _baseline(
     name: str,
-    f: dict[str, np.ndarray],
     cn: np.ndarray,
     q: Any,
     pool: Any,

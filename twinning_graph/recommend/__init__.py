@@ -16,7 +16,10 @@ score of a candidate is a weighted sum of explainable terms (``docs/ranking.md``
     of these relative sizes (likelihood ratios fitted on the links);
 ``same_name``
     the two towns share a name;
-``language`` (off by default), ``new_country``, ``gap`` (preferences, off by default).
+``new_country``
+    the town has no partner in the candidate's country yet (towns spread their partners);
+``language`` (off by default: no gain over ``country_pair``), ``gap`` (a preference for
+    under-linked pairs of Member States, off by default).
 
 The weights are fitted on the network itself (links hidden and predicted back); the
 backtest of :mod:`twinning_graph.evaluate` checks every default term.

@@ -224,8 +224,8 @@ def rank_partners(
     min_population, max_population
         Absolute population band; candidates of unknown population are dropped when set.
     weights
-        Override some weights of the fitted model (a dict), e.g. ``{"new_country": 0.5}`` to
-        prefer countries the town has no partner in yet, or a full :class:`RankWeights`.
+        Override some weights of the fitted model (a dict), e.g. ``{"gap": 0.3}`` to
+        prefer pairs of Member States that are under-linked, or a full :class:`RankWeights`.
     candidates
         With ``source="gazetteer"``: a DataFrame of places used instead of the shipped
         gazetteer (``geonames_id`` as index or column, name, country, lat, lon, population;
@@ -238,7 +238,7 @@ def rank_partners(
         (current number), distance_km, common_partners, in_network, geonames_id, lat, lon;
         one column per score term (its weighted contribution: shared_partners,
         partner_paths, nearby_10km, nearby_50km, distance, country_pair, size, same_name,
-        language, new_country, gap); score (their sum); eligible (``"yes"``, ``"no"``,
+        new_country, language, gap); score (their sum); eligible (``"yes"``, ``"no"``,
         ``"unconfirmed"`` or ``"n/a"``), eligible_reason, eligible_rule, eligible_source;
         and reason. Ties are broken by town_id. The town itself, its existing partners and
         their doubles are never listed.

@@ -20,10 +20,11 @@ MODEL_TERMS = (
     "country_pair",
     "size",
     "same_name",
+    "new_country",
     "language",
 )
-#: Preferences of the town, not predictions: off (weight 0) unless asked for.
-STRATEGY_TERMS = ("new_country", "gap")
+#: A preference of the town, not a prediction: off (weight 0) unless asked for.
+STRATEGY_TERMS = ("gap",)
 TERMS = MODEL_TERMS + STRATEGY_TERMS
 #: Model terms whose weight is fitted by default (the backtest shows each of them helps;
 #: ``language`` did not, see docs/ranking.md, and is fitted only when asked for).
@@ -37,16 +38,17 @@ class RankWeights:
     The defaults are the weights fitted on all links of the bundled network
     (:class:`~twinning_graph.recommend.PartnerModel` refits them on every data object;
     these values are its prior and are used as they are when a data object has too few
-    links to fit). ``language`` (0: the backtest shows no gain over ``country_pair``),
-    ``new_country`` and ``gap`` (preferences, not predictions) are off.
+    links to fit). ``language`` (0: the backtest shows no gain over ``country_pair``) and
+    ``gap`` (a preference, not a prediction) are off.
 
     Features (see ``docs/ranking.md``): ``shared_partners`` Adamic–Adar over shared
     partners, a partner outside Europe counting 0.1; ``partner_paths``
     ``log(1 + 10 * sum 1/deg(a) 1/deg(b))`` over paths town–a–b–candidate;
     ``nearby_10km``, ``nearby_50km`` ``log(1 + sum K(town, a) K(candidate, b))`` over
     links a–b, K a Gaussian kernel of 10 or 50 km; ``distance``, ``country_pair``,
-    ``size`` log-likelihood ratios fitted on the links; ``same_name``, ``language``,
-    ``new_country`` 0/1; ``gap`` the under-linking of the two countries (0–2).
+    ``size`` log-likelihood ratios fitted on the links; ``same_name``, ``language`` 0/1;
+    ``new_country`` 1 when the town has no partner in the candidate's country yet; ``gap``
+    the under-linking of the two countries (0–2).
     """
 
     shared_partners: float = 4.83
@@ -57,8 +59,8 @@ class RankWeights:
     country_pair: float = 0.68
     size: float = 1.31
     same_name: float = 5.4
+    new_country: float = 0.9
     language: float = 0.0
-    new_country: float = 0.0
     gap: float = 0.0
 
     @classmethod
