@@ -425,3 +425,20 @@ def test_rank_weights_coerce():
     assert (w.gap, w.size) == (0.5, 2.0)
     with pytest.raises(tg.ValidationError, match="must be finite"):
         RankWeights.coerce({"gap": float("nan")})
+
+
+def test_per_country_cap_is_the_greedy_list(bundled):
+    full = rank_partners(bundled, "NL-gouda", n=None)
+    capped = rank_partners(bundled, "NL-gouda", n=10, per_country=2)
+    seen: dict[str, int] = {}
+    greedy = []
+    for tid, country in full["country"].items():  # the list by hand: best first, 2 per country
+        if seen.get(country, 0) < 2:
+            seen[country] = seen.get(country, 0) + 1
+            greedy.append(tid)
+        if len(greedy) == 10:
+            break
+    assert capped.index.tolist() == greedy
+    assert capped["country"].value_counts().max() <= 2
+    with pytest.raises(tg.ValidationError, match="per_country"):
+        rank_partners(bundled, "NL-gouda", per_country=0)

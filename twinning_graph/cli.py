@@ -279,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--min-population", type=int, default=None, metavar="N")
     p.add_argument("--max-population", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--per-country", type=int, default=None, metavar="N", help="at most N towns per country"
+    )
     _add_output(p)
 
     p = sub.add_parser(
@@ -571,6 +574,7 @@ def _rank(args: argparse.Namespace) -> int:
         population_band=band,
         min_population=args.min_population,
         max_population=args.max_population,
+        per_country=args.per_country,
     )
     if args.json or args.csv:
         emit_table(table, args)

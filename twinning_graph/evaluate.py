@@ -293,8 +293,8 @@ def backtest(
         Names from :data:`BASELINES` (``None`` or empty: none).
     ablations
         Also score the model refitted without each of its terms (``"without <term>"``),
-        with each term that is off by default (``"with <term>"``), and with the
-        ``gap`` preference at weight 0.3.
+        with each term that is off by default (``"with <term>"``), with the ``gap``
+        preference at weight 0.3, and its lists capped at 3 and 4 towns per country.
 
     Returns
     -------
@@ -339,7 +339,8 @@ def backtest(
                 model.network, model.links, sets, RankWeights(), seed=int(seed)
             )
             variants["with gap 0.3"] = replace(model.weights, gap=0.3)
-        records.append(_score_queries(model, hidden, variants, bl, seed=int(seed)))
+        caps = (3, 4) if ablations else ()
+        records.append(_score_queries(model, hidden, variants, bl, seed=int(seed), caps=caps))
     return _result(records, seed_list, float(fraction), weights)
 
 
@@ -455,9 +456,20 @@ def _result(
 
 
 def _score_queries(
-    model: Any, hidden: pd.DataFrame, variants: dict[str, Any], bl: list[str], *, seed: int
+    model: Any,
+    hidden: pd.DataFrame,
+    variants: dict[str, Any],
+    bl: list[str],
+    *,
+    seed: int,
+    caps: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """Hit and reciprocal rank of each end of each hidden link, for every method."""
+    """Hit and reciprocal rank of each end of each hidden link, for every method.
+
+    ``caps``: also the model's list with at most that many towns per country
+    (``per_country``): the hidden partner is listed if fewer than ``cap`` towns of its
+    country score above it, at ``1 + sum over countries of min(cap, towns above)``.
+    """
     from twinning_graph.recommend._eligibility import country_eligibility, resolve_call
     from twinning_graph.recommend._features import distances, features, network_queries, score
     from twinning_graph.recommend._model import POPULATION_BAND
@@ -476,7 +488,8 @@ def _score_queries(
     elig = country_eligibility(resolve_call("latest"), net.country)["eligible"]
     allowed = (elig.reindex(net.country).to_numpy(dtype=object) != "no") & pool.municipal
     rng = np.random.default_rng(seed)
-    methods = [*variants, "model, default filters", *bl]
+    capped = {f"model, at most {c} per country": c for c in caps}
+    methods = [*variants, *capped, "model, default filters", *bl]
     hits = {m: np.zeros((len(KS), len(q_town))) for m in methods}
     rrs = {m: np.zeros(len(q_town)) for m in methods}
     shared = np.zeros(len(q_town), dtype=bool)
@@ -500,6 +513,18 @@ def _score_queries(
         near = -d[local]
         for m in methods:
             extra_excl = None
+            if m in capped:
+                S = score(f, variants["model"], d.shape)[local]
+                above = (S > S[np.arange(len(tgt)), tgt][:, None]) & ~ex
+                r_i, c_i = np.nonzero(above)
+                counts = np.zeros((len(tgt), net.codes.n + 1), dtype=np.int64)
+                np.add.at(counts, (r_i, net.cc[c_i]), 1)
+                listed = counts[np.arange(len(tgt)), net.cc[tgt]] < capped[m]
+                position = np.minimum(counts, capped[m]).sum(axis=1) + 1
+                for j, k in enumerate(KS):
+                    hits[m][j, lo:hi] = listed & (position <= k)
+                rrs[m][lo:hi] = np.where(listed, 1.0 / position, 0.0)
+                continue
             if m in variants or m == "model, default filters":
                 w = variants.get(m, variants["model"])
                 keys = [score(f, w, d.shape)[local]]

@@ -33,6 +33,7 @@ OPTIONS: dict[str, Any] = {
     "max_population": None,
     "weights": None,
     "candidates": None,
+    "per_country": None,
 }
 
 
@@ -108,6 +109,11 @@ def options_from(model: PartnerModel, **options: Any) -> _Options:
             nums[k] = _number(k, o[k])
         except ValidationError as exc:
             problems.add(where, None, k, str(exc).split(" ", 1)[1])
+    cap = o["per_country"]
+    if cap is not None and (
+        isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1
+    ):
+        problems.add(where, None, "per_country", f"must be a positive integer or None, got {cap!r}")
     band = o["population_band"]
     if band is not None and (
         isinstance(band, bool)
@@ -156,6 +162,7 @@ def options_from(model: PartnerModel, **options: Any) -> _Options:
         hi_p=nums["max_population"],
         weights=weights,
         candidates=o["candidates"],
+        per_country=None if cap is None else int(cap),
     )
 
 
@@ -175,6 +182,7 @@ def rank_partners(
     max_population: float | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
     candidates: pd.DataFrame | None = None,
+    per_country: int | None = None,
 ) -> pd.DataFrame:
     """Rank the foreign towns a town is most likely to twin with next, explained by name.
 
@@ -230,6 +238,11 @@ def rank_partners(
         With ``source="gazetteer"``: a DataFrame of places used instead of the shipped
         gazetteer (``geonames_id`` as index or column, name, country, lat, lon, population;
         optionally admin1, feature_code).
+    per_country
+        List at most this many candidates of one country (the next best of other countries
+        take their places): a list with options in several countries, as a Networks of
+        Towns application needs. Off by default: the most likely partners of a town are
+        often in one country, and capping costs some accuracy (``docs/ranking.md``).
 
     Returns
     -------
@@ -278,6 +291,7 @@ def rank_partners(
         max_population=max_population,
         weights=weights,
         candidates=candidates,
+        per_country=per_country,
     )
 
 
@@ -297,6 +311,7 @@ def rank_partners_many(
     max_population: float | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
     candidates: pd.DataFrame | None = None,
+    per_country: int | None = None,
 ) -> pd.DataFrame:
     """Rank candidate partners for many towns at once (a programme office's batch).
 
@@ -311,7 +326,7 @@ def rank_partners_many(
         The towns looking for partners, each as :func:`rank_partners` accepts (a town
         appearing twice is ranked once, in first-seen order).
     n, source, call, include_domestic, countries, min_distance_km, max_distance_km, \
-population_band, min_population, max_population, weights, candidates
+population_band, min_population, max_population, weights, candidates, per_country
         As in :func:`rank_partners`, applied to every town.
 
     Returns
@@ -350,4 +365,5 @@ population_band, min_population, max_population, weights, candidates
         max_population=max_population,
         weights=weights,
         candidates=candidates,
+        per_country=per_country,
     )

@@ -65,6 +65,7 @@ class _Options:
     hi_p: float | None
     weights: RankWeights
     candidates: pd.DataFrame | None
+    per_country: int | None = None
 
 
 class PartnerModel:
@@ -450,13 +451,18 @@ def _rank_block(
         empty.append((towns[int(row)], steps))
     S[~keep] = -np.inf
     # top n per row, ties broken by candidate id
-    n = opt.n
+    n, cap = opt.n, opt.per_country
     if n is not None and n < N:
-        cut = -np.partition(-S, n - 1, axis=1)[:, n - 1]
+        # with a cap per country, a wider net: the next best of other countries
+        width = n if cap is None else min(N, n * 20)
+        cut = -np.partition(-S, width - 1, axis=1)[:, width - 1]
         keep &= S >= cut[:, None]
     ri, pos = np.nonzero(keep)
     order = np.lexsort((pool.id_rank[pos], -S[ri, pos], ri))
     ri, pos = ri[order], pos[order]
+    if cap is not None:
+        ok = within_group(ri, pool.cc[pos]) < cap
+        ri, pos = ri[ok], pos[ok]
     rank = np.arange(len(ri)) - np.searchsorted(ri, ri, side="left") + 1
     if n is not None:
         top = rank <= n
@@ -487,6 +493,25 @@ def _rank_block(
     cols["reason"] = why
     out = pd.DataFrame(cols, index=pd.Index(base.index, name="candidate_id"))
     return out, empty
+
+
+def within_group(row: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... for each element among those of its (row, group), in the given order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from twinning_graph.recommend._model import within_group
+    >>> within_group(np.array([0, 0, 0, 0, 1]), np.array([5, 7, 5, 5, 5])).tolist()
+    [0, 0, 1, 2, 0]
+    """
+    order = np.lexsort((np.arange(len(row)), group, row))
+    r, g = row[order], group[order]
+    start = np.r_[True, (r[1:] != r[:-1]) | (g[1:] != g[:-1])] if len(r) else np.zeros(0, bool)
+    first = np.flatnonzero(start)
+    out = np.empty(len(row), dtype=np.intp)
+    out[order] = np.arange(len(row)) - first[np.cumsum(start) - 1]
+    return out
 
 
 def _empty_frame(pool: _Pool, many: bool) -> pd.DataFrame:

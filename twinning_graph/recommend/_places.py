@@ -88,6 +88,16 @@ class _Network:
         self.kern = {t: self.kernel_rows(self.lat, self.lon, t) for t in KERNELS}
         self._regions: np.ndarray | None = None
         self._name_keys: dict[str, np.ndarray] | None = None
+        self._municipal: np.ndarray | None = None
+
+    def municipal(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which towns can sign a partnership (computed once; ``frame`` as the network
+        candidates show the towns, see :func:`~twinning_graph.recommend._pool.municipal`)."""
+        if self._municipal is None:
+            from twinning_graph.recommend._pool import municipal
+
+            self._municipal = municipal(frame, self.key)
+        return self._municipal
 
     def name_keys(self) -> dict[str, np.ndarray]:
         """Name keys of every name column (for finding towns by name)."""

@@ -75,6 +75,7 @@ class _Pool:
         keys: np.ndarray,
         regions: np.ndarray | None,
         kern: dict[str, sp.csr_array],
+        is_municipal: np.ndarray | None = None,
     ) -> None:
         self.net, self.frame = net, frame
         self.n = len(frame)
@@ -96,7 +97,7 @@ class _Pool:
         code = self.key_index.get_indexer(keys)
         self.key_code = np.where(keys == "", -2, code)
         self.deg = np.where(innet, links.deg[np.maximum(self.row, 0)], 0.0)
-        self.municipal = municipal(frame, keys)
+        self.municipal = municipal(frame, keys) if is_municipal is None else is_municipal
         self.gid = frame["geonames_id"].to_numpy(dtype=float, na_value=-1.0).astype(np.int64)
         self.kern = kern
         self._kern_t: dict[str, sp.csr_array] = {}
@@ -149,7 +150,9 @@ def network_pool(net: _Network, links: _Links) -> _Pool:
     for extra in ("name_local", "feature_code"):
         if extra in t:
             frame.insert(1, extra, t[extra].to_numpy())
-    return _Pool(net, links, frame, np.arange(net.n), net.key, None, dict(net.kern))
+    return _Pool(
+        net, links, frame, np.arange(net.n), net.key, None, dict(net.kern), net.municipal(frame)
+    )
 
 
 def match_to_network(
@@ -226,7 +229,8 @@ def gazetteer_pool(net: _Network, links: _Links, places: pd.DataFrame | None) ->
     }
     rows = np.concatenate([np.arange(net.n), np.full(len(new), -1)])
     keys_all = np.concatenate([net.key, keys[new]])
-    return _Pool(net, links, frame, rows, keys_all, regions, kern)
+    ok = np.concatenate([net.municipal(base.frame), municipal(extra, keys[new])])
+    return _Pool(net, links, frame, rows, keys_all, regions, kern, ok)
 
 
 def doubles(pool: _Pool, town: Any) -> np.ndarray:
