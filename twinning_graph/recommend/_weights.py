@@ -51,15 +51,15 @@ class RankWeights:
     the under-linking of the two countries (0–2).
     """
 
-    shared_partners: float = 4.83
-    partner_paths: float = 5.13
-    nearby_10km: float = 2.46
-    nearby_50km: float = 1.18
-    distance: float = 0.56
-    country_pair: float = 0.68
-    size: float = 1.31
-    same_name: float = 5.4
-    new_country: float = 0.9
+    shared_partners: float = 4.78
+    partner_paths: float = 6.63
+    nearby_10km: float = 3.24
+    nearby_50km: float = 1.41
+    distance: float = 0.59
+    country_pair: float = 0.66
+    size: float = 1.34
+    same_name: float = 6.22
+    new_country: float = 0.98
     language: float = 0.0
     gap: float = 0.0
 
