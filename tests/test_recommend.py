@@ -442,3 +442,29 @@ def test_per_country_cap_is_the_greedy_list(bundled):
     assert capped["country"].value_counts().max() <= 2
     with pytest.raises(tg.ValidationError, match="per_country"):
         rank_partners(bundled, "NL-gouda", per_country=0)
+
+
+def test_a_place_listed_twice_is_listed_once_and_never_as_a_partners_double():
+    # "Alpha" and "Alpha Municipality" (DE, 2 km apart) are one place: the same name key
+    towns = pd.DataFrame(
+        {
+            "town_id": ["alpha", "alpha-mun", "pl", "fr", "it"],
+            "name": ["Alpha", "Alpha Municipality", "Polski", "Franc", "Itala"],
+            "country": ["DE", "DE", "PL", "FR", "IT"],
+            "lat": [50.0, 50.018, 52.0, 48.0, 45.0],
+            "lon": [10.0, 10.0, 20.0, 2.0, 9.0],
+        }
+    )
+    links = pd.DataFrame(
+        {"town_a": ["pl", "alpha-mun", "alpha-mun"], "town_b": ["alpha", "fr", "it"]}
+    )
+    data = tg.load(towns=towns, partnerships=links)
+    m = PartnerModel(data, weights=ONES)
+    # pl is twinned with alpha: its double alpha-mun is not a candidate either
+    assert "alpha-mun" not in m.rank("pl", **NO_FILTER).index
+    # for fr, the place is listed once: alpha-mun (2 partners) rather than alpha (1)
+    r = m.rank("fr", **NO_FILTER)
+    assert "alpha" not in r.index
+    # it is twinned with alpha-mun: itself, alpha-mun and its double alpha go; then PL, FR
+    with pytest.raises(tg.ValidationError, match=r"partners and their doubles: -3.*DE'\]: -2"):
+        m.rank("it", **NO_FILTER, countries="DE")

@@ -486,6 +486,7 @@ def _score_queries(
     q_town, q_target = q_town[order], q_target[order]
     H = sp.csr_array((np.ones(len(q_town)), (q_town, q_target)), shape=(net.n, net.n))
     elig = country_eligibility(resolve_call("latest"), net.country)["eligible"]
+    # (doubles are not removed: a hidden partner listed twice is still the right place)
     allowed = (elig.reindex(net.country).to_numpy(dtype=object) != "no") & pool.municipal
     rng = np.random.default_rng(seed)
     capped = {f"model, at most {c} per country": c for c in caps}

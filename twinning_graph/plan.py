@@ -259,7 +259,7 @@ def plan_network(
     from twinning_graph.recommend._pool import doubles
 
     pool = model.pool(source, candidates)
-    keep = model.allowed(pool, the_call) & pool.municipal
+    keep = model.allowed(pool, the_call) & pool.municipal & pool.listed_once()
     for t in seeds:  # a loop over the few seed towns
         keep &= ~doubles(pool, t)
         if t.row >= 0:

@@ -3,8 +3,6 @@ naming the shared partner, the path or the nearby pair of twinned towns behind t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -17,15 +15,6 @@ from twinning_graph.recommend._pool import _Pool
 #: Terms listed in a reason: at most this many positive and negative ones, each at least
 #: MIN_SHOWN in absolute value.
 MAX_POSITIVE, MAX_NEGATIVE, MIN_SHOWN = 3, 2, 0.05
-
-
-@dataclass
-class _Pair:
-    """Who links a query town and a candidate: shared partners, a path, a nearby pair."""
-
-    shared: list[int]
-    path: tuple[int, int] | None
-    nearby: tuple[int, int] | None
 
 
 def short_number(x: float) -> str:
@@ -67,35 +56,50 @@ def _linked(A: sp.csr_array, left: np.ndarray, right: np.ndarray) -> tuple[np.nd
     return owner[hit], order[at[hit]]
 
 
-def links_between(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int, term: str) -> _Pair:
-    """Shared partners, the strongest path and the strongest nearby link of one pair."""
+def _shared(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int) -> np.ndarray:
+    """Shared partners of a query town and a candidate, strongest (Adamic–Adar weight) first."""
     A = links.A
     pu = q.partners.indices[q.partners.indptr[i] : q.partners.indptr[i + 1]]
     v = int(pool.row[pos])
-    pv = A.indices[A.indptr[v] : A.indptr[v + 1]] if v >= 0 else np.zeros(0, np.intp)
-    shared = np.intersect1d(pu, pv)
-    shared = shared[np.argsort(-links.aa_w[shared], kind="stable")]
-    path = None
-    if len(pu) and len(pv):
-        ia, ib = _linked(A, pu, pv)
-        if len(ia):
-            a, b = pu[ia], pv[ib]
-            best = int(np.argmax(links.ra_w[a] * links.ra_w[b]))
-            path = (int(a[best]), int(b[best]))
-    nearby = None
-    if term:
-        ku = q.kern[term]
-        ka = ku.indices[ku.indptr[i] : ku.indptr[i + 1]]
-        wa = ku.data[ku.indptr[i] : ku.indptr[i + 1]]
-        kc = pool.kern[term]
-        kb = kc.indices[kc.indptr[pos] : kc.indptr[pos + 1]]
-        wb = kc.data[kc.indptr[pos] : kc.indptr[pos + 1]]
-        if len(ka) and len(kb):
-            ia, ib = _linked(A, ka, kb)
-            if len(ia):
-                best = int(np.argmax(wa[ia] * wb[ib]))
-                nearby = (int(ka[ia[best]]), int(kb[ib[best]]))
-    return _Pair([int(z) for z in shared], path, nearby)
+    if v < 0 or len(pu) == 0:
+        return np.zeros(0, dtype=np.intp)
+    shared = np.intersect1d(pu, A.indices[A.indptr[v] : A.indptr[v + 1]])
+    return shared[np.argsort(-links.aa_w[shared], kind="stable")]
+
+
+def _path(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int) -> tuple[int, int] | None:
+    """The strongest path town-a-b-candidate: ``(a, b)``."""
+    A = links.A
+    pu = q.partners.indices[q.partners.indptr[i] : q.partners.indptr[i + 1]]
+    v = int(pool.row[pos])
+    if v < 0 or len(pu) == 0:
+        return None
+    pv = A.indices[A.indptr[v] : A.indptr[v + 1]]
+    ia, ib = _linked(A, pu, pv) if len(pv) else (np.zeros(0, np.intp), np.zeros(0, np.intp))
+    if len(ia) == 0:
+        return None
+    a, b = pu[ia], pv[ib]
+    best = int(np.argmax(links.ra_w[a] * links.ra_w[b]))
+    return int(a[best]), int(b[best])
+
+
+def _nearby(
+    links: _Links, q: _Queries, i: int, pool: _Pool, pos: int, term: str
+) -> tuple[int, int] | None:
+    """The strongest link a-b between the kernels of the town and of the candidate."""
+    ku = q.kern[term]
+    ka = ku.indices[ku.indptr[i] : ku.indptr[i + 1]]
+    wa = ku.data[ku.indptr[i] : ku.indptr[i + 1]]
+    kc = pool.kern[term]
+    kb = kc.indices[kc.indptr[pos] : kc.indptr[pos + 1]]
+    wb = kc.data[kc.indptr[pos] : kc.indptr[pos + 1]]
+    if len(ka) == 0 or len(kb) == 0:
+        return None
+    ia, ib = _linked(links.A, ka, kb)
+    if len(ia) == 0:
+        return None
+    best = int(np.argmax(wa[ia] * wb[ib]))
+    return int(ka[ia[best]]), int(kb[ib[best]])
 
 
 def reasons(
@@ -108,81 +112,105 @@ def reasons(
     d: np.ndarray,
 ) -> tuple[list[str], np.ndarray]:
     """The reason of each listed (query ``ri``, candidate ``pos``) and its number of shared
-    partners. A loop over the listed rows only (n per town)."""
-    net = links.net
-    lo, hi = links.dist_quartiles
+    partners. A loop over the listed rows only (n per town); the towns behind a term are
+    looked up only for the terms the reason shows."""
+    near_terms = [t for t in KERNELS if t in contrib]
     out: list[str] = []
     common = np.zeros(len(ri), dtype=np.int64)
-    names = None
     for k, (i, p) in enumerate(zip(ri, pos, strict=True)):
-        near_terms = [t for t in KERNELS if t in contrib]
-        near = sum((contrib[t][k] for t in near_terms), 0.0)
-        strongest = max(near_terms, key=lambda t: contrib[t][k]) if near_terms else ""
-        pair = links_between(links, q, int(i), pool, int(p), strongest if near > 0 else "")
-        common[k] = len(pair.shared)
-        items: list[tuple[float, str]] = []
-        c = contrib.get("shared_partners")
-        if c is not None and pair.shared:
-            first = ", ".join(_label(links, z) for z in pair.shared[:2])
-            more = f" and {len(pair.shared) - 2} more" if len(pair.shared) > 2 else ""
-            plural = "s" if len(pair.shared) > 1 else ""
-            items.append((c[k], f"shares partner{plural} {first}{more}"))
-        c = contrib.get("partner_paths")
-        if c is not None and pair.path is not None:
-            a, b = pair.path
-            items.append(
-                (c[k], f"partners are twinned: {_label(links, a)} with {_label(links, b)}")
-            )
-        if near_terms and pair.nearby is not None:
-            items.append((near, _nearby_text(links, q, int(i), pool, int(p), pair.nearby)))
-        c = contrib.get("distance")
-        if c is not None and np.isfinite(d[k]):
-            where = (
-                "closer than most"
-                if d[k] < lo
-                else "farther than most"
-                if d[k] > hi
-                else "a usual distance"
-            )
-            items.append((c[k], f"{d[k]:,.0f} km: {where}"))
-        c = contrib.get("country_pair")
-        if c is not None:
-            pair_name = (
-                f"{net.codes.index[q.cc[i]] if q.cc[i] < net.codes.n else '?'}–{pool.country[p]}"
-            )
-            items.append((c[k], f"{pair_name} pairs are {'common' if c[k] > 0 else 'rare'}"))
-        c = contrib.get("size")
-        if c is not None and np.isfinite(q.pop[i]) and np.isfinite(pool.pop[p]):
-            r = np.log10(pool.pop[p] / q.pop[i])
-            word = (
-                "size similar"
-                if abs(r) < 0.3
-                else ("much " if abs(r) >= 1 else "") + ("larger" if r > 0 else "smaller")
-            )
-            items.append(
-                (c[k], f"{word} ({short_number(pool.pop[p])} vs {short_number(q.pop[i])})")
-            )
-        c = contrib.get("same_name")
-        if c is not None and c[k] != 0:
-            items.append((c[k], "same name"))
-        c = contrib.get("language")
-        if c is not None and c[k] != 0:
-            if names is None:
-                from twinning_graph.recommend._language import language_names
-
-                names = language_names()
-            uniq, which = pool.languages()
-            both = sorted(q.languages(net)[i] & uniq[which[p]])
-            words = " and ".join(f"{names.get(x, x)}" for x in both[:2])
-            items.append((c[k], f"both {words}-speaking"))
-        c = contrib.get("new_country")
-        if c is not None and c[k] != 0:
-            items.append((c[k], f"new country for the town ({pool.country[p]})"))
-        c = contrib.get("gap")
-        if c is not None and c[k] != 0:
-            items.append((c[k], "the two countries are under-linked"))
-        out.append(_assemble(items))
+        i, p = int(i), int(p)
+        shared = _shared(links, q, i, pool, p)
+        common[k] = len(shared)
+        values = [(float(contrib[t][k]), t) for t in contrib if t not in near_terms]
+        if near_terms:
+            values.append((float(sum(contrib[t][k] for t in near_terms)), "nearby"))
+        shown = _pick([v for v in values if v[0] != 0.0])
+        items = []
+        for value, term in shown:
+            text = _text(links, q, i, pool, p, term, d[k], shared, contrib, k, near_terms)
+            if text:
+                items.append((value, text))
+        out.append("; ".join(f"{text} ({value:+.1f})" for value, text in items))
     return out, common
+
+
+def _pick(values: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """The largest positive terms, then the largest negative ones (see MAX_POSITIVE)."""
+    pos = sorted((x for x in values if x[0] >= MIN_SHOWN), key=lambda x: -x[0])[:MAX_POSITIVE]
+    neg = sorted((x for x in values if x[0] <= -MIN_SHOWN), key=lambda x: x[0])[:MAX_NEGATIVE]
+    return pos + neg
+
+
+def _text(
+    links: _Links,
+    q: _Queries,
+    i: int,
+    pool: _Pool,
+    p: int,
+    term: str,
+    dist: float,
+    shared: np.ndarray,
+    contrib: dict[str, np.ndarray],
+    k: int,
+    near_terms: list[str],
+) -> str:
+    """One term of a reason in words ("" when there is nothing to name)."""
+    net = links.net
+    if term == "shared_partners":
+        if len(shared) == 0:
+            return ""
+        first = ", ".join(_label(links, int(z)) for z in shared[:2])
+        more = f" and {len(shared) - 2} more" if len(shared) > 2 else ""
+        return f"shares partner{'s' if len(shared) > 1 else ''} {first}{more}"
+    if term == "partner_paths":
+        path = _path(links, q, i, pool, p)
+        if path is None:
+            return ""
+        return f"partners are twinned: {_label(links, path[0])} with {_label(links, path[1])}"
+    if term == "nearby":
+        strongest = max(near_terms, key=lambda t: contrib[t][k])
+        ab = _nearby(links, q, i, pool, p, strongest)
+        return "" if ab is None else _nearby_text(links, q, i, pool, p, ab)
+    if term == "distance":
+        if not np.isfinite(dist):
+            return ""
+        lo, hi = links.dist_quartiles
+        where = (
+            "closer than most"
+            if dist < lo
+            else "farther than most"
+            if dist > hi
+            else "a usual distance"
+        )
+        return f"{dist:,.0f} km: {where}"
+    if term == "country_pair":
+        own = net.codes.index[q.cc[i]] if q.cc[i] < net.codes.n else "?"
+        word = "common" if contrib[term][k] > 0 else "rare"
+        return f"{own}–{pool.country[p]} pairs are {word}"
+    if term == "size":
+        if not (np.isfinite(q.pop[i]) and np.isfinite(pool.pop[p])):
+            return ""
+        r = np.log10(pool.pop[p] / q.pop[i])
+        word = (
+            "size similar"
+            if abs(r) < 0.3
+            else ("much " if abs(r) >= 1 else "") + ("larger" if r > 0 else "smaller")
+        )
+        return f"{word} ({short_number(pool.pop[p])} vs {short_number(q.pop[i])})"
+    if term == "same_name":
+        return "same name"
+    if term == "language":
+        from twinning_graph.recommend._language import language_names
+
+        names = language_names()
+        uniq, which = pool.languages()
+        both = sorted(q.languages(net)[i] & uniq[which[p]])
+        return f"both {' and '.join(names.get(x, x) for x in both[:2])}-speaking" if both else ""
+    if term == "new_country":
+        return f"new country for the town ({pool.country[p]})"
+    if term == "gap":
+        return "the two countries are under-linked"
+    return ""
 
 
 def _nearby_text(
@@ -202,9 +230,3 @@ def _nearby_text(
         f"{_label(links, a)} ({da:,.0f} km away) is twinned with "
         f"{_label(links, b)} ({db:,.0f} km from it)"
     )
-
-
-def _assemble(items: list[tuple[float, str]]) -> str:
-    pos = sorted((x for x in items if x[0] >= MIN_SHOWN), key=lambda x: -x[0])[:MAX_POSITIVE]
-    neg = sorted((x for x in items if x[0] <= -MIN_SHOWN), key=lambda x: x[0])[:MAX_NEGATIVE]
-    return "; ".join(f"{text} ({value:+.1f})" for value, text in pos + neg)

@@ -407,12 +407,20 @@ def _rank_block(
         own[i, doubles(pool, t)] = False
         if t.row >= 0:
             own[i, pool.pos_of_row[t.row]] = False
+    # the partners, and the doubles of the town and of its partners (one place listed twice)
     pc = sp.coo_array(q.partners)
     ok = pool.pos_of_row[pc.col] >= 0
-    own[pc.row[ok], pool.pos_of_row[pc.col[ok]]] = False
+    p_row, p_pos = pc.row[ok], pool.pos_of_row[pc.col[ok]]
+    own[p_row, p_pos] = False
+    t_row = np.flatnonzero(q.row >= 0)
+    t_pos = pool.pos_of_row[q.row[t_row]]
+    ask = np.concatenate([p_row, t_row])
+    dup = sp.coo_array(pool.same_places()[np.concatenate([p_pos, t_pos])])
+    own[ask[dup.row], dup.col] = False
     masks: list[tuple[str, np.ndarray]] = [
-        ("the town itself and its existing partners", own),
+        ("the town itself, its partners and their doubles", own),
         ("not a municipality (province, county, district, quarter)", pool.municipal),
+        ("a double of another candidate (one place listed twice)", pool.listed_once()),
     ]
     if not opt.include_domestic:
         masks.append(("own country (include_domestic=False)", pool.cc[None, :] != q.cc[:, None]))

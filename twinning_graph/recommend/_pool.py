@@ -101,11 +101,54 @@ class _Pool:
         self.gid = frame["geonames_id"].to_numpy(dtype=float, na_value=-1.0).astype(np.int64)
         self.kern = kern
         self._kern_t: dict[str, sp.csr_array] = {}
+        self._same: sp.csr_array | None = None
+        self._once: np.ndarray | None = None
         self._regions = regions
         self._langs: tuple[list[frozenset[str]], np.ndarray] | None = None
         ids = frame.index.to_numpy(dtype=object).astype(str)
         self.id_rank = np.empty(self.n, dtype=np.intp)
         self.id_rank[np.argsort(ids, kind="stable")] = np.arange(self.n)
+
+    def same_places(self) -> sp.csr_array:
+        """Pairs of candidates that are one place listed twice (pool x pool, no diagonal):
+        the same folded name and country within :data:`SAME_PLACE_KM`, or the same
+        ``geonames_id``. Computed once per pool (a merge on name and country)."""
+        if self._same is None:
+            frame = pd.DataFrame(
+                {"code": self.key_code, "cc": self.cc, "pos": np.arange(self.n)}
+            )
+            frame = frame[frame["code"] >= 0]
+            m = frame.merge(frame, on=["code", "cc"])
+            m = m[m["pos_x"] != m["pos_y"]]
+            i, j = m["pos_x"].to_numpy(), m["pos_y"].to_numpy()
+            lat, lon = np.degrees(self.lat_r), np.degrees(self.lon_r)
+            near = haversine_km(lat[i], lon[i], lat[j], lon[j]) <= SAME_PLACE_KM
+            i, j = i[near], j[near]
+            known = np.flatnonzero(self.gid >= 0)
+            g = pd.DataFrame({"gid": self.gid[known], "pos": known})
+            gm = g.merge(g, on="gid")
+            gm = gm[gm["pos_x"] != gm["pos_y"]]
+            i = np.concatenate([i, gm["pos_x"].to_numpy()])
+            j = np.concatenate([j, gm["pos_y"].to_numpy()])
+            S = sp.csr_array((np.ones(len(i), dtype=bool), (i, j)), shape=(self.n, self.n))
+            S.sum_duplicates()
+            self._same = S
+        return self._same
+
+    def listed_once(self) -> np.ndarray:
+        """Per candidate: True unless it is a double of another candidate (one place listed
+        twice keeps the entry with most partners, then the first id)."""
+        if self._once is None:
+            from scipy.sparse.csgraph import connected_components
+
+            S = self.same_places()
+            _, comp = connected_components(S, directed=False)
+            order = np.lexsort((self.id_rank, -self.deg, comp))
+            first = np.r_[True, comp[order][1:] != comp[order][:-1]]
+            once = np.zeros(self.n, dtype=bool)
+            once[order[first]] = True
+            self._once = once
+        return self._once
 
     def kern_t(self, term: str) -> sp.csr_array:
         """Kernel rows of every candidate, transposed (towns x candidates)."""
