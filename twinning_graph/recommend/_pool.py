@@ -114,9 +114,7 @@ class _Pool:
         the same folded name and country within :data:`SAME_PLACE_KM`, or the same
         ``geonames_id``. Computed once per pool (a merge on name and country)."""
         if self._same is None:
-            frame = pd.DataFrame(
-                {"code": self.key_code, "cc": self.cc, "pos": np.arange(self.n)}
-            )
+            frame = pd.DataFrame({"code": self.key_code, "cc": self.cc, "pos": np.arange(self.n)})
             frame = frame[frame["code"] >= 0]
             m = frame.merge(frame, on=["code", "cc"])
             m = m[m["pos_x"] != m["pos_y"]]
