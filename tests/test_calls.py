@@ -162,9 +162,11 @@ def test_get_call_warns_for_unconfirmed_rules_once():
         get_call(NT25)  # confirmed: silent
 
 
-def test_get_call_none_is_deprecated_not_silent():
-    with pytest.warns(DeprecationWarning, match="call=None means 'no call'"):
-        assert get_call(None).call == NT26
+def test_get_call_none_is_refused():
+    # None means "no call" in every function; get_call needs one
+    with pytest.raises(ValidationError, match="call=None means 'no call'"):
+        get_call(None)  # type: ignore[arg-type]
+    assert get_call().call == NT26
 
 
 def test_check_needs_a_call():

@@ -77,11 +77,26 @@ def test_bad_input(line):
         plan_network(line, ["t1"], call=NT, size=3)
     with pytest.raises(tg.ValidationError, match="duplicates"):
         plan_network(line, ["t1", "t1"], call=NT)
+    with pytest.raises(tg.ValidationError, match="call=None"):
+        plan_network(line, ["t1"], call=None)
+
+
+def test_seeds_given_by_name_and_call_words(line):
+    # names that no gazetteer place has, so a name means one town of the network
+    towns = line.towns.assign(name=["Qxone", "Qxtwo", "Qxthree", "Qxfour", "Qxfive"])
+    named = line.replace(towns=towns)
+    by_name = plan_network(named, ["Qxone", "Qxtwo"], call=NT)
+    by_id = plan_network(named, ["t1", "t2"], call=NT)
+    pd.testing.assert_frame_equal(by_name.members, by_id.members)
+    # the default call is the latest Networks of Towns call
+    assert plan_network(line, ["t1", "t2"]).call.call == tg.get_call().call
+    assert plan_network(line, ["t1", "t2"], call="latest-confirmed").call.call == NT
 
 
 @pytest.fixture
 def line_files(line, tmp_path):
     towns = line.towns.reset_index()[["town_id", "name", "country", "lat", "lon", "population"]]
+    towns["name"] = ["Qxone", "Qxtwo", "Qxthree", "Qxfour", "Qxfive"]  # in no gazetteer
     towns.to_csv(tmp_path / "towns.csv", index=False)
     line.edges[["town_a", "town_b"]].to_csv(tmp_path / "links.csv", index=False)
     return ["--towns", str(tmp_path / "towns.csv"), "--partnerships", str(tmp_path / "links.csv")]
@@ -123,21 +138,30 @@ def test_cli_rank(line_files, capsys):
     assert {"town_id", "name", "country", "score"} <= set(rec[0])
     assert main([*line_files, "rank", "--town", "t1", "--csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("town_id,name,country")
-    assert main([*line_files, "rank", "--town", "tt1"]) == 1
-    assert "unknown town_id" in capsys.readouterr().err
+    assert main([*line_files, "rank", "--town", "Qxonne", "--call", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "no town or gazetteer place is called 'Qxonne'" in err
+    assert "did you mean: Qxone (PL, 10,000; t1" in err
+    assert main([*line_files, "rank", "--town", "Qxone", "--call", "none", "--json"]) == 0
+    assert [r["town_id"] for r in json.loads(capsys.readouterr().out)] == ["t4", "t5"]
+    assert main([*line_files, "rank", "--town", "t1", "--n", "-1"]) == 1
+    assert "n: must be a positive integer" in capsys.readouterr().err
+    assert main([*line_files, "rank", "--town", "t1", "--call", "CERV-1999-X"]) == 1
+    assert "unknown call" in capsys.readouterr().err
 
 
-def test_plan_reuses_the_ranking_cache(line):
-    from twinning_graph.recommend import _context, rank_partners
+def test_plan_reuses_the_fitted_model(line):
+    from twinning_graph.recommend import partner_model, rank_partners
 
     rank_partners(line, "t1", call=None)
-    ctx = _context(line)
+    model = partner_model(line)
     plan = plan_network(line, ["t1", "t2"], call=NT)
-    assert _context(line) is ctx  # the model fitted by rank_partners was reused
-    uncached = plan_network(line.town_graph(), ["t1", "t2"], call=NT)  # graphs never cache
+    assert partner_model(line) is model  # the model fitted for rank_partners was reused
+    uncached = plan_network(line.town_graph(), ["t1", "t2"], call=NT)  # graphs refit
     pd.testing.assert_frame_equal(plan.members, uncached.members, check_exact=True)
     pd.testing.assert_frame_equal(plan.scores, uncached.scores, check_exact=True)
+    assert (plan.scores["score"] == plan.members["score"].iloc[2:].to_numpy()).all()
     # a filtered data object gets its own model: without FR, no plan reaches 4 countries
     sub = line.filter(countries=["PL", "DE", "IT", "RU"])
-    assert _context(sub) is not ctx
+    assert partner_model(sub) is not model
     assert "t3" not in plan_network(sub, ["t1", "t2"], call=NT).members.index

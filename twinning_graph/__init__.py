@@ -42,7 +42,7 @@ from twinning_graph.countries import (
     eu_members,
     normalise_country,
 )
-from twinning_graph.evaluate import BacktestResult, backtest
+from twinning_graph.evaluate import BacktestResult, backtest, evaluate_links
 from twinning_graph.evolution import (
     links_per_year,
     network_as_of,
@@ -74,11 +74,12 @@ from twinning_graph.graph import (
     from_graph,
 )
 from twinning_graph.io import read_partnerships, read_towns, validate_files
+from twinning_graph.lookup import find_town
 from twinning_graph.merge import match_towns, merge
 from twinning_graph.network import TwinningData, load
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
-from twinning_graph.recommend import RankWeights, rank_partners, rank_partners_many
+from twinning_graph.recommend import PartnerModel, RankWeights, rank_partners, rank_partners_many
 from twinning_graph.stats import degree, summary
 from twinning_graph.synthetic import synthetic_network
 
@@ -112,6 +113,7 @@ __all__ = [
     "DataWarning",
     "EligibilityResult",
     "ExploreMap",
+    "PartnerModel",
     "PlanResult",
     "RankWeights",
     "TwinningData",
@@ -143,6 +145,8 @@ __all__ = [
     "eligible_countries",
     "eu_members",
     "explore",
+    "evaluate_links",
+    "find_town",
     "from_graph",
     "geocode",
     "get_call",

@@ -326,8 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the report (default en; the CSV files keep machine names)",
     )
 
-    p = sub.add_parser("rank", help="rank candidate partner towns for one town")
-    p.add_argument("--town", required=True, metavar="ID", help="town_id, e.g. FR-chartres")
+    p = sub.add_parser(
+        "rank", help="the foreign towns a town is most likely to twin with next, explained"
+    )
+    p.add_argument(
+        "--town",
+        required=True,
+        metavar="TOWN",
+        help="town_id (FR-chartres), name (Kraków: several matches are listed), GeoNames id",
+    )
     p.add_argument("--n", type=int, default=10, metavar="N", help="candidates shown (default 10)")
     p.add_argument(
         "--from",
@@ -342,7 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="latest",
         metavar="CALL",
         help="keep countries eligible for this call: a topic id, 'latest' (default: latest "
-        "CERV Networks of Towns call), 'latest-confirmed' or 'none' (no filter)",
+        "CERV Networks of Towns call), 'latest-confirmed' or 'none' (no call rules)",
+    )
+    p.add_argument(
+        "--include-domestic", action="store_true", help="also list towns of the same country"
     )
     p.add_argument(
         "--countries",
@@ -353,8 +363,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--min-distance", type=float, default=None, metavar="KM")
     p.add_argument("--max-distance", type=float, default=None, metavar="KM")
+    p.add_argument(
+        "--population-band",
+        default="10",
+        metavar="F",
+        help="population within this factor of the town's (default 10; 'none': off)",
+    )
     p.add_argument("--min-population", type=int, default=None, metavar="N")
     p.add_argument("--max-population", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--per-country", type=int, default=None, metavar="N", help="at most N towns per country"
+    )
     _add_output(p)
 
     p = sub.add_parser(
@@ -367,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="town_ids",
         required=True,
         metavar="ID,ID",
-        help="comma-separated seed town_ids",
+        help="comma-separated seed towns (town_ids or names)",
     )
     p.add_argument("--call", default="latest", metavar="CALL", help=_CALL_HELP)
     p.add_argument(
@@ -419,12 +438,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate",
-        help="backtest of partner ranking: hits@10 and MRR of the "
-        "ranker and baselines on hidden links",
+        help="backtest of partner search: hits@10, hits@50 and MRR of the model and "
+        "baselines on hidden transnational links",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed of the hidden links")
-    p.add_argument("--fraction", type=float, default=0.1, help="share of links hidden (0.1)")
-    p.add_argument("--k", type=int, default=10, help="cut-off of hits@k (10)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        metavar="SEED",
+        help="one split of hidden links per seed (default 0 1 2)",
+    )
+    p.add_argument(
+        "--fraction", type=float, default=0.1, help="share of transnational links hidden (0.1)"
+    )
+    p.add_argument(
+        "--ablations", action="store_true", help="also refit the model without each term"
+    )
     _add_output(p, csv=False)
 
     return parser
@@ -624,30 +654,46 @@ def _ids(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _none(text: Any) -> Any:
+    return None if str(text).strip().lower() in ("none", "off", "0") else text
+
+
 @command("rank")
 def _rank(args: argparse.Namespace) -> int:
     from twinning_graph.recommend import rank_partners
 
-    call = None if str(args.call).lower() == "none" else args.call
+    band = _none(args.population_band)
+    if band is not None:
+        try:
+            band = float(band)
+        except ValueError:
+            band = args.population_band  # rank_partners names what is allowed
+    town: Any = args.town
+    if str(town).isdigit():
+        town = int(town)  # a GeoNames id
     table = rank_partners(
         load_data(args),
-        args.town,
+        town,
         n=args.n,
         source=args.source,
-        call=call,
+        call=_none(args.call),
+        include_domestic=args.include_domestic,
         countries=args.countries,
         min_distance_km=args.min_distance,
         max_distance_km=args.max_distance,
+        population_band=band,
         min_population=args.min_population,
         max_population=args.max_population,
+        per_country=args.per_country,
     )
     if args.json or args.csv:
         emit_table(table, args)
     else:
         show = table[
-            ["name", "country", "distance_km", "population", "partners", "score", "reason"]
-        ].round({"distance_km": 0, "score": 3})
-        emit_table(show, args)
+            ["name", "country", "population", "distance_km", "score", "eligible", "reason"]
+        ].round({"distance_km": 0, "score": 2})
+        with pd.option_context("display.max_colwidth", 200):
+            emit_table(show, args)
     return 0
 
 
@@ -718,7 +764,9 @@ def _calls(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from twinning_graph.evaluate import backtest
 
-    result = backtest(load_data(args), seed=args.seed, fraction=args.fraction, k=args.k)
+    result = backtest(
+        load_data(args), seeds=args.seeds, fraction=args.fraction, ablations=args.ablations
+    )
     if args.json:
         emit_json(result.to_dict())
     else:

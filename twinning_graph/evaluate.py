@@ -1,31 +1,34 @@
-"""Backtest of partner ranking: hide links, rank partners, count how often they come back.
+"""Backtest of partner search: hide transnational links, rank, count how often they come back.
 
-A seeded random share of the links (default 10%) is hidden. For every hidden link
-``(u, v)`` and each of its two ends, the remaining network ranks every other town of the
-network (not the gazetteer) except the town's remaining partners and its *other* hidden
-partners (the "filtered" setting of link-prediction benchmarks: each query has exactly
-one right answer). Metrics over these queries:
+For each seed, a share (default 10%) of the *transnational* links is hidden; a
+:class:`~twinning_graph.recommend.PartnerModel` is fitted on the rest only (its tables and
+its weights: nothing of a hidden link leaks into the ranker). Each end of each hidden link
+is a query: its candidates are every network town of another country except its remaining
+partners and its *other* hidden partners (the "filtered" setting: one right answer per
+query). Metrics over the queries of every seed:
 
-``hits@k``
-    Share of queries whose hidden partner is ranked within the top ``k``.
+``hits@10``, ``hits@50``
+    share of queries whose hidden partner is ranked within the top 10 / 50;
 ``mrr``
-    Mean reciprocal rank of the hidden partner.
+    mean reciprocal rank;
 
-Ties are scored by their expectation under a random order of the tied candidates, so a
-ranking that gives most candidates the same score (common neighbours when a town has no
-partner left) is neither helped nor hurt by an arbitrary tie-break such as the town id.
+overall and split by whether the hidden partner shares a partner with the town in the
+training links (``shared``) or not (``not shared``: most real new partnerships). Ties are
+scored by their expectation under a random order of the tied candidates.
 
-Rankers compared: ``ranker``, the score of :func:`twinning_graph.recommend.rank_partners`
-with its strategy terms off (they express what a town should want, not what is likely):
-plausibility + capacity; ``plausibility_only`` (capacity off too); and the baselines
-random, nearest, similar size, common neighbours, Adamic–Adar and preferential
-attachment.
+Methods: ``model`` (the default fitted model), ``model, default filters`` (as
+:func:`~twinning_graph.rank_partners` lists by default: eligible for the latest call and
+within the population band; a hidden partner the filters remove is a miss) and the
+baselines: random, nearest foreign town, similar size, common partners, Adamic–Adar and
+preferential attachment, each with ties broken by the nearest foreign town. With
+``ablations=True``: the model refitted without each of its terms, and with each term that
+is off by default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -35,36 +38,30 @@ import scipy.sparse as sp
 from scipy.special import digamma
 
 from twinning_graph._errors import ValidationError
-from twinning_graph.graph import as_frames
 from twinning_graph.network import TwinningData
-from twinning_graph.recommend import (
-    RankWeights,
-    _Candidates,
-    _Model,
-    _network_candidates,
-    _score_rows,
-)
 
 __all__ = [
     "BASELINES",
     "BacktestResult",
     "backtest",
+    "evaluate_links",
     "hits_at_k",
     "mean_reciprocal_rank",
     "split_links",
 ]
 
-#: Baseline rankers of the backtest.
+#: Baseline rankers of the backtest (ties broken by the nearest foreign town).
 BASELINES = (
     "random",
-    "nearest",
+    "nearest_foreign",
     "similar_size",
-    "common_neighbours",
+    "common_partners",
     "adamic_adar",
     "preferential_attachment",
 )
-
-_CHUNK = 256  # query towns scored at once: 256 x 12k floats per feature
+#: Cut-offs of hits@k.
+KS = (10, 50)
+_CHUNK = 128  # query towns scored at once
 
 
 def hits_at_k(ranks: Sequence[float] | np.ndarray, k: int = 10) -> float:
@@ -112,15 +109,39 @@ def _expected_metrics(
     g = greater.astype(float)
     t = ties.astype(float)
     hit = np.clip((k - g) / (t + 1.0), 0.0, 1.0)
-    # H(n) = digamma(n + 1) + euler_gamma; the constant cancels in the difference
     rr = (digamma(g + t + 2.0) - digamma(g + 1.0)) / (t + 1.0)
     return hit, rr
 
 
+def _check_fraction_seed(fraction: Any, seed: Any) -> None:
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, (int, float))
+        or not (0 < fraction < 1)
+    ):
+        raise ValidationError(f"fraction must be a number between 0 and 1, got {fraction!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValidationError(f"seed must be an integer, got {seed!r}")
+
+
 def split_links(
-    data: TwinningData | nx.Graph, *, fraction: float = 0.1, seed: int = 0
+    data: TwinningData | nx.Graph,
+    *,
+    fraction: float = 0.1,
+    seed: int = 0,
+    transnational_only: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ``edges`` into kept and hidden links (seeded, reproducible).
+    """Split the links (``data.edges``) into kept and hidden ones (seeded, reproducible).
+
+    Parameters
+    ----------
+    fraction
+        Share of the eligible links hidden.
+    seed
+        Seeds the choice.
+    transnational_only
+        Hide only links between towns of two countries (default), as partner search ranks
+        foreign towns.
 
     Returns
     -------
@@ -131,28 +152,35 @@ def split_links(
     --------
     >>> import twinning_graph as tg
     >>> from twinning_graph.evaluate import split_links
-    >>> train, hidden = split_links(tg.load(), seed=0)
-    >>> len(hidden), len(train) + len(hidden) == len(tg.load().edges)
-    (1540, True)
+    >>> data = tg.load()
+    >>> train, hidden = split_links(data, seed=0)
+    >>> len(hidden), len(train) + len(hidden) == len(data.edges)
+    (1397, True)
+    >>> country = data.towns["country"]
+    >>> bool((country[hidden["town_a"]].to_numpy() != country[hidden["town_b"]].to_numpy()).all())
+    True
     """
-    if (
-        isinstance(fraction, bool)
-        or not isinstance(fraction, (int, float))
-        or not (0 < fraction < 1)
-    ):
-        raise ValidationError(f"fraction must be a number between 0 and 1, got {fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValidationError(f"seed must be an integer, got {seed!r}")
-    _, edges = as_frames(data)
-    m = len(edges)
-    n_hide = int(round(fraction * m))
-    if m < 2 or n_hide < 1:
+    from twinning_graph.graph import as_frames
+
+    _check_fraction_seed(fraction, seed)
+    towns, edges = as_frames(data)
+    country = towns["country"].astype(str)
+    eligible = np.ones(len(edges), dtype=bool)
+    if transnational_only:
+        eligible = (
+            country.reindex(edges["town_a"]).to_numpy()
+            != country.reindex(edges["town_b"]).to_numpy()
+        )
+    pool = np.flatnonzero(eligible)
+    n_hide = int(round(fraction * len(pool)))
+    if len(pool) < 2 or n_hide < 1:
         raise ValidationError(
-            f"too few links to hide {fraction:.0%} of them: the data have {m} link(s)"
+            f"too few links to hide {fraction:.0%} of them: the data have {len(pool)} "
+            f"{'transnational ' if transnational_only else ''}link(s)"
         )
     rng = np.random.default_rng(seed)
-    hide = np.zeros(m, dtype=bool)
-    hide[rng.choice(m, size=n_hide, replace=False)] = True
+    hide = np.zeros(len(edges), dtype=bool)
+    hide[rng.choice(pool, size=n_hide, replace=False)] = True
     return edges[~hide].reset_index(drop=True), edges[hide].reset_index(drop=True)
 
 
@@ -163,119 +191,185 @@ class BacktestResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        Indexed by method (``"ranker"``, ``"plausibility_only"``, variants, then the
-        baselines): ``hits@k`` and ``mrr``.
-    seed, fraction, k : int, float, int
+        Indexed by method: ``hits@10``, ``hits@50``, ``mrr`` over every query of every seed,
+        then the same for queries whose hidden partner shares a partner with the town
+        (``shared hits@10`` ...) and for the others (``not shared hits@10`` ...).
+    per_seed : pandas.DataFrame
+        The same metrics per (seed, method).
+    seeds : tuple of int
+    fraction : float
     queries : int
-        Number of (town, hidden partner) queries.
-    test_towns : int
-        Towns that lost at least one link.
-    weights : RankWeights
-        Weights of the ranker.
+        Queries over all seeds; ``shared_queries`` of them share a partner with the target.
+    weights : dict
+        The fitted weights of the model per seed.
     """
 
     table: pd.DataFrame
-    seed: int
+    per_seed: pd.DataFrame
+    seeds: tuple[int, ...]
     fraction: float
-    k: int
     queries: int
-    test_towns: int
-    weights: RankWeights = field(repr=False)
+    shared_queries: int
+    weights: dict[int, dict[str, float]] = field(repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``ranker`` and ``baselines`` (by name), each ``{"hits@k", "mrr"}``."""
-
-        def rec(name: str) -> dict[str, float]:
-            row = self.table.loc[name]
-            return {
-                f"hits@{self.k}": round(float(row[f"hits@{self.k}"]), 4),
-                "mrr": round(float(row["mrr"]), 4),
-            }
-
-        variants = [i for i in self.table.index if i != "ranker" and i not in BASELINES]
-        out: dict[str, Any] = {
-            "ranker": rec("ranker"),
-            "baselines": {b: rec(b) for b in BASELINES if b in self.table.index},
-            "seed": self.seed,
-            "fraction": self.fraction,
-            "k": self.k,
-            "queries": self.queries,
-            "test_towns": self.test_towns,
-            "weights": self.weights.to_dict(),
-        }
-        if variants:
-            out["variants"] = {v: rec(v) for v in variants}
+    def lift(self, method: str = "model") -> dict[str, float]:
+        """The bar of the partner search: ``method``'s hits@10 over the best baseline's,
+        overall, and over nearest-foreign-town's on queries without a shared partner."""
+        t = self.table
+        base = [b for b in BASELINES if b in t.index]
+        best = t.loc[base, "hits@10"].max() if base else float("nan")
+        out = {"overall_vs_best_baseline": float(t.loc[method, "hits@10"] / best)}
+        if "nearest_foreign" in t.index:
+            out["not_shared_vs_nearest_foreign"] = float(
+                t.loc[method, "not shared hits@10"] / t.loc["nearest_foreign", "not shared hits@10"]
+            )
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the table by method, the settings and the lifts."""
+        return {
+            "methods": {
+                m: {c: round(float(v), 4) for c, v in row.items()}
+                for m, row in self.table.iterrows()
+            },
+            "seeds": list(self.seeds),
+            "fraction": self.fraction,
+            "queries": self.queries,
+            "shared_queries": self.shared_queries,
+            "lift": {k: round(v, 3) for k, v in self.lift().items()},
+            "weights": {str(s): w for s, w in self.weights.items()},
+        }
+
     def __repr__(self) -> str:
+        lift = ", ".join(f"{k} {v:.2f}x" for k, v in self.lift().items())
+        cols = ["hits@10", "hits@50", "mrr", "shared hits@10", "not shared hits@10"]
         return (
-            f"BacktestResult(seed={self.seed}, queries={self.queries}, "
-            f"test_towns={self.test_towns})\n{self.table.round(4).to_string()}"
+            f"BacktestResult(seeds={list(self.seeds)}, {self.queries:,} queries, "
+            f"{self.shared_queries:,} with a shared partner; {lift})\n"
+            f"{self.table[cols].round(4).to_string()}"
         )
 
     def _repr_html_(self) -> str:
+        import html
+
         return (
-            f"<div><strong>Backtest</strong> seed={self.seed}, {self.queries:,} queries"
+            f"<div><strong>Backtest</strong> {html.escape(repr(self).splitlines()[0])}"
             f"{self.table.round(4).to_html(escape=True)}</div>"
         )
 
 
-def _baseline_scores(
-    name: str,
-    parts: dict[str, np.ndarray],
-    model: _Model,
-    rows: np.ndarray,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    if name == "random":
-        return rng.random(parts["distance_km"].shape)
-    if name == "nearest":
-        return -parts["distance_km"]
-    if name == "similar_size":
-        q = np.log10(np.where(model.pop[rows] > 0, model.pop[rows], np.nan))
-        c = np.log10(np.where(model.pop > 0, model.pop, np.nan))
-        diff = np.abs(q[:, None] - c[None, :])
-        return -np.nan_to_num(diff, nan=99.0)  # unknown size: last, all tied
-    if name == "common_neighbours":
-        return parts["common_partners"]
-    if name == "adamic_adar":
-        return parts["adamic_adar"]
-    if name == "preferential_attachment":
-        # |Γ(u)| |Γ(v)| ranks like |Γ(v)| for a fixed u; using |Γ(v)| keeps it informative
-        # for towns that lost their only link
-        return np.broadcast_to(parts["partners"][0], parts["distance_km"].shape)
-    raise ValidationError(f"unknown baseline {name!r}; allowed: {list(BASELINES)}")
+def _lex_counts(
+    keys: list[np.ndarray], target: list[np.ndarray], excl: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates ranked above the target and tied with it, by lexicographic ``keys``
+    (each larger-is-better; rows are queries), excluded candidates left out."""
+    greater = np.zeros(excl.shape[0], dtype=np.int64)
+    equal = ~excl
+    for K, t in zip(keys, target, strict=True):
+        greater += (equal & (K > t[:, None])).sum(axis=1)
+        equal &= K == t[:, None]
+    return greater, equal.sum(axis=1)
 
 
 def backtest(
     data: TwinningData | nx.Graph,
     *,
-    seed: int = 0,
+    seeds: int | Sequence[int] = (0, 1, 2),
     fraction: float = 0.1,
-    k: int = 10,
-    weights: RankWeights | Mapping[str, float] | None = None,
     baselines: Sequence[str] | None = BASELINES,
-    variants: Mapping[str, RankWeights | Mapping[str, float]] | None = None,
+    ablations: bool = False,
 ) -> BacktestResult:
-    """Hide links, rank partners with the rest, and score the ranker against baselines.
+    """Hide transnational links, rank partners with the rest, score the model and baselines.
 
     Parameters
     ----------
     data
         A :class:`~twinning_graph.TwinningData` or a town graph.
-    seed
-        Seeds the choice of hidden links (and the random baseline).
+    seeds
+        One split per seed (the hidden links, the model's fit, the random baseline).
     fraction
-        Share of links hidden.
-    k
-        Cut-off of hits@k.
-    weights
-        Weights of the ranker (default :class:`~twinning_graph.recommend.RankWeights`);
-        the strategy terms are switched off (plausibility + capacity is evaluated).
+        Share of the transnational links hidden in each split.
     baselines
         Names from :data:`BASELINES` (``None`` or empty: none).
-    variants
-        Other weight settings scored in the same pass, by name (for tuning).
+    ablations
+        Also score the model refitted without each of its terms (``"without <term>"``),
+        with each term that is off by default (``"with <term>"``), with the ``gap``
+        preference at weight 0.3, and its lists capped at 3 and 4 towns per country.
+
+    Returns
+    -------
+    BacktestResult
+        ``result.lift()`` gives the two ratios of the bar.
+
+    Examples
+    --------
+    >>> import twinning_graph as tg
+    >>> res = tg.backtest(tg.load(), seeds=[1])
+    >>> t = res.table
+    >>> bool((t.loc["model", "hits@10"] > t.drop(index=["model", "model, default filters"])["hits@10"]).all())
+    True
+    """
+    from twinning_graph.graph import as_frames
+    from twinning_graph.recommend import DEFAULT_FITTED, MODEL_TERMS, PartnerModel, RankWeights
+    from twinning_graph.recommend._fit import fit_weight_sets
+
+    seed_list = [seeds] if isinstance(seeds, (int, np.integer)) else list(seeds)
+    if not seed_list:
+        raise ValidationError("seeds is empty; give at least one seed")
+    for s in seed_list:
+        _check_fraction_seed(fraction, s)
+    bl = _check_baselines(baselines)
+    towns, _ = as_frames(data)
+    records: list[pd.DataFrame] = []
+    weights: dict[int, dict[str, float]] = {}
+    for seed in seed_list:  # a loop over a few seeds; each is vectorised
+        train, hidden = split_links(data, fraction=fraction, seed=int(seed))
+        train_data = TwinningData(towns, _records(train), edges=train)
+        model = PartnerModel(train_data, seed=int(seed))
+        weights[int(seed)] = model.weights.to_dict()
+        variants: dict[str, RankWeights] = {"model": model.weights}
+        if ablations:
+            sets = {
+                f"without {t}": tuple(x for x in DEFAULT_FITTED if x != t) for t in DEFAULT_FITTED
+            }
+            sets |= {
+                f"with {t}": (*DEFAULT_FITTED, t) for t in MODEL_TERMS if t not in DEFAULT_FITTED
+            }
+            variants |= fit_weight_sets(
+                model.network, model.links, sets, RankWeights(), seed=int(seed)
+            )
+            variants["with gap 0.3"] = replace(model.weights, gap=0.3)
+        caps = (3, 4) if ablations else ()
+        records.append(_score_queries(model, hidden, variants, bl, seed=int(seed), caps=caps))
+    return _result(records, seed_list, float(fraction), weights)
+
+
+def evaluate_links(
+    data: TwinningData | nx.Graph,
+    links: pd.DataFrame,
+    *,
+    baselines: Sequence[str] | None = BASELINES,
+    seed: int = 0,
+) -> BacktestResult:
+    """How well partner search, fitted on all of ``data``, ranks *new* links it does not hold.
+
+    The real question ("which foreign town will this town twin with next?") asked of
+    independent data: give the links that were made later, or that another source knows
+    (towns of ``data``), and every end of every link is a query, scored as in
+    :func:`backtest` (its candidates: the foreign towns of the network, its current
+    partners and its other new partners left out).
+
+    Parameters
+    ----------
+    data
+        The network the model is fitted on (:func:`~twinning_graph.recommend.partner_model`).
+    links
+        ``town_a``, ``town_b``: town ids of ``data``. Domestic links and links ``data``
+        already has are left out (a :class:`~twinning_graph.DataWarning` gives the counts).
+    baselines
+        As :func:`backtest`.
+    seed
+        Seeds the random baseline.
 
     Returns
     -------
@@ -283,75 +377,234 @@ def backtest(
 
     Examples
     --------
+    >>> import pandas as pd
     >>> import twinning_graph as tg
-    >>> from twinning_graph.evaluate import backtest
-    >>> res = backtest(tg.load(), seed=1)
-    >>> t = res.table
-    >>> bool((t.loc["ranker", "hits@10"] > t.drop(index="ranker")["hits@10"]).all())
-    True
+    >>> new = pd.DataFrame({"town_a": ["FR-chartres"], "town_b": ["IT-forli"]})
+    >>> res = tg.evaluate_links(tg.load(), new, baselines=["nearest_foreign"])
+    >>> res.queries, list(res.table.index)
+    (2, ['model', 'model, default filters', 'nearest_foreign'])
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValidationError(f"k must be a positive integer, got {k!r}")
+    from twinning_graph._validate import warn
+    from twinning_graph.graph import as_frames
+    from twinning_graph.recommend import partner_model
+
+    bl = _check_baselines(baselines)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValidationError(f"seed must be an integer, got {seed!r}")
+    if not isinstance(links, pd.DataFrame) or not {"town_a", "town_b"} <= set(links.columns):
+        raise ValidationError("links must be a DataFrame with columns town_a and town_b")
+    towns, edges = as_frames(data)
+    ends = pd.concat([links["town_a"], links["town_b"]]).astype(str)
+    missing = sorted(set(ends) - set(towns.index))
+    if missing:
+        from twinning_graph._errors import UnknownTownError
+
+        shown = ", ".join(map(repr, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise UnknownTownError(
+            f"{len(missing):,} town ids of links are not towns of the data: {shown}"
+        )
+    a, b = links["town_a"].astype(str).to_numpy(), links["town_b"].astype(str).to_numpy()
+    country = towns["country"].astype(str)
+    domestic = country.reindex(a).to_numpy() == country.reindex(b).to_numpy()
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    known = pd.MultiIndex.from_arrays([edges["town_a"], edges["town_b"]])
+    old = pd.MultiIndex.from_arrays([lo, hi]).isin(known)
+    keep = ~domestic & ~old & (a != b)
+    if (~keep).any():
+        warn(
+            f"{int(domestic.sum())} domestic and {int((old & ~domestic).sum())} already known of "
+            f"{len(links):,} links are left out",
+            stacklevel=3,
+        )
+    new = pd.DataFrame({"town_a": lo[keep], "town_b": hi[keep]}).drop_duplicates()
+    if new.empty:
+        raise ValidationError("no new transnational link to evaluate")
+    model = partner_model(data)
+    records = [_score_queries(model, new, {"model": model.weights}, bl, seed=int(seed))]
+    return _result(records, [int(seed)], float("nan"), {int(seed): model.weights.to_dict()})
+
+
+def _check_baselines(baselines: Sequence[str] | None) -> list[str]:
     bl = list(baselines or [])
     bad = [b for b in bl if b not in BASELINES]
     if bad:
         raise ValidationError(f"unknown baseline(s) {bad}; allowed: {list(BASELINES)}")
-    w = RankWeights.coerce(weights).without_strategy()
-    var = {name: RankWeights.coerce(v).without_strategy() for name, v in (variants or {}).items()}
-    towns, _ = as_frames(data)
-    train, hidden = split_links(data, fraction=fraction, seed=seed)
-    model = _Model(towns, train)
-    n = len(towns)
-    idx = towns.index
-    qa = idx.get_indexer(hidden["town_a"])
-    qb = idx.get_indexer(hidden["town_b"])
-    # one query per end of each hidden link
-    q_town = np.concatenate([qa, qb])
-    q_target = np.concatenate([qb, qa])
-    H = sp.csr_array((np.ones(len(q_town)), (q_town, q_target)), shape=(n, n))
-    rows_all = np.unique(q_town)
-    cand: _Candidates = _network_candidates(model)
+    return bl
+
+
+def _result(
+    records: list[pd.DataFrame],
+    seeds: Sequence[int],
+    fraction: float,
+    weights: dict[int, dict[str, float]],
+) -> BacktestResult:
+    every = pd.concat(records, ignore_index=True)
+    table = _summarise(every, ["method"])
+    per_seed = _summarise(every, ["seed", "method"])
+    methods_seen = list(dict.fromkeys(every["method"]))
+    table = table.loc[methods_seen]
+    first = every[every["method"] == methods_seen[0]]
+    return BacktestResult(
+        table=table,
+        per_seed=per_seed,
+        seeds=tuple(int(s) for s in seeds),
+        fraction=fraction,
+        queries=len(first),
+        shared_queries=int(first["shared"].sum()),
+        weights=weights,
+    )
+
+
+def _score_queries(
+    model: Any,
+    hidden: pd.DataFrame,
+    variants: dict[str, Any],
+    bl: list[str],
+    *,
+    seed: int,
+    caps: Sequence[int] = (),
+) -> pd.DataFrame:
+    """Hit and reciprocal rank of each end of each hidden link, for every method.
+
+    ``caps``: also the model's list with at most that many towns per country
+    (``per_country``): the hidden partner is listed if fewer than ``cap`` towns of its
+    country score above it, at ``1 + sum over countries of min(cap, towns above)``.
+    """
+    from twinning_graph.recommend._eligibility import country_eligibility, resolve_call
+    from twinning_graph.recommend._features import distances, features, network_queries, score
+    from twinning_graph.recommend._model import POPULATION_BAND
+    from twinning_graph.recommend._pool import network_pool
+
+    net, links = model.network, model.links
+    terms = tuple(sorted({t for w in variants.values() for t in w.to_dict() if getattr(w, t) != 0}))
+    pool = network_pool(net, links)
+    gap = model.gap_matrix() if "gap" in terms else None
+    ia = net.index.get_indexer(hidden["town_a"])
+    ib = net.index.get_indexer(hidden["town_b"])
+    q_town, q_target = np.r_[ia, ib], np.r_[ib, ia]
     order = np.argsort(q_town, kind="stable")
     q_town, q_target = q_town[order], q_target[order]
-    methods = ["ranker", "plausibility_only", *var, *bl]
-    hits = {m: np.empty(len(q_town)) for m in methods}
-    rrs = {m: np.empty(len(q_town)) for m in methods}
+    H = sp.csr_array((np.ones(len(q_town)), (q_town, q_target)), shape=(net.n, net.n))
+    elig = country_eligibility(resolve_call("latest"), net.country)["eligible"]
+    # (doubles are not removed: a hidden partner listed twice is still the right place)
+    allowed = (elig.reindex(net.country).to_numpy(dtype=object) != "no") & pool.municipal
     rng = np.random.default_rng(seed)
-    # Loop over chunks of query towns; each iteration is vectorised over chunk x all towns.
+    capped = {f"model, at most {c} per country": c for c in caps}
+    methods = [*variants, *capped, "model, default filters", *bl]
+    hits = {m: np.zeros((len(KS), len(q_town))) for m in methods}
+    rrs = {m: np.zeros(len(q_town)) for m in methods}
+    shared = np.zeros(len(q_town), dtype=bool)
+    rows_all = np.unique(q_town)
+    classic_aa = np.where(links.deg > 1, 1.0 / np.log(np.maximum(links.deg, 2.0)), 0.0)
+    # Loop over chunks of query towns; each is vectorised over chunk x all towns.
     for start in range(0, len(rows_all), _CHUNK):
         rows = rows_all[start : start + _CHUNK]
-        parts = _score_rows(model, rows, cand, w)
-        # excluded: the town itself, its remaining partners and all its hidden partners
-        excl = (model.A[rows] + H[rows]).toarray() > 0
+        q = network_queries(net, links, rows)
+        d = distances(q, pool)
+        f = features(links, q, pool, terms, d=d, gap_matrix=gap)
+        excl = (links.A[rows] + H[rows]).toarray() > 0
         excl[np.arange(len(rows)), rows] = True
+        excl |= net.cc[rows][:, None] == net.cc[None, :]
         lo, hi = np.searchsorted(q_town, [rows[0], rows[-1] + 1])
         local = np.searchsorted(rows, q_town[lo:hi])
         tgt = q_target[lo:hi]
+        ex = excl[local]
+        cn = (q.partners @ links.A).toarray()
+        shared[lo:hi] = cn[local, tgt] > 0
+        near = -d[local]
         for m in methods:
-            if m == "ranker":
-                S = parts["score"]
-            elif m == "plausibility_only":
-                S = parts["plausibility"]
-            elif m in var:
-                S = _score_rows(model, rows, cand, var[m])["score"]
+            extra_excl = None
+            if m in capped:
+                S = score(f, variants["model"], d.shape)[local]
+                above = (S > S[np.arange(len(tgt)), tgt][:, None]) & ~ex
+                r_i, c_i = np.nonzero(above)
+                counts = np.zeros((len(tgt), net.codes.n + 1), dtype=np.int64)
+                np.add.at(counts, (r_i, net.cc[c_i]), 1)
+                listed = counts[np.arange(len(tgt)), net.cc[tgt]] < capped[m]
+                position = np.minimum(counts, capped[m]).sum(axis=1) + 1
+                for j, k in enumerate(KS):
+                    hits[m][j, lo:hi] = listed & (position <= k)
+                rrs[m][lo:hi] = np.where(listed, 1.0 / position, 0.0)
+                continue
+            if m in variants or m == "model, default filters":
+                w = variants.get(m, variants["model"])
+                keys = [score(f, w, d.shape)[local]]
+                if m == "model, default filters":
+                    band = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None]) > np.log10(
+                        POPULATION_BAND
+                    )
+                    extra_excl = (band | ~allowed[None, :])[local]
             else:
-                S = _baseline_scores(m, parts, model, rows, rng)
-            s_t = np.asarray(S[local, tgt], dtype=float)[:, None]  # before masking
-            Sq = np.where(excl, -np.inf, S)[local]
-            greater = (Sq > s_t).sum(axis=1)
-            ties = (Sq == s_t).sum(axis=1)  # the target itself is excluded (hidden)
-            h, r = _expected_metrics(greater, ties, k)
-            hits[m][lo:hi], rrs[m][lo:hi] = h, r
-    table = pd.DataFrame(
-        {f"hits@{k}": [hits[m].mean() for m in methods], "mrr": [rrs[m].mean() for m in methods]},
-        index=pd.Index(methods, name="method"),
+                keys = _baseline(m, cn, q, pool, links, classic_aa, rng, d)
+                keys = [k[local] for k in keys] + [near]
+            k_t = [k[np.arange(len(tgt)), tgt] for k in keys]
+            e = ex if extra_excl is None else ex | extra_excl
+            g, t = _lex_counts(keys, k_t, e)
+            miss = (
+                np.zeros(len(tgt), dtype=bool)
+                if extra_excl is None
+                else extra_excl[np.arange(len(tgt)), tgt]
+            )
+            for j, k in enumerate(KS):
+                h, rr = _expected_metrics(g, t, k)
+                hits[m][j, lo:hi] = np.where(miss, 0.0, h)
+            rrs[m][lo:hi] = np.where(miss, 0.0, rr)
+    frames = []
+    for m in methods:
+        per_k = {f"hits@{k}": hits[m][j] for j, k in enumerate(KS)}
+        frames.append(
+            pd.DataFrame({"seed": seed, "method": m, "shared": shared, **per_k, "mrr": rrs[m]})
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _records(edges: pd.DataFrame) -> pd.DataFrame:
+    """Edge-list partnership records of a pair table (one per pair)."""
+    return pd.DataFrame(
+        {
+            "town_a": edges["town_a"].to_numpy(),
+            "town_b": edges["town_b"].to_numpy(),
+            "kind": "twinning",
+            "since": pd.array([pd.NA] * len(edges), dtype="Int64"),
+            "source": "backtest",
+            "partnership_id": [f"p{i}" for i in range(len(edges))],
+        }
     )
-    return BacktestResult(
-        table=table,
-        seed=int(seed),
-        fraction=float(fraction),
-        k=int(k),
-        queries=len(q_town),
-        test_towns=len(rows_all),
-        weights=w,
-    )
+
+
+def _summarise(every: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    metrics = [f"hits@{k}" for k in KS] + ["mrr"]
+    parts = [every.groupby(by, sort=False)[metrics].mean()]
+    for label, sel in (("shared ", every["shared"]), ("not shared ", ~every["shared"])):
+        g = every[sel].groupby(by, sort=False)[metrics].mean()
+        parts.append(g.rename(columns={m: label + m for m in metrics}))
+    return pd.concat(parts, axis=1)
+
+
+def _baseline(
+    name: str,
+    cn: np.ndarray,
+    q: Any,
+    pool: Any,
+    links: Any,
+    classic_aa: np.ndarray,
+    rng: np.random.Generator,
+    d: np.ndarray,
+) -> list[np.ndarray]:
+    """Primary key(s) of a baseline (larger is better); the nearest foreign town breaks ties."""
+    shape = d.shape
+    if name == "random":
+        return [rng.random(shape)]
+    if name == "nearest_foreign":
+        return []
+    if name == "similar_size":
+        diff = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None])
+        return [-np.nan_to_num(diff, nan=99.0)]
+    if name == "common_partners":
+        return [cn]
+    if name == "adamic_adar":
+        aa = (q.partners * classic_aa[None, :]) @ links.A
+        return [sp.csr_array(aa).toarray()]
+    if name == "preferential_attachment":
+        return [np.broadcast_to(pool.deg, shape)]
+    raise ValidationError(f"unknown baseline {name!r}; allowed: {list(BASELINES)}")

@@ -7,7 +7,7 @@ does most for the application (greedy, deterministic):
 2. it creates the most new transnational ties (members of another country it is not
    already twinned with);
 3. it fits the seeds best: mean :func:`~twinning_graph.recommend.rank_partners` score
-   (plausibility + capacity) against the seed towns;
+   against the seed towns (the fitted partner model);
 4. ties are broken by town_id.
 
 The result is checked rule by rule with :func:`twinning_graph.calls.check_eligibility`.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,18 +27,9 @@ import pandas as pd
 
 from twinning_graph._errors import ValidationError
 from twinning_graph._validate import MAX_PLAN_SIZE, check_int
-from twinning_graph.calls import Call, EligibilityResult, check_eligibility, get_call
-from twinning_graph.graph import as_frames
+from twinning_graph.calls import Call, EligibilityResult, check_eligibility
 from twinning_graph.network import TwinningData
-from twinning_graph.recommend import (
-    SOURCES,
-    RankWeights,
-    _Candidates,
-    _check_town,
-    _context,
-    _Model,
-    _score_rows,
-)
+from twinning_graph.recommend import SOURCES, RankWeights, partner_model
 
 __all__ = ["PlanResult", "plan_network", "check_eligibility"]
 
@@ -170,39 +161,32 @@ class PlanResult:
         )
 
 
-def _seed_ids(towns: pd.DataFrame, seed_towns: Any) -> list[str]:
-    ids = [seed_towns] if isinstance(seed_towns, str) else list(seed_towns)
-    if not ids:
-        raise ValidationError("seed_towns is empty; give at least one town_id")
-    dup = sorted({t for t in ids if ids.count(t) > 1})
-    if dup:
+@dataclass(frozen=True)
+class _Kept:
+    """The candidates a plan may add (``frame``: name, country, ... by candidate id)."""
+
+    frame: pd.DataFrame
+
+
+def _seeds(model: Any, seed_towns: Any) -> list[Any]:
+    from twinning_graph.recommend._model import _resolve_many
+
+    items = [seed_towns] if isinstance(seed_towns, str) else list(seed_towns)
+    if not items:
+        raise ValidationError("seed_towns is empty; give at least one town")
+    seeds = _resolve_many(model, items)
+    if len(seeds) < len(items):
+        ids = [model.town(t).id for t in items]
+        dup = sorted({t for t in ids if ids.count(t) > 1})
         raise ValidationError(f"seed_towns contains duplicates: {dup}")
-    missing = [t for t in ids if t not in towns.index]
-    if len(missing) == 1:
-        _check_town(towns, missing[0])
-    elif missing:
-        import difflib
-
-        from twinning_graph._errors import UnknownTownError
-
-        parts = []
-        for t in missing:
-            close = difflib.get_close_matches(str(t), list(towns.index), n=3)
-            parts.append(
-                f"{t!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
-            )
-        raise UnknownTownError(
-            f"unknown town_ids {', '.join(parts)}; valid ids are the "
-            f"index of data.towns ({len(towns)} towns)"
-        )
-    return ids
+    return seeds
 
 
 def plan_network(
     data: TwinningData | nx.Graph,
-    seed_towns: str | Sequence[str],
+    seed_towns: Any,
     *,
-    call: str | Call | None = None,
+    call: str | Call | None = "latest",
     size: int | None = None,
     source: str = "network",
     countries: str | Iterable[str] | None = None,
@@ -212,24 +196,32 @@ def plan_network(
 ) -> PlanResult:
     """Propose a network of towns around seed towns that satisfies a call's rules.
 
+    Towns are added one at a time (greedy, deterministic): (1) one that fills a country or
+    EU Member State the call still needs, (2) the most new transnational ties (members of
+    another country it is not twinned with yet), (3) the best fit with the seeds: the mean
+    :func:`~twinning_graph.rank_partners` score against them (the fitted
+    :class:`~twinning_graph.recommend.PartnerModel` kept on the data object), (4) town_id.
+
     Parameters
     ----------
     data
         A :class:`~twinning_graph.TwinningData` or a town graph.
     seed_towns
-        Town ids that are in the network already (the applicants).
+        The applicants: towns as :func:`~twinning_graph.rank_partners` accepts them (ids,
+        names, GeoNames ids, new places).
     call
-        Call topic id (see :func:`twinning_graph.calls.list_calls`) or a ``Call``;
-        default the latest CERV Networks of Towns call.
+        The call whose rules the plan must satisfy: a call id, a ``Call``, ``"latest"``
+        (default) or ``"latest-confirmed"``. ``None`` (no call rules) is an error here: a
+        plan is made for a call's rules.
     size
         Number of municipalities; default the call's minimum (or the number of seeds if
         larger). Must be at least the call's minimum.
     source : {"network", "gazetteer"}
-        Where added towns come from (see :func:`~twinning_graph.recommend.rank_partners`).
+        Where added towns come from (see :func:`~twinning_graph.rank_partners`).
     countries
         Add only towns of these countries (the call's eligibility still applies).
     weights
-        Weights of the fit score (:class:`~twinning_graph.recommend.RankWeights`).
+        Override weights of the fit score (as in :func:`~twinning_graph.rank_partners`).
     alternatives
         Number of alternatives reported for each added town.
     candidates
@@ -246,11 +238,12 @@ def plan_network(
     Raises
     ------
     UnknownTownError
-        For seed ids that are not in the data.
+        For seeds that are not towns (every one named).
     UnknownCallError
         For an unknown call.
     ValidationError
-        For bad options (size below the call's minimum or below the number of seeds).
+        For bad options (``call=None``, size below the call's minimum or the number of
+        seeds).
 
     Examples
     --------
@@ -263,6 +256,10 @@ def plan_network(
     >>> plan.checks["rule"].tolist()
     ['min_municipalities', 'all_countries_eligible', 'min_countries', 'min_eu_states']
     """
+    from twinning_graph.recommend._api import options_from
+    from twinning_graph.recommend._features import features, needed, score
+    from twinning_graph.recommend._model import BLOCK_ELEMENTS
+
     if source not in SOURCES:
         raise ValidationError(f"source must be one of {list(SOURCES)}, got {source!r}")
     if candidates is not None and source != "gazetteer":
@@ -273,10 +270,22 @@ def plan_network(
         or alternatives < 0
     ):
         raise ValidationError(f"alternatives must be an integer >= 0, got {alternatives!r}")
-    the_call = get_call(call)
-    w = RankWeights.coerce(weights)
-    towns, edges = as_frames(data)
-    seeds = _seed_ids(towns, seed_towns)
+    if call is None:
+        raise ValidationError(
+            "plan_network plans for a call's rules; call=None (no call rules) leaves nothing "
+            "to plan for: give a call id, 'latest' or 'latest-confirmed'"
+        )
+    model = partner_model(data)
+    opt = options_from(
+        model,
+        call=call,
+        countries=countries,
+        weights=weights,
+        source=source,
+        candidates=candidates,
+    )
+    the_call = opt.call
+    seeds = _seeds(model, seed_towns)
     if size is None:
         size = max(the_call.min_municipalities, len(seeds))
     size = check_int(size, "size", minimum=1, maximum=MAX_PLAN_SIZE)
@@ -288,49 +297,50 @@ def plan_network(
             f"{the_call.call} requires (rule min_municipalities)"
         )
 
-    # the fitted model and prepared candidates are cached per data object (recommend.py)
-    ctx = _context(data, towns, edges)
-    model = ctx.model
-    prepared = ctx.pool(source, candidates)
-    seed_rows = model.index.get_indexer(seeds)
-    keep = prepared.code_mask(the_call.eligible_countries)[prepared.cc]
-    keep[prepared.pos_of_row[seed_rows]] = False
-    if countries is not None:
-        from twinning_graph.countries import normalise_country
+    from twinning_graph.recommend._pool import doubles
 
-        codes = set(
-            normalise_country(
-                pd.Series(
-                    [countries] if isinstance(countries, str) else list(countries), dtype=object
-                )
-            )
-        )
-        keep &= prepared.code_mask(codes)[prepared.cc]
+    pool = model.pool(source, candidates)
+    keep = model.allowed(pool, the_call) & pool.municipal & pool.listed_once()
+    for t in seeds:  # a loop over the few seed towns
+        keep &= ~doubles(pool, t)
+        if t.row >= 0:
+            keep[pool.pos_of_row[t.row]] = False
+    if opt.codes is not None:
+        keep &= np.isin(pool.country, sorted(opt.codes))
     kept = np.flatnonzero(keep)
-    pool = _Candidates(prepared.frame.iloc[kept], prepared.col[kept])
-    parts = _score_rows(model, seed_rows, pool, w)
-    fit = parts["score"].mean(axis=0)  # mean score against the seeds
-    pc = pool.frame["country"].astype(str).to_numpy()
-    pid = pool.frame.index.to_numpy(dtype=object).astype(str)
+    q = model.queries(seeds)
+    w = opt.weights
+    terms = needed(w)
+    gap = model.gap_matrix() if "gap" in terms else None
+    step = max(1, BLOCK_ELEMENTS // max(len(seeds), 1))
+    fit = np.zeros(len(kept))
+    contrib = {t: np.zeros(len(kept)) for t in terms}
+    for s0 in range(0, len(kept), step):  # blocks of candidates, each vectorised
+        cols = kept[s0 : s0 + step]
+        f = features(model.links, q, pool, terms, cols=cols, gap_matrix=gap)
+        fit[s0 : s0 + step] = score(f, w, (len(seeds), len(cols))).mean(axis=0)
+        for t in terms:
+            contrib[t][s0 : s0 + step] = getattr(w, t) * f[t].mean(axis=0)
+    frame = pool.frame.iloc[kept]
+    pc = pool.country[kept]
+    pid = frame.index.to_numpy(dtype=object).astype(str)
+    prow = pool.row[kept]
     eu_states = the_call.eu_states
     is_eu = np.isin(pc, list(eu_states))
-    is_eligible_country = np.ones(len(pc), dtype=bool)  # the pool holds eligible countries only
-    # linked[m, c]: member m (a network town) already twinned with candidate c
-    member_ids = list(seeds)
-    member_countries = [str(model.country[r]) for r in seed_rows]
-    linked = _links(model, seed_rows, pool)
+    # linked[m, c]: member m already twinned with candidate c
+    member_ids = [t.id for t in seeds]
+    member_countries = [t.country for t in seeds]
+    linked = _links(model, q.partners, prow)
     taken = np.zeros(len(pc), dtype=bool)
     steps: list[dict[str, Any]] = []
     alts: list[dict[str, Any]] = []
-    for step in range(1, size - len(seeds) + 1):  # a handful of steps; each is vectorised
+    eligible_codes = set(the_call.eligible_countries)
+    for step_no in range(1, size - len(seeds) + 1):  # a handful of steps; each is vectorised
         present = set(member_countries)
-        present_eligible = present & set(the_call.eligible_countries)
-        need_c = the_call.min_countries - len(present_eligible)
+        need_c = the_call.min_countries - len(present & eligible_codes)
         need_eu = the_call.min_eu_states - len(present & eu_states)
         new_c = ~np.isin(pc, list(present))
-        fills = ((need_c > 0) & new_c & is_eligible_country).astype(int) + (
-            (need_eu > 0) & new_c & is_eu
-        ).astype(int)
+        fills = ((need_c > 0) & new_c).astype(int) + ((need_eu > 0) & new_c & is_eu).astype(int)
         mc = np.array(member_countries, dtype=object)
         ties = ((mc[:, None] != pc[None, :]) & ~linked).sum(axis=0)
         avail = ~taken
@@ -351,14 +361,11 @@ def plan_network(
                 need.append(f"{need_eu} more EU Member State{'s' if need_eu > 1 else ''}")
             why.append(f"adds {pc[best]} (call needs {' and '.join(need)})")
         why.append(f"{int(ties[best])} new transnational tie{'s' if ties[best] != 1 else ''}")
-        k_cn = int(parts["common_partners"][:, best].sum())
-        if k_cn:
-            why.append(f"{k_cn} partner{'s' if k_cn > 1 else ''} shared with the seeds")
         why.append(f"fit with seeds {fit[best]:.2f}")
         steps.append(
             {
                 "town_id": tid,
-                "step": step,
+                "step": step_no,
                 "new_ties": int(ties[best]),
                 "score": float(fit[best]),
                 "why": "; ".join(why),
@@ -368,10 +375,10 @@ def plan_network(
         for j in order[1 : alternatives + 1]:
             alts.append(
                 {
-                    "step": step,
+                    "step": step_no,
                     "instead_of": tid,
                     "town_id": pid[j],
-                    "name": pool.frame["name"].iat[j],
+                    "name": frame["name"].iat[j],
                     "country": pc[j],
                     "new_ties": int(ties[j]),
                     "score": float(fit[j]),
@@ -379,28 +386,27 @@ def plan_network(
             )
         member_ids.append(tid)
         member_countries.append(str(pc[best]))
-        col = pool.col[best]
-        if col >= 0:  # a network town: its links count against later candidates' new ties
-            linked = np.vstack([linked, _links(model, np.array([col]), pool)])
-        else:
-            linked = np.vstack([linked, np.zeros((1, len(pc)), dtype=bool)])
+        row = int(prow[best])
+        new_links = (
+            _links(model, model.links.A[[row]], prow)
+            if row >= 0
+            else np.zeros((1, len(pc)), dtype=bool)
+        )
+        linked = np.vstack([linked, new_links])
 
-    members = _members_frame(towns, pool, seeds, steps, model)
+    members = _members_frame(seeds, frame, pc, steps)
     checked = check_eligibility(members["country"], call=the_call)
     scores = pd.DataFrame(
         {
-            "plausibility": [float(parts["plausibility"][:, s["pos"]].mean()) for s in steps],
-            "capacity": [float(parts["capacity"][:, s["pos"]].mean()) for s in steps],
             "score": [s["score"] for s in steps],
-            "common_partners": [int(parts["common_partners"][:, s["pos"]].sum()) for s in steps],
-            "distance_km": [float(parts["distance_km"][:, s["pos"]].min()) for s in steps],
+            **{t: [float(contrib[t][s["pos"]]) for s in steps] for t in terms},
         },
         index=pd.Index([s["town_id"] for s in steps], name="town_id", dtype=str),
     )
     alt_frame = pd.DataFrame(
         alts, columns=["step", "instead_of", "town_id", "name", "country", "new_ties", "score"]
     )
-    message = _message(checked, the_call, pool, seeds, size, len(members))
+    message = _message(checked, the_call, _Kept(frame), [t.id for t in seeds], size, len(members))
     return PlanResult(
         call=the_call,
         members=members,
@@ -411,37 +417,36 @@ def plan_network(
     )
 
 
-def _links(model: _Model, rows: np.ndarray, pool: _Candidates) -> np.ndarray:
+def _links(model: Any, partners: Any, prow: np.ndarray) -> np.ndarray:
     """Boolean (rows x candidates): already twinned (gazetteer-only candidates: never)."""
-    out = np.zeros((len(rows), len(pool.col)), dtype=bool)
-    innet = pool.col >= 0
-    out[:, innet] = model.A[rows].toarray()[:, pool.col[innet]] > 0
+    import scipy.sparse as sp
+
+    P = sp.csr_array(partners)
+    out = np.zeros((P.shape[0], len(prow)), dtype=bool)
+    innet = prow >= 0
+    out[:, innet] = P[:, prow[innet]].toarray() > 0
     return out
 
 
 def _members_frame(
-    towns: pd.DataFrame,
-    pool: _Candidates,
-    seeds: list[str],
-    steps: list[dict[str, Any]],
-    model: _Model,
+    seeds: list[Any], frame: pd.DataFrame, pc: np.ndarray, steps: list[dict[str, Any]]
 ) -> pd.DataFrame:
     seed_rows = pd.DataFrame(
         {
-            "name": towns.loc[seeds, "name"].astype(str).to_numpy(),
-            "country": towns.loc[seeds, "country"].astype(str).to_numpy(),
+            "name": [t.name or t.id for t in seeds],
+            "country": [t.country for t in seeds],
             "role": "seed",
             "step": 0,
             "new_ties": 0,
             "score": np.nan,
             "why": "seed town",
         },
-        index=pd.Index(seeds, name="town_id", dtype=str),
+        index=pd.Index([t.id for t in seeds], name="town_id", dtype=str),
     )
     added = pd.DataFrame(
         {
-            "name": [str(pool.frame["name"].iat[s["pos"]]) for s in steps],
-            "country": [str(pool.frame["country"].iat[s["pos"]]) for s in steps],
+            "name": [str(frame["name"].iat[s["pos"]]) for s in steps],
+            "country": [str(pc[s["pos"]]) for s in steps],
             "role": "added",
             "step": [s["step"] for s in steps],
             "new_ties": [s["new_ties"] for s in steps],
@@ -462,7 +467,7 @@ def _members_frame(
 def _message(
     checked: EligibilityResult,
     call: Call,
-    pool: _Candidates,
+    pool: Any,
     seeds: list[str],
     size: int,
     n_members: int,

@@ -471,7 +471,7 @@ def resolve_call(call: Any, *, kind: str = "networks-of-towns") -> Call | None:
     return make_call(key)
 
 
-def get_call(call: str | Call | None = "latest", *, kind: str = "networks-of-towns") -> Call:
+def get_call(call: str | Call = "latest", *, kind: str = "networks-of-towns") -> Call:
     """Return a :class:`Call`: like :func:`resolve_call` but a call is required.
 
     Warns (:class:`~twinning_graph.DataWarning`) when the call's core rules are not all
@@ -494,15 +494,10 @@ def get_call(call: str | Call | None = "latest", *, kind: str = "networks-of-tow
     'CERV-2026-CITIZENS-TOWN-TT'
     """
     if call is None:
-        # Transition: ``None`` means "no call" everywhere (issue 15). Callers written
-        # before that passed None for "the latest call"; keep them working for one
-        # release and say so. Remove once recommend/ and plan_network pass "latest".
-        warnings.warn(
-            "get_call(None) is deprecated: call=None means 'no call'; pass call='latest'",
-            DeprecationWarning,
-            stacklevel=2,
+        raise ValidationError(
+            "get_call needs a call: a topic id, 'latest' or 'latest-confirmed' "
+            "(call=None means 'no call' everywhere in the library)"
         )
-        call = "latest"
     result = resolve_call(call, kind=kind)
     assert result is not None
     unsure = [r for r in result.rules if r.name in CORE_RULES and r.status != "confirmed"]

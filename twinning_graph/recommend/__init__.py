@@ -1,83 +1,68 @@
-"""Ranking candidate partner towns for one town.
+"""Partner search: which foreign towns a town is most likely to twin with next, and why.
 
-The score of a candidate is a weighted sum (a log-linear model) of explainable parts:
+:class:`PartnerModel` is a model of why towns twin, fitted on the links of a network. The
+score of a candidate is a weighted sum of explainable terms (``docs/ranking.md``):
 
-``plausibility`` — what the network itself says about the pair:
-    Adamic–Adar and common partners (through twinnings and project memberships: both are
-    links of ``data.edges``), and three naive-Bayes log-likelihood ratios learnt from the
-    links of the data: how often links span this *distance* compared with random town
-    pairs, how often the two *countries* are twinned compared with what their numbers of
-    towns would give, and how often towns of these two *sizes* are twinned.
-``strategy`` — what the town would gain:
-    a country its partners do not reach yet, an EU Member State pair that the gap model
-    (:func:`twinning_graph.gaps.country_pair_gaps`) finds under-linked.
-``capacity`` — towns that already hold many partnerships are less likely to take another:
-    ``-log(1 + partners)``.
-``eligibility`` — a filter: only towns of countries eligible for the chosen call.
+``shared_partners``
+    partners in common (Adamic–Adar: a partner with many partners, or outside Europe,
+    counts little);
+``partner_paths``
+    the town's partners are twinned with the candidate's partners;
+``nearby_10km``, ``nearby_50km``
+    towns near the town are twinned with towns near the candidate (regional habits,
+    partnerships of districts, first-timers' neighbours);
+``distance``, ``country_pair``, ``size``
+    how often transnational links span this distance, join these two countries, join towns
+    of these relative sizes (likelihood ratios fitted on the links);
+``same_name``
+    the two towns share a name;
+``new_country``
+    the town has no partner in the candidate's country yet (towns spread their partners);
+``language`` (off by default: no gain over ``country_pair``), ``gap`` (a preference for
+    under-linked pairs of Member States, off by default).
 
-The defaults of :class:`RankWeights` were tuned with the backtest of
-:mod:`twinning_graph.evaluate` (see ``docs/ranking.md``).
+The weights are fitted on the network itself (links hidden and predicted back); the
+backtest of :mod:`twinning_graph.evaluate` checks every default term.
 
-Layout: ``_weights`` (:class:`RankWeights`), ``_model`` (the fitted model: kernels,
-likelihood ratios, distance bins), ``_candidates`` (network and gazetteer candidates,
-the gap table, the per-data cache), ``_score`` (scoring, top n, reasons) and ``_api``
-(the public functions and their argument checks). The private names are re-exported
-here for :mod:`twinning_graph.plan`, :mod:`twinning_graph.evaluate` and the tests.
+Layout: ``_weights`` (terms, :class:`RankWeights`), ``_places`` (towns as arrays,
+kernels), ``_links`` (adjacency, likelihood tables), ``_pool`` (candidates), ``_query``
+(who is asking), ``_features`` (the features and the score, written once), ``_fit``
+(fitting the weights), ``_eligibility`` (the ``call`` keyword), ``_explain`` (reasons),
+``_model`` (:class:`PartnerModel`), ``_api`` (the public functions), ``_language`` (the
+language table).
 """
 
 from __future__ import annotations
 
-from twinning_graph.recommend._api import (  # noqa: F401 (re-exported)
-    _CALLS,
-    _check_basic,
-    _check_town,
-    _eu_now,
-    _no_candidate_message,
-    _number,
-    _options,
-    _query_ids,
-    _resolve_call,
-    rank_partners,
-    rank_partners_many,
-)
-from twinning_graph.recommend._candidates import (  # noqa: F401 (re-exported)
-    _UNSET,
-    SOURCES,
-    _Candidates,
-    _Context,
-    _context,
-    _gap_table,
-    _gazetteer_candidates,
-    _network_candidates,
-    _Pool,
-    logger,
-)
-from twinning_graph.recommend._model import (  # noqa: F401 (re-exported)
-    _CELL_KM,
-    _DIST_EDGES,
-    _N_RANDOM_PAIRS,
-    _POP_EDGES,
-    _distance_bin,
-    _distance_cells,
-    _haversine_one,
-    _haversine_rows,
-    _Model,
-    _pop_bin,
-)
-from twinning_graph.recommend._score import (  # noqa: F401 (re-exported)
-    _BLOCK_ELEMENTS,
-    _COLUMNS,
-    _SCORED,
-    _Block,
-    _frame,
-    _Options,
-    _rank_block,
-    _reasons,
-    _score_rows,
-    _strategy_tables,
-)
-from twinning_graph.recommend._weights import (  # noqa: F401 (re-exported)
+from twinning_graph.recommend._api import OPTIONS, partner_model, rank_partners, rank_partners_many
+from twinning_graph.recommend._eligibility import country_eligibility, resolve_call
+from twinning_graph.recommend._fit import FitInfo
+from twinning_graph.recommend._language import language_table
+from twinning_graph.recommend._model import POPULATION_BAND, PartnerModel
+from twinning_graph.recommend._pool import SOURCES
+from twinning_graph.recommend._weights import (
+    DEFAULT_FITTED,
+    MODEL_TERMS,
+    STRATEGY_TERMS,
+    TERMS,
     RankWeights,
 )
 
-__all__ = ["RankWeights", "rank_partners", "rank_partners_many", "SOURCES"]
+__all__ = [
+    "DEFAULT_FITTED",
+    "FitInfo",
+    "MODEL_TERMS",
+    "OPTIONS",
+    "POPULATION_BAND",
+    "PartnerModel",
+    "RankWeights",
+    "SOURCES",
+    "STRATEGY_TERMS",
+    "TERMS",
+    "country_eligibility",
+    "language_table",
+    "partner_model",
+    "rank_partners",
+    "rank_partners_many",
+    "resolve_call",
+]

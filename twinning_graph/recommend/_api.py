@@ -4,132 +4,52 @@ argument checks."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
-from twinning_graph.graph import as_frames
 from twinning_graph.network import TwinningData
-from twinning_graph.recommend._candidates import SOURCES, _context
-from twinning_graph.recommend._score import (
-    _BLOCK_ELEMENTS,
-    _SCORED,
-    _Block,
-    _frame,
-    _Options,
-    _rank_block,
-)
+from twinning_graph.recommend._eligibility import resolve_call
+from twinning_graph.recommend._pool import SOURCES
 from twinning_graph.recommend._weights import RankWeights
 
+if TYPE_CHECKING:
+    from twinning_graph.recommend._model import PartnerModel, _Options
 
-def _check_basic(n: Any, source: Any, candidates: Any) -> None:
-    if source not in SOURCES:
-        raise ValidationError(f"source must be one of {list(SOURCES)}, got {source!r}")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        raise ValidationError(f"n must be a positive integer or None, got {n!r}")
-    if candidates is not None and source != "gazetteer":
-        raise ValidationError("candidates= is used only with source='gazetteer'")
+#: The options of a ranking and their defaults (rank_partners, PartnerModel.rank, ...).
+OPTIONS: dict[str, Any] = {
+    "n": 10,
+    "source": "network",
+    "call": "latest",
+    "include_domestic": False,
+    "countries": None,
+    "min_distance_km": None,
+    "max_distance_km": None,
+    "population_band": 10.0,
+    "min_population": None,
+    "max_population": None,
+    "weights": None,
+    "candidates": None,
+    "per_country": None,
+}
 
 
-def _options(
-    *,
-    n: Any,
-    source: str,
-    w: RankWeights,
-    call: Any,
-    countries: Any,
-    min_distance_km: Any,
-    max_distance_km: Any,
-    min_population: Any,
-    max_population: Any,
-    candidates: pd.DataFrame | None,
-) -> _Options:
-    the_call, eu_states = _resolve_call(call)
-    lo_d, hi_d = (
-        _number("min_distance_km", min_distance_km),
-        _number("max_distance_km", max_distance_km),
+def partner_model(data: TwinningData | nx.Graph) -> PartnerModel:
+    """The fitted :class:`PartnerModel` of ``data``: kept on a TwinningData (``data.derived``),
+    refitted for a networkx graph."""
+    from twinning_graph.recommend._model import PartnerModel
+
+    if isinstance(data, TwinningData):
+        return data.derived(("recommend", "PartnerModel"), lambda: PartnerModel(data))
+    if isinstance(data, nx.Graph):
+        return PartnerModel(data)
+    raise ValidationError(
+        f"expected TwinningData (from tg.load()) or a networkx town graph, got "
+        f"{type(data).__name__}"
     )
-    lo_p, hi_p = (
-        _number("min_population", min_population),
-        _number("max_population", max_population),
-    )
-    if lo_d is not None and hi_d is not None and lo_d > hi_d:
-        raise ValidationError(f"min_distance_km={lo_d} is larger than max_distance_km={hi_d}")
-    if lo_p is not None and hi_p is not None and lo_p > hi_p:
-        raise ValidationError(f"min_population={lo_p} is larger than max_population={hi_p}")
-    codes = None
-    if countries is not None:
-        from twinning_graph.countries import normalise_country
-
-        codes = frozenset(
-            normalise_country(
-                pd.Series(
-                    [countries] if isinstance(countries, str) else list(countries), dtype=object
-                )
-            )
-        )
-    return _Options(
-        n=None if n is None else int(n),
-        source=source,
-        w=w,
-        call=the_call,
-        eu_states=eu_states,
-        codes=codes,
-        lo_d=lo_d,
-        hi_d=hi_d,
-        lo_p=lo_p,
-        hi_p=hi_p,
-        candidates=candidates,
-    )
-
-
-def _check_town(towns: pd.DataFrame, town_id: Any) -> str:
-    if not isinstance(town_id, str):
-        raise ValidationError(f"town_id must be a string such as 'DE-berlin', got {town_id!r}")
-    if town_id not in towns.index:
-        import difflib
-
-        from twinning_graph._errors import UnknownTownError
-
-        close = difflib.get_close_matches(town_id, list(towns.index), n=3)
-        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-        raise UnknownTownError(
-            f"unknown town_id {town_id!r}{hint}; valid ids are the index of data.towns "
-            f"({len(towns)} towns)"
-        )
-    return town_id
-
-
-#: Resolved calls by the string given ("latest" or a topic id), with their EU Member States
-#: (building a Call costs ~5 ms of table work, more than a warm ranking call).
-_CALLS: dict[str, tuple[Any, frozenset[str]]] = {}
-
-
-def _resolve_call(call: Any) -> tuple[Any, frozenset[str]]:
-    """``(Call or None, EU Member States of its year or today)``; memoised for strings.
-
-    A call whose look-up warns (an unconfirmed rule) is not memoised, so it warns each time.
-    """
-    if call is None:
-        return None, _eu_now()
-    if isinstance(call, str) and call in _CALLS:
-        return _CALLS[call]
-    import warnings
-
-    from twinning_graph.calls import get_call
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        the_call = get_call(None if call == "latest" else call)
-    for c in caught:
-        warnings.warn(c.message, c.category, stacklevel=4)
-    out = (the_call, frozenset(the_call.eu_states))
-    if isinstance(call, str) and not caught:
-        _CALLS[call] = out
-    return out
 
 
 def _number(name: str, value: Any) -> float | None:
@@ -142,168 +62,271 @@ def _number(name: str, value: Any) -> float | None:
     return float(value)
 
 
-def _eu_now() -> frozenset[str]:
-    from twinning_graph.countries import EU27
+def _call(model: PartnerModel, call: Any) -> Any:
+    """:func:`resolve_call`, remembered on the model for strings (a Call costs ~5 ms to
+    build); a call whose look-up warns is not remembered, so it warns every time."""
+    import warnings
 
-    return EU27
+    if isinstance(call, str) and call in model._calls:
+        return model._calls[call]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resolved = resolve_call(call)  # UnknownCallError: its own clear message
+    for c in caught:
+        warnings.warn(c.message, c.category, stacklevel=5)
+    if isinstance(call, str) and not caught:
+        model._calls[call] = resolved
+    return resolved
 
 
-def _no_candidate_message(
-    town_id: str, n_cand: int, source: str, steps: list[tuple[str, int]]
-) -> str:
-    detail = "; ".join(f"{label}: -{k:,}" for label, k in steps)
-    return (
-        f"no candidate partner left for {town_id!r} from {n_cand:,} {source} candidates "
-        f"({detail}); relax the filter that removed the rest"
+def options_from(model: PartnerModel, **options: Any) -> _Options:
+    """Check every ranking option; one error lists every problem."""
+    from twinning_graph._validate import Problems
+    from twinning_graph.recommend._model import _Options
+
+    problems = Problems()
+    where = "options"
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        problems.add(where, None, None, f"unknown option(s) {unknown}; allowed: {list(OPTIONS)}")
+    o = {**OPTIONS, **{k: v for k, v in options.items() if k in OPTIONS}}
+    n = o["n"]
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        problems.add(where, None, "n", f"must be a positive integer or None, got {n!r}")
+    if o["source"] not in SOURCES:
+        problems.add(where, None, "source", f"must be one of {list(SOURCES)}, got {o['source']!r}")
+    if o["candidates"] is not None and o["source"] != "gazetteer":
+        problems.add(where, None, "candidates", "is used only with source='gazetteer'")
+    if o["candidates"] is not None and not isinstance(o["candidates"], pd.DataFrame):
+        problems.add(where, None, "candidates", "must be a DataFrame of places")
+    if not isinstance(o["include_domestic"], (bool, np.bool_)):
+        problems.add(
+            where, None, "include_domestic", f"must be True or False, got {o['include_domestic']!r}"
+        )
+    nums = {}
+    for k in ("min_distance_km", "max_distance_km", "min_population", "max_population"):
+        try:
+            nums[k] = _number(k, o[k])
+        except ValidationError as exc:
+            problems.add(where, None, k, str(exc).split(" ", 1)[1])
+    cap = o["per_country"]
+    if cap is not None and (
+        isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1
+    ):
+        problems.add(where, None, "per_country", f"must be a positive integer or None, got {cap!r}")
+    band = o["population_band"]
+    if band is not None and (
+        isinstance(band, bool)
+        or not isinstance(band, (int, float, np.integer, np.floating))
+        or not np.isfinite(band)
+        or band < 1
+    ):
+        problems.add(
+            where,
+            None,
+            "population_band",
+            f"must be a number >= 1 (a factor) or None, got {band!r}",
+        )
+        band = None
+    for lo, hi in (("min_distance_km", "max_distance_km"), ("min_population", "max_population")):
+        if nums.get(lo) is not None and nums.get(hi) is not None and nums[lo] > nums[hi]:  # type: ignore[operator]
+            problems.add(where, None, lo, f"{nums[lo]:g} is larger than {hi}={nums[hi]:g}")
+    codes = None
+    if o["countries"] is not None:
+        from twinning_graph._errors import UnknownCountryError
+        from twinning_graph.countries import normalise_country
+
+        given = [o["countries"]] if isinstance(o["countries"], str) else list(o["countries"])
+        try:
+            codes = frozenset(map(str, normalise_country(pd.Series(given, dtype=object))))
+        except (UnknownCountryError, ValidationError) as exc:
+            problems.add(where, None, "countries", str(exc))
+    weights = None
+    try:
+        weights = RankWeights.coerce(o["weights"], base=model.weights)
+    except ValidationError as exc:
+        problems.add(where, None, "weights", str(exc))
+    problems.raise_if_any("the ranking options")
+    call = _call(model, o["call"])
+    assert weights is not None
+    return _Options(
+        n=None if n is None else int(n),
+        source=o["source"],
+        call=call,
+        include_domestic=bool(o["include_domestic"]),
+        codes=codes,
+        lo_d=nums["min_distance_km"],
+        hi_d=nums["max_distance_km"],
+        band=None if band is None else float(band),
+        lo_p=nums["min_population"],
+        hi_p=nums["max_population"],
+        weights=weights,
+        candidates=o["candidates"],
+        per_country=None if cap is None else int(cap),
     )
-
-
-# --------------------------------------------------------------------------- public API
 
 
 def rank_partners(
     data: TwinningData | nx.Graph,
-    town_id: str,
+    town: Any,
     *,
     n: int | None = 10,
     source: str = "network",
     call: Any = "latest",
+    include_domestic: bool = False,
     countries: str | Iterable[str] | None = None,
     min_distance_km: float | None = None,
     max_distance_km: float | None = None,
-    min_population: int | None = None,
-    max_population: int | None = None,
+    population_band: float | None = 10.0,
+    min_population: float | None = None,
+    max_population: float | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
     candidates: pd.DataFrame | None = None,
+    per_country: int | None = None,
 ) -> pd.DataFrame:
-    """Rank candidate partner towns for one town.
+    """Rank the foreign towns a town is most likely to twin with next, explained by name.
 
-    The model fitted on the data, the prepared candidates and the gap table are cached
-    per :class:`~twinning_graph.TwinningData` object (treated as immutable; see
-    ``docs/ranking.md``), so only the first call on a data object pays for them. For many
-    towns at once, :func:`rank_partners_many` is faster still.
+    The score is a model of why towns twin, fitted on the links of ``data``
+    (:class:`PartnerModel`, kept on the data object so only the first call pays for the
+    fit): shared partners (a hub or a partner outside Europe counts little), paths through
+    partners' partners, towns near both that are twinned, distance, country pair, size and
+    same name. Each term is a column; ``reason`` puts the largest in words.
 
     Parameters
     ----------
     data
-        A :class:`~twinning_graph.TwinningData` or a town graph (a graph is not cached:
-        every call refits).
-    town_id
-        The town looking for a partner.
+        A :class:`~twinning_graph.TwinningData` or a networkx town graph (refitted each
+        call).
+    town
+        Any town: a network town id (``"PL-krakow"``), a name (``"Kraków"``: several
+        matching places raise an error listing them, see :func:`~twinning_graph.find_town`),
+        a GeoNames id (``3094802`` or ``"geonames:3094802"``), a row of ``find_town``, or a
+        new place as a dict with ``country``, ``lat``, ``lon`` and optionally ``name``,
+        ``population``. A town without partners yet is ranked on everything but its
+        partners.
     n
-        Number of candidates returned (best first); ``None`` returns every candidate.
+        Number of candidates returned (best first); ``None`` returns all.
     source : {"network", "gazetteer"}
-        ``"network"``: the other towns of the data. ``"gazetteer"``: those plus every
-        place of the shipped GeoNames gazetteer with at least 1,000 inhabitants; places
-        that are towns of the data (same ``geonames_id``) are merged into them, the others
-        get the id ``"geonames:<id>"``.
+        ``"network"``: the towns of the data. ``"gazetteer"``: those plus every place of
+        the shipped GeoNames gazetteer (>= 1,000 inhabitants) that is not one of them
+        (merged by GeoNames id, or name, country and 15 km); new places get the id
+        ``"geonames:<id>"``.
     call
-        Keep only towns of countries eligible for this call (a topic id from
-        :func:`twinning_graph.calls.list_calls` or a ``Call``); ``"latest"`` (default):
-        the latest CERV Networks of Towns call; ``None``: no eligibility filter.
+        Keep towns of countries eligible for a call: a call id, a
+        :class:`~twinning_graph.calls.Call`, ``"latest"`` (default: the latest Networks of
+        Towns call), ``"latest-confirmed"``, or ``None`` (no call rules: nothing removed,
+        ``eligible`` is ``"n/a"``). Candidates whose eligibility is unconfirmed are kept and
+        say so. A :class:`~twinning_graph.DataWarning` says when the town itself is not
+        eligible.
+    include_domestic
+        Also list towns of the town's own country (default False: CERV funds
+        transnational partnerships).
     countries
         Keep only candidates of these countries (ISO alpha-2).
     min_distance_km, max_distance_km
         Distance band (great circle) from the town.
+    population_band
+        Keep candidates whose population is within this factor of the town's (default 10:
+        from a tenth to ten times; about 88% of real transnational partners are); ``None``
+        switches it off. Candidates or towns of unknown population are kept.
     min_population, max_population
-        Population band; candidates of unknown population are dropped when a band is set.
+        Absolute population band; candidates of unknown population are dropped when set.
     weights
-        :class:`RankWeights` or a dict overriding some weights.
+        Override some weights of the fitted model (a dict), e.g. ``{"gap": 0.3}`` to
+        prefer pairs of Member States that are under-linked, or a full :class:`RankWeights`.
     candidates
-        With ``source="gazetteer"``: a DataFrame used instead of the shipped gazetteer
-        (``geonames_id`` as index or column, name, country, lat, lon, population). It is
-        prepared on every call (not cached).
+        With ``source="gazetteer"``: a DataFrame of places used instead of the shipped
+        gazetteer (``geonames_id`` as index or column, name, country, lat, lon, population;
+        optionally admin1, feature_code).
+    per_country
+        List at most this many candidates of one country (the next best of other countries
+        take their places): a list with options in several countries, as a Networks of
+        Towns application needs. Off by default: the most likely partners of a town are
+        often in one country, and capping costs some accuracy (``docs/ranking.md``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by candidate ``town_id``, best first: name, country, distance_km,
-        population, partners (current number), in_network, lat, lon (so gazetteer places
-        can be mapped: ``plot_map(data, candidates=ranking)``), common_partners, adamic_adar,
-        distance_llr, country_llr, size_llr (plausibility features), new_country, gap
-        (strategy features), plausibility, strategy, capacity (weighted components),
-        eligible, score (= plausibility + strategy + capacity) and reason. Ties are
-        broken by town_id. Existing partners and the town itself are never listed.
+        Indexed by candidate ``town_id``, best first: name, country, population, partners
+        (current number), distance_km, common_partners, in_network, geonames_id, lat, lon;
+        one column per score term (its weighted contribution: shared_partners,
+        partner_paths, nearby_10km, nearby_50km, distance, country_pair, size, same_name,
+        new_country, language, gap); score (their sum); eligible (``"yes"``, ``"no"``,
+        ``"unconfirmed"`` or ``"n/a"``), eligible_reason, eligible_rule, eligible_source;
+        and reason. Ties are broken by town_id. The town itself, its existing partners and
+        their doubles are never listed.
 
     Raises
     ------
     UnknownTownError
-        If ``town_id`` is not a town of the data (close matches are suggested).
+        If ``town`` is not a town, a place or a name of one (close names are suggested).
     UnknownCallError
         If ``call`` is not a known call.
     ValidationError
-        For bad options, or when the filters leave no candidate (the message gives the
-        count removed by each filter).
+        For an ambiguous name (the candidates are listed), bad options (every problem in one
+        message), or when the filters leave no candidate (the count each removed).
 
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> from twinning_graph.recommend import rank_partners
-    >>> data = tg.load()
-    >>> top = rank_partners(data, "FR-chartres", n=5)
-    >>> len(top), list(top.columns[:4])
-    (5, ['name', 'country', 'distance_km', 'population'])
-    >>> bool(top.index.isin(["DE-speyer"]).any())  # Chartres and Speyer are twinned
+    >>> top = tg.rank_partners(tg.load(), "FR-chartres", n=5)
+    >>> len(top), bool((top["country"] != "FR").all())
+    (5, True)
+    >>> "DE-speyer" in top.index  # Chartres and Speyer are twinned already
     False
-    >>> bool(top["score"].is_monotonic_decreasing)
-    True
+    >>> bool(top["score"].is_monotonic_decreasing), set(top["eligible"]) <= {"yes", "unconfirmed"}
+    (True, True)
     """
-    _check_basic(n, source, candidates)
-    w = RankWeights.coerce(weights)
-    towns, edges = as_frames(data)
-    town_id = _check_town(towns, town_id)
-    opt = _options(
+    return partner_model(data).rank(
+        town,
         n=n,
         source=source,
-        w=w,
         call=call,
+        include_domestic=include_domestic,
         countries=countries,
         min_distance_km=min_distance_km,
         max_distance_km=max_distance_km,
+        population_band=population_band,
         min_population=min_population,
         max_population=max_population,
+        weights=weights,
         candidates=candidates,
+        per_country=per_country,
     )
-    ctx = _context(data, towns, edges)
-    pool = ctx.pool(source, candidates)
-    row = int(ctx.model.index.get_loc(town_id))
-    gaps = ctx.gaps(data) if w.gap != 0 else None
-    block = _rank_block(ctx, pool, np.array([row]), opt, gaps)
-    if block.empty:
-        raise ValidationError(_no_candidate_message(town_id, pool.n, source, block.empty[0][1]))
-    return _frame(pool, block, [ctx.model.country[row]] * len(block.pos))
 
 
 def rank_partners_many(
     data: TwinningData | nx.Graph,
-    town_ids: str | Iterable[str],
+    towns: Any,
     *,
     n: int | None = 10,
     source: str = "network",
     call: Any = "latest",
+    include_domestic: bool = False,
     countries: str | Iterable[str] | None = None,
     min_distance_km: float | None = None,
     max_distance_km: float | None = None,
-    min_population: int | None = None,
-    max_population: int | None = None,
+    population_band: float | None = 10.0,
+    min_population: float | None = None,
+    max_population: float | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
     candidates: pd.DataFrame | None = None,
+    per_country: int | None = None,
 ) -> pd.DataFrame:
-    """Rank candidate partner towns for many towns at once (a programme office's batch).
+    """Rank candidate partners for many towns at once (a programme office's batch).
 
-    Gives, town by town, exactly what :func:`rank_partners` gives, in one long table.
-    Query towns are scored in blocks against every candidate (sparse products for the
-    shared partners, one dense array per feature), which takes a few ms per town even
-    with 100,000 candidates.
+    Gives, town by town, exactly what :func:`rank_partners` gives, in one long table;
+    towns are scored in blocks against every candidate.
 
     Parameters
     ----------
     data
-        A :class:`~twinning_graph.TwinningData` or a town graph.
-    town_ids
-        The towns looking for partners (duplicates are ranked once, in first-seen order).
-    n, source, call, countries, min_distance_km, max_distance_km, min_population, \
-max_population, weights, candidates
+        A :class:`~twinning_graph.TwinningData` or a networkx town graph.
+    towns
+        The towns looking for partners, each as :func:`rank_partners` accepts (a town
+        appearing twice is ranked once, in first-seen order).
+    n, source, call, include_domestic, countries, min_distance_km, max_distance_km, \
+population_band, min_population, max_population, weights, candidates, per_country
         As in :func:`rank_partners`, applied to every town.
 
     Returns
@@ -312,103 +335,35 @@ max_population, weights, candidates
         One row per (town, candidate), towns in the order given, candidates best first:
         ``town_id`` (the query town), ``rank`` (1 = best), ``candidate_id`` and then the
         columns of :func:`rank_partners`. A town whose filters leave no candidate has no
-        row (a :class:`~twinning_graph.DataWarning` gives the count and examples).
+        row (a :class:`~twinning_graph.DataWarning` gives the count and an example).
 
     Raises
     ------
-    UnknownTownError
-        Naming every id that is not a town of the data.
-    UnknownCallError, ValidationError
-        As :func:`rank_partners`, for bad options.
+    UnknownTownError, ValidationError
+        Naming every town that cannot be resolved; bad options as :func:`rank_partners`.
 
     Examples
     --------
     >>> import twinning_graph as tg
-    >>> from twinning_graph.recommend import rank_partners_many
-    >>> data = tg.load()
-    >>> many = rank_partners_many(data, ["FR-chartres", "DE-speyer"], n=3)
+    >>> many = tg.rank_partners_many(tg.load(), ["FR-chartres", "DE-speyer"], n=3)
     >>> many[["town_id", "rank"]].values.tolist()
     [['FR-chartres', 1], ['FR-chartres', 2], ['FR-chartres', 3], ['DE-speyer', 1], ['DE-speyer', 2], ['DE-speyer', 3]]
     >>> list(many.columns[:5])
     ['town_id', 'rank', 'candidate_id', 'name', 'country']
     """
-    _check_basic(n, source, candidates)
-    w = RankWeights.coerce(weights)
-    towns, edges = as_frames(data)
-    ids = _query_ids(towns, town_ids)
-    opt = _options(
+    return partner_model(data).rank_many(
+        towns,
         n=n,
         source=source,
-        w=w,
         call=call,
+        include_domestic=include_domestic,
         countries=countries,
         min_distance_km=min_distance_km,
         max_distance_km=max_distance_km,
+        population_band=population_band,
         min_population=min_population,
         max_population=max_population,
+        weights=weights,
         candidates=candidates,
+        per_country=per_country,
     )
-    ctx = _context(data, towns, edges)
-    pool = ctx.pool(source, candidates)
-    rows = ctx.model.index.get_indexer(ids)
-    gaps = ctx.gaps(data) if (w.gap != 0 and len(rows)) else None
-    size = max(1, min(256, _BLOCK_ELEMENTS // max(pool.n, 1)))
-    # Loop over blocks of query towns; each block is vectorised over block x candidates.
-    blocks = [
-        _rank_block(ctx, pool, rows[i : i + size], opt, gaps) for i in range(0, len(rows), size)
-    ]
-    if not blocks:
-        blocks = [
-            _Block(
-                np.zeros(0, np.intp),
-                np.zeros(0, np.intp),
-                np.zeros(0, np.intp),
-                {k: np.zeros(0) for k in (*_SCORED, "capacity")},
-                [],
-            )
-        ]
-    block = _Block(
-        query=np.concatenate([b.query for b in blocks]),
-        rank=np.concatenate([b.rank for b in blocks]),
-        pos=np.concatenate([b.pos for b in blocks]),
-        parts={k: np.concatenate([b.parts[k] for b in blocks]) for k in blocks[0].parts},
-        empty=[e for b in blocks for e in b.empty],
-    )
-    if block.empty:
-        import warnings
-
-        from twinning_graph._errors import DataWarning
-
-        first = block.empty[0]
-        warnings.warn(
-            f"{len(block.empty):,} of {len(rows):,} towns have no candidate partner left "
-            f"and are not in the result (e.g. "
-            f"{_no_candidate_message(ctx.model.index[first[0]], pool.n, source, first[1])})",
-            DataWarning,
-            stacklevel=2,
-        )
-    out = _frame(pool, block, ctx.model.country[block.query])
-    out.insert(0, "candidate_id", out.index)
-    out.insert(0, "rank", block.rank.astype("int64"))
-    out.insert(0, "town_id", pd.array(ctx.model.index[block.query], dtype=towns.index.dtype))
-    return out.reset_index(drop=True)
-
-
-def _query_ids(towns: pd.DataFrame, town_ids: Any) -> list[str]:
-    ids = [town_ids] if isinstance(town_ids, str) else list(town_ids)
-    bad = [t for t in ids if not isinstance(t, str)]
-    if bad:
-        raise ValidationError(f"town_ids must be strings such as 'DE-berlin', got {bad[:5]!r}")
-    ids = list(dict.fromkeys(ids))
-    missing = [t for t in ids if t not in towns.index]
-    if len(missing) == 1:
-        _check_town(towns, missing[0])
-    elif missing:
-        from twinning_graph._errors import UnknownTownError
-
-        shown = ", ".join(map(repr, missing[:10])) + (", ..." if len(missing) > 10 else "")
-        raise UnknownTownError(
-            f"{len(missing):,} unknown town_ids: {shown}; valid ids are the index of "
-            f"data.towns ({len(towns)} towns)"
-        )
-    return ids

@@ -15,23 +15,36 @@ from twinning_graph.report._coverage import data_note
 from twinning_graph.report._figures import consortium_map, image
 from twinning_graph.report._i18n import Lang
 
+#: A score term counts as a reason in the report when it adds at least this much.
+REASON_MIN = 0.9
+
 
 def candidate_reasons(lang: Lang, ranked: pd.DataFrame, own_country: str) -> list[str]:
-    """Why each candidate is proposed, in words (from the ranking's feature columns)."""
+    """Why each candidate is proposed, in words, from the ranking's score terms.
+
+    The ranking's own ``reason`` column says the same in English with the towns' names;
+    here the terms are put in the report's language.
+    """
     out = []
     # one row per shown candidate (a few dozen): a loop reads best
     for row in ranked.itertuples():
         bits = []
         if row.common_partners > 0:
             bits.append(lang.plural("reason.shared", int(row.common_partners)))
+        if row.partner_paths >= REASON_MIN:
+            bits.append(lang("reason.paths"))
+        if max(row.nearby_10km, row.nearby_50km) >= REASON_MIN:
+            bits.append(lang("reason.nearby"))
         bits.append(lang("unit.km", value=lang.number(row.distance_km)))
         pair = {"a": lang.country(own_country), "b": lang.country(row.country)}
-        if row.country_llr >= 1.0:
+        if row.country_pair >= REASON_MIN / 2:
             bits.append(lang("reason.pair_common", **pair))
-        elif row.country_llr <= -1.0:
+        elif row.country_pair <= -REASON_MIN / 2:
             bits.append(lang("reason.pair_rare", **pair))
-        if row.size_llr >= 1.0:
+        if row.size >= REASON_MIN:
             bits.append(lang("reason.sizes"))
+        if row.same_name > 0:
+            bits.append(lang("reason.same_name"))
         if row.new_country > 0:
             bits.append(lang("reason.new_country", country=lang.country(row.country)))
         if row.gap > 0:

@@ -1,0 +1,226 @@
+"""The features of (town, candidate) pairs and the score: written once, used everywhere.
+
+:func:`features` computes every term of :data:`~twinning_graph.recommend._weights.TERMS`
+for a block of query towns x candidates (all of a pool, or a subset of positions: the
+fit uses that), and :func:`score` weighs them. Ranking one town, many towns, planning,
+fitting the weights and the backtest all go through these two functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from twinning_graph._geo import EARTH_RADIUS_KM
+from twinning_graph.recommend._links import _Links
+from twinning_graph.recommend._places import KERNELS, _Network, unit_xyz
+from twinning_graph.recommend._pool import _Pool
+from twinning_graph.recommend._weights import TERMS, RankWeights
+
+#: partner_paths = log(1 + PATH_SCALE * sum over paths town-a-b-candidate of 1/deg(a)/deg(b))
+PATH_SCALE = 10.0
+
+
+@dataclass
+class _Queries:
+    """Query towns as arrays: a network town (``row`` >= 0) or any other place (-1)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    pop: np.ndarray
+    cc: np.ndarray
+    keys: np.ndarray
+    row: np.ndarray
+    partners: sp.csr_array  # queries x network towns (0/1)
+    kern: dict[str, sp.csr_array]  # queries x network towns
+    regions: np.ndarray
+    country: np.ndarray
+    _langs: list[frozenset[str]] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+    def languages(self, net: _Network) -> list[frozenset[str]]:
+        if self._langs is None:
+            from twinning_graph.recommend._language import town_languages
+
+            regions = self.regions.astype(object).copy()
+            innet = self.row >= 0
+            if innet.any():
+                regions[innet] = net.regions()[self.row[innet]]
+            self._langs = town_languages(list(self.country), list(map(str, regions)))
+        return self._langs
+
+
+def network_queries(net: _Network, links: _Links, rows: np.ndarray) -> _Queries:
+    """Queries for network towns (their partners are those of ``links``)."""
+    rows = np.asarray(rows, dtype=np.intp)
+    return _Queries(
+        lat=net.lat[rows],
+        lon=net.lon[rows],
+        pop=net.pop[rows],
+        cc=net.cc[rows],
+        keys=net.key[rows],
+        row=rows,
+        partners=sp.csr_array(links.A[rows]),
+        kern={t: sp.csr_array(net.kern[t][rows]) for t in KERNELS},
+        regions=np.full(len(rows), "", dtype=object),
+        country=net.country[rows],
+    )
+
+
+def place_queries(
+    net: _Network,
+    *,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    pop: np.ndarray,
+    country: np.ndarray,
+    keys: np.ndarray,
+    regions: np.ndarray,
+) -> _Queries:
+    """Queries for places outside the network (no partners; kernels from their position)."""
+    m = len(lat)
+    return _Queries(
+        lat=np.asarray(lat, float),
+        lon=np.asarray(lon, float),
+        pop=np.asarray(pop, float),
+        cc=net.codes.of(country),
+        keys=np.asarray(keys, dtype=object).astype(str),
+        row=np.full(m, -1, dtype=np.intp),
+        partners=sp.csr_array((m, net.n)),
+        kern={t: net.kernel_rows(lat, lon, t) for t in KERNELS},
+        regions=np.asarray(regions, dtype=object),
+        country=np.asarray(country, dtype=object).astype(str),
+    )
+
+
+def distances(q: _Queries, pool: _Pool, cols: np.ndarray | None = None) -> np.ndarray:
+    """Great-circle km from each query town to each candidate.
+
+    The haversine of :func:`twinning_graph._geo.haversine_km` with the trigonometry of
+    both ends done once: ``sin^2(dlat/2) + cos cos sin^2(dlon/2) = (1 - x.x') / 2`` for the
+    unit vectors ``x``, ``x'`` of the two places, so a block of towns x candidates takes a
+    few array passes (tests check it against ``haversine_km`` to 1 m). Written out rather
+    than a matrix product: the same value whatever the block, and no BLAS threads.
+    """
+    xyz = pool.xyz if cols is None else pool.xyz[cols]
+    u = unit_xyz(q.lat, q.lon)
+    a = np.multiply.outer(u[:, 0], xyz[:, 0])
+    a += np.multiply.outer(u[:, 1], xyz[:, 1])
+    a += np.multiply.outer(u[:, 2], xyz[:, 2])
+    np.subtract(1.0, a, out=a)
+    a *= 0.5
+    np.clip(a, 0.0, 1.0, out=a)
+    np.sqrt(a, out=a)
+    np.arcsin(a, out=a)
+    a *= 2 * EARTH_RADIUS_KM
+    return a
+
+
+def product(Y: sp.csr_array, M: sp.csr_array) -> np.ndarray:
+    """``Y @ M`` as a dense array, for a few rows ``Y`` (gather the rows of ``M`` that ``Y``
+    selects and add them up with one ``bincount``: several times faster than scipy's
+    product when ``M`` has 100,000 columns)."""
+    Y = sp.csr_array(Y)
+    r, m = Y.shape[0], M.shape[1]
+    rows = np.repeat(np.arange(r), np.diff(Y.indptr))
+    starts = M.indptr[Y.indices]
+    count = M.indptr[Y.indices + 1] - starts
+    first = np.cumsum(count) - count
+    idx = np.repeat(starts - first, count) + np.arange(int(count.sum()))
+    flat = np.repeat(rows * m, count) + M.indices[idx]
+    w = np.repeat(Y.data, count) * M.data[idx]
+    return np.bincount(flat, weights=w, minlength=r * m).reshape(r, m)
+
+
+def _to_pool(dense: np.ndarray, pool: _Pool, sel: Any) -> np.ndarray:
+    """A queries x network-towns array as queries x candidates (0 for places outside)."""
+    if pool.is_network and isinstance(sel, slice):
+        return dense
+    prow = pool.row[sel]
+    return dense[:, np.maximum(prow, 0)] * (prow >= 0)
+
+
+def features(
+    links: _Links,
+    q: _Queries,
+    pool: _Pool,
+    terms: Iterable[str] = TERMS,
+    *,
+    cols: np.ndarray | None = None,
+    d: np.ndarray | None = None,
+    gap_matrix: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Features ``terms`` of query towns x candidates (``cols``: candidate positions).
+
+    Every array is ``len(q) x len(cols)`` (all candidates when ``cols`` is None); terms not
+    asked for are left out. ``d`` may pass the distances already computed.
+    """
+    terms = set(terms)
+    net = links.net
+    r = len(q)
+    sel: Any = slice(None) if cols is None else cols
+    if d is None:
+        d = distances(q, pool, cols)
+    out: dict[str, np.ndarray] = {}
+    if "distance" in terms:
+        out["distance"] = links.distance_term(d)
+    if "country_pair" in terms:
+        out["country_pair"] = links.country_llr[q.cc][:, pool.cc[sel]]
+    if "size" in terms:
+        out["size"] = links.size_term(np.log10(q.pop), pool.log_pop[sel])
+    if "same_name" in terms:
+        qcode = pool.key_index.get_indexer(q.keys)
+        qcode = np.where(q.keys == "", -1, qcode)
+        out["same_name"] = (qcode[:, None] == pool.key_code[sel][None, :]).astype(float)
+    if "language" in terms:
+        from twinning_graph.recommend._language import shared_matrix
+
+        uniq, which = pool.languages()
+        out["language"] = shared_matrix(q.languages(net), uniq)[:, which[sel]]
+    if "shared_partners" in terms:
+        aa = product(sp.csr_array(q.partners * links.aa_w[None, :]), links.A)
+        out["shared_partners"] = _to_pool(aa, pool, sel)
+    if "partner_paths" in terms:
+        two = sp.csr_array(sp.csr_array(q.partners * links.ra_w[None, :]) @ links.A)
+        three = product(sp.csr_array(two * links.ra_w[None, :]), links.A)
+        out["partner_paths"] = np.log1p(PATH_SCALE * _to_pool(three, pool, sel))
+    for t in KERNELS:
+        if t in terms:
+            y = sp.csr_array(q.kern[t] @ links.A)
+            kt = pool.kern_t(t) if cols is None else sp.csr_array(pool.kern[t][cols].T)
+            out[t] = np.log1p(product(y, kt))
+    if "new_country" in terms or "gap" in terms:
+        k = net.codes.n + 1
+        reached = np.zeros((r, k), dtype=bool)
+        pc = sp.coo_array(q.partners)
+        reached[pc.row, net.cc[pc.col]] = True
+        reached[np.arange(r), q.cc] = True
+        if "new_country" in terms:
+            out["new_country"] = (~reached).astype(float)[:, pool.cc[sel]]
+        if "gap" in terms:
+            g = np.zeros((k, k)) if gap_matrix is None else gap_matrix
+            out["gap"] = g[q.cc][:, pool.cc[sel]]
+    return out
+
+
+def score(feats: dict[str, np.ndarray], w: RankWeights, shape: tuple[int, ...]) -> np.ndarray:
+    """The score: ``sum(weight * feature)`` over the terms with a non-zero weight."""
+    s = np.zeros(shape)
+    tmp = np.empty(shape)
+    for t in TERMS:
+        wt = getattr(w, t)
+        if wt != 0.0:
+            np.multiply(feats[t], wt, out=tmp)
+            s += tmp
+    return s
+
+
+def needed(w: RankWeights) -> tuple[str, ...]:
+    """The terms whose weight is not 0."""
+    return tuple(t for t in TERMS if getattr(w, t) != 0.0)

@@ -1,0 +1,292 @@
+"""Candidate partners: the network's towns, or those plus the gazetteer's places.
+
+A gazetteer place is merged into a network town when it has the town's ``geonames_id``
+or, failing that, the same folded name (:func:`twinning_graph.geocode.normalise_name`) and
+country within :data:`~twinning_graph.recommend._places.SAME_PLACE_KM`; the town keeps its
+id and partners and takes the place's population when its own is unknown. So no town is
+listed twice, and the town itself and its partners cannot come back under another entry.
+
+Only places that can sign a partnership are candidates: not provinces, counties, regions,
+districts or quarters (a ``feature_code`` column, when the towns or places have one, decides;
+otherwise the name, see :func:`municipal`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from twinning_graph._errors import ValidationError
+from twinning_graph._geo import haversine_km
+from twinning_graph.lookup import SAME_PLACE_KM
+from twinning_graph.recommend._links import _Links
+from twinning_graph.recommend._places import KERNELS, _Network, _population, name_keys, unit_xyz
+
+#: Where candidates come from.
+SOURCES = ("network", "gazetteer")
+#: GeoNames feature codes of places that are not municipalities (sections, historical,
+#: abandoned, destroyed places) and of administrative units.
+NOT_MUNICIPAL_CODES = frozenset({"PPLX", "PPLH", "PPLQ", "PPLW", "PPLCH", "ADM1", "ADM2", "ADMD"})
+#: Words of names of units that are not municipalities (folded, whole words).
+_NOT_MUNICIPAL = (
+    r"\b(?:county|province|provincia|provincie|region|regione|oblast|prefecture|voivodeship|"
+    r"landkreis|district|arrondissement|department|departement|quartier|quarter|"
+    r"microdistrict|kreis \d+)\b"
+)
+
+
+def municipal(frame: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
+    """Which rows are places that can sign a partnership (municipalities).
+
+    With a ``feature_code`` column, every code but :data:`NOT_MUNICIPAL_CODES`; the name
+    must also not be that of a province, county, region, district or quarter, nor the
+    name of a country.
+    """
+    from twinning_graph._text import fold
+    from twinning_graph.countries import country_table
+
+    ok = np.ones(len(frame), dtype=bool)
+    if "feature_code" in frame:
+        code = frame["feature_code"].astype("string").fillna("").str.upper().to_numpy(object)
+        ok &= ~np.isin(code, sorted(NOT_MUNICIPAL_CODES))
+    folded = fold(frame["name"].astype(str))
+    ok &= ~folded.str.contains(_NOT_MUNICIPAL, regex=True).to_numpy(bool)
+    countries = set(fold(country_table()["name"].astype(str)))
+    ok &= ~np.isin(keys, sorted(countries))
+    return ok
+
+
+class _Pool:
+    """Candidates as arrays (no strings on the scoring path).
+
+    ``frame`` (indexed by candidate id) holds what a ranking shows; ``row`` is the
+    candidate's network row (-1: a gazetteer place), ``pos_of_row`` the reverse.
+    """
+
+    def __init__(
+        self,
+        net: _Network,
+        links: _Links,
+        frame: pd.DataFrame,
+        row: np.ndarray,
+        keys: np.ndarray,
+        regions: np.ndarray | None,
+        kern: dict[str, sp.csr_array],
+        is_municipal: np.ndarray | None = None,
+    ) -> None:
+        self.net, self.frame = net, frame
+        self.n = len(frame)
+        self.row = np.asarray(row, dtype=np.intp)
+        self.pos_of_row = np.full(net.n, -1, dtype=np.intp)
+        innet = self.row >= 0
+        self.pos_of_row[self.row[innet]] = np.flatnonzero(innet)
+        lat = frame["lat"].to_numpy(float)
+        lon = frame["lon"].to_numpy(float)
+        self.lat_r, self.lon_r = np.radians(lat), np.radians(lon)
+        self.xyz = unit_xyz(lat, lon)
+        self.is_network = self.n == net.n and bool((self.row == np.arange(net.n)).all())
+        self.pop = _population(frame)
+        self.log_pop = np.log10(self.pop)
+        self.country = frame["country"].astype(str).to_numpy()
+        self.cc = net.codes.of(self.country)
+        self.keys = keys
+        self.key_index = pd.Index(np.unique(keys))
+        code = self.key_index.get_indexer(keys)
+        self.key_code = np.where(keys == "", -2, code)
+        self.deg = np.where(innet, links.deg[np.maximum(self.row, 0)], 0.0)
+        self.municipal = municipal(frame, keys) if is_municipal is None else is_municipal
+        self.gid = frame["geonames_id"].to_numpy(dtype=float, na_value=-1.0).astype(np.int64)
+        self.kern = kern
+        self._kern_t: dict[str, sp.csr_array] = {}
+        self._same: sp.csr_array | None = None
+        self._once: np.ndarray | None = None
+        self._regions = regions
+        self._langs: tuple[list[frozenset[str]], np.ndarray] | None = None
+        ids = frame.index.to_numpy(dtype=object).astype(str)
+        self.id_rank = np.empty(self.n, dtype=np.intp)
+        self.id_rank[np.argsort(ids, kind="stable")] = np.arange(self.n)
+
+    def same_places(self) -> sp.csr_array:
+        """Pairs of candidates that are one place listed twice (pool x pool, no diagonal):
+        the same folded name and country within :data:`SAME_PLACE_KM`, or the same
+        ``geonames_id``. Computed once per pool (a merge on name and country)."""
+        if self._same is None:
+            frame = pd.DataFrame({"code": self.key_code, "cc": self.cc, "pos": np.arange(self.n)})
+            frame = frame[frame["code"] >= 0]
+            m = frame.merge(frame, on=["code", "cc"])
+            m = m[m["pos_x"] != m["pos_y"]]
+            i, j = m["pos_x"].to_numpy(), m["pos_y"].to_numpy()
+            lat, lon = np.degrees(self.lat_r), np.degrees(self.lon_r)
+            near = haversine_km(lat[i], lon[i], lat[j], lon[j]) <= SAME_PLACE_KM
+            i, j = i[near], j[near]
+            known = np.flatnonzero(self.gid >= 0)
+            g = pd.DataFrame({"gid": self.gid[known], "pos": known})
+            gm = g.merge(g, on="gid")
+            gm = gm[gm["pos_x"] != gm["pos_y"]]
+            i = np.concatenate([i, gm["pos_x"].to_numpy()])
+            j = np.concatenate([j, gm["pos_y"].to_numpy()])
+            S = sp.csr_array((np.ones(len(i), dtype=bool), (i, j)), shape=(self.n, self.n))
+            S.sum_duplicates()
+            self._same = S
+        return self._same
+
+    def listed_once(self) -> np.ndarray:
+        """Per candidate: True unless it is a double of another candidate (one place listed
+        twice keeps the entry with most partners, then the first id)."""
+        if self._once is None:
+            from scipy.sparse.csgraph import connected_components
+
+            S = self.same_places()
+            _, comp = connected_components(S, directed=False)
+            order = np.lexsort((self.id_rank, -self.deg, comp))
+            first = np.r_[True, comp[order][1:] != comp[order][:-1]]
+            once = np.zeros(self.n, dtype=bool)
+            once[order[first]] = True
+            self._once = once
+        return self._once
+
+    def kern_t(self, term: str) -> sp.csr_array:
+        """Kernel rows of every candidate, transposed (towns x candidates)."""
+        if term not in self._kern_t:
+            self._kern_t[term] = sp.csr_array(self.kern[term].T)
+        return self._kern_t[term]
+
+    def languages(self) -> tuple[list[frozenset[str]], np.ndarray]:
+        """Distinct language sets and the set of each candidate."""
+        if self._langs is None:
+            from twinning_graph.recommend._language import town_languages
+
+            regions = np.full(self.n, "", dtype=object)
+            if self._regions is not None:  # regions of the gazetteer places
+                regions[:] = self._regions
+            innet = self.row >= 0
+            if innet.any():
+                regions[innet] = self.net.regions()[self.row[innet]]
+            sets = town_languages(list(self.country), list(map(str, regions)))
+            uniq = list(dict.fromkeys(sets))
+            where = {s: i for i, s in enumerate(uniq)}
+            self._langs = (uniq, np.array([where[s] for s in sets], dtype=np.intp))
+        return self._langs
+
+
+def network_pool(net: _Network, links: _Links) -> _Pool:
+    """Every town of the network as a candidate."""
+    t = net.towns
+    frame = pd.DataFrame(
+        {
+            "name": net.name,
+            "country": net.country,
+            "population": pd.array(np.round(net.pop), dtype="Int64"),
+            "lat": net.lat,
+            "lon": net.lon,
+            "geonames_id": pd.array(np.where(net.geonames_id >= 0, net.geonames_id, None), "Int64"),
+            "in_network": True,
+            "partners": links.deg.astype(np.int64),
+        },
+        index=pd.Index(net.index.astype(str), name="town_id", dtype=str),
+    )
+    for extra in ("name_local", "feature_code"):
+        if extra in t:
+            frame.insert(1, extra, t[extra].to_numpy())
+    return _Pool(
+        net, links, frame, np.arange(net.n), net.key, None, dict(net.kern), net.municipal(frame)
+    )
+
+
+def match_to_network(
+    net: _Network, keys: np.ndarray, country: np.ndarray, lat: Any, lon: Any, gid: np.ndarray
+) -> np.ndarray:
+    """Network row of each place (-1: none); see :func:`twinning_graph.lookup.match_places`."""
+    from twinning_graph.lookup import match_places
+
+    return match_places(
+        net.key, net.country, net.lat, net.lon, net.geonames_id, keys, country, lat, lon, gid
+    )
+
+
+def gazetteer_pool(net: _Network, links: _Links, places: pd.DataFrame | None) -> _Pool:
+    """The network's towns plus every gazetteer place that is not one of them."""
+    if places is None:
+        from twinning_graph._gazetteer import places as gazetteer_places
+
+        places = gazetteer_places(min_population=1000)
+    g = places.reset_index() if "geonames_id" not in places.columns else places.copy()
+    if "geonames_id" not in g.columns and "index" in g.columns:
+        g = g.rename(columns={"index": "geonames_id"})
+    missing = [c for c in ("geonames_id", "name", "country", "lat", "lon") if c not in g.columns]
+    if missing:
+        raise ValidationError(
+            f"candidates DataFrame lacks column(s) {missing}; needs geonames_id (index or "
+            "column), name, country, lat, lon and optionally population, admin1, feature_code"
+        )
+    gid = pd.to_numeric(g["geonames_id"], errors="coerce").fillna(-1).to_numpy().astype(np.int64)
+    keys = name_keys(g["name"].astype(str))
+    country = g["country"].astype(str).to_numpy()
+    lat, lon = g["lat"].to_numpy(float), g["lon"].to_numpy(float)
+    row = match_to_network(net, keys, country, lat, lon, gid)
+    pop = _population(g)
+    base = network_pool(net, links)
+    # a network town of unknown population takes its gazetteer place's
+    matched = row >= 0
+    fill = pd.Series(pop[matched], index=row[matched]).groupby(level=0).max()
+    net_pop = base.frame["population"].astype("Float64").to_numpy(float, na_value=np.nan)
+    hole = np.isnan(net_pop)
+    filled = fill.reindex(np.flatnonzero(hole)).to_numpy()
+    net_pop[np.flatnonzero(hole)] = filled
+    net_frame = base.frame.assign(population=pd.array(np.round(net_pop), dtype="Int64"))
+    new = np.flatnonzero(~matched)
+    extra = pd.DataFrame(
+        {
+            "name": g["name"].astype(str).to_numpy()[new],
+            "country": country[new],
+            "population": pd.array(np.round(pop[new]), dtype="Int64"),
+            "lat": lat[new],
+            "lon": lon[new],
+            "geonames_id": pd.array(np.where(gid[new] >= 0, gid[new], None), dtype="Int64"),
+            "in_network": False,
+            "partners": np.zeros(len(new), dtype=np.int64),
+        },
+        index=pd.Index([f"geonames:{i}" for i in gid[new]], name="town_id", dtype=str),
+    )
+    for col in ("name_local", "feature_code"):
+        if col in net_frame or col in g:
+            extra[col] = g[col].to_numpy()[new] if col in g else None
+            if col not in net_frame:
+                net_frame[col] = None
+    frame = pd.concat([net_frame, extra[net_frame.columns]])
+    # regions of the places (those of network towns are looked up when languages are used)
+    regions = np.concatenate(
+        [
+            np.full(net.n, "", dtype=object),
+            g["admin1"].astype(str).to_numpy()[new] if "admin1" in g else np.full(len(new), ""),
+        ]
+    ).astype(str)
+    kern = {
+        t: sp.csr_array(sp.vstack([net.kern[t], net.kernel_rows(lat[new], lon[new], t)]))
+        for t in KERNELS
+    }
+    rows = np.concatenate([np.arange(net.n), np.full(len(new), -1)])
+    keys_all = np.concatenate([net.key, keys[new]])
+    ok = np.concatenate([net.municipal(base.frame), municipal(extra, keys[new])])
+    return _Pool(net, links, frame, rows, keys_all, regions, kern, ok)
+
+
+def doubles(pool: _Pool, town: Any) -> np.ndarray:
+    """Which candidates are the same place as ``town`` (a resolved query town): the same
+    ``geonames_id``, or name key and country within :data:`SAME_PLACE_KM`."""
+    same = np.zeros(pool.n, dtype=bool)
+    if town.geonames_id >= 0:
+        same |= pool.gid == town.geonames_id
+    if town.key and town.key in pool.key_index:
+        code = pool.key_index.get_loc(town.key)
+        pos = np.flatnonzero(pool.key_code == code)
+        pos = pos[pool.country[pos] == town.country]
+        if len(pos):
+            d = haversine_km(
+                town.lat, town.lon, np.degrees(pool.lat_r[pos]), np.degrees(pool.lon_r[pos])
+            )
+            same[pos[d <= SAME_PLACE_KM]] = True
+    return same
