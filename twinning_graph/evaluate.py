@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from scipy.special import digamma
 
 from twinning_graph._errors import ValidationError
+from twinning_graph.graph import as_data
 from twinning_graph.network import TwinningData
 
 __all__ = [
@@ -160,10 +161,9 @@ def split_links(
     >>> bool((country[hidden["town_a"]].to_numpy() != country[hidden["town_b"]].to_numpy()).all())
     True
     """
-    from twinning_graph.graph import as_frames
-
     _check_fraction_seed(fraction, seed)
-    towns, edges = as_frames(data)
+    data = as_data(data)
+    towns, edges = data.towns, data.edges
     country = towns["country"].astype(str)
     eligible = np.ones(len(edges), dtype=bool)
     if transnational_only:
@@ -309,7 +309,6 @@ def backtest(
     >>> bool((t.loc["model", "hits@10"] > t.drop(index=["model", "model, default filters"])["hits@10"]).all())
     True
     """
-    from twinning_graph.graph import as_frames
     from twinning_graph.recommend import DEFAULT_FITTED, MODEL_TERMS, PartnerModel, RankWeights
     from twinning_graph.recommend._fit import fit_weight_sets
 
@@ -319,7 +318,8 @@ def backtest(
     for s in seed_list:
         _check_fraction_seed(fraction, s)
     bl = _check_baselines(baselines)
-    towns, _ = as_frames(data)
+    data = as_data(data)
+    towns = data.towns
     records: list[pd.DataFrame] = []
     weights: dict[int, dict[str, float]] = {}
     for seed in seed_list:  # a loop over a few seeds; each is vectorised
@@ -385,7 +385,6 @@ def evaluate_links(
     (2, ['model', 'model, default filters', 'nearest_foreign'])
     """
     from twinning_graph._validate import warn
-    from twinning_graph.graph import as_frames
     from twinning_graph.recommend import partner_model
 
     bl = _check_baselines(baselines)
@@ -393,7 +392,8 @@ def evaluate_links(
         raise ValidationError(f"seed must be an integer, got {seed!r}")
     if not isinstance(links, pd.DataFrame) or not {"town_a", "town_b"} <= set(links.columns):
         raise ValidationError("links must be a DataFrame with columns town_a and town_b")
-    towns, edges = as_frames(data)
+    data = as_data(data)
+    towns, edges = data.towns, data.edges
     ends = pd.concat([links["town_a"], links["town_b"]]).astype(str)
     missing = sorted(set(ends) - set(towns.index))
     if missing:

@@ -169,12 +169,12 @@ class _Kept:
 
 
 def _seeds(model: Any, seed_towns: Any) -> list[Any]:
-    from twinning_graph.recommend._model import _resolve_many
+    from twinning_graph.recommend._model import resolve_many
 
     items = [seed_towns] if isinstance(seed_towns, str) else list(seed_towns)
     if not items:
         raise ValidationError("seed_towns is empty; give at least one town")
-    seeds = _resolve_many(model, items)
+    seeds = resolve_many(model, items)
     if len(seeds) < len(items):
         ids = [model.town(t).id for t in items]
         dup = sorted({t for t in ids if ids.count(t) > 1})

@@ -17,7 +17,7 @@ from twinning_graph.recommend._pool import SOURCES
 from twinning_graph.recommend._weights import RankWeights
 
 if TYPE_CHECKING:
-    from twinning_graph.recommend._model import PartnerModel, _Options
+    from twinning_graph.recommend._model import Options, PartnerModel
 
 #: The options of a ranking and their defaults (rank_partners, PartnerModel.rank, ...).
 OPTIONS: dict[str, Any] = {
@@ -79,10 +79,10 @@ def _call(model: PartnerModel, call: Any) -> Any:
     return resolved
 
 
-def options_from(model: PartnerModel, **options: Any) -> _Options:
+def options_from(model: PartnerModel, **options: Any) -> Options:
     """Check every ranking option; one error lists every problem."""
     from twinning_graph._validate import Problems
-    from twinning_graph.recommend._model import _Options
+    from twinning_graph.recommend._model import Options
 
     problems = Problems()
     where = "options"
@@ -149,7 +149,7 @@ def options_from(model: PartnerModel, **options: Any) -> _Options:
     problems.raise_if_any("the ranking options")
     call = _call(model, o["call"])
     assert weights is not None
-    return _Options(
+    return Options(
         n=None if n is None else int(n),
         source=o["source"],
         call=call,

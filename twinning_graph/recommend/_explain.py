@@ -7,10 +7,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from twinning_graph._geo import haversine_km
-from twinning_graph.recommend._features import _Queries
-from twinning_graph.recommend._links import _Links
+from twinning_graph.recommend._features import Queries
+from twinning_graph.recommend._links import Links
 from twinning_graph.recommend._places import KERNELS
-from twinning_graph.recommend._pool import _Pool
+from twinning_graph.recommend._pool import Pool
 
 #: Terms listed in a reason: at most this many positive and negative ones, each at least
 #: MIN_SHOWN in absolute value.
@@ -37,7 +37,7 @@ def short_number(x: float) -> str:
     return f"{x:.0f}"
 
 
-def _label(links: _Links, row: int) -> str:
+def _label(links: Links, row: int) -> str:
     net = links.net
     return f"{net.name[row]} ({net.country[row]})"
 
@@ -56,7 +56,7 @@ def _linked(A: sp.csr_array, left: np.ndarray, right: np.ndarray) -> tuple[np.nd
     return owner[hit], order[at[hit]]
 
 
-def _shared(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int) -> np.ndarray:
+def _shared(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> np.ndarray:
     """Shared partners of a query town and a candidate, strongest (Adamic–Adar weight) first."""
     A = links.A
     pu = q.partners.indices[q.partners.indptr[i] : q.partners.indptr[i + 1]]
@@ -67,7 +67,7 @@ def _shared(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int) -> np.nda
     return shared[np.argsort(-links.aa_w[shared], kind="stable")]
 
 
-def _path(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int) -> tuple[int, int] | None:
+def _path(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> tuple[int, int] | None:
     """The strongest path town-a-b-candidate: ``(a, b)``."""
     A = links.A
     pu = q.partners.indices[q.partners.indptr[i] : q.partners.indptr[i + 1]]
@@ -84,7 +84,7 @@ def _path(links: _Links, q: _Queries, i: int, pool: _Pool, pos: int) -> tuple[in
 
 
 def _nearby(
-    links: _Links, q: _Queries, i: int, pool: _Pool, pos: int, term: str
+    links: Links, q: Queries, i: int, pool: Pool, pos: int, term: str
 ) -> tuple[int, int] | None:
     """The strongest link a-b between the kernels of the town and of the candidate."""
     ku = q.kern[term]
@@ -103,10 +103,10 @@ def _nearby(
 
 
 def reasons(
-    links: _Links,
-    q: _Queries,
+    links: Links,
+    q: Queries,
     ri: np.ndarray,
-    pool: _Pool,
+    pool: Pool,
     pos: np.ndarray,
     contrib: dict[str, np.ndarray],
     d: np.ndarray,
@@ -142,10 +142,10 @@ def _pick(values: list[tuple[float, str]]) -> list[tuple[float, str]]:
 
 
 def _text(
-    links: _Links,
-    q: _Queries,
+    links: Links,
+    q: Queries,
     i: int,
-    pool: _Pool,
+    pool: Pool,
     p: int,
     term: str,
     dist: float,
@@ -213,9 +213,7 @@ def _text(
     return ""
 
 
-def _nearby_text(
-    links: _Links, q: _Queries, i: int, pool: _Pool, p: int, ab: tuple[int, int]
-) -> str:
+def _nearby_text(links: Links, q: Queries, i: int, pool: Pool, p: int, ab: tuple[int, int]) -> str:
     net = links.net
     a, b = ab
     da = float(haversine_km(q.lat[i], q.lon[i], net.lat[a], net.lon[a]))

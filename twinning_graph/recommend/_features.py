@@ -16,9 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from twinning_graph._geo import EARTH_RADIUS_KM
-from twinning_graph.recommend._links import _Links
-from twinning_graph.recommend._places import KERNELS, _Network, unit_xyz
-from twinning_graph.recommend._pool import _Pool
+from twinning_graph.recommend._links import Links
+from twinning_graph.recommend._places import KERNELS, Network, unit_xyz
+from twinning_graph.recommend._pool import Pool
 from twinning_graph.recommend._weights import TERMS, RankWeights
 
 #: partner_paths = log(1 + PATH_SCALE * sum over paths town-a-b-candidate of 1/deg(a)/deg(b))
@@ -26,7 +26,7 @@ PATH_SCALE = 10.0
 
 
 @dataclass
-class _Queries:
+class Queries:
     """Query towns as arrays: a network town (``row`` >= 0) or any other place (-1)."""
 
     lat: np.ndarray
@@ -44,7 +44,7 @@ class _Queries:
     def __len__(self) -> int:
         return len(self.lat)
 
-    def languages(self, net: _Network) -> list[frozenset[str]]:
+    def languages(self, net: Network) -> list[frozenset[str]]:
         if self._langs is None:
             from twinning_graph.recommend._language import town_languages
 
@@ -56,10 +56,10 @@ class _Queries:
         return self._langs
 
 
-def network_queries(net: _Network, links: _Links, rows: np.ndarray) -> _Queries:
+def network_queries(net: Network, links: Links, rows: np.ndarray) -> Queries:
     """Queries for network towns (their partners are those of ``links``)."""
     rows = np.asarray(rows, dtype=np.intp)
-    return _Queries(
+    return Queries(
         lat=net.lat[rows],
         lon=net.lon[rows],
         pop=net.pop[rows],
@@ -74,7 +74,7 @@ def network_queries(net: _Network, links: _Links, rows: np.ndarray) -> _Queries:
 
 
 def place_queries(
-    net: _Network,
+    net: Network,
     *,
     lat: np.ndarray,
     lon: np.ndarray,
@@ -82,10 +82,10 @@ def place_queries(
     country: np.ndarray,
     keys: np.ndarray,
     regions: np.ndarray,
-) -> _Queries:
+) -> Queries:
     """Queries for places outside the network (no partners; kernels from their position)."""
     m = len(lat)
-    return _Queries(
+    return Queries(
         lat=np.asarray(lat, float),
         lon=np.asarray(lon, float),
         pop=np.asarray(pop, float),
@@ -99,7 +99,7 @@ def place_queries(
     )
 
 
-def distances(q: _Queries, pool: _Pool, cols: np.ndarray | None = None) -> np.ndarray:
+def distances(q: Queries, pool: Pool, cols: np.ndarray | None = None) -> np.ndarray:
     """Great-circle km from each query town to each candidate.
 
     The haversine of :func:`twinning_graph._geo.haversine_km` with the trigonometry of
@@ -138,7 +138,7 @@ def product(Y: sp.csr_array, M: sp.csr_array) -> np.ndarray:
     return np.bincount(flat, weights=w, minlength=r * m).reshape(r, m)
 
 
-def _to_pool(dense: np.ndarray, pool: _Pool, sel: Any) -> np.ndarray:
+def _to_pool(dense: np.ndarray, pool: Pool, sel: Any) -> np.ndarray:
     """A queries x network-towns array as queries x candidates (0 for places outside)."""
     if pool.is_network and isinstance(sel, slice):
         return dense
@@ -147,9 +147,9 @@ def _to_pool(dense: np.ndarray, pool: _Pool, sel: Any) -> np.ndarray:
 
 
 def features(
-    links: _Links,
-    q: _Queries,
-    pool: _Pool,
+    links: Links,
+    q: Queries,
+    pool: Pool,
     terms: Iterable[str] = TERMS,
     *,
     cols: np.ndarray | None = None,

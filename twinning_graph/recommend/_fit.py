@@ -4,7 +4,7 @@ The question the score answers is "which foreign town will this town twin with n
 the weights are fitted on exactly that question, asked of the network itself:
 
 1. hide a seeded :data:`FIT_SHARE` of the transnational links;
-2. refit the link tables (:class:`~twinning_graph.recommend._links._Links`) on the rest,
+2. refit the link tables (:class:`~twinning_graph.recommend._links.Links`) on the rest,
    so no feature sees a hidden link;
 3. for each end of each hidden link (at most :data:`FIT_QUERIES`), take the hidden partner
    and :data:`FIT_NEGATIVES` foreign towns drawn uniformly (never a partner);
@@ -25,8 +25,8 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from twinning_graph.recommend._features import features, network_queries
-from twinning_graph.recommend._links import _Links
-from twinning_graph.recommend._places import _Network
+from twinning_graph.recommend._links import Links
+from twinning_graph.recommend._places import Network
 from twinning_graph.recommend._pool import network_pool
 from twinning_graph.recommend._weights import RankWeights
 
@@ -55,7 +55,7 @@ class FitInfo:
 
 
 def examples(
-    net: _Network, links: _Links, terms: tuple[str, ...], *, seed: int
+    net: Network, links: Links, terms: tuple[str, ...], *, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature arrays of the pseudo-queries: ``X`` (queries, 1 + negatives, terms), the
     hidden partner first, and the mask of valid alternatives."""
@@ -67,7 +67,7 @@ def examples(
     hide = rng.choice(m, size=n_hide, replace=False)
     ha, hb = links.ta[hide], links.tb[hide]
     H = sp.csr_array((np.ones(2 * n_hide), (np.r_[ha, hb], np.r_[hb, ha])), shape=links.A.shape)
-    inner = _Links(net, sp.csr_array(links.A - H), seed=seed)
+    inner = Links(net, sp.csr_array(links.A - H), seed=seed)
     q, t = np.r_[ha, hb], np.r_[hb, ha]
     if len(q) > FIT_QUERIES:
         keep = rng.choice(len(q), size=FIT_QUERIES, replace=False)
@@ -132,7 +132,7 @@ def clogit(
 
 
 def fit_weights(
-    net: _Network, links: _Links, terms: tuple[str, ...], prior: RankWeights, *, seed: int
+    net: Network, links: Links, terms: tuple[str, ...], prior: RankWeights, *, seed: int
 ) -> tuple[RankWeights, FitInfo]:
     """Fit the weights of ``terms`` (the others keep ``prior``'s) on ``links``."""
     X, mask = examples(net, links, terms, seed=seed)
@@ -151,8 +151,8 @@ def fit_weights(
 
 
 def fit_weight_sets(
-    net: _Network,
-    links: _Links,
+    net: Network,
+    links: Links,
     term_sets: dict[str, tuple[str, ...]],
     prior: RankWeights,
     *,

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from twinning_graph._geo import haversine_km
-from twinning_graph.recommend._places import _Network
+from twinning_graph.recommend._places import Network
 
 #: Distance bins: 0–2 km, then 41 log-spaced bins from 2 to 20,000 km, then beyond.
 _D_LO, _D_HI, _D_BINS = 2.0, 20_000.0, 41
@@ -95,10 +95,10 @@ def _log_ratio(pos: np.ndarray, ref: np.ndarray, bins: int) -> np.ndarray:
     return np.log(hp / hp.sum()) - np.log(hr / hr.sum())
 
 
-class _Links:
+class Links:
     """The links of a network and the tables fitted on them (see the module docstring)."""
 
-    def __init__(self, net: _Network, A: sp.csr_array, *, seed: int) -> None:
+    def __init__(self, net: Network, A: sp.csr_array, *, seed: int) -> None:
         self.net = net
         A = sp.csr_array(A, dtype=np.float64)
         A.data[:] = 1.0

@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import DataWarning, ValidationError
+from twinning_graph.graph import as_data
 from twinning_graph.network import TwinningData
 from twinning_graph.recommend._eligibility import (
     ELIGIBILITY_COLUMNS,
@@ -22,7 +23,7 @@ from twinning_graph.recommend._eligibility import (
 )
 from twinning_graph.recommend._explain import reasons
 from twinning_graph.recommend._features import (
-    _Queries,
+    Queries,
     distances,
     features,
     needed,
@@ -31,10 +32,10 @@ from twinning_graph.recommend._features import (
     score,
 )
 from twinning_graph.recommend._fit import FitInfo, fit_weights
-from twinning_graph.recommend._links import _Links
-from twinning_graph.recommend._places import _Network
-from twinning_graph.recommend._pool import SOURCES, _Pool, doubles, gazetteer_pool, network_pool
-from twinning_graph.recommend._query import _Town, resolve
+from twinning_graph.recommend._links import Links
+from twinning_graph.recommend._places import Network
+from twinning_graph.recommend._pool import SOURCES, Pool, doubles, gazetteer_pool, network_pool
+from twinning_graph.recommend._query import QueryTown, resolve
 from twinning_graph.recommend._weights import (
     DEFAULT_FITTED,
     MODEL_TERMS,
@@ -52,7 +53,7 @@ BLOCK_ELEMENTS = 400_000
 
 
 @dataclass(frozen=True)
-class _Options:
+class Options:
     n: int | None
     source: str
     call: Any  # Call or None
@@ -124,19 +125,14 @@ class PartnerModel:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ValidationError(f"seed must be an integer, got {seed!r}")
         fit_terms = _check_terms(terms)
-        if isinstance(data, TwinningData):
-            towns = data.towns
-            A = data.adjacency()
-        else:
-            from twinning_graph.graph import adjacency, as_frames
-
-            towns, edges = as_frames(data)
-            A = adjacency(towns, edges)[0]
+        data = as_data(data)  # a town graph is converted once, here
+        towns = data.towns
+        A = data.adjacency()
         self.seed = int(seed)
         # the data, for the gap preference (weakly: the model is kept on the data object)
-        self._source = weakref.ref(data) if isinstance(data, TwinningData) else (lambda: data)
-        self.network = _Network(towns)
-        self.links = _Links(self.network, A, seed=self.seed)
+        self._source = weakref.ref(data)
+        self.network = Network(towns)
+        self.links = Links(self.network, A, seed=self.seed)
         prior = RankWeights(
             **{t: getattr(RankWeights(), t) if t in fit_terms else 0.0 for t in MODEL_TERMS}
         )
@@ -147,7 +143,7 @@ class PartnerModel:
             )
         else:
             self.weights, self.fit_info = RankWeights.coerce(weights), None
-        self._pools: dict[str, _Pool] = {}
+        self._pools: dict[str, Pool] = {}
         self._gap: np.ndarray | None = None
         self._eligibility: dict[Any, pd.DataFrame] = {}
         self._calls: dict[str, Any] = {}
@@ -180,7 +176,7 @@ class PartnerModel:
         )
 
     # ------------------------------------------------------------------ pools
-    def pool(self, source: str = "network", candidates: pd.DataFrame | None = None) -> _Pool:
+    def pool(self, source: str = "network", candidates: pd.DataFrame | None = None) -> Pool:
         """Prepared candidates (cached; a user ``candidates`` frame is prepared each time)."""
         if source not in SOURCES:
             raise ValidationError(f"source must be one of {list(SOURCES)}, got {source!r}")
@@ -213,18 +209,18 @@ class PartnerModel:
             self._eligibility[key] = country_eligibility(call, codes)
         return self._eligibility[key]
 
-    def allowed(self, pool: _Pool, call: Any) -> np.ndarray:
+    def allowed(self, pool: Pool, call: Any) -> np.ndarray:
         """Per candidate of ``pool``: its country is not ruled out by ``call``."""
         table = self._country_table(call)
         ok = np.append(table["eligible"].reindex(self.network.codes.index).to_numpy() != "no", True)
         return ok[pool.cc]
 
     # ------------------------------------------------------------------ queries
-    def town(self, town: Any) -> _Town:
+    def town(self, town: Any) -> QueryTown:
         """The resolved query town (see :func:`~twinning_graph.rank_partners`)."""
         return resolve(self.network, town)
 
-    def queries(self, towns: list[_Town]) -> _Queries:
+    def queries(self, towns: list[QueryTown]) -> Queries:
         """Query arrays for resolved towns (network towns and other places)."""
         rows = np.array([t.row for t in towns], dtype=np.intp)
         innet = rows >= 0
@@ -263,10 +259,10 @@ class PartnerModel:
 
         opt = options_from(self, **options)
         items = [towns] if isinstance(towns, str) else list(towns)
-        resolved = _resolve_many(self, items)
+        resolved = resolve_many(self, items)
         return self._rank(resolved, opt, many=True)
 
-    def _rank(self, towns: list[_Town], opt: _Options, *, many: bool) -> pd.DataFrame:
+    def _rank(self, towns: list[QueryTown], opt: Options, *, many: bool) -> pd.DataFrame:
         pool = self.pool(opt.source, opt.candidates)
         w = opt.weights
         terms = needed(w)
@@ -313,7 +309,7 @@ def _check_terms(terms: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(t for t in MODEL_TERMS if t in ts)
 
 
-def _resolve_many(model: PartnerModel, items: list[Any]) -> list[_Town]:
+def resolve_many(model: PartnerModel, items: list[Any]) -> list[QueryTown]:
     """Resolve every town, one error naming every town that cannot be resolved."""
     from twinning_graph._errors import UnknownTownError
 
@@ -343,7 +339,7 @@ def _resolve_many(model: PartnerModel, items: list[Any]) -> list[_Town]:
     return out
 
 
-def _warn_ineligible(model: PartnerModel, towns: list[_Town], call: Any) -> None:
+def _warn_ineligible(model: PartnerModel, towns: list[QueryTown], call: Any) -> None:
     if call is None or not towns:
         return
     countries = np.array([t.country for t in towns], dtype=object)
@@ -363,7 +359,7 @@ def _warn_ineligible(model: PartnerModel, towns: list[_Town], call: Any) -> None
     )
 
 
-def _stack(a: _Queries, b: _Queries, order: np.ndarray) -> _Queries:
+def _stack(a: Queries, b: Queries, order: np.ndarray) -> Queries:
     """Two query sets as one, rows reordered by ``order``."""
 
     def cat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -372,7 +368,7 @@ def _stack(a: _Queries, b: _Queries, order: np.ndarray) -> _Queries:
     def vcat(x: sp.csr_array, y: sp.csr_array) -> sp.csr_array:
         return sp.csr_array(sp.vstack([x, y]).tocsr()[order])
 
-    return _Queries(
+    return Queries(
         lat=cat(a.lat, b.lat),
         lon=cat(a.lon, b.lon),
         pop=cat(a.pop, b.pop),
@@ -388,14 +384,14 @@ def _stack(a: _Queries, b: _Queries, order: np.ndarray) -> _Queries:
 
 def _rank_block(
     model: PartnerModel,
-    q: _Queries,
-    towns: list[_Town],
-    pool: _Pool,
-    opt: _Options,
+    q: Queries,
+    towns: list[QueryTown],
+    pool: Pool,
+    opt: Options,
     terms: tuple[str, ...],
     gap: np.ndarray | None,
     allowed: np.ndarray,
-) -> tuple[pd.DataFrame | None, list[tuple[_Town, list[tuple[str, int]]]]]:
+) -> tuple[pd.DataFrame | None, list[tuple[QueryTown, list[tuple[str, int]]]]]:
     """Score a block of query towns against every candidate and keep the top ``n`` of each."""
     r, N = len(q), pool.n
     d = distances(q, pool)
@@ -522,7 +518,7 @@ def within_group(row: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
-def _empty_frame(pool: _Pool, many: bool) -> pd.DataFrame:
+def _empty_frame(pool: Pool, many: bool) -> pd.DataFrame:
     cols = ["name", "country", "population", "partners", "distance_km", "common_partners"]
     cols += ["in_network", "geonames_id", "lat", "lon", *TERMS, "score", *ELIGIBILITY_COLUMNS]
     cols += ["reason"]
@@ -531,7 +527,9 @@ def _empty_frame(pool: _Pool, many: bool) -> pd.DataFrame:
     return pd.DataFrame(columns=cols, index=pd.Index([], name="town_id", dtype=str))
 
 
-def _no_candidate_message(item: tuple[_Town, list[tuple[str, int]]], n: int, source: str) -> str:
+def _no_candidate_message(
+    item: tuple[QueryTown, list[tuple[str, int]]], n: int, source: str
+) -> str:
     town, steps = item
     detail = "; ".join(f"{label}: -{k:,}" for label, k in steps)
     return (

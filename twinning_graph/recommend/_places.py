@@ -1,7 +1,7 @@
 """Places as arrays: the network's towns, their neighbourhood kernels and regions.
 
 Everything here depends on the towns only (not on the links), so the fitted model and the
-inner model that fits its weights share one :class:`_Network`.
+inner model that fits its weights share one :class:`Network`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def name_keys(names: Any) -> np.ndarray:
     return normalise_name(pd.Series(list(names), dtype="str")).to_numpy(dtype=object).astype(str)
 
 
-class _Codes:
+class Codes:
     """Country codes as integers: every code of the country table plus those given."""
 
     def __init__(self, extra: Any) -> None:
@@ -62,7 +62,7 @@ class _Codes:
         return np.where(idx >= 0, idx, self.n).astype(np.intp)
 
 
-class _Network:
+class Network:
     """The towns of a data object as arrays, a search tree and neighbourhood kernels."""
 
     def __init__(self, towns: pd.DataFrame) -> None:
@@ -71,11 +71,11 @@ class _Network:
         self.n = len(towns)
         self.name = towns["name"].astype(str).to_numpy()
         self.country = towns["country"].astype(str).to_numpy()
-        self.codes = _Codes(self.country)
+        self.codes = Codes(self.country)
         self.cc = self.codes.of(self.country)
         self.lat = towns["lat"].to_numpy(float)
         self.lon = towns["lon"].to_numpy(float)
-        self.pop = _population(towns)
+        self.pop = place_population(towns)
         gid = (
             pd.to_numeric(towns["geonames_id"], errors="coerce")
             if "geonames_id" in towns
@@ -135,7 +135,7 @@ class _Network:
         return self._regions
 
 
-def _population(frame: pd.DataFrame) -> np.ndarray:
+def place_population(frame: pd.DataFrame) -> np.ndarray:
     if "population" not in frame:
         return np.full(len(frame), np.nan)
     pop = pd.to_numeric(frame["population"], errors="coerce").to_numpy(float, na_value=np.nan)

@@ -22,8 +22,8 @@ import scipy.sparse as sp
 from twinning_graph._errors import ValidationError
 from twinning_graph._geo import haversine_km
 from twinning_graph.lookup import SAME_PLACE_KM
-from twinning_graph.recommend._links import _Links
-from twinning_graph.recommend._places import KERNELS, _Network, _population, name_keys, unit_xyz
+from twinning_graph.recommend._links import Links
+from twinning_graph.recommend._places import KERNELS, Network, name_keys, place_population, unit_xyz
 
 #: Where candidates come from.
 SOURCES = ("network", "gazetteer")
@@ -59,7 +59,7 @@ def municipal(frame: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
     return ok
 
 
-class _Pool:
+class Pool:
     """Candidates as arrays (no strings on the scoring path).
 
     ``frame`` (indexed by candidate id) holds what a ranking shows; ``row`` is the
@@ -68,8 +68,8 @@ class _Pool:
 
     def __init__(
         self,
-        net: _Network,
-        links: _Links,
+        net: Network,
+        links: Links,
         frame: pd.DataFrame,
         row: np.ndarray,
         keys: np.ndarray,
@@ -88,7 +88,7 @@ class _Pool:
         self.lat_r, self.lon_r = np.radians(lat), np.radians(lon)
         self.xyz = unit_xyz(lat, lon)
         self.is_network = self.n == net.n and bool((self.row == np.arange(net.n)).all())
-        self.pop = _population(frame)
+        self.pop = place_population(frame)
         self.log_pop = np.log10(self.pop)
         self.country = frame["country"].astype(str).to_numpy()
         self.cc = net.codes.of(self.country)
@@ -172,7 +172,7 @@ class _Pool:
         return self._langs
 
 
-def network_pool(net: _Network, links: _Links) -> _Pool:
+def network_pool(net: Network, links: Links) -> Pool:
     """Every town of the network as a candidate."""
     t = net.towns
     frame = pd.DataFrame(
@@ -191,13 +191,13 @@ def network_pool(net: _Network, links: _Links) -> _Pool:
     for extra in ("name_local", "feature_code"):
         if extra in t:
             frame.insert(1, extra, t[extra].to_numpy())
-    return _Pool(
+    return Pool(
         net, links, frame, np.arange(net.n), net.key, None, dict(net.kern), net.municipal(frame)
     )
 
 
 def match_to_network(
-    net: _Network, keys: np.ndarray, country: np.ndarray, lat: Any, lon: Any, gid: np.ndarray
+    net: Network, keys: np.ndarray, country: np.ndarray, lat: Any, lon: Any, gid: np.ndarray
 ) -> np.ndarray:
     """Network row of each place (-1: none); see :func:`twinning_graph.lookup.match_places`."""
     from twinning_graph.lookup import match_places
@@ -207,7 +207,7 @@ def match_to_network(
     )
 
 
-def gazetteer_pool(net: _Network, links: _Links, places: pd.DataFrame | None) -> _Pool:
+def gazetteer_pool(net: Network, links: Links, places: pd.DataFrame | None) -> Pool:
     """The network's towns plus every gazetteer place that is not one of them."""
     if places is None:
         from twinning_graph._gazetteer import places as gazetteer_places
@@ -227,7 +227,7 @@ def gazetteer_pool(net: _Network, links: _Links, places: pd.DataFrame | None) ->
     country = g["country"].astype(str).to_numpy()
     lat, lon = g["lat"].to_numpy(float), g["lon"].to_numpy(float)
     row = match_to_network(net, keys, country, lat, lon, gid)
-    pop = _population(g)
+    pop = place_population(g)
     base = network_pool(net, links)
     # a network town of unknown population takes its gazetteer place's
     matched = row >= 0
@@ -271,10 +271,10 @@ def gazetteer_pool(net: _Network, links: _Links, places: pd.DataFrame | None) ->
     rows = np.concatenate([np.arange(net.n), np.full(len(new), -1)])
     keys_all = np.concatenate([net.key, keys[new]])
     ok = np.concatenate([net.municipal(base.frame), municipal(extra, keys[new])])
-    return _Pool(net, links, frame, rows, keys_all, regions, kern, ok)
+    return Pool(net, links, frame, rows, keys_all, regions, kern, ok)
 
 
-def doubles(pool: _Pool, town: Any) -> np.ndarray:
+def doubles(pool: Pool, town: Any) -> np.ndarray:
     """Which candidates are the same place as ``town`` (a resolved query town): the same
     ``geonames_id``, or name key and country within :data:`SAME_PLACE_KM`."""
     same = np.zeros(pool.n, dtype=bool)

@@ -25,14 +25,14 @@ import pandas as pd
 
 from twinning_graph._errors import UnknownTownError, ValidationError
 from twinning_graph._validate import Problems
-from twinning_graph.recommend._places import _Network, name_keys, town_regions
+from twinning_graph.recommend._places import Network, name_keys, town_regions
 
 _GEONAMES = re.compile(r"^geonames:(\d+)$")
 _PLACE_KEYS = ("name", "country", "lat", "lon", "population", "admin1", "geonames_id", "town_id")
 
 
 @dataclass(frozen=True)
-class _Town:
+class QueryTown:
     """A resolved query town (``row`` >= 0: a network town)."""
 
     id: str
@@ -47,8 +47,8 @@ class _Town:
     region: str = ""
 
 
-def resolve(net: _Network, town: Any, *, data: Any = None) -> _Town:
-    """The :class:`_Town` meant by ``town`` (see the module docstring), or one clear error."""
+def resolve(net: Network, town: Any, *, data: Any = None) -> QueryTown:
+    """The :class:`QueryTown` meant by ``town`` (see the module docstring), or one clear error."""
     if isinstance(town, (bool, np.bool_)):
         raise ValidationError(f"town must be a town id, name, GeoNames id or place, got {town!r}")
     if isinstance(town, (int, np.integer)):
@@ -70,8 +70,8 @@ def resolve(net: _Network, town: Any, *, data: Any = None) -> _Town:
     )
 
 
-def _network(net: _Network, row: int) -> _Town:
-    return _Town(
+def _network(net: Network, row: int) -> QueryTown:
+    return QueryTown(
         id=str(net.index[row]),
         name=str(net.name[row]),
         country=str(net.country[row]),
@@ -84,7 +84,7 @@ def _network(net: _Network, row: int) -> _Town:
     )
 
 
-def _geonames(net: _Network, gid: int) -> _Town:
+def _geonames(net: Network, gid: int) -> QueryTown:
     if gid >= 0:
         hit = np.flatnonzero(net.geonames_id == gid)
         if len(hit):
@@ -113,7 +113,7 @@ def _geonames(net: _Network, gid: int) -> _Town:
 
 
 def _as_town(
-    net: _Network,
+    net: Network,
     *,
     tid: str,
     name: str,
@@ -123,7 +123,7 @@ def _as_town(
     population: float,
     gid: int,
     region: str,
-) -> _Town:
+) -> QueryTown:
     """A place, or the network town that is the same place."""
     from twinning_graph.lookup import match_places
 
@@ -152,17 +152,17 @@ def _as_town(
                 np.array([gid]),
             )[0]
         )
-    return _Town(tid, name, country, lat, lon, population, key, gid, -1, region)
+    return QueryTown(tid, name, country, lat, lon, population, key, gid, -1, region)
 
 
-def _by_name(net: _Network, name: str, data: Any) -> _Town:
+def _by_name(net: Network, name: str, data: Any) -> QueryTown:
     from twinning_graph.lookup import resolve_in
 
     hit = resolve_in(net.towns, net.name_keys(), name)
     return resolve(net, str(hit["town_id"]), data=data)
 
 
-def _place(net: _Network, spec: dict[str, Any], data: Any) -> _Town:
+def _place(net: Network, spec: dict[str, Any], data: Any) -> QueryTown:
     tid = spec.get("town_id")
     if isinstance(tid, str) and tid in net.index:
         return _network(net, int(net.index.get_loc(tid)))
@@ -174,7 +174,7 @@ def _place(net: _Network, spec: dict[str, Any], data: Any) -> _Town:
     return _new_place(net, spec)
 
 
-def _new_place(net: _Network, spec: dict[str, Any]) -> _Town:
+def _new_place(net: Network, spec: dict[str, Any]) -> QueryTown:
     problems = Problems()
     where = "town"
     unknown = sorted(set(map(str, spec)) - set(_PLACE_KEYS) - {"in_network", "match"})

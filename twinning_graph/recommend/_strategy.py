@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twinning_graph.recommend._places import _Codes
+from twinning_graph.recommend._places import Codes
 
 logger = logging.getLogger("twinning_graph.recommend")
 
 
-def gap_matrix(data: Any, codes: _Codes) -> np.ndarray:
+def gap_matrix(data: Any, codes: Codes) -> np.ndarray:
     """``G[a, b]`` = ``min(2, -log(observed / expected))`` for pairs of EU Member States that
     :func:`twinning_graph.gaps.country_pair_gaps` finds under-linked (quasi-Poisson
     p < 0.1), else 0; one padding row/column for unknown codes."""
