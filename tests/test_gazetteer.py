@@ -32,7 +32,9 @@ def test_load_gazetteer_columns_and_types() -> None:
         "lon",
         "population",
         "timezone",
+        "kind",
     ]
+    assert (gaz["kind"] == "place").all()
     assert str(gaz["population"].dtype) == "int64"
     assert len(gaz) == 71561
     assert gaz.loc[2886242, "name"] == "Köln"
@@ -50,7 +52,7 @@ def test_name_index() -> None:
     assert list(idx.columns) == ["key", "geonames_id", "kind"]
     assert set(idx["kind"].cat.categories) == {"primary", "alternate"}
     assert not idx.duplicated(["key", "geonames_id"]).any()
-    assert idx["geonames_id"].isin(load_gazetteer().index).all()
+    assert idx["geonames_id"].isin(load_gazetteer(kinds=None).index).all()
     assert (idx["kind"] == "primary").sum() >= len(load_gazetteer()) - 100
     koeln = set(idx.loc[idx["geonames_id"] == 2886242, "key"])
     assert {"koln", "cologne", "kolonia", "кельн"} <= koeln
