@@ -38,6 +38,9 @@ SECTION_CITY_MIN = 100_000
 SECTION_MAX_POPULATION = 50_000
 #: Gazetteer kinds that are divisions, matched only when no populated place has the name.
 DIVISION_KINDS = ("municipality", "admin_unit")
+#: Candidates compete within the lowest tier that has the name: places (>= 1,000 inhabitants
+#: or seats of divisions), then small places (500-999), then divisions.
+KIND_TIER = {"place": 0, "small_place": 1, "municipality": 2, "admin_unit": 2}
 #: difflib similarity a fuzzy match needs; names shorter than FUZZY_MIN_LENGTH are not fuzzed.
 FUZZY_CUTOFF = 0.85
 #: Fuzzy confidence = FUZZY_WEIGHT × similarity, i.e. below the default min_confidence: on the
@@ -102,20 +105,19 @@ def _candidates(
     elsewhere = np.setdiff1d(cand["row"].to_numpy(), cand.loc[in_region, "row"].to_numpy())
     cand = cand[in_region]
     cand = cand[cand["stage"] == cand.groupby("row")["stage"].transform("min")]
-    # krank 0: primary name of a populated place, 1: alternate name of one, 2: a division
-    # (municipality or higher unit), used only when no populated place has the name.
-    division = cand["geonames_id"].map(gaz["kind"]).isin(DIVISION_KINDS).to_numpy()
-    krank = np.where(division, 2, (cand["kind"] == "alternate").to_numpy().astype(np.int8))
-    cand = cand.assign(krank=krank.astype(np.int8))
+    # tier 0: a place (>= 1,000 inhabitants or a seat), 1: a small place (500-999), 2: a
+    # division; only the lowest tier with the name competes. krank 0: primary name, 1: alternate.
+    tier = cand["geonames_id"].map(gaz["kind"]).map(KIND_TIER).fillna(0).astype(np.int8)
+    cand = cand.assign(
+        tier=tier.to_numpy(), krank=(cand["kind"] == "alternate").to_numpy().astype(np.int8)
+    )
     cand = cand.sort_values(
-        ["row", "krank", "population", "geonames_id"],
-        ascending=[True, True, False, True],
+        ["row", "tier", "krank", "population", "geonames_id"],
+        ascending=[True, True, True, False, True],
         kind="stable",
     )
     cand = cand.drop_duplicates(["row", "geonames_id"])
-    place = cand["krank"] <= 1
-    has_place = place.groupby(cand["row"]).transform("any")
-    cand["best"] = place | ~has_place
+    cand["best"] = cand["tier"] == cand.groupby("row")["tier"].transform("min")
     return cand.reset_index(drop=True), elsewhere
 
 
