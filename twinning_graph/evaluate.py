@@ -133,7 +133,7 @@ def split_links(
     >>> from twinning_graph.evaluate import split_links
     >>> train, hidden = split_links(tg.load(), seed=0)
     >>> len(hidden), len(train) + len(hidden) == len(tg.load().edges)
-    (1540, True)
+    (1731, True)
     """
     if (
         isinstance(fraction, bool)

@@ -24,8 +24,8 @@ def degree(data: TwinningData | nx.Graph) -> pd.Series:
     >>> import twinning_graph as tg
     >>> tg.degree(tg.load()).sort_values(ascending=False).head(2)
     town_id
-    LT-vilnius    49
-    ES-madrid     45
+    RU-saint-petersburg    65
+    AR-buenos-aires        63
     Name: degree, dtype: int64
     """
     towns, edges = as_frames(data)
@@ -90,7 +90,7 @@ def summary(data: TwinningData | nx.Graph, *, linked_only: bool = True) -> dict[
     >>> import twinning_graph as tg
     >>> s = tg.summary(tg.load())
     >>> s["max_degree"], s["links"] > 15000
-    (49, True)
+    (65, True)
     """
     towns, edges = as_frames(data)
     if linked_only:
