@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pandas as pd
@@ -448,3 +449,44 @@ def test_conflicting_duplicated_memberships_are_reported(base):
     q1 = merged.memberships[merged.memberships["partnership_id"] == "Q1"]
     assert sorted(q1["town_id"]) == ["b", "x"]
     assert q1.set_index("town_id").at["b", "role"] == "Lead Partner"
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_cli_repeatable_towns_and_merge(tmp_path, capsys):
+    from twinning_graph.cli import main
+
+    mine = tmp_path / "mine.csv"
+    mine.write_text("town_id,name,country,lat,lon\nmy-ilok,Ilok,HR,45.22,19.38\n", encoding="utf-8")
+    links = tmp_path / "links.csv"
+    links.write_text("town_a,town_b\nmy-ilok,HU-esztergom\n", encoding="utf-8")
+    # bundled towns + mine, bundled links + mine: one more town and one more link
+    args = ["--towns", "bundled", "--towns", str(mine), "--partnerships", "bundled",
+            "--partnerships", str(links), "summary", "--json"]  # fmt: skip
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    bundled = tg.load()
+    assert out["towns"] == len(bundled) + 1
+    assert out["links"] == len(bundled.edges) + 1
+    # a town id in two --towns files is an error naming both files
+    clash = tmp_path / "clash.csv"
+    clash.write_text("town_id,name,country,lat,lon\nDE-berlin,Berlin,DE,52.5,13.4\n", "utf-8")
+    assert main(["--towns", "bundled", "--towns", str(clash), "summary"]) == 1
+    assert f"town_id 'DE-berlin' is in bundled and in {clash}" in capsys.readouterr().err
+    # merge: my Esztergom row (no ids) is found by name and country, Ilok is added
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "town_id,name,country,lat,lon\nesz,Esztergom,HU,47.79,18.74\nilok,Ilok,HR,45.22,19.38\n",
+        encoding="utf-8",
+    )
+    olinks = tmp_path / "olinks.csv"
+    olinks.write_text("town_a,town_b\nesz,ilok\n", encoding="utf-8")
+    out_dir = tmp_path / "merged"
+    assert main(["merge", "--other-towns", str(other), "--other-partnerships", str(olinks),
+                 "--out", str(out_dir)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "1 matched a base town by name" in err
+    merged = tg.load(towns=out_dir / "towns.csv", partnerships=out_dir / "partnerships.csv")
+    assert len(merged) == len(bundled) + 1
+    assert ("HU-esztergom", "ilok") in set(map(tuple, merged.edges[["town_a", "town_b"]].values))

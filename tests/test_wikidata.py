@@ -240,3 +240,22 @@ def test_fetched_data_load_like_files(tmp_path):
     assert len(again) == 3 and len(again.edges) == 2
     assert isinstance(again.towns.loc["LV-riga", "wikidata_id"], str)
     assert pd.notna(again.partnerships["until"]).any()
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_cli_update_replays_the_cache_offline(tmp_path, capsys):
+    from twinning_graph.cli import main
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "wikidata-LV.json").write_text(LV_PAGE, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["update", "--countries", "LV", "--cache", str(cache), "--out", str(out)]) == 0
+    assert "3 towns, 2 links" in capsys.readouterr().err
+    back = tg.load(towns=out / "towns.csv", partnerships=out / "partnerships.csv")
+    assert sorted(back.towns.index) == ["LT-kaunas", "LV-jurmala", "LV-riga"]
+    # a country not in the cache needs --online; nothing is fetched
+    assert main(["update", "--countries", "EE", "--cache", str(cache), "--out", str(out)]) == 1
+    assert "pass online=True" in capsys.readouterr().err

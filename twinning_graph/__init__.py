@@ -71,12 +71,13 @@ from twinning_graph.graph import (
     from_graph,
 )
 from twinning_graph.io import TwinningData, load, read_partnerships, read_towns, validate_files
-from twinning_graph.merge import match_towns, merge
+from twinning_graph.merge import match_report, match_towns, merge
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
 from twinning_graph.recommend import RankWeights, rank_partners, rank_partners_many
 from twinning_graph.stats import degree, summary
 from twinning_graph.synthetic import synthetic_network
+from twinning_graph.wikidata import fetch_wikidata
 
 __version__ = "0.1.0"
 
@@ -136,6 +137,7 @@ __all__ = [
     "domestic_only_towns",
     "eligible_countries",
     "eu_members",
+    "fetch_wikidata",
     "from_graph",
     "geocode",
     "get_call",
@@ -145,6 +147,7 @@ __all__ = [
     "list_calls",
     "load",
     "low_reach_countries",
+    "match_report",
     "match_towns",
     "merge",
     "national_islands",
