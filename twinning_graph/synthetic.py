@@ -108,7 +108,7 @@ def calibrate(data: TwinningData | None = None) -> LinkModel:
     >>> round(m.domestic_share, 3)
     0.085
     >>> int(m.degrees.max()), round(float(m.domestic_hist.sum()), 6)
-    (49, 1.0)
+    (65, 1.0)
     """
     if data is None:
         return _bundled_model()
