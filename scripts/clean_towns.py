@@ -40,6 +40,7 @@ from build_gazetteer import GB_NOT_MUNICIPAL_TYPES, MUNICIPAL_LEVEL, build_table
 from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km  # noqa: E402
 from twinning_graph._text import fold  # noqa: E402
 from twinning_graph.geocode import _split_qualifier, _strip_admin_words  # noqa: E402
+from twinning_graph.wikidata import ADMIN_WORD_EXCEPTIONS, ADMIN_WORDS  # noqa: E402
 
 # ---------------------------------------------------------------------------------- thresholds
 NAMESAKE_KM = 30.0
@@ -58,13 +59,9 @@ WIKIDATA_KM = 10.0  # a 2021 item is a town when named alike and this close
 SPELLING_KM, SPELLING_RATIO = 5.0, 0.85  # ... or spelt alike and this close
 
 # Words that make a name an administrative unit above the municipality ("Kent County",
-# "Province of Bergamo", "Moscow Oblast", "canton of Villé"). Matched on folded names.
-ADMIN_WORDS = re.compile(
-    r"\b(?:county|province|provincia|region|oblast|voivodeship|prefecture|governorate|"
-    r"department|canton|kreis|landkreis|powiat|state|krai|okrug|raion|rayon)\b"
-)
-# ... except when followed or preceded by these (municipal forms).
-ADMIN_WORD_EXCEPTIONS = re.compile(r"\bcounty borough\b|\bregional council\b")
+# "Province of Bergamo", "Moscow Oblast", "canton of Villé"), matched on folded names, except
+# "County Borough" and "Regional Council": ADMIN_WORDS and ADMIN_WORD_EXCEPTIONS, imported
+# from twinning_graph.wikidata (one definition for the bundled data and the live refresh).
 # Burkina Faso's departments are its municipalities (same territory as the communes).
 DEPARTMENT_IS_MUNICIPAL = frozenset({"BF"})
 DISTRICT_WORD = re.compile(r"\bdistrict\b")

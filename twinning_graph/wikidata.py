@@ -277,23 +277,26 @@ def clean_response(
     items = pd.concat([_side(rows, "town"), _side(rows, "partner")], ignore_index=True)
     items = items[items["qid"].str.fullmatch(r"Q\d+")]
     counts: dict[str, int] = {}
-    # one row per item: first label / coordinates, largest population, all types
-    types = items.groupby("qid")["type"].agg(lambda t: set(t) - {""})
-    items = items.sort_values(["qid", "lat"], na_position="last")
+    # one row per item: first label / coordinates / non-empty values, largest population
+    by_type = items["type"].isin(NON_MUNICIPAL_TYPES).groupby(items["qid"]).any()
+    items = items.assign(
+        native=items["native"].replace("", np.nan), iso=items["iso"].replace("", np.nan)
+    ).sort_values(["qid", "lat"], na_position="last")
     towns = items.groupby("qid").agg(
         label=("label", "first"),
-        native=("native", lambda v: next((x for x in v if x), "")),
-        iso=("iso", lambda v: next((x for x in v if x), "")),
+        native=("native", "first"),
+        iso=("iso", "first"),
         lat=("lat", "first"),
         lon=("lon", "first"),
         population=("population", "max"),
         geonames_id=("geonames_id", "max"),
     )
-    towns["types"] = types
+    towns["native"] = towns["native"].fillna("")
+    towns["iso"] = towns["iso"].fillna("")
     unnamed = towns["label"].str.fullmatch(r"Q\d+") | (towns["label"] == "")
     counts["items without an English label (only a Q-id)"] = int(unnamed.sum())
     key = fold(towns["label"])
-    by_type = towns["types"].map(lambda t: bool(t & NON_MUNICIPAL_TYPES))
+    by_type = by_type.reindex(towns.index, fill_value=False)
     by_word = key.str.contains(ADMIN_WORDS) & ~key.str.contains(ADMIN_WORD_EXCEPTIONS)
     known_ids: set[str] = set()
     if base is not None and "wikidata_id" in base.towns.columns:
