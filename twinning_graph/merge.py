@@ -217,6 +217,7 @@ def _match(
         bool(pd.notna(g)) and k in gaz.get(int(g), set())
         for g, k in zip(gid.to_numpy(), okey, strict=True)
     ]  # a loop over the matched towns: set lookups per row
+    # a loop over the matched towns only: difflib has no vectorised form
     alike = [_related(a, b) for a, b in zip(okey, bkey, strict=True)]
     report["unrelated_name"] = ~(np.asarray(known, dtype=bool) | np.asarray(alike, dtype=bool))
     report["distant"] = report["km"].to_numpy() > max_km
