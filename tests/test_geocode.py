@@ -382,3 +382,62 @@ def test_to_towns_loads() -> None:
     data = tg.load(towns=towns, partnerships=partnerships)
     assert len(data) == 2
     assert data.edges.loc[0, "distance_km"] > 400
+
+
+# ------------------------------------------------------------------ issue 14: population rule
+# GeoNames lines (places1000.csv): 2641673 Newcastle upon Tyne, GB, 300,125 inhabitants, with
+# the alternate name "Newcastle"; 6695976 Newcastle, GB (NIR), 7,444. 733905 Véroia, GR,
+# 44,464; 733901 Vergína, GR, 2,034, whose alternate names include "Veria" (the 2021
+# Wikidata label of Véroia is "Veria"). 3118587 Legazpi, ES (Basque Country, admin1 59,
+# population unknown, alternate "Legazpia"); 11549951 Legazpi, ES (Madrid, 19,468), 2.4 km
+# from the centre of Madrid.
+NEWCASTLE_UPON_TYNE, NEWCASTLE_NI, VEROIA, VERGINA = 2641673, 6695976, 733905, 733901
+LEGAZPI_BASQUE, LEGAZPI_MADRID = 3118587, 11549951
+
+
+def test_population_rule_spans_primary_and_alternate_names() -> None:
+    row = one("Newcastle", "GB")
+    # 300,125 >= 10 x 7,444 and >= 10,000: the alternate-name match wins over the primary one
+    assert row["geonames_id"] == NEWCASTLE_UPON_TYNE
+    assert row["match_kind"] == "alternate"
+    assert "population rule" in row["geocode_note"]
+    assert row["confidence"] < 1
+
+
+def test_wikidata_label_names_the_larger_town() -> None:
+    # "Veria" names Vergína (GeoNames) and Véroia (Wikidata 2021 label, added to the index);
+    # 44,464 >= 10 x 2,034
+    row = one("Veria", "GR")
+    assert row["geonames_id"] == VEROIA
+    assert "population rule" in row["geocode_note"]
+
+
+def test_section_of_a_city_gives_way_to_the_town() -> None:
+    row = one("Legazpi", "ES")
+    assert row["geonames_id"] == LEGAZPI_BASQUE
+    assert "section rule" in row["geocode_note"]
+    assert one("Legazpia", "ES")["geonames_id"] == LEGAZPI_BASQUE
+
+
+def test_divisions_only_when_no_place_has_the_name() -> None:
+    # Guldborgsund is a Danish municipality (GeoNames 6543949 "Guldborgsund Kommune") without
+    # a town of that name; Salzburg is both a state and a city: the city wins
+    row = one("Guldborgsund Municipality", "DK")
+    assert row["geonames_id"] == 6543949
+    assert "municipality" in row["geocode_note"]
+    assert one("Salzburg", "AT")["matched_name"] == "Salzburg"
+    assert one("Salzburg", "AT")["geonames_id"] == 2766824
+
+
+def test_small_places_only_when_no_larger_place_has_the_name() -> None:
+    # Sebiș: a town of 6,168 (667515, cities1000) and a village of 973 (667513, cities500)
+    assert one("Sebiș", "RO")["geonames_id"] == 667515
+
+
+def test_country_names_use_the_library_normaliser() -> None:
+    from twinning_graph.geocode import _normalise
+
+    assert not hasattr(_normalise, "_COUNTRY_NAMES")
+    assert _normalise._country_code("Deutschland") == "DE"
+    assert _normalise._country_code("EL") == "GR"
+    assert _normalise._country_code("Atlantis") is None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pandas as pd
 import pytest
 
 import twinning_graph as tg
-from twinning_graph.merge import match_towns, merge
+from twinning_graph.merge import match_report, match_towns, merge
 
 
 def towns_frame(rows: list[tuple], extra: dict[str, list] | None = None) -> pd.DataFrame:
@@ -88,8 +89,8 @@ def test_matched_and_added_counts(base, other):
     assert list(merged.towns.index) == ["a", "b", "c", "d", "x", "y"]
     assert len(merged) == 6
     message = " ".join(str(w.message) for w in rec)
-    assert "1 matched town has a different name" in message
-    assert "'Brest (Finistère)' -> 'Brest' (b)" in message
+    assert "1 matched town has another name in base" in message
+    assert "'brest' (Brest (Finistère)) -> 'b' (Brest) by geonames_id, 0.0 km [renamed]" in message
 
 
 def test_base_attributes_win_and_gaps_are_filled(base, other):
@@ -273,7 +274,10 @@ def test_on_town_id(base):
     assert ("a", "z") in set(map(tuple, merged.edges[["town_a", "town_b"]].values.tolist()))
     # by geonames_id the same "a" has no id to match on and clashes
     with pytest.raises(tg.ValidationError, match="merge with on='town_id'"):
-        merge(base, other)
+        merge(base, other, on="geonames_id")
+    # on="auto" finds it by name: Aachen, DE, 0 km
+    with pytest.warns(tg.DataWarning, match="1 matched a base town by name"):
+        assert "z" in quiet_merge(base, other).towns.index and len(merge(base, other)) == 5
 
 
 def test_repeated_partnership_is_merged_once(base):
@@ -293,8 +297,10 @@ def test_repeated_partnership_is_merged_once(base):
 
 
 def test_bad_arguments(base, other):
-    with pytest.raises(tg.ValidationError, match=r"on must be one of \['geonames_id', 'town_id'\]"):
-        merge(base, other, on="name")
+    with pytest.raises(tg.ValidationError, match=r"on must be one of \['auto', 'wikidata_id'"):
+        merge(base, other, on="zip")
+    with pytest.raises(tg.ValidationError, match="max_km must be a number > 0"):
+        merge(base, other, max_km=0)
     with pytest.raises(tg.ValidationError, match="other must be TwinningData"):
         merge(base, other.towns)
 
@@ -337,3 +343,150 @@ def test_merge_with_bundled_data():
     # Esztergom keeps its bundled twin towns and gains two partners
     assert tg.degree(merged)["HU-esztergom"] == tg.degree(bundled)["HU-esztergom"] + 2
     assert merged.towns["n_coordinates"].dtype == "Int64"
+
+
+# ------------------------------------------------------------------ matching rules (issue 14)
+
+
+def test_auto_matches_by_wikidata_then_geonames_then_name(base):
+    # base: a Aachen (gn 1), b Brest (gn 2), c Cork (gn 3), d Delft (no id)
+    b2 = tg.load(
+        towns=base.towns.reset_index().assign(wikidata_id=["Q1017", "", "", "Q690"]),
+        partnerships=base.partnerships,
+    )
+    other = tg.load(
+        towns=towns_frame(
+            [
+                ("w", "Aachen, NRW", "DE", 50.78, 6.08, None),  # Q-id only
+                ("g", "Brest", "FR", 48.39, -4.49, 2),  # GeoNames id
+                ("n", "Delft", "NL", 52.02, 4.35, None),  # no id: name + country, 1.2 km
+                ("far", "Delft", "NL", 52.50, 4.35, None),  # same name 53 km away: not matched
+            ],
+            extra={"wikidata_id": ["Q1017", "", "", ""]},
+        )
+    )
+    report = match_report(b2, other)
+    assert report.set_index("other_id")["how"].to_dict() == {
+        "w": "wikidata_id",
+        "g": "geonames_id",
+        "n": "name",
+    }
+    assert match_towns(b2, other).to_dict() == {"w": "a", "g": "b", "n": "d", "far": "far"}
+
+
+def test_towns_without_ids_are_not_added_twice():
+    # the bundled Esztergom has a geonames_id; a user row without one is found by name
+    bundled = tg.load()
+    mine = tg.load(
+        towns=towns_frame([("esz", "Esztergom", "HU", 47.79, 18.74, None)]),
+    )
+    assert match_towns(bundled, mine).to_dict() == {"esz": "HU-esztergom"}
+
+
+def test_distant_and_unrelated_matches_are_refused_unless_accepted(base):
+    other = tg.load(
+        towns=towns_frame(
+            [
+                # geonames_id 1 is Aachen's, but this point is ~64 km away (by hand: 17.8 km N, 61.7 km E)
+                ("k", "Aachen", "DE", 50.94, 6.96, 1),
+                # geonames_id 3 is Cork's, but the name is another town's
+                ("m", "Mallow", "IE", 51.90, -8.47, 3),
+            ]
+        )
+    )
+    with pytest.raises(tg.ValidationError, match=r"2 problems") as exc:
+        merge(base, other)
+    text = str(exc.value)
+    assert "matches base town 'a' (Aachen) by geonames_id but lies 64.3 km away" in text
+    assert "matches base town 'c' (Cork) by geonames_id but has an unrelated name" in text
+    assert "accept=True" in text
+    with pytest.warns(tg.DataWarning) as rec:
+        merged = merge(base, other, accept=True)
+    assert len(merged) == 4
+    message = str(rec[0].message)
+    assert "'k' (Aachen) -> 'a' (Aachen) by geonames_id, 64.3 km [distant]" in message
+    assert "'m' (Mallow) -> 'c' (Cork) by geonames_id, 0.0 km [renamed]" in message
+
+
+def test_every_renamed_match_is_listed(base):
+    rows = [(f"t{i}", f"Brest {i}", "FR", 48.39, -4.49, 2) for i in range(1)]
+    rows += [("aa", "Aachen (NRW)", "DE", 50.78, 6.08, 1), ("cc", "Corcaigh", "IE", 51.9, -8.47, 3)]
+    other = tg.load(towns=towns_frame(rows))
+    with pytest.warns(tg.DataWarning) as rec:
+        merge(base, other, accept=True)
+    message = str(rec[0].message)
+    assert "3 matched towns have another name in base" in message
+    for tid in ("t0", "aa", "cc"):
+        assert f"'{tid}' (" in message
+
+
+def test_conflicting_duplicated_memberships_are_reported(base):
+    # two towns of other ("Berlin" and "Berlin-Mitte") both become base town b; their project
+    # rows disagree on the role
+    other = tg.load(
+        towns=towns_frame(
+            [
+                ("berlin", "Brest", "FR", 48.39, -4.49, 2),
+                ("mitte", "Brest", "FR", 48.39, -4.49, None),
+                ("x", "Xanten", "DE", 51.66, 6.45, 10),
+            ]
+        ),
+        partnerships=pd.DataFrame(
+            {
+                "partnership_id": ["Q1", "Q1", "Q1"],
+                "town_id": ["berlin", "mitte", "x"],
+                "role": ["Lead Partner", "Partner", "Partner"],
+            }
+        ),
+    )
+    with pytest.warns(tg.DataWarning) as rec:
+        merged = merge(base, other)
+    message = " ".join(str(w.message) for w in rec)
+    assert (
+        "project 'Q1', town 'b': role given as 'Lead Partner' / 'Partner'; kept 'Lead Partner'"
+        in (message)
+    )
+    q1 = merged.memberships[merged.memberships["partnership_id"] == "Q1"]
+    assert sorted(q1["town_id"]) == ["b", "x"]
+    assert q1.set_index("town_id").at["b", "role"] == "Lead Partner"
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_cli_repeatable_towns_and_merge(tmp_path, capsys):
+    from twinning_graph.cli import main
+
+    mine = tmp_path / "mine.csv"
+    mine.write_text("town_id,name,country,lat,lon\nmy-ilok,Ilok,HR,45.22,19.38\n", encoding="utf-8")
+    links = tmp_path / "links.csv"
+    links.write_text("town_a,town_b\nmy-ilok,HU-esztergom\n", encoding="utf-8")
+    # bundled towns + mine, bundled links + mine: one more town and one more link
+    args = ["--towns", "bundled", "--towns", str(mine), "--partnerships", "bundled",
+            "--partnerships", str(links), "summary", "--json"]  # fmt: skip
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    bundled = tg.load()
+    assert out["towns"] == len(bundled) + 1
+    assert out["links"] == len(bundled.edges) + 1
+    # a town id in two --towns files is an error naming both files
+    clash = tmp_path / "clash.csv"
+    clash.write_text("town_id,name,country,lat,lon\nDE-berlin,Berlin,DE,52.5,13.4\n", "utf-8")
+    assert main(["--towns", "bundled", "--towns", str(clash), "summary"]) == 1
+    assert f"town_id 'DE-berlin' is in bundled and in {clash}" in capsys.readouterr().err
+    # merge: my Esztergom row (no ids) is found by name and country, Ilok is added
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "town_id,name,country,lat,lon\nesz,Esztergom,HU,47.79,18.74\nilok,Ilok,HR,45.22,19.38\n",
+        encoding="utf-8",
+    )
+    olinks = tmp_path / "olinks.csv"
+    olinks.write_text("town_a,town_b\nesz,ilok\n", encoding="utf-8")
+    out_dir = tmp_path / "merged"
+    assert main(["merge", "--other-towns", str(other), "--other-partnerships", str(olinks),
+                 "--out", str(out_dir)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "1 matched a base town by name" in err
+    merged = tg.load(towns=out_dir / "towns.csv", partnerships=out_dir / "partnerships.csv")
+    assert len(merged) == len(bundled) + 1
+    assert ("HU-esztergom", "ilok") in set(map(tuple, merged.edges[["town_a", "town_b"]].values))

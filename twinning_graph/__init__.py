@@ -75,13 +75,14 @@ from twinning_graph.graph import (
 )
 from twinning_graph.io import read_partnerships, read_towns, validate_files
 from twinning_graph.lookup import find_town
-from twinning_graph.merge import match_towns, merge
+from twinning_graph.merge import match_report, match_towns, merge
 from twinning_graph.network import TwinningData, load
 from twinning_graph.plan import PlanResult, plan_network
 from twinning_graph.reach import country_reach, reach, town_reach
 from twinning_graph.recommend import PartnerModel, RankWeights, rank_partners, rank_partners_many
 from twinning_graph.stats import degree, summary
 from twinning_graph.synthetic import synthetic_network
+from twinning_graph.wikidata import fetch_wikidata
 
 __version__ = "0.1.0"
 
@@ -146,6 +147,7 @@ __all__ = [
     "eu_members",
     "explore",
     "evaluate_links",
+    "fetch_wikidata",
     "find_town",
     "from_graph",
     "geocode",
@@ -156,6 +158,7 @@ __all__ = [
     "list_calls",
     "load",
     "low_reach_countries",
+    "match_report",
     "match_towns",
     "merge",
     "national_islands",

@@ -1,14 +1,23 @@
-"""The shipped European gazetteer: places with ≥ 1,000 inhabitants and their names.
+"""The shipped European gazetteer: GeoNames places and divisions and their names.
 
 Data: GeoNames (geonames.org), CC BY 4.0 — see ``data/gazetteer.SOURCE.md``. The files are
 built by ``scripts/build_gazetteer.py``; they are read on first use and kept in memory.
 
+Every entry has a ``kind`` (see :data:`KINDS`): ``"place"`` — a GeoNames populated place with
+at least 1,000 inhabitants or the seat of a division (GeoNames ``cities1000``: the universe of
+candidate towns); ``"small_place"`` — 500–999 inhabitants (``cities500``); ``"municipality"``
+— a GeoNames division that is a municipality (a Danish *kommune*, a Dutch *gemeente*, ...);
+``"admin_unit"`` — a higher division (region, province, county). Only the geocoder looks
+beyond ``"place"`` by default.
+
 Three functions make up the API used across the package:
 
-- :func:`load_gazetteer` — every place, indexed by ``geonames_id``;
-- :func:`places` — the same, filtered by population and country (the universe of candidate
+- :func:`load_gazetteer` — every place (by default: ``kind == "place"``), indexed by
+  ``geonames_id``;
+- :func:`places` — places filtered by population and country (the universe of candidate
   towns for analytics and partner ranking);
-- :func:`name_index` — normalised names (``key``) → ``geonames_id``, for geocoding.
+- :func:`name_index` — normalised names (``key``) → ``geonames_id`` of every entry, for
+  geocoding.
 
 The returned frames are shallow copies of a cached table (copy-on-write), so callers may
 modify them without affecting later calls.
@@ -23,8 +32,12 @@ from importlib import resources
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
+from twinning_graph.countries import normalise_country
 
-__all__ = ["load_gazetteer", "name_index", "places", "GAZETTEER_CREDIT"]
+__all__ = ["load_gazetteer", "name_index", "places", "GAZETTEER_CREDIT", "KINDS"]
+
+#: Kinds of gazetteer entries, from populated places to administrative units.
+KINDS = ("place", "small_place", "municipality", "admin_unit")
 
 #: Attribution required by the GeoNames licence (CC BY 4.0).
 GAZETTEER_CREDIT = "GeoNames (geonames.org), CC BY 4.0"
@@ -53,6 +66,7 @@ def _places_table() -> pd.DataFrame:
                 "lon": "float64",
                 "population": "int64",
                 "timezone": "str",
+                "kind": "str",
             },
         )
     return frame.set_index("geonames_id")
@@ -71,15 +85,23 @@ def _names_table() -> pd.DataFrame:
     return frame
 
 
-def load_gazetteer() -> pd.DataFrame:
+def load_gazetteer(*, kinds: str | Iterable[str] | None = "place") -> pd.DataFrame:
     """Every place in the shipped gazetteer.
+
+    Parameters
+    ----------
+    kinds : str or iterable of str, default "place"
+        Kinds of entries to return (see :data:`KINDS`); ``None`` returns every entry.
+        The default, ``"place"``, is the GeoNames ``cities1000`` set: populated places with
+        at least 1,000 inhabitants or seats of divisions.
 
     Returns
     -------
     DataFrame
         Indexed by ``geonames_id`` (int64) with columns ``name`` (GeoNames primary name),
         ``country`` (ISO 3166-1 alpha-2), ``admin1`` (GeoNames admin-1 code), ``lat``, ``lon``
-        (float64, WGS84), ``population`` (int64; 0 where GeoNames has none) and ``timezone``.
+        (float64, WGS84; a division has the coordinates of its most populous place),
+        ``population`` (int64; 0 where GeoNames has none), ``timezone`` and ``kind``.
 
     Examples
     --------
@@ -89,8 +111,17 @@ def load_gazetteer() -> pd.DataFrame:
     ['Köln', 'DE', '07']
     >>> len(gaz)
     71561
+    >>> sorted(load_gazetteer(kinds=None)["kind"].unique())
+    ['admin_unit', 'municipality', 'place', 'small_place']
     """
-    return _places_table().copy(deep=False)
+    table = _places_table()
+    if kinds is None:
+        return table.copy(deep=False)
+    wanted = [kinds] if isinstance(kinds, str) else list(kinds)
+    unknown = sorted(set(wanted) - set(KINDS))
+    if unknown:
+        raise ValidationError(f"unknown gazetteer kinds {unknown}; allowed: {list(KINDS)}")
+    return table.loc[table["kind"].isin(wanted)].copy(deep=False)
 
 
 def name_index() -> pd.DataFrame:
@@ -133,7 +164,7 @@ def places(
     Returns
     -------
     DataFrame
-        Like :func:`load_gazetteer`, filtered.
+        Like :func:`load_gazetteer` (``kind == "place"`` only), filtered.
 
     Examples
     --------
@@ -148,12 +179,15 @@ def places(
             f"({type(min_population).__name__})"
         )
     table = _places_table()
+    table = table[table["kind"] == "place"]
     keep = table["population"] >= min_population
     if min_population <= 1000:
         keep |= table["population"] == 0
     if countries is not None:
         codes = [countries] if isinstance(countries, str) else list(countries)
-        codes = [{"EL": "GR", "UK": "GB"}.get(str(c).upper(), str(c).upper()) for c in codes]
+        given = [str(c).strip().upper() for c in codes]
+        normal = normalise_country(given, errors="coerce")
+        codes = [n if isinstance(n, str) else g for n, g in zip(normal, given, strict=True)]
         known = set(table["country"].unique())
         unknown = sorted(set(codes) - known)
         if unknown:

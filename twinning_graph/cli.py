@@ -129,7 +129,50 @@ def load_data(args: argparse.Namespace) -> Any:
     """The data selected by --towns/--partnerships (default: the bundled data)."""
     from twinning_graph.network import load
 
-    return load(towns=args.towns, partnerships=args.partnerships)
+    return load(towns=towns_source(args.towns), partnerships=partnerships_source(args))
+
+
+def _bundled(path: str, name: str) -> Any:
+    from twinning_graph.io import bundled_data_dir
+
+    return bundled_data_dir() / name if path == "bundled" else path
+
+
+def partnerships_source(args: argparse.Namespace) -> Any:
+    """The --partnerships files, ``bundled`` naming the bundled partnerships."""
+    if args.partnerships is None:
+        return None
+    return [_bundled(p, "partnerships.csv") for p in args.partnerships]
+
+
+def towns_source(paths: list[str] | None) -> Any:
+    """One towns table from the --towns files (``bundled`` names the bundled towns).
+
+    Several files are read one by one (each error names its file) and put together; a
+    town_id used in two files is an error naming both.
+    """
+    if not paths:
+        return None
+    if len(paths) == 1:
+        return _bundled(paths[0], "towns.csv")
+    from twinning_graph._errors import ValidationError
+    from twinning_graph.io import read_towns
+
+    frames = [read_towns(_bundled(p, "towns.csv")) for p in paths]
+    seen: dict[str, str] = {}
+    clashes = []
+    for path, frame in zip(paths, frames, strict=True):  # a loop over files
+        for tid in frame.index[frame.index.isin(list(seen))]:
+            clashes.append(f"town_id {tid!r} is in {seen[tid]} and in {path}")
+        seen.update(dict.fromkeys(frame.index, path))
+    if clashes:
+        raise ValidationError(
+            f"{len(clashes)} town id{'s' if len(clashes) != 1 else ''} used in two --towns "
+            "files (rename yours, or use `twinning-graph merge` to match them): "
+            + "; ".join(clashes[:20])
+            + (f"; ... {len(clashes) - 20} more" if len(clashes) > 20 else "")
+        )
+    return pd.concat(frames).reset_index()
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
@@ -155,12 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="The network of European town twinning: summary, validation, reach, "
         "gaps, partner ranking, maps and reports.",
     )
-    parser.add_argument("--towns", metavar="PATH", help="towns CSV (default: bundled data)")
+    parser.add_argument(
+        "--towns",
+        metavar="PATH",
+        action="append",
+        help="towns CSV (default: bundled data); repeatable, 'bundled' names the bundled "
+        "towns: --towns bundled --towns mine.csv",
+    )
     parser.add_argument(
         "--partnerships",
         metavar="PATH",
         action="append",
-        help="partnerships CSV (edge list or project membership); repeatable",
+        help="partnerships CSV (edge list or project membership); repeatable, 'bundled' "
+        "names the bundled partnerships",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -271,6 +321,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON cache of online answers, so reruns make no new requests",
     )
     _add_format(p, "the files written (--out, --towns-out)")
+
+    p = sub.add_parser(
+        "merge",
+        help="merge your towns and partnerships into the data selected by --towns/"
+        "--partnerships (default: bundled) and write the result as CSV files",
+    )
+    p.add_argument("--other-towns", required=True, metavar="PATH", help="your towns CSV")
+    p.add_argument(
+        "--other-partnerships",
+        action="append",
+        metavar="PATH",
+        help="your partnerships CSV (edge list or project membership); repeatable",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the merged CSVs")
+    p.add_argument(
+        "--on",
+        choices=["auto", "wikidata_id", "geonames_id", "name", "town_id"],
+        default="auto",
+        help="how towns are matched (default: Wikidata id, GeoNames id, then name + country "
+        "+ distance)",
+    )
+    p.add_argument("--max-km", type=float, default=10.0, metavar="KM")
+    p.add_argument(
+        "--accept",
+        action="store_true",
+        help="accept id matches farther than --max-km or with unrelated names",
+    )
+
+    p = sub.add_parser(
+        "update",
+        help="fetch today's twin-town links from Wikidata (network: needs --online) and write "
+        "them as towns/partnerships CSVs",
+    )
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="allow requests to the Wikidata Query Service (without it: replay --cache only)",
+    )
+    p.add_argument(
+        "--user-agent",
+        metavar="UA",
+        help="contact for the Wikimedia User-Agent policy, e.g. 'me-project/1.0 (me@example.org)'",
+    )
+    p.add_argument(
+        "--countries",
+        metavar="CC,CC",
+        default=None,
+        help="comma-separated ISO codes (default: the 46 European countries)",
+    )
+    p.add_argument(
+        "--cache",
+        metavar="DIR",
+        default="wikidata-cache",
+        help="folder of saved answers, replayed on reruns (default: wikidata-cache)",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for towns/partnerships CSVs")
 
     p = sub.add_parser(
         "map", help="draw the network map to a PNG or SVG file, or an interactive HTML map"
@@ -478,7 +584,7 @@ def _summary(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from twinning_graph.io import validate_files
 
-    problems = validate_files(args.files, towns=args.towns)
+    problems = validate_files(args.files, towns=towns_source(args.towns))
     if problems:
         for p in problems:
             say(str(p))
@@ -601,6 +707,48 @@ def _geocode(args: argparse.Namespace) -> int:
         towns = to_towns(out)
         write_table(towns, args.towns_out, format=args.format)
         print(f"{len(towns)} towns -> {args.towns_out}", file=sys.stderr)
+    return 0
+
+
+@command("merge")
+def _merge(args: argparse.Namespace) -> int:
+    from twinning_graph.export import to_csv
+    from twinning_graph.network import load
+    from twinning_graph.merge import merge
+
+    base = load_data(args)
+    other = load(towns=args.other_towns, partnerships=args.other_partnerships or [])
+    merged = merge(base, other, on=args.on, max_km=args.max_km, accept=args.accept)
+    paths = to_csv(merged, args.out, spreadsheet_safe=False)
+    print(
+        f"{len(merged.towns):,} towns, {len(merged.edges):,} links -> "
+        + ", ".join(str(p) for p in paths.values()),
+        file=sys.stderr,
+    )
+    return 0
+
+
+@command("update")
+def _update(args: argparse.Namespace) -> int:
+    from twinning_graph.export import to_csv
+    from twinning_graph.network import load
+    from twinning_graph.wikidata import fetch_wikidata
+
+    countries = None if args.countries is None else args.countries.split(",")
+    data = fetch_wikidata(
+        countries,
+        online=args.online,
+        user_agent=args.user_agent,
+        cache=args.cache,
+        base=load(),
+        progress=args.online,
+    )
+    paths = to_csv(data, args.out, spreadsheet_safe=False)
+    print(
+        f"{len(data.towns):,} towns, {len(data.edges):,} links (Wikidata contributors, CC0) -> "
+        + ", ".join(str(p) for p in paths.values()),
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -178,8 +178,8 @@ def find_town(
     >>> hits = tg.find_town("Kraków")
     >>> hits.loc[0, ["town_id", "country", "match"]].tolist(), bool(hits.loc[0, "in_network"])
     (['PL-krakow', 'PL', 'name'], True)
-    >>> tg.find_town("Den Haag").loc[0, ["country", "match"]].tolist()
-    ['NL', 'alternate name']
+    >>> tg.find_town("Den Haag").loc[0, ["town_id", "name_local", "match"]].tolist()
+    ['NL-the-hague', 'Den Haag', 'name']
     >>> sorted(tg.find_town("Frankfurt", country="DE")["name"].head(2))
     ['Frankfurt', 'Frankfurt (Oder)']
     """

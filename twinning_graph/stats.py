@@ -28,8 +28,8 @@ def degree(data: TwinningData) -> pd.Series:
     >>> import twinning_graph as tg
     >>> tg.degree(tg.load()).sort_values(ascending=False).head(2)
     town_id
-    LT-vilnius    49
-    ES-madrid     45
+    RU-saint-petersburg    65
+    AR-buenos-aires        63
     Name: degree, dtype: int64
     """
     towns, edges = data.towns, data.edges
@@ -181,7 +181,7 @@ def summary(data: TwinningData, *, linked_only: bool = True) -> NetworkSummary:
     >>> import twinning_graph as tg
     >>> s = tg.summary(tg.load())
     >>> s["max_degree"], s["links"] > 15000
-    (49, True)
+    (65, True)
     """
     if not isinstance(linked_only, bool):
         raise ValidationError(f"linked_only must be True or False, got {linked_only!r}")

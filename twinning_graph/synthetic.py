@@ -107,9 +107,9 @@ def calibrate(data: TwinningData | None = None) -> LinkModel:
     >>> from twinning_graph.synthetic import calibrate
     >>> m = calibrate()
     >>> round(m.domestic_share, 3)
-    0.093
+    0.085
     >>> int(m.degrees.max()), round(float(m.domestic_hist.sum()), 6)
-    (49, 1.0)
+    (65, 1.0)
     """
     if data is None:
         return _bundled_model()

@@ -1,10 +1,11 @@
 """Geocoding town names: offline against the shipped GeoNames gazetteer, optionally online.
 
 The offline matcher is vectorised: input names are normalised (:func:`normalise_name`) and
-merged with the gazetteer's name index on ``(key, country)``. Exact primary-name matches win
-over alternate-name matches, which win over fuzzy matches. Several places sharing a key in a
-country are reported as ``ambiguous`` with the candidates listed, never silently resolved,
-except under the population rule (see :func:`geocode`).
+merged with the gazetteer's name index on ``(key, country)``. Name matches (primary or
+alternate) win over fuzzy matches; places win over smaller places, which win over divisions.
+Several places sharing a key in a country are reported as ``ambiguous`` with the candidates
+listed, never silently resolved, except by the rules documented in :func:`geocode` (qualifier,
+same place, section of a city, population across primary and alternate names).
 
 Gazetteer data: GeoNames (geonames.org), CC BY 4.0.
 """

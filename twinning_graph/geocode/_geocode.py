@@ -55,9 +55,11 @@ def geocode(
 ) -> pd.DataFrame:
     """Find coordinates and GeoNames ids for town names.
 
-    Offline first, against the shipped gazetteer (GeoNames places with ≥ 1,000 inhabitants in
-    46 European countries): names are normalised with :func:`normalise_name` and matched on
-    ``(key, country)``. In order of preference:
+    Offline first, against the shipped gazetteer (GeoNames places of 46 European countries:
+    ≥ 1,000 inhabitants or seats of divisions, then places of 500–999, then municipalities and
+    other divisions, each tier tried only when no entry of the one before has the name): names
+    are normalised with :func:`normalise_name` and matched on ``(key, country)``. In order of
+    preference:
 
     1. ``exact`` — the place's GeoNames primary name (confidence 1.0);
     2. ``alternate`` — one of its alternate names, any language or script (0.95);
@@ -71,13 +73,18 @@ def geocode(
     runs across all countries, costs 0.1 confidence, needs a larger town for the population
     rule and skips fuzzy matching.
 
-    When several places of the country share the best-matching name, the row is
-    ``ambiguous``: coordinates stay empty and ``candidates`` lists them. Two ways out are
-    applied and noted: a qualifier (``"Neustadt (Hessen)"``) that appears in exactly one
-    candidate's names or equals its admin-1 code (× 0.95), and the **population rule**: the
-    most populous candidate has at least 10 times the inhabitants of the next one and at least
-    10,000 inhabitants (100,000 without a country) (× 0.8). Matches below ``min_confidence``
-    are dropped (``none``, best guess in the note).
+    When several places of the country share the best-matching name (as primary or alternate
+    name), the row is ``ambiguous``: coordinates stay empty and ``candidates`` lists them. The
+    ways out, in order, each noted: a qualifier (``"Neustadt (Hessen)"``) that appears in
+    exactly one candidate's names or equals its admin-1 code (× 0.95); all candidates within
+    10 km of the largest (× 0.9); the **section rule**: candidates that lie within 10 km of a
+    town of 100,000+ inhabitants and 10 times their size are left out ("Legazpi" is the Basque
+    town, not the Madrid neighbourhood) (× 0.85); the **population rule**, across primary and
+    alternate names: the most populous candidate has at least 10 times the inhabitants of the
+    next one and at least 10,000 inhabitants (100,000 without a country) ("Newcastle" is
+    Newcastle upon Tyne, not the Newcastle of Northern Ireland) (× 0.8); else a unique primary
+    name among alternates (× 0.95). A division (a municipality matched by its name) costs
+    × 0.9. Matches below ``min_confidence`` are dropped (``none``, best guess in the note).
 
     Online fallback, only when ``online`` is given: rows still without any match (``none``;
     ambiguous rows are not sent) are looked up with the geocoder through

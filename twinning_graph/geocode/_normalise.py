@@ -8,7 +8,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from twinning_graph._errors import UnknownCountryError
 from twinning_graph._text import fold
+from twinning_graph.countries import country_from_name, country_name, normalise_country
 
 # --------------------------------------------------------------------------------------------
 # Name normalisation
@@ -196,98 +198,25 @@ def normalise_name(series: pd.Series | Iterable[str]) -> pd.Series:
 # Countries
 # --------------------------------------------------------------------------------------------
 
-# Fallback used when twinning_graph.countries is unavailable: English and native names of the
-# gazetteer's countries (keys are basic-normalised).
-_COUNTRY_NAMES = {
-    "AD": ("andorra",),
-    "AL": ("albania", "shqiperia"),
-    "AT": ("austria", "osterreich"),
-    "BA": ("bosnia and herzegovina", "bosnia", "bosna i hercegovina"),
-    "BE": ("belgium", "belgie", "belgique", "belgien"),
-    "BG": ("bulgaria", "balgariya", "българия"),
-    "CH": ("switzerland", "schweiz", "suisse", "svizzera"),
-    "CY": ("cyprus", "kypros", "κυπρος"),
-    "CZ": ("czechia", "czech republic", "cesko", "ceska republika"),
-    "DE": ("germany", "deutschland"),
-    "DK": ("denmark", "danmark"),
-    "EE": ("estonia", "eesti"),
-    "ES": ("spain", "espana"),
-    "FI": ("finland", "suomi"),
-    "FR": ("france",),
-    "GB": (
-        "united kingdom",
-        "uk",
-        "great britain",
-        "britain",
-        "england",
-        "scotland",
-        "wales",
-        "northern ireland",
-    ),
-    "GE": ("georgia", "sakartvelo"),
-    "GR": ("greece", "ellada", "hellas", "ελλαδα"),
-    "HR": ("croatia", "hrvatska"),
-    "HU": ("hungary", "magyarorszag"),
-    "IE": ("ireland", "eire", "republic of ireland"),
-    "IS": ("iceland", "island"),
-    "IT": ("italy", "italia"),
-    "LI": ("liechtenstein",),
-    "LT": ("lithuania", "lietuva"),
-    "LU": ("luxembourg", "luxemburg", "letzebuerg"),
-    "LV": ("latvia", "latvija"),
-    "MC": ("monaco",),
-    "MD": ("moldova", "republic of moldova"),
-    "ME": ("montenegro", "crna gora"),
-    "MK": ("north macedonia", "macedonia", "severna makedonija"),
-    "MT": ("malta",),
-    "NL": ("netherlands", "the netherlands", "nederland", "holland"),
-    "NO": ("norway", "norge"),
-    "PL": ("poland", "polska"),
-    "PT": ("portugal",),
-    "RO": ("romania",),
-    "RS": ("serbia", "srbija"),
-    "SE": ("sweden", "sverige"),
-    "SI": ("slovenia", "slovenija"),
-    "SK": ("slovakia", "slovensko", "slovak republic"),
-    "SM": ("san marino",),
-    "TR": ("turkey", "turkiye"),
-    "UA": ("ukraine", "ukraina"),
-    "VA": ("vatican", "holy see"),
-    "XK": ("kosovo",),
-}
-_NAME_TO_CODE = {n: c for c, names in _COUNTRY_NAMES.items() for n in names}
-_ALIASES = {"EL": "GR", "UK": "GB"}
-
 
 def _country_code(value: str) -> str | None:
-    """One country value (code or name) → ISO alpha-2, or None when unknown."""
+    """One country value (code or name) → ISO alpha-2, or None when unknown.
+
+    Codes go through :func:`twinning_graph.countries.normalise_country` (``EL``/``UK``,
+    alpha-3), names through :func:`twinning_graph.countries.country_from_name`: the library's
+    one country normaliser.
+    """
     text = value.strip()
     if not text:
         return None
-    try:  # the package's country table, when present
-        from twinning_graph import countries as _countries
-
-        try:
-            code = _countries.normalise_country(text)
-            if isinstance(code, str) and len(code) == 2:
-                return code
-        except Exception:  # noqa: BLE001 - unknown value: try the name lookup
-            pass
-        if hasattr(_countries, "country_from_name"):
-            try:
-                code = _countries.country_from_name(text)
-                if isinstance(code, str) and len(code) == 2:
-                    return code
-            except Exception:  # noqa: BLE001
-                pass
-    except ImportError:
-        pass
-    upper = text.upper()
-    if len(upper) == 2 and upper.isalpha():
-        upper = _ALIASES.get(upper, upper)
-        return upper if upper in _COUNTRY_NAMES else None
-    key = fold(pd.Series([text])).iloc[0]
-    return _NAME_TO_CODE.get(key)
+    code = normalise_country(text, errors="coerce")
+    if isinstance(code, str):
+        return code
+    try:
+        found = country_from_name(text)
+    except UnknownCountryError:
+        return None
+    return found if isinstance(found, str) else None
 
 
 def _country_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -480,14 +409,8 @@ def _qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
 
 
 def _country_name(code: str) -> str:
-    """English name of a country code, for online queries."""
+    """English name of a country code, for online queries (the code itself if unknown)."""
     try:
-        from twinning_graph.countries import country_table
-
-        table = country_table()
-        if code in table.index and "name" in table.columns:
-            return str(table.at[code, "name"])
-    except Exception:  # noqa: BLE001 - the fallback below is good enough for a query string
-        pass
-    names = _COUNTRY_NAMES.get(code)
-    return names[0].title() if names else code
+        return str(country_name(code))
+    except UnknownCountryError:
+        return code

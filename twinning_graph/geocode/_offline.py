@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +31,16 @@ POPULATION_MIN = 10_000
 POPULATION_MIN_ANY_COUNTRY = 100_000
 #: Candidates this close to the most populous one are taken as the same place.
 SAME_PLACE_KM = 10.0
+#: Section rule: a place under SECTION_MAX_POPULATION inhabitants within SAME_PLACE_KM of a
+#: town of SECTION_CITY_MIN+ inhabitants (and POPULATION_RATIO times its own) is taken as a
+#: section of that town when another candidate of the name exists.
+SECTION_CITY_MIN = 100_000
+SECTION_MAX_POPULATION = 50_000
+#: Gazetteer kinds that are divisions, matched only when no populated place has the name.
+DIVISION_KINDS = ("municipality", "admin_unit")
+#: Candidates compete within the lowest tier that has the name: places (>= 1,000 inhabitants
+#: or seats of divisions), then small places (500-999), then divisions.
+KIND_TIER = {"place": 0, "small_place": 1, "municipality": 2, "admin_unit": 2}
 #: difflib similarity a fuzzy match needs; names shorter than FUZZY_MIN_LENGTH are not fuzzed.
 FUZZY_CUTOFF = 0.85
 #: Fuzzy confidence = FUZZY_WEIGHT × similarity, i.e. below the default min_confidence: on the
@@ -94,14 +105,19 @@ def _candidates(
     elsewhere = np.setdiff1d(cand["row"].to_numpy(), cand.loc[in_region, "row"].to_numpy())
     cand = cand[in_region]
     cand = cand[cand["stage"] == cand.groupby("row")["stage"].transform("min")]
-    cand = cand.assign(krank=(cand["kind"] == "alternate").to_numpy().astype(np.int8))
+    # tier 0: a place (>= 1,000 inhabitants or a seat), 1: a small place (500-999), 2: a
+    # division; only the lowest tier with the name competes. krank 0: primary name, 1: alternate.
+    tier = cand["geonames_id"].map(gaz["kind"]).map(KIND_TIER).fillna(0).astype(np.int8)
+    cand = cand.assign(
+        tier=tier.to_numpy(), krank=(cand["kind"] == "alternate").to_numpy().astype(np.int8)
+    )
     cand = cand.sort_values(
-        ["row", "krank", "population", "geonames_id"],
-        ascending=[True, True, False, True],
+        ["row", "tier", "krank", "population", "geonames_id"],
+        ascending=[True, True, True, False, True],
         kind="stable",
     )
     cand = cand.drop_duplicates(["row", "geonames_id"])
-    cand["best"] = cand["krank"] == cand.groupby("row")["krank"].transform("min")
+    cand["best"] = cand["tier"] == cand.groupby("row")["tier"].transform("min")
     return cand.reset_index(drop=True), elsewhere
 
 
@@ -151,6 +167,47 @@ def _same_place_pick(group: pd.DataFrame) -> tuple[int | None, str]:
         )
         return int(group.index[0]), note
     return None, ""
+
+
+@functools.cache
+def _sections() -> pd.Series:
+    """Gazetteer entries that look like a section of a much larger town nearby.
+
+    True for a populated place with fewer than ``SECTION_MAX_POPULATION`` inhabitants that
+    lies within ``SAME_PLACE_KM`` of a place with at least ``SECTION_CITY_MIN`` inhabitants
+    and ``POPULATION_RATIO`` times its own, under another name (Madrid's Legazpi
+    neighbourhood beside the Basque town of Legazpi).
+    """
+    from scipy.spatial import cKDTree
+
+    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._geo import EARTH_RADIUS_KM
+
+    gaz = _places_table()
+    gaz = gaz[gaz["kind"].isin(("place", "small_place"))]
+    big = gaz[gaz["population"] >= SECTION_CITY_MIN]
+    small = gaz[gaz["population"] < SECTION_MAX_POPULATION]
+
+    def xyz(frame: pd.DataFrame) -> np.ndarray:
+        la, lo = np.radians(frame["lat"].to_numpy()), np.radians(frame["lon"].to_numpy())
+        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+    radius = 2 * np.sin(SAME_PLACE_KM / (2 * EARTH_RADIUS_KM))
+    near = cKDTree(xyz(big)).query_ball_point(xyz(small), r=radius)
+    pairs = pd.DataFrame(
+        {
+            "small": np.repeat(np.arange(len(small)), [len(n) for n in near]),
+            "big": np.concatenate([np.asarray(n, dtype=np.int64) for n in [[], *near]]),
+        }
+    ).astype("int64")
+    s_pop = small["population"].to_numpy()[pairs["small"]]
+    b_pop = big["population"].to_numpy()[pairs["big"]]
+    s_name = small["name"].to_numpy()[pairs["small"]]
+    b_name = big["name"].to_numpy()[pairs["big"]]
+    hit = (b_pop >= POPULATION_RATIO * np.maximum(s_pop, 1)) & (s_name != b_name)
+    flag = np.zeros(len(small), dtype=bool)
+    flag[pairs["small"].to_numpy()[hit]] = True
+    return pd.Series(flag, index=small.index)
 
 
 class _Result:
@@ -204,13 +261,17 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     unique = count.index[count.to_numpy() == 1]
     picked[unique] = first.loc[unique, "geonames_id"].to_numpy()
 
-    # Several places share the name: try the qualifier, then the population rule. A loop over
-    # ambiguous rows only (typically a few percent of the input).
+    # Several places share the name: try the qualifier, the same-place rule, the section rule,
+    # the population rule (across primary and alternate names), then a unique primary name.
+    # A loop over ambiguous rows only (typically a few percent of the input).
     qual = qualifier.to_numpy(dtype=object)
+    section = _sections()
     for row, group in top[top["row"].isin(count.index[count.to_numpy() > 1])].groupby("row"):
         if stage[row] >= 4:  # part of a name is too weak to choose between places
             continue
-        group = group.set_index("geonames_id")
+        group = group.set_index("geonames_id").sort_values(
+            ["population", "krank"], ascending=[False, True], kind="stable"
+        )
         q = str(qual[row]).strip()
         if q:
             narrowed = _narrow_by_qualifier(group, q, row_country[row] == "")
@@ -227,12 +288,30 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
             factor[row] = 0.9
             res.add_note(row, note)
             continue
+        unfiltered = group
+        is_section = section.reindex(group.index, fill_value=False).to_numpy()
+        if is_section.any() and not is_section.all():
+            if (~is_section).sum() == 1:
+                picked[row] = int(group.index[~is_section][0])
+                factor[row] = 0.85
+                res.add_note(
+                    row,
+                    f"section rule: left out {', '.join(group['name'][is_section])} "
+                    "(part of a much larger town nearby)",
+                )
+                continue
+            group = group[~is_section]
         minimum = POPULATION_MIN if row_country[row] else POPULATION_MIN_ANY_COUNTRY
         gid, note = _population_pick(group, minimum)
         if gid is not None:
             picked[row] = gid
             factor[row] = 0.8
             res.add_note(row, note)
+            continue
+        primary = unfiltered[unfiltered["krank"] == 0]
+        if len(primary) == 1:  # one place has it as its primary name, others as an alias
+            picked[row] = int(primary.index[0])
+            factor[row] = 0.95
 
     ok = picked.to_numpy() >= 0
     rows = picked.index.to_numpy()
@@ -241,6 +320,18 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     kind = kinds.loc[list(zip(good_rows, good_gid, strict=True))].to_numpy()
     conf = np.where(kind == "primary", 1.0, 0.95)
     conf = conf - 0.05 * (stage[good_rows].to_numpy() > 0) - 0.1 * (row_country[good_rows] == "")
+    from twinning_graph._gazetteer import _places_table
+
+    gkind = _places_table()["kind"].reindex(good_gid).to_numpy(dtype=object)
+    division = np.isin(gkind, DIVISION_KINDS)
+    conf = conf * np.where(division, 0.9, 1.0)
+    res.add_note(
+        good_rows[division],
+        [
+            f"matched a GeoNames {k.replace('_', ' ')} (coordinates of its largest place)"
+            for k in gkind[division]
+        ],
+    )
     res.gid[good_rows] = good_gid
     res.kind[good_rows] = np.where(kind == "primary", "exact", "alternate")
     res.confidence[good_rows] = np.round(conf * factor[good_rows].to_numpy(), 3)

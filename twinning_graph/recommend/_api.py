@@ -348,8 +348,8 @@ population_band, min_population, max_population, weights, candidates, per_countr
     >>> many = tg.rank_partners_many(tg.load(), ["FR-chartres", "DE-speyer"], n=3)
     >>> many[["town_id", "rank"]].values.tolist()
     [['FR-chartres', 1], ['FR-chartres', 2], ['FR-chartres', 3], ['DE-speyer', 1], ['DE-speyer', 2], ['DE-speyer', 3]]
-    >>> list(many.columns[:5])
-    ['town_id', 'rank', 'candidate_id', 'name', 'country']
+    >>> list(many.columns[:4])
+    ['town_id', 'rank', 'candidate_id', 'name']
     """
     return partner_model(data).rank_many(
         towns,
