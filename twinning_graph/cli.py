@@ -290,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=150,
         help=f"resolution of a PNG, {MIN_DPI}-{MAX_DPI} (default 150)",
     )
+    p.add_argument(
+        "--title",
+        default="auto",
+        help="title drawn on a PNG/SVG map (default: one saying what the map shows)",
+    )
 
     p = sub.add_parser("report", help="write a self-contained HTML report (+ its tables as CSV)")
     p.add_argument("--out", required=True, metavar="FILE", help="report.html to write")
@@ -590,7 +595,9 @@ def _map(args: argparse.Namespace) -> int:
         return 0
     from twinning_graph.report import write_map
 
-    out = write_map(data, args.out, country=args.country, town=args.town, dpi=args.dpi)
+    out = write_map(
+        data, args.out, country=args.country, town=args.town, dpi=args.dpi, title=args.title
+    )
     print(out)
     return 0
 

@@ -23,6 +23,8 @@ MIN_HALF_M = 250_000.0
 #: within which three quarters of the places lie.
 FAR_FACTOR = 2.0
 _PAD = 0.12  # fraction added on each side, room for labels
+#: The subject lies at least this share of the window's width (and height) from each side.
+CENTRAL = 0.3
 
 
 def europe_window() -> tuple[float, float, float, float]:
@@ -73,8 +75,9 @@ def subject_window(
 ) -> tuple[float, float, float, float]:
     """A window holding ``(cx, cy)`` and every point ``(x, y)``, with the subject central.
 
-    The bounding box of the points is widened so that the subject lies in its middle half
-    (at least a quarter of the width and of the height from each side), padded, made at
+    The bounding box of the points is widened so that the subject lies in its middle
+    (at least :data:`CENTRAL`, 30 %, of the width and of the height from each side), padded,
+    made at
     least ``2 * min_half`` across, and widened along its shorter side until the
     width/height ratio is within :data:`ASPECT`.
 
@@ -97,15 +100,15 @@ def subject_window(
     >>> import numpy as np
     >>> from twinning_graph.plot._extent import subject_window
     >>> w = subject_window(0.0, 0.0, np.array([1_000_000.0, 2_000_000.0]), np.array([0.0, 0.0]))
-    >>> w[0] < 0 < w[1], (0 - w[0]) / (w[1] - w[0]) >= 0.25  # the subject in the middle half
+    >>> w[0] < 0 < w[1], (0 - w[0]) / (w[1] - w[0]) >= 0.3  # the subject in the middle
     (True, True)
     >>> round((w[1] - w[0]) / (w[3] - w[2]), 2)  # not a strip
     1.45
     """
     xs = np.append(np.asarray(x, dtype=np.float64), cx)
     ys = np.append(np.asarray(y, dtype=np.float64), cy)
-    x0, x1 = _central(float(xs.min()), float(xs.max()), cx, 0.25)
-    y0, y1 = _central(float(ys.min()), float(ys.max()), cy, 0.25)
+    x0, x1 = _central(float(xs.min()), float(xs.max()), cx, CENTRAL)
+    y0, y1 = _central(float(ys.min()), float(ys.max()), cy, CENTRAL)
     mx, my = (x0 + x1) / 2, (y0 + y1) / 2
     hx = max((x1 - x0) / 2, min_half) * (1 + _PAD)
     hy = max((y1 - y0) / 2, min_half) * (1 + _PAD)

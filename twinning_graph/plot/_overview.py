@@ -37,7 +37,11 @@ GRID = 900
 MAX_FLOWS = 120
 
 
-def _sample(segments: list[np.ndarray], step: float) -> tuple[np.ndarray, np.ndarray]:
+def _sample(
+    segments: list[np.ndarray],
+    step: float,
+    window: tuple[float, float, float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Points every ``step`` metres along polylines, all at once, and the polyline of each.
 
     Returns ``(points, owner)``: an ``(m, 2)`` array and the index of the polyline each
@@ -52,6 +56,15 @@ def _sample(segments: list[np.ndarray], step: float) -> tuple[np.ndarray, np.nda
     within[(np.cumsum(lengths) - 1)[:-1]] = False
     a, b = pts[:-1][within], pts[1:][within]
     link = np.repeat(np.arange(len(segments)), lengths - 1)
+    if window is not None:  # pieces wholly beyond one side of the window add nothing
+        x0, x1, y0, y1 = window
+        away = (
+            ((a[:, 0] < x0) & (b[:, 0] < x0))
+            | ((a[:, 0] > x1) & (b[:, 0] > x1))
+            | ((a[:, 1] < y0) & (b[:, 1] < y0))
+            | ((a[:, 1] > y1) & (b[:, 1] > y1))
+        )
+        a, b, link = a[~away], b[~away], link[~away]
     seg_len = np.hypot(*(b - a).T)
     n = np.maximum(np.ceil(seg_len / step).astype(np.int64), 1)
     pair = np.repeat(np.arange(len(a)), n)
@@ -82,13 +95,16 @@ def density_grid(
     counts = np.zeros(nx * ny)
     chunk = 4000
     for lo in range(0, len(segments), chunk):  # bounded memory: 4,000 links per pass
-        pts, owner = _sample(segments[lo : lo + chunk], cell / 2)
+        pts, owner = _sample(segments[lo : lo + chunk], cell / 2, window)
         ix = np.floor((pts[:, 0] - x0) / cell).astype(np.int64)
         iy = np.floor((pts[:, 1] - y0) / cell).astype(np.int64)
         ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        # one count per link and cell: unique (link, cell) keys
-        key = np.unique(owner[ok] * (nx * ny) + iy[ok] * nx + ix[ok]) % (nx * ny)
-        counts += np.bincount(key, minlength=nx * ny)
+        # one count per link and cell: samples run along each link in order, so repeats of
+        # a (link, cell) key are consecutive; dropping them avoids sorting millions of keys
+        key = owner[ok] * (nx * ny) + iy[ok] * nx + ix[ok]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        counts += np.bincount(key[first] % (nx * ny), minlength=nx * ny)
     return counts.reshape(ny, nx)
 
 
@@ -155,11 +171,11 @@ def flows_layer(ax: Axes, scene: MapScene) -> tuple[Axes, list[Any]]:
     ax.add_collection(lc, autolim=False)
     entries: list[Any] = []
     if len(n):
-        for value in sorted({int(n.max()), int(np.quantile(n, 0.5))}, reverse=True):
-            w = 0.4 + 7.0 * np.sqrt(value / n.max())
-            entries.append(
-                Line2D([], [], color=LINK_COLOR, alpha=0.6, lw=w, label=f"{value:,} links")
-            )
+        shown = sorted({int(n.max()), int(np.quantile(n, 0.5))}, reverse=True)
+        for k, value in enumerate(shown):
+            w = float(_flow_width(np.array([value]), float(n.max()))[0])
+            label = f"{value:,} links" + (" between two countries" if k == 0 else "")
+            entries.append(Line2D([], [], color=LINK_COLOR, alpha=0.7, lw=w, label=label))
     return ax, entries
 
 

@@ -18,7 +18,7 @@ __all__ = ["FORMATS", "SAVE_RC", "save_map"]
 FORMATS = ("png", "svg", "pdf")
 #: rc settings in force while saving: SVG text stays text (selectable, searchable, small),
 #: no random ids or dates in the SVG, so the same map gives the same file.
-SAVE_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "twinning-graph"}
+SAVE_RC: Any = {"svg.fonttype": "none", "svg.hashsalt": "twinning-graph"}
 
 
 def save_map(ax: Axes, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
@@ -64,7 +64,7 @@ def save_map(ax: Axes, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
     dpi = check_int(dpi, "dpi", minimum=MIN_DPI, maximum=MAX_DPI)
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {"Software": None})
     fig: Any = ax.figure
-    with matplotlib.rc_context(SAVE_RC), atomic_write(out, binary=True) as fh:  # type: ignore[arg-type]
+    with matplotlib.rc_context(SAVE_RC), atomic_write(out, binary=True) as fh:
         fig.savefig(
             fh, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white", metadata=metadata
         )

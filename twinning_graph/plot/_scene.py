@@ -137,7 +137,7 @@ def country_entries(codes: pd.Series) -> list[tuple[str, Any]]:
             "code": order,
             "n": [int(counts[c]) for c in order],
             "name": country_name(pd.Series(order, dtype=object)).to_numpy(),
-            "color": [_style.country_color(c) for c in order],  # a few dozen codes
+            "color": _style.country_colors(order),
         }
     )
     entries: list[tuple[str, Any]] = []

@@ -174,7 +174,7 @@ def section_plan(b: _Builder) -> Section | None:
     )
     added = members.index[members["role"] != "seed"]
     if len(added):
-        ax = consortium_map(b.data, tid, added)
+        ax = consortium_map(b.data, tid, added, title=lang("plan.map.alt", town=b.scope_label()))
         sec.blocks.append(
             _image(
                 ax,
