@@ -784,6 +784,8 @@ def test_svg_keeps_text_as_text_and_rasterises_dense_links(tmp_path):
     out = save_map(ax, tmp_path / "map.svg")
     svg = out.read_text(encoding="utf-8")
     assert "<text" in svg and "Twinning network" in svg  # the title is text, not glyph paths
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "labels"]
+    assert names and all(f">{n}</text>" in svg for n in names)  # and so is every name
     assert "<image" in svg  # the 4,000 links are one embedded picture
     by_gid(ax, "links").set_rasterized(False)
     vector = save_map(ax, tmp_path / "vector.svg")

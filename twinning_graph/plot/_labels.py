@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import patheffects
 from matplotlib.text import Text
 
 from twinning_graph._style import CANDIDATE, HIGHLIGHT
@@ -42,7 +41,8 @@ HIGHLIGHT_PRIORITY, CANDIDATE_PRIORITY, PARTNER_PRIORITY, TOWN_PRIORITY = 0, 1, 
 _FONT = {0: 9.5, 1: 8.0, 2: 8.0, 3: 7.5}
 _PAD = 1.5  # points kept free around every label box
 _INSET = 3.0  # points between an edge label and the frame
-_HALO = [patheffects.withStroke(linewidth=2.6, foreground="white")]
+#: A light box behind each name (not a stroke path effect: that turns SVG text into paths).
+_BOX = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.78}
 _ARROWS = ("→", "↗", "↑", "↖", "←", "↙", "↓", "↘")  # by angle, counter-clockwise from east
 
 
@@ -376,7 +376,7 @@ def _annotate(
         color="#111111",
         zorder=8,
         gid="labels",
-        path_effects=_HALO,
+        bbox=_BOX,
         annotation_clip=False,
         **kw,
     )

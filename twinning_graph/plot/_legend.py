@@ -59,7 +59,7 @@ def legend_handles(scene: MapScene, *, links: str | None) -> list[Line2D]:
                 label=f"{plot_text(h['name'])} ({n} partner{'s' if n != 1 else ''})",
             )
         )
-        if n:
+        if n and bool(scene.partners["in_view"].any()):  # only when a ringed partner shows
             handles.append(
                 Line2D(
                     [],
