@@ -25,7 +25,6 @@ import pytest
 
 import twinning_graph as tg
 from twinning_graph import _style
-from twinning_graph._basemap import project
 from twinning_graph._errors import (
     DataWarning,
     UnknownCountryError,
@@ -37,6 +36,7 @@ from twinning_graph.cli import main
 from twinning_graph.explore import ExploreMap
 from twinning_graph.explore._payload import build_payload
 from twinning_graph.network import TwinningData
+from twinning_graph.plot._basemap import project
 
 IMG_NAME = '<img src=x onerror="window.__xss=1">'
 SCRIPT_NAME = "</script><script>window.__xss=2</script>"

@@ -1,4 +1,4 @@
-"""Tests of twinning_graph.plot and twinning_graph._basemap (Agg backend, no display)."""
+"""Tests of twinning_graph.plot and its basemap (Agg backend, no display)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,7 @@ from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
 from matplotlib.colors import LogNorm, to_rgba  # noqa: E402
 
 import twinning_graph as tg  # noqa: E402
-from twinning_graph import _basemap  # noqa: E402
-from twinning_graph._basemap import (  # noqa: E402
-    EARTH_RADIUS_M,
-    great_circle_arcs,
-    plot_basemap,
-    project,
-    resolve_extent,
-)
+from twinning_graph import _style  # noqa: E402
 from twinning_graph._errors import (  # noqa: E402
     DataWarning,
     UnknownCountryError,
@@ -29,12 +22,19 @@ from twinning_graph._errors import (  # noqa: E402
     ValidationError,
 )
 from twinning_graph.plot import (  # noqa: E402
-    CREDITS,
+    _basemap,  # noqa: E402
     plot_country_matrix,
     plot_degree_distribution,
     plot_links_per_year,
     plot_map,
     plot_reach,
+)
+from twinning_graph.plot._basemap import (  # noqa: E402
+    EARTH_RADIUS_M,
+    great_circle_arcs,
+    plot_basemap,
+    project,
+    resolve_extent,
 )
 
 # Five towns, five links (hand-checked below):
@@ -147,12 +147,12 @@ def test_basemap_one_patch_collection_with_eu_shaded():
     coll = by_gid(ax, "basemap")
     assert isinstance(coll, PatchCollection)
     features = _basemap.load_countries()
-    assert len(coll.get_paths()) == len(features) == 66
+    assert len(coll.get_paths()) == len(features) == 89
     face = coll.get_facecolors()
     pos = {c.iso_a2: i for i, c in enumerate(features)}
     assert tuple(face[pos["DE"]]) == tuple(face[pos["FR"]])  # both EU
     assert tuple(face[pos["DE"]]) != tuple(face[pos["CH"]])  # EU vs non-EU
-    assert tuple(face[pos["DE"]]) == to_rgba(_basemap.EU_COLOR)
+    assert tuple(face[pos["DE"]]) == to_rgba(_style.EU_FILL)
 
 
 def test_basemap_no_eu_highlight_and_subset():
@@ -231,8 +231,9 @@ def test_arc_points_follow_length():
     assert [len(s) for s in by_gid(ax, "links").get_segments()] == [6, 2, 16]
     plt.close(ax.figure)
     credits = [t for t in ax.texts if t.get_gid() == "credits"]
-    assert len(credits) == 1 and credits[0].get_text() == CREDITS
-    assert "Made with Natural Earth" in CREDITS and "GeoNames" in CREDITS
+    # user tables without a source column: credited as "user", never as Wikidata
+    assert len(credits) == 1
+    assert credits[0].get_text() == "Data: user"  # basemap=False: no borders to credit
     assert ax.get_legend() is not None
 
 
@@ -313,7 +314,7 @@ def test_map_unknown_towns(data):
 
 
 def test_map_bad_arguments(data):
-    with pytest.raises(ValidationError, match="color_by='colour'.*'country'.*'community'"):
+    with pytest.raises(ValidationError, match="color_by must be one of 'country'.*got 'colour'"):
         plot_map(data, color_by="colour")
     with pytest.raises(ValidationError, match="size_by"):
         plot_map(data, size_by="area")
@@ -325,6 +326,10 @@ def test_map_bad_arguments(data):
         plot_map(data, color_by="reach")
     with pytest.raises(ValidationError, match="max_links"):
         plot_map(data, max_links=-1)
+    with pytest.raises(ValidationError, match="links must be one of.*'flows'.*got 'lines'"):
+        plot_map(data, links="lines")
+    with pytest.raises(ValidationError, match="labels must be an integer"):
+        plot_map(data, labels="all")
 
 
 def test_map_given_ax_is_returned_and_kwargs_untouched(data):
@@ -340,10 +345,13 @@ def test_map_given_ax_is_returned_and_kwargs_untouched(data):
 
 
 def test_map_without_basemap_arcs_legend_credits(data):
-    ax = plot_map(data, basemap=False, arcs=False, legend=False, credits=False)
+    ax = plot_map(
+        data, basemap=False, links=None, legend=False, credits=False, labels=None, title=None
+    )
     assert [c.get_gid() for c in ax.collections] == ["towns"]
     assert ax.get_legend() is None
     assert not ax.texts
+    assert ax.get_title(loc="left") == ""
 
 
 def test_map_colours(data):
@@ -354,7 +362,15 @@ def test_map_colours(data):
     ax = plot_map(data, color_by="community")  # computed by twinning_graph.clusters
     assert len(by_gid(ax, "towns").get_offsets()) == 5
     ax = plot_map(data, color_by="country")
-    assert len({tuple(c) for c in by_gid(ax, "towns").get_facecolors()}) == 5
+    # each town in its country's fixed colour (the scatter draws big markers first)
+    sc = by_gid(ax, "towns")
+    t = TOWNS.set_index("town_id")
+    for (x, y), face in zip(sc.get_offsets(), sc.get_facecolors(), strict=True):
+        tid = min(
+            t.index,
+            key=lambda i: np.hypot(*(np.ravel(project(t.at[i, "lon"], t.at[i, "lat"])) - (x, y))),
+        )
+        assert tuple(face) == to_rgba(_style.country_color(t.at[tid, "country"]))
     reach = pd.Series(
         {"DE-a": 1.0, "FR-b": 2.0, "IT-d": 3.0, "CH-e": 4.0, "PL-c": 5.0}, name="reach"
     )
@@ -365,7 +381,7 @@ def test_map_colours(data):
     assert len(set(by_gid(ax, "towns").get_sizes())) == 1
 
 
-def test_map_many_countries_grey_beyond_top_ten():
+def test_map_country_colours_fixed_and_legend_lists_drawn_colours_only():
     n = 14
     codes = ["AT", "BE", "BG", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "HR", "HU", "IE", "IT"]
     towns = pd.DataFrame(
@@ -378,10 +394,17 @@ def test_map_many_countries_grey_beyond_top_ten():
         index=pd.Index([f"{c}-x" for c in codes], name="town_id"),
     )
     edges = pd.DataFrame({"town_a": towns.index[:-1], "town_b": towns.index[1:]})
-    ax = plot_map(tg.load(towns=towns.reset_index(), partnerships=edges))
-    colors = {tuple(c) for c in by_gid(ax, "towns").get_facecolors()}
-    assert len(colors) == 11  # ten colours and grey
+    ax = plot_map(tg.load(towns=towns.reset_index(), partnerships=edges), extent="europe")
+    drawn = {tuple(c) for c in by_gid(ax, "towns").get_facecolors()}
+    assert drawn == {to_rgba(_style.country_color(c)) for c in codes}  # no grey "other"
     assert n_arcs(ax) == 13
+    legend = ax.get_legend()
+    swatches = {
+        tuple(to_rgba(h.get_markerfacecolor()))
+        for h in legend.legend_handles
+        if h.get_marker() == "o" and h.get_label() != "link"
+    }
+    assert swatches == drawn  # one entry per colour drawn, none for colours not drawn
 
 
 def test_map_accepts_town_graph(data):
@@ -451,7 +474,7 @@ def test_country_matrix_ratio_log_scale_centred_at_one():
 
 
 def test_country_matrix_bad_input():
-    with pytest.raises(ValidationError, match="value='gap'.*'ratio'"):
+    with pytest.raises(ValidationError, match="value must be one of.*'ratio', got 'gap'"):
         plot_country_matrix(GAPS, value="gap")
     with pytest.raises(ValidationError, match="missing.*'expected'"):
         plot_country_matrix(GAPS.drop(columns="expected"), value="expected")
@@ -499,3 +522,302 @@ def test_links_per_year_without_years_raises():
     edges = pd.DataFrame({"town_a": ["DE-a"], "town_b": ["FR-b"]})
     with pytest.raises(ValidationError, match="no link has a known 'since' year"):
         plot_links_per_year(tg.load(towns=TOWNS, partnerships=edges))
+
+
+# ------------------------------------------------------------------- labels, legend, extents
+# A town map like Cieszyn's: a partner 0.7 km away (Český Těšín), partners around, one across
+# the ocean (Phoenix), and three candidates. Coordinates from GeoNames.
+EGO_TOWNS = pd.DataFrame(
+    {
+        "town_id": ["PL-cieszyn", "CZ-tesin", "SK-roznava", "DE-potsdam", "BE-genk", "US-phoenix",
+                    "CZ-olomouc", "HU-szerencs", "SE-orust"],
+        "name": ["Cieszyn", "Český Těšín", "Rožňava", "Potsdam", "Genk", "Phoenix",
+                 "Olomouc", "Szerencs", "Orust"],
+        "country": ["PL", "CZ", "SK", "DE", "BE", "US", "CZ", "HU", "SE"],
+        "lat": [49.75, 49.74611, 48.66, 52.4, 50.965, 33.448, 49.596, 48.162, 58.233],
+        "lon": [18.6333, 18.62617, 20.532, 13.067, 5.5, -112.074, 17.26, 21.205, 11.683],
+    }
+)  # fmt: skip
+EGO_LINKS = pd.DataFrame(
+    {
+        "town_a": ["PL-cieszyn"] * 5,
+        "town_b": ["CZ-tesin", "SK-roznava", "DE-potsdam", "BE-genk", "US-phoenix"],
+    }
+)
+CANDIDATES = ["CZ-olomouc", "HU-szerencs", "SE-orust"]
+
+
+@pytest.fixture(scope="module")
+def ego():
+    return tg.load(towns=EGO_TOWNS, partnerships=EGO_LINKS)
+
+
+def drawn_labels(ax):
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    return {
+        t.get_text(): t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "labels"
+    }
+
+
+def test_town_map_names_every_requested_town_inside_the_axes_without_overlap(ego):
+    ax = plot_map(ego, highlight="PL-cieszyn", candidates=CANDIDATES)
+    boxes = drawn_labels(ax)
+    expected = {"Cieszyn", "Český Těšín", "Rožňava", "Potsdam", "Genk", "Olomouc", "Szerencs",
+                "Orust"}  # fmt: skip
+    assert expected <= set(boxes)
+    frame = ax.get_window_extent()
+    for text, box in boxes.items():
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text
+    items = list(boxes.items())
+    for i, (ta, a) in enumerate(items):
+        for tb, b in items[i + 1 :]:
+            assert not a.overlaps(b), (ta, tb)
+
+
+def test_partner_beside_the_highlight_is_displaced_and_visible(ego):
+    ax = plot_map(ego, highlight="PL-cieszyn")
+    star = np.ravel(by_gid(ax, "highlight").get_offsets()[0])
+    moved = [c for c in ax.collections if c.get_gid() == "displaced"]
+    assert len(moved) == 1  # only Český Těšín (0.7 km) hides under the star
+    ax.figure.canvas.draw()
+    to_px = ax.transData.transform
+    gap_pt = np.hypot(*(to_px(moved[0].get_offsets()[0]) - to_px(star))) * 72 / ax.figure.dpi
+    star_radius_pt = np.sqrt(_style.HIGHLIGHT.size) / 2
+    assert gap_pt > star_radius_pt  # drawn clear of the star
+    leader = [ln for ln in ax.lines if ln.get_gid() == "displaced_leader"]
+    x_true, y_true = project(18.62617, 49.74611)
+    assert leader and np.allclose(
+        (leader[0].get_xdata()[0], leader[0].get_ydata()[0]), (x_true, y_true)
+    )
+
+
+def test_off_frame_partner_named_at_the_edge_with_its_direction(ego):
+    ax = plot_map(ego, highlight="PL-cieszyn")
+    x0, x1 = ax.get_xlim()
+    x_px, _ = project(-112.074, 33.448)
+    assert not (x0 <= x_px <= x1)  # Phoenix is off the map
+    boxes = drawn_labels(ax)
+    phoenix = [t for t in boxes if "Phoenix (US)" in t]
+    assert len(phoenix) == 1
+    # the great circle to Arizona leaves Europe to the north-west: an arrow pointing left/up
+    assert phoenix[0][0] in "←↖↑"
+    frame = ax.get_window_extent()
+    box = boxes[phoenix[0]]
+    assert min(box.x0 - frame.x0, box.y0 - frame.y0, frame.x1 - box.x1, frame.y1 - box.y1) < 8
+
+
+def test_legend_covers_no_highlighted_partner_or_candidate_marker(ego):
+    ax = plot_map(ego, highlight="PL-cieszyn", candidates=CANDIDATES)
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    for gid in ("highlight", "highlight_partners", "candidates"):
+        pts = ax.transData.transform(by_gid(ax, gid).get_offsets())
+        inside = (
+            (pts[:, 0] >= legend.x0)
+            & (pts[:, 0] <= legend.x1)
+            & (pts[:, 1] >= legend.y0)
+            & (pts[:, 1] <= legend.y1)
+        )
+        assert not inside.any(), gid
+
+
+def test_legend_moves_off_a_map_full_of_important_markers():
+    # candidates in all four corners of the window: no corner is free, the legend goes outside
+    lat = [50.0, 40.0, 40.0, 60.0, 60.0]
+    lon = [10.0, 0.0, 20.0, 0.0, 20.0]
+    towns = pd.DataFrame(
+        {"town_id": list("abcde"), "name": list("ABCDE"), "country": ["DE"] * 5,
+         "lat": lat, "lon": lon}
+    )  # fmt: skip
+    links = pd.DataFrame({"town_a": ["a"], "town_b": ["b"]})
+    data = tg.load(towns=towns, partnerships=links)
+    ax = plot_map(data, highlight="a", candidates=["c", "d", "e"], extent="data")
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # right of the frame
+
+
+def test_candidates_in_their_country_colour_in_the_order_given_and_named(ego):
+    ranking = pd.DataFrame({"town_id": CANDIDATES, "score": [0.9, 0.5, 0.2]})
+    ax = plot_map(ego, highlight="PL-cieszyn", candidates=ranking)
+    cs = by_gid(ax, "candidates")
+    expected = [np.ravel(project(17.26, 49.596)), np.ravel(project(21.205, 48.162)),
+                np.ravel(project(11.683, 58.233))]  # fmt: skip
+    np.testing.assert_allclose(np.asarray(cs.get_offsets()), expected)
+    faces = [tuple(f) for f in cs.get_facecolors()]
+    assert faces == [to_rgba(_style.country_color(c)) for c in ("CZ", "HU", "SE")]
+    assert {"1. Olomouc", "2. Szerencs", "3. Orust"} <= set(drawn_labels(ax))  # ranked
+
+
+def test_highlight_style_is_the_style_module_s_not_a_country_colour(ego):
+    ax = plot_map(ego, highlight="PL-cieszyn")
+    star = by_gid(ax, "highlight")
+    assert tuple(star.get_facecolors()[0]) == to_rgba(_style.HIGHLIGHT.color)
+    countries = set(_style.country_color_table()["color"])
+    assert _style.HIGHLIGHT.color not in countries
+    rings = by_gid(ax, "highlight_partners").get_edgecolors()
+    assert all(tuple(r) == to_rgba(_style.HIGHLIGHT.color) for r in rings)
+
+
+def test_same_country_same_colour_on_two_different_maps(ego, data):
+    # Germany on a map of five made-up towns and on the Cieszyn map
+    a = plot_map(data, color_by="country")
+    b = plot_map(ego, highlight="PL-cieszyn")
+    sa = by_gid(a, "towns")
+    de_a = [tuple(f) for (x, y), f in zip(sa.get_offsets(), sa.get_facecolors(), strict=True)
+            if np.allclose((x, y), np.ravel(project(8.0, 50.0)))]  # fmt: skip
+    sb = by_gid(b, "towns")
+    de_b = [tuple(f) for (x, y), f in zip(sb.get_offsets(), sb.get_facecolors(), strict=True)
+            if np.allclose((x, y), np.ravel(project(13.067, 52.4)))]  # fmt: skip
+    assert de_a == de_b == [to_rgba(_style.country_color("DE"))]
+
+
+def _ratio(ax):
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return (x1 - x0) / (y1 - y0)
+
+
+def test_auto_extent_keeps_the_subject_central_and_readable():
+    # Tortosa's partners: two in Spain, two in France, one in Italy, one in Syria (GeoNames)
+    towns = pd.DataFrame(
+        {
+            "town_id": ["tortosa", "alcaniz", "avignon", "lepuy", "vercelli", "tartus"],
+            "name": ["Tortosa", "Alcañiz", "Avignon", "Le Puy", "Vercelli", "Tartus"],
+            "country": ["ES", "ES", "FR", "FR", "IT", "SY"],
+            "lat": [40.8125, 41.05, 43.95, 45.04, 45.32, 34.889],
+            "lon": [0.5216, -0.133, 4.81, 3.885, 8.42, 35.887],
+        }
+    )
+    links = pd.DataFrame({"town_a": ["tortosa"] * 5, "town_b": towns["town_id"][1:]})
+    ax = plot_map(tg.load(towns=towns, partnerships=links), highlight="tortosa")
+    assert 0.8 - 1e-9 <= _ratio(ax) <= 1.45 + 1e-9  # not a strip
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    x, y = project(0.5216, 40.8125)
+    assert 0.3 - 1e-9 <= (x - x0) / (x1 - x0) <= 0.7 + 1e-9
+    assert 0.3 - 1e-9 <= (y - y0) / (y1 - y0) <= 0.7 + 1e-9
+    xs, _ = project(35.887, 34.889)  # Tartus, 2,900 km away, is named at the edge instead
+    assert not (x0 <= xs <= x1)
+    assert any("Tartus (SY)" in t for t in drawn_labels(ax))
+
+
+def test_country_map_centres_on_the_country(data):
+    ax = plot_map(data, countries="PL", touching=True)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    x, y = project(19.0, 52.0)  # the PL town
+    assert 0.3 - 1e-9 <= (x - x0) / (x1 - x0) <= 0.7 + 1e-9
+    assert 0.3 - 1e-9 <= (y - y0) / (y1 - y0) <= 0.7 + 1e-9
+
+
+def test_titles_auto_custom_and_none(ego, data):
+    assert plot_map(ego, highlight="PL-cieszyn").get_title(loc="left") == (
+        "Cieszyn (PL): 5 partners"
+    )
+    assert plot_map(data).get_title(loc="left") == "Twinning network: 5 towns, 5 links"
+    assert plot_map(data, title="Price $5 and $6").get_title(loc="left") == (
+        "Price \\$5 and \\$6"  # data text is never mathtext
+    )
+    assert plot_map(data, title=None).get_title(loc="left") == ""
+
+
+def test_overview_top_towns_named_on_a_map_without_highlight(data):
+    # the five towns are all "most connected": each is named
+    assert set(drawn_labels(plot_map(data))) == {"Aheim", "Bville", "Cowo", "Dino", "Ezell"}
+    assert set(drawn_labels(plot_map(data, labels=1))) == {"Dino"}  # 3 partners, the most
+
+
+def test_credits_follow_the_data_sources():
+    synthetic = tg.synthetic_network(60, 80, 0, seed=3)
+    ax = plot_map(synthetic)
+    (credits,) = [t.get_text() for t in ax.texts if t.get_gid() == "credits"]
+    assert "SYNTHETIC" in credits and "Wikidata" not in credits
+    bundled = plot_map(tg.load(), countries="LU", extent="LU")
+    (credits,) = [t.get_text() for t in bundled.texts if t.get_gid() == "credits"]
+    assert credits.startswith("Data: Wikidata contributors (CC0)")
+    assert credits.endswith("borders: Made with Natural Earth")
+
+
+def _many_links(n_towns=400, n_links=4000, seed=2):
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"T{i}" for i in range(n_towns)])
+    codes = np.array(["DE", "FR", "PL", "IT", "ES"])
+    towns = pd.DataFrame(
+        {
+            "town_id": ids,
+            "name": ids,
+            "country": codes[rng.integers(0, 5, n_towns)],
+            "lat": rng.uniform(40, 60, n_towns),
+            "lon": rng.uniform(-5, 25, n_towns),
+        }
+    )
+    a, b = rng.integers(0, n_towns, (2, 3 * n_links))
+    pairs = np.unique(np.sort(np.stack([a, b], axis=1)[a != b], axis=1), axis=0)[:n_links]
+    edges = pd.DataFrame({"town_a": ids[pairs[:, 0]], "town_b": ids[pairs[:, 1]]})
+    return tg.load(towns=towns, partnerships=edges), towns, edges
+
+
+def test_dense_network_overview_is_country_flows():
+    data, towns, edges = _many_links()
+    ax = plot_map(data)  # 4,000 links > 3,000: flows
+    flows = by_gid(ax, "country_flows")
+    country = towns.set_index("town_id")["country"]
+    ca, cb = country[edges["town_a"]].to_numpy(), country[edges["town_b"]].to_numpy()
+    pairs = {tuple(sorted(p)) for p in zip(ca, cb, strict=True) if p[0] != p[1]}
+    assert len(flows.get_segments()) == len(pairs)  # 5 countries: 10 pairs, all drawn
+    # widths grow with the number of links: drawn thinnest first, the busiest pair widest
+    widths = np.asarray(flows.get_linewidths())
+    assert np.all(np.diff(widths) >= 0) and widths[-1] == pytest.approx(10.0)
+    assert widths[0] < widths[-1]
+    assert not [c for c in ax.collections if c.get_gid() == "links"]
+    ax = plot_map(data, links="density")
+    assert [im.get_gid() for im in ax.images] == ["link_density"]
+    ax = plot_map(data, links="arcs")
+    assert n_arcs(ax) == 4000
+
+
+def test_svg_keeps_text_as_text_and_rasterises_dense_links(tmp_path):
+    from twinning_graph.plot import save_map
+
+    data, _, _ = _many_links()
+    ax = plot_map(data, links="arcs")
+    out = save_map(ax, tmp_path / "map.svg")
+    svg = out.read_text(encoding="utf-8")
+    assert "<text" in svg and "Twinning network" in svg  # the title is text, not glyph paths
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "labels"]
+    assert names and all(f">{n}</text>" in svg for n in names)  # and so is every name
+    assert "<image" in svg  # the 4,000 links are one embedded picture
+    by_gid(ax, "links").set_rasterized(False)
+    vector = save_map(ax, tmp_path / "vector.svg")
+    assert out.stat().st_size < vector.stat().st_size
+    with pytest.raises(ValidationError, match="must end in .png, .svg, .pdf"):
+        save_map(ax, tmp_path / "map.gif")
+
+
+def test_chart_title_option():
+    reach = pd.Series({"DE-a": 3.0, "FR-b": 9.0}, name="reach")
+    assert plot_reach(reach).get_title() == "Top 2 by reach"
+    assert plot_reach(reach, title="Reichweite").get_title() == "Reichweite"
+    assert plot_reach(reach, title=None).get_title() == ""
+
+
+def test_unproject_inverts_project():
+    lon = np.array([-24.0, 2.35, 60.6, 44.8])
+    lat = np.array([65.0, 48.86, 56.8, 41.7])
+    back = _basemap.unproject(*project(lon, lat))
+    np.testing.assert_allclose(back, (lon, lat), atol=1e-9)
+
+
+def test_basemap_reaches_the_urals_and_the_caucasus():
+    from matplotlib.path import Path
+
+    countries = {c.iso_a2: c for c in _basemap.load_countries()}
+    # Yekaterinburg (Russia, east of the Urals), Tbilisi, Baku, Yerevan: inside their country
+    for code, lon, lat in [("RU", 60.6, 56.84), ("GE", 44.79, 41.72), ("AZ", 49.87, 40.41),
+                           ("AM", 44.51, 40.18), ("KZ", 51.37, 51.23)]:  # fmt: skip
+        c = countries[code]
+        assert any(Path(r).contains_point((lon, lat)) for r in c.rings), code
+    # the default Europe window has land, not a cut, in its north-east corner (~61°E 63°N)
+    x0, x1, y0, y1 = resolve_extent(None)
+    lon, lat = _basemap.unproject(x1 - 10_000, y1 - 10_000)
+    assert any(Path(r).contains_point((float(lon), float(lat))) for r in countries["RU"].rings)

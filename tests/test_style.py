@@ -112,3 +112,13 @@ def test_colours_and_the_interactive_map_need_no_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_neighbouring_pair_of_the_shipped_borders_differs():
+    # all pairs the adjacency finds in the basemap (89 features since the Urals/Caucasus
+    # rebuild), not only the hand-picked ones above
+    table = _style.country_color_table()
+    pairs = _style._neighbour_pairs()
+    assert len(pairs) > 150
+    same = [(a, b) for a, b in pairs if table.at[a, "color"] == table.at[b, "color"]]
+    assert same == []

@@ -145,7 +145,7 @@ def _neighbour_pairs() -> list[tuple[str, str]]:
     """Pairs of basemap countries with border vertices within :data:`NEIGHBOUR_KM`."""
     from scipy.spatial import cKDTree
 
-    from twinning_graph._basemap import load_countries, project
+    from twinning_graph.plot._basemap import load_countries, project
 
     codes: list[np.ndarray] = []
     points: list[np.ndarray] = []
@@ -169,8 +169,8 @@ def _neighbour_pairs() -> list[tuple[str, str]]:
 @functools.cache
 def _assignment() -> pd.DataFrame:
     """The colour table: index ISO code; columns name, color, neighbours (on the basemap)."""
-    from twinning_graph._basemap import load_countries
     from twinning_graph.countries import country_table
+    from twinning_graph.plot._basemap import load_countries
 
     table = country_table()
     pairs = _neighbour_pairs()

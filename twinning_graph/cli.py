@@ -396,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=150,
         help=f"resolution of a PNG, {MIN_DPI}-{MAX_DPI} (default 150)",
     )
+    p.add_argument(
+        "--title",
+        default="auto",
+        help="title drawn on a PNG/SVG map (default: one saying what the map shows)",
+    )
 
     p = sub.add_parser("report", help="write a self-contained HTML report (+ its tables as CSV)")
     p.add_argument("--out", required=True, metavar="FILE", help="report.html to write")
@@ -713,8 +718,8 @@ def _geocode(args: argparse.Namespace) -> int:
 @command("merge")
 def _merge(args: argparse.Namespace) -> int:
     from twinning_graph.export import to_csv
-    from twinning_graph.network import load
     from twinning_graph.merge import merge
+    from twinning_graph.network import load
 
     base = load_data(args)
     other = load(towns=args.other_towns, partnerships=args.other_partnerships or [])
@@ -768,7 +773,9 @@ def _map(args: argparse.Namespace) -> int:
         return 0
     from twinning_graph.report import write_map
 
-    out = write_map(data, args.out, country=args.country, town=args.town, dpi=args.dpi)
+    out = write_map(
+        data, args.out, country=args.country, town=args.town, dpi=args.dpi, title=args.title
+    )
     print(out)
     return 0
 

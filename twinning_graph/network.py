@@ -403,7 +403,9 @@ class TwinningData:
 
     # ids -------------------------------------------------------------------
     def resolve(self, town_ids: str | Iterable[str], *, what: str = "town_id") -> list[str]:
-        """Current town ids of the given ids; former ids (aliases) resolve to their town.
+        """Current town ids of the given ids; former ids (aliases) and Wikidata item ids
+        (``"Q64"``) resolve to their town. Names are looked up by
+        :func:`~twinning_graph.find_town`.
 
         Raises
         ------
@@ -413,24 +415,40 @@ class TwinningData:
         Examples
         --------
         >>> import twinning_graph as tg
-        >>> tg.load().resolve(["DE-berlin"])
-        ['DE-berlin']
+        >>> tg.load().resolve(["DE-berlin", "Q64"])  # Q64 is Berlin's Wikidata item
+        ['DE-berlin', 'DE-berlin']
         """
         ids = [str(t) for t in _as_list(town_ids)]
         index = self._towns.index
         out = []
         missing = []
         alias = self._aliases
+        qids = self._wikidata_ids()
         for t in ids:  # the ids a user typed: a handful
             if t in index:
                 out.append(t)
             elif t in alias.index:
                 out.append(str(alias[t]))
+            elif t.upper() in qids.index:
+                out.append(str(qids[t.upper()]))
             else:
                 missing.append(t)
         if missing:
             raise unknown_towns(missing, index, names=self._towns["name"], what=what)
         return out
+
+    def _wikidata_ids(self) -> pd.Series:
+        """Town ids by Wikidata item id (``Q64``), for towns that have one."""
+
+        def build() -> pd.Series:
+            if "wikidata_id" not in self._towns.columns:
+                return pd.Series([], dtype=str)
+            q = self._towns["wikidata_id"].astype("string").str.strip().str.upper()
+            q = q[q.str.fullmatch(r"Q\d+").fillna(False).to_numpy()]
+            q = q[~q.duplicated(keep=False)]
+            return pd.Series(q.index.to_numpy(dtype=str), index=q.to_numpy(dtype=str))
+
+        return self.derived("wikidata_ids", build)
 
     def town(self, town_id: str) -> pd.Series:
         """One town's row; former ids resolve; unknown ids raise :class:`UnknownTownError`."""
@@ -769,7 +787,7 @@ def load(
         edges,
         members,
         sources=labels,
-        name="bundled: Wikidata twin towns 2017" if bundled else "user data",
+        name="bundled: Wikidata twin towns 2017, with 2021 links" if bundled else "user data",
         aliases=aliases,
         expand_projects=expand_projects,
     )

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph import _style
-from twinning_graph._basemap import EARTH_RADIUS_M, EUROPE_BOUNDS, LAT0, LON0, load_countries
 from twinning_graph._errors import UnknownCountryError, UnknownTownError, ValidationError
 from twinning_graph._map_candidates import candidate_frame
 from twinning_graph.explore._page import ExploreMap, render_page, resolve_tiles
 from twinning_graph.explore._payload import build_payload, check_columns
 from twinning_graph.graph import as_data
+from twinning_graph.plot._basemap import EARTH_RADIUS_M, EUROPE_BOUNDS, LAT0, LON0, load_countries
 
 logger = logging.getLogger(__name__)
 

@@ -74,7 +74,7 @@ def _kind_bits(kinds: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def _basemap_arrays() -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, np.ndarray]:
     """Basemap features and their rings: lon/lat (float32), ring starts, ring feature index."""
-    from twinning_graph._basemap import load_countries
+    from twinning_graph.plot._basemap import load_countries
 
     features, coords, starts, owner = [], [], [0], []
     for i, c in enumerate(load_countries()):

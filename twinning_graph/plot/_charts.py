@@ -10,19 +10,14 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
 
-from twinning_graph import _basemap
 from twinning_graph._errors import (
     UnknownCountryError,
     ValidationError,
 )
 from twinning_graph._text import plot_text
-from twinning_graph.plot._common import (
-    _TOWN_COLOR,
-    _as_list,
-    _check_choice,
-    _degree,
-    _frames,
-)
+from twinning_graph._validate import check_choice, check_int
+from twinning_graph.plot._basemap import new_axes
+from twinning_graph.plot._common import TOWN_COLOR, _as_list, _degree, _frames, chart_title
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -31,7 +26,7 @@ MATRIX_VALUES = ("observed", "expected", "ratio")
 
 
 def _new_chart_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 5.0)) -> Axes:
-    return _basemap.new_axes(figsize) if ax is None else ax
+    return new_axes(figsize) if ax is None else ax
 
 
 def plot_country_matrix(
@@ -40,6 +35,7 @@ def plot_country_matrix(
     value: str = "observed",
     ax: Axes | None = None,
     countries: Iterable[str] | None = None,
+    title: str | None = "auto",
 ) -> Axes:
     """Heatmap of a country-pair gap table.
 
@@ -54,6 +50,9 @@ def plot_country_matrix(
         centred at 1 (red: more links than expected, blue: fewer); zero ratios are drawn in grey.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
+    title : str or None, default "auto"
+        "auto": an English title saying what is shown; None: no title; any other
+        text: that title (drawn as it is).
     countries : iterable of str, optional
         Countries to show, in this order; default: every country in ``table``, sorted.
 
@@ -75,7 +74,7 @@ def plot_country_matrix(
     (3, 3)
     >>> plt.close(ax.figure)
     """
-    _check_choice("value", value, MATRIX_VALUES)
+    check_choice(value, "value", MATRIX_VALUES)
     missing = {"country_a", "country_b", value} - set(table.columns)
     if missing:
         raise ValidationError(
@@ -120,10 +119,11 @@ def plot_country_matrix(
         label = f"{value} links"
     im = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
     n = len(order)
-    ax.set_xticks(np.arange(n), labels=order, rotation=90, fontsize=7 if n > 20 else 9)
-    ax.set_yticks(np.arange(n), labels=order, fontsize=7 if n > 20 else 9)
+    names = [plot_text(c) for c in order]
+    ax.set_xticks(np.arange(n), labels=names, rotation=90, fontsize=7 if n > 20 else 9)
+    ax.set_yticks(np.arange(n), labels=names, fontsize=7 if n > 20 else 9)
     ax.figure.colorbar(im, ax=ax, shrink=0.8, label=label)
-    ax.set_title(f"Country pairs: {value}")
+    chart_title(ax, title, f"Country pairs: {value}")
     return ax
 
 
@@ -133,6 +133,7 @@ def plot_reach(
     column: str | None = None,
     top: int = 20,
     ax: Axes | None = None,
+    title: str | None = "auto",
 ) -> Axes:
     """Horizontal bar chart of the towns (or countries) with the highest values of a measure.
 
@@ -147,6 +148,9 @@ def plot_reach(
         Number of bars (largest values, the largest at the top).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
+    title : str or None, default "auto"
+        "auto": an English title saying what is shown; None: no title; any other
+        text: that title (drawn as it is).
 
     Returns
     -------
@@ -163,8 +167,7 @@ def plot_reach(
     ['FR-b', 'DE-a']
     >>> plt.close(ax.figure)
     """
-    if not isinstance(top, int | np.integer) or top < 1:
-        raise ValidationError(f"top must be a positive integer, got {top!r}")
+    top = check_int(top, "top", minimum=1)
     if isinstance(series_or_frame, pd.DataFrame):
         frame = series_or_frame
         if column is None:
@@ -203,16 +206,18 @@ def plot_reach(
     best = values.dropna().sort_values(ascending=False, kind="stable").head(top)
     ax = _new_chart_axes(ax, (7.0, max(2.5, 0.3 * len(best) + 1.0)))
     ypos = np.arange(len(best))
-    ax.barh(ypos, best.to_numpy(dtype=np.float64), color=_TOWN_COLOR)
+    ax.barh(ypos, best.to_numpy(dtype=np.float64), color=TOWN_COLOR)
     # data-derived text is drawn as it is: no mathtext, shortened
     ax.set_yticks(ypos, labels=[plot_text(t) for t in labels.loc[best.index]], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(plot_text(name))
-    ax.set_title(f"Top {len(best)} by {plot_text(name)}")
+    chart_title(ax, title, f"Top {len(best)} by {plot_text(name)}")
     return ax
 
 
-def plot_degree_distribution(data: Any, *, ax: Axes | None = None) -> Axes:
+def plot_degree_distribution(
+    data: Any, *, ax: Axes | None = None, title: str | None = "auto"
+) -> Axes:
     """Log–log complementary cumulative distribution of the number of partners per town.
 
     Each point (k, p) says that a share p of the towns with at least one partner has k or more
@@ -224,6 +229,9 @@ def plot_degree_distribution(data: Any, *, ax: Axes | None = None) -> Axes:
     data : TwinningData or networkx.Graph
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
+    title : str or None, default "auto"
+        "auto": an English title saying what is shown; None: no title; any other
+        text: that title (drawn as it is).
 
     Returns
     -------
@@ -252,10 +260,10 @@ def plot_degree_distribution(data: Any, *, ax: Axes | None = None) -> Axes:
     k, counts = np.unique(linked, return_counts=True)
     ccdf = counts[::-1].cumsum()[::-1] / len(linked)
     ax = _new_chart_axes(ax)
-    ax.loglog(k, ccdf, marker="o", markersize=3, linestyle="-", linewidth=1, color=_TOWN_COLOR)
+    ax.loglog(k, ccdf, marker="o", markersize=3, linestyle="-", linewidth=1, color=TOWN_COLOR)
     ax.set_xlabel("number of partners k")
     ax.set_ylabel("share of towns with ≥ k partners")
-    ax.set_title("Degree distribution (CCDF)")
+    chart_title(ax, title, "Degree distribution (CCDF)")
     isolated = int((degree == 0).sum())
     note = f"{len(linked)} towns with partners"
     if isolated:
@@ -264,7 +272,7 @@ def plot_degree_distribution(data: Any, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_links_per_year(data: Any, *, ax: Axes | None = None) -> Axes:
+def plot_links_per_year(data: Any, *, ax: Axes | None = None, title: str | None = "auto") -> Axes:
     """Bar chart of the number of new links per year (from each pair's earliest ``since``).
 
     Parameters
@@ -272,6 +280,9 @@ def plot_links_per_year(data: Any, *, ax: Axes | None = None) -> Axes:
     data : TwinningData or networkx.Graph
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
+    title : str or None, default "auto"
+        "auto": an English title saying what is shown; None: no title; any other
+        text: that title (drawn as it is).
 
     Returns
     -------
@@ -313,10 +324,10 @@ def plot_links_per_year(data: Any, *, ax: Axes | None = None) -> Axes:
     years = np.arange(int(counts.index.min()), int(counts.index.max()) + 1)
     per_year = counts.reindex(years, fill_value=0).to_numpy()
     ax = _new_chart_axes(ax, (8.0, 4.0))
-    ax.bar(years, per_year, width=1.0, color=_TOWN_COLOR, edgecolor="white", linewidth=0.3)
+    ax.bar(years, per_year, width=1.0, color=TOWN_COLOR, edgecolor="white", linewidth=0.3)
     ax.set_xlabel("year")
     ax.set_ylabel("new links")
-    ax.set_title("Links per year (earliest known year of each town pair)")
+    chart_title(ax, title, "Links per year (earliest known year of each town pair)")
     unknown = int(since.isna().sum())
     note = f"{len(known)} links with a known year"
     if unknown:

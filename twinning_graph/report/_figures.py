@@ -13,8 +13,8 @@ from PIL import Image  # a dependency of matplotlib
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
 from twinning_graph._validate import MAX_DPI, MIN_DPI, check_int, check_path_writable
-from twinning_graph._write import atomic_write
 from twinning_graph.network import TwinningData
+from twinning_graph.plot._save import save_map
 from twinning_graph.report._blocks import Figure
 from twinning_graph.report._context import resolve_scope
 
@@ -60,8 +60,15 @@ def _png_uri(fig: Any) -> str:
 
 
 def _svg_uri(fig: Any) -> str:
+    import matplotlib
+
+    from twinning_graph.plot._save import SAVE_RC
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", facecolor="white", metadata={"Date": None})
+    with matplotlib.rc_context(SAVE_RC):  # chart text stays text
+        fig.savefig(
+            buf, format="svg", bbox_inches="tight", facecolor="white", metadata={"Date": None}
+        )
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -85,78 +92,52 @@ def image(
 # --------------------------------------------------------------------------- maps
 
 
-def _window(towns: pd.DataFrame) -> pd.DataFrame | None:
-    """The points a map zooms to: those on the basemap of Europe (partners overseas are
-    left outside the window); None (all of Europe) when fewer than two."""
-    pts = towns[["lat", "lon"]]
-    pts = pts[pts["lon"].between(-25, 45) & pts["lat"].between(34, 72)]
-    return pts if len(pts) > 1 else None
-
-
-def town_map(data: TwinningData, town_id: str, candidates: pd.DataFrame | None = None) -> Any:
-    """Map of a town: its links highlighted, candidates as diamonds, zoomed to them."""
+def town_map(
+    data: TwinningData,
+    town_id: str,
+    candidates: pd.DataFrame | None = None,
+    *,
+    title: str | None = "auto",
+) -> Any:
+    """Map of a town: its links highlighted, candidates as diamonds, the town central
+    (far partners are named at the map's edge)."""
     from twinning_graph.plot import plot_map
 
     towns, e = data.towns, data.edges
     mine = e[(e["town_a"] == town_id) | (e["town_b"] == town_id)]
     ids = pd.Index([town_id]).append(pd.Index(mine["town_a"])).append(pd.Index(mine["town_b"]))
-    cand = _ids_of(candidates) if candidates is not None else None
-    if cand:
-        ids = ids.append(pd.Index(cand))
     ids = ids.unique()
     ids = ids[ids.isin(towns.index)]
     # the town's own links only: its partners and the candidates, nothing else
     ego = towns.loc[ids]
-    ego_net = TwinningData(ego, data.partnerships.iloc[:0], edges=mine.reset_index(drop=True))
-    return plot_map(
-        ego_net, highlight=town_id, candidates=cand, extent=_window(ego), color_by="country"
+    p = data.partnerships
+    own = p[(p["town_a"] == town_id) | (p["town_b"] == town_id)]
+    ego_net = TwinningData(  # the data's sources stay, so the map credits them
+        ego, own, edges=mine.reset_index(drop=True), sources=data.sources, name=data.name
     )
+    cand = candidates if candidates is not None and len(candidates) else None
+    return plot_map(ego_net, highlight=town_id, candidates=cand, title=title)
 
 
-def consortium_map(data: TwinningData, seed: str, members: pd.Index) -> Any:
+def consortium_map(
+    data: TwinningData, seed: str, members: pd.Index, *, title: str | None = "auto"
+) -> Any:
     """Map of a proposed consortium: the seed town highlighted, the proposed members as
-    diamonds, and the links that already join members; nothing else."""
+    named diamonds, and the links that already join members; nothing else."""
     from twinning_graph.plot import plot_map
 
     towns, e = data.towns, data.edges
     ids = pd.Index([seed]).append(pd.Index(members)).unique()
     inside = e[e["town_a"].isin(ids) & e["town_b"].isin(ids)]
     group = towns.loc[ids[ids.isin(towns.index)]]
-    net = TwinningData(group, data.partnerships.iloc[:0], edges=inside.reset_index(drop=True))
+    p = data.partnerships
+    own = p[p["town_a"].isin(ids) & p["town_b"].isin(ids)]
+    net = TwinningData(
+        group, own, edges=inside.reset_index(drop=True), sources=data.sources, name=data.name
+    )
     added = [str(t) for t in ids if t != seed]
-    # no legend: the caption explains the two symbols, and a legend would hide members
-    ax = plot_map(net, highlight=seed, candidates=added, extent=_window(group), legend=False)
-    _label_points(ax, "candidates", towns.loc[added, "name"].astype(str).tolist())
-    return ax
-
-
-def _label_points(ax: Any, gid: str, labels: list[str]) -> None:
-    """Write ``labels`` beside the points of the scatter ``gid`` (drawn in that order)."""
-    from matplotlib import patheffects
-
-    found = [c for c in ax.collections if c.get_gid() == gid]
-    if not found:
-        return
-    offsets = found[0].get_offsets()
-    if len(offsets) != len(labels):
-        return
-    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
-    for (x, y), text in zip(offsets, labels, strict=True):
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(6, 5),
-            textcoords="offset points",
-            fontsize=9,
-            zorder=7,
-            path_effects=halo,
-        )
-
-
-def _ids_of(frame: pd.DataFrame) -> list[str]:
-    if "town_id" in frame.columns:
-        return [str(t) for t in frame["town_id"]]
-    return [str(t) for t in frame.index]
+    # no legend: the caption explains the two symbols; plot_map names every member
+    return plot_map(net, highlight=seed, candidates=added, legend=False, title=title)
 
 
 def write_map(
@@ -166,6 +147,7 @@ def write_map(
     country: str | None = None,
     town: str | None = None,
     dpi: int = 150,
+    title: str | None = "auto",
 ) -> Path:
     """Draw the network map (Europe, one country's links, or one town) to a PNG or SVG file.
 
@@ -180,7 +162,10 @@ def write_map(
     town
         Highlight this town and its partners, zoomed to them.
     dpi
-        Resolution of a PNG, from 10 to 600 dots per inch.
+        Resolution of a PNG (and of the dense layers of an SVG), from 10 to 600 dots per
+        inch.
+    title
+        "auto": a title saying what the map shows; None: none; any other text: that.
 
     Returns
     -------
@@ -211,7 +196,7 @@ def write_map(
         sc = resolve_scope(data, town)
         if sc.kind != "town":
             data.check_towns([town])
-        ax = town_map(data, str(sc.key))
+        ax = town_map(data, str(sc.key), title=title)
     elif country is not None:
         sc = resolve_scope(data, country)
         if sc.kind != "country":
@@ -219,13 +204,12 @@ def write_map(
                 f"unknown country {country!r}; countries in the data: "
                 f"{', '.join(sorted(set(data.towns['country'])))}"
             )
-        ax = plot_map(data, countries=sc.key, touching=True)
+        ax = plot_map(data, countries=sc.key, touching=True, title=title)
     else:
-        ax = plot_map(data)
+        ax = plot_map(data, title=title)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with atomic_write(out, binary=True) as fh:
-            ax.figure.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white")
+        save_map(ax, out, dpi=dpi)  # SVG text stays text
     finally:
         _close(ax)
     return out

@@ -158,12 +158,14 @@ def section_maps(b: Builder) -> Section:
     s, lang = b.scope, b.lang
     sec = Section("maps", lang("sec.maps"), data_note=data_note(b.data, lang))
     if s.kind == "europe":
-        ax = plot_map(b.data)
+        ax = plot_map(b.data, title=lang("maps.europe.alt"))
         sec.intro = lang("maps.europe")
         sec.blocks.append(image(ax, lang("maps.europe.alt"), lang("maps.europe.caption")))
     elif s.kind == "country":
         name = lang.country(s.key)
-        ax = plot_map(b.data, countries=s.key, touching=True)
+        ax = plot_map(
+            b.data, countries=s.key, touching=True, title=lang("maps.country.alt", country=name)
+        )
         sec.intro = lang("maps.country", country=name)
         sec.blocks.append(
             image(
@@ -172,7 +174,13 @@ def section_maps(b: Builder) -> Section:
                 lang("maps.country.caption", country=name),
             )
         )
-        ax = plot_map(b.data, countries=s.key, touching=True, extent=s.key, color_by=None)
+        ax = plot_map(
+            b.data,
+            countries=s.key,
+            touching=True,
+            extent=s.key,
+            title=lang("maps.country_towns.alt", country=name),
+        )
         sec.blocks.append(
             image(
                 ax,
@@ -184,7 +192,12 @@ def section_maps(b: Builder) -> Section:
         ranked = candidates(b)
         has = ranked is not None and len(ranked) > 0
         sec.intro = lang("maps.town", town=b.scope_label())
-        ax = town_map(b.data, str(s.key), ranked if has else None)
+        ax = town_map(
+            b.data,
+            str(s.key),
+            ranked if has else None,
+            title=lang("maps.town.alt", town=b.scope_label()),
+        )
         caption = lang("maps.town.caption_candidates" if has else "maps.town.caption")
         sec.blocks.append(image(ax, lang("maps.town.alt", town=b.scope_label()), caption))
     return sec

@@ -187,7 +187,7 @@ def section_plan(b: Builder) -> Section | None:
     )
     added = members.index[members["role"] != "seed"]
     if len(added):
-        ax = consortium_map(b.data, tid, added)
+        ax = consortium_map(b.data, tid, added, title=lang("plan.map.alt", town=b.scope_label()))
         sec.blocks.append(
             image(
                 ax,

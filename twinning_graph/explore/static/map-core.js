@@ -57,7 +57,7 @@
   var P = cfg.projection;
   var mercator = !!cfg.tiles;
   var R = P.radius, L0 = P.lon0 * D2R, SP0 = Math.sin(P.lat0 * D2R), CP0 = Math.cos(P.lat0 * D2R);
-  // the same spherical Lambert azimuthal equal-area projection as twinning_graph._basemap.project
+  // the same spherical Lambert azimuthal equal-area projection as twinning_graph.plot._basemap.project
   function project(lon, lat, out, k) {
     var lam = lon * D2R - L0, phi = lat * D2R;
     if (mercator) {

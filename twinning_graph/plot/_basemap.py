@@ -1,8 +1,11 @@
 """Offline basemap of Europe: the shipped country borders and a numpy map projection.
 
 The borders are Natural Earth 1:10m admin-0 countries (public domain, "Made with Natural Earth"),
-clipped to 25°W–45°E, 34°N–72°N and simplified to about 0.03°; they ship as
-``twinning_graph/data/europe_countries.geojson`` and are read once, with the :mod:`json` module.
+clipped to :data:`BASEMAP_BOUNDS` (45°W–80°E, 24°N–84°N: Europe to the Urals and the
+Caucasus, with North Africa, the Middle East and Central Asia around it) and simplified to
+about 3.5 km without gaps between neighbours; they ship as
+``twinning_graph/data/europe_countries.geojson`` (built by ``scripts/build_basemap.py``) and
+are read once, with the :mod:`json` module.
 
 The projection is a spherical Lambert azimuthal equal-area projection centred on 10°E, 52°N
 (the centre used by ETRS89-LAEA, EPSG:3035, without its false easting/northing and on a sphere
@@ -21,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from twinning_graph._errors import UnknownCountryError, ValidationError
+from twinning_graph._style import BORDER_COLOR, EU_FILL, NON_EU_FILL, SEA_COLOR
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.path import Path
 
 __all__ = [
+    "BASEMAP_BOUNDS",
     "EARTH_RADIUS_M",
     "EUROPE_BOUNDS",
     "LAT0",
@@ -38,7 +43,10 @@ __all__ = [
     "new_axes",
     "plot_basemap",
     "project",
+    "basemap_layer",
     "resolve_extent",
+    "setup_map_axes",
+    "unproject",
 ]
 
 #: Mean Earth radius (IUGG), metres — the radius used for distances elsewhere in the package.
@@ -49,11 +57,8 @@ LAT0 = 52.0
 #: The default map window, (west, east, south, north) in degrees.
 EUROPE_BOUNDS = (-25.0, 45.0, 34.0, 72.0)
 
-#: Fill colours of the basemap: EU Member States, other countries, borders, sea.
-EU_COLOR = "#dce6f2"
-NON_EU_COLOR = "#eeeeee"
-BORDER_COLOR = "#b4b4b4"
-SEA_COLOR = "#f7fbff"
+#: The lon/lat box the shipped borders cover, (west, east, south, north) in degrees.
+BASEMAP_BOUNDS = (-45.0, 80.0, 24.0, 84.0)
 
 _GEOJSON = "europe_countries.geojson"
 _MARGIN = 0.05  # fraction of the span added around a zoomed extent
@@ -79,7 +84,7 @@ def project(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> from twinning_graph._basemap import project
+    >>> from twinning_graph.plot._basemap import project
     >>> x, y = project(10, 52)
     >>> float(x), float(y)
     (0.0, 0.0)
@@ -99,6 +104,40 @@ def project(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     x = EARTH_RADIUS_M * k * cos_p * np.sin(lam)
     y = EARTH_RADIUS_M * k * (cos_p0 * sin_p - sin_p0 * cos_p * cos_lam)
     return x + 0.0, y + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def unproject(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude/latitude (degrees) of map coordinates (metres): the inverse of :func:`project`.
+
+    Parameters
+    ----------
+    x, y : float or array_like
+        Easting and northing in metres (broadcast against each other).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        Degrees, float64; NaN beyond the projection's disc (radius 2R).
+
+    Examples
+    --------
+    >>> from twinning_graph.plot._basemap import project, unproject
+    >>> lon, lat = unproject(*project(2.35, 48.86))
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (2.35, 48.86)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    rho = np.hypot(x, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = 2.0 * np.arcsin(rho / (2.0 * EARTH_RADIUS_M))  # NaN beyond the disc
+        sin_c, cos_c = np.sin(c), np.cos(c)
+        sin_p0, cos_p0 = np.sin(np.radians(LAT0)), np.cos(np.radians(LAT0))
+        safe = np.where(rho > 0, rho, 1.0)
+        lat = np.arcsin(cos_c * sin_p0 + np.where(rho > 0, y * sin_c * cos_p0 / safe, 0.0))
+        lon = np.radians(LON0) + np.arctan2(x * sin_c, rho * cos_p0 * cos_c - y * sin_p0 * sin_c)
+    lon = (np.degrees(lon) + 180.0) % 360.0 - 180.0
+    return lon + 0.0, np.degrees(lat) + 0.0
 
 
 def great_circle_arcs(
@@ -123,7 +162,7 @@ def great_circle_arcs(
 
     Examples
     --------
-    >>> from twinning_graph._basemap import great_circle_arcs
+    >>> from twinning_graph.plot._basemap import great_circle_arcs
     >>> great_circle_arcs([2.35], [48.86], [13.40], [52.52], points=5).shape
     (1, 5, 2)
     """
@@ -203,7 +242,7 @@ def load_countries() -> tuple[Country, ...]:
 
     Examples
     --------
-    >>> from twinning_graph._basemap import load_countries
+    >>> from twinning_graph.plot._basemap import load_countries
     >>> france = next(c for c in load_countries() if c.iso_a2 == "FR")
     >>> france.name, france.eu
     ('France', True)
@@ -263,7 +302,7 @@ def country_bounds(iso_a2: str) -> tuple[float, float, float, float]:
 
     Examples
     --------
-    >>> from twinning_graph._basemap import country_bounds
+    >>> from twinning_graph.plot._basemap import country_bounds
     >>> xmin, xmax, ymin, ymax = country_bounds("LU")
     >>> xmin < xmax and ymin < ymax
     True
@@ -328,7 +367,7 @@ def resolve_extent(extent: Any) -> tuple[float, float, float, float]:
 
     Examples
     --------
-    >>> from twinning_graph._basemap import resolve_extent
+    >>> from twinning_graph.plot._basemap import resolve_extent
     >>> xmin, xmax, ymin, ymax = resolve_extent("FR")
     >>> xmin < 0 < xmax  # 0 is 10°E, just east of Nice
     True
@@ -386,6 +425,56 @@ def new_axes(figsize: tuple[float, float] = (9.0, 8.0)) -> Axes:
     return ax
 
 
+def setup_map_axes(ax: Axes, window: tuple[float, ...]) -> Axes:
+    """Equal aspect, no ticks, the window as limits."""
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(window[0], window[1])
+    ax.set_ylim(window[2], window[3])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def basemap_layer(
+    ax: Axes,
+    *,
+    countries: Iterable[str] | None = None,
+    highlight_eu: bool = True,
+    window: tuple[float, ...] | None = None,
+) -> Axes:
+    """The country polygons: one PatchCollection (``gid="basemap"``), and the sea colour.
+
+    With ``window``, countries wholly outside it are left out (an SVG writes every polygon
+    it is given, seen or not)."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import PathPatch
+
+    features = load_countries()
+    if countries is not None:
+        wanted = set(_check_countries(countries))
+        features = tuple(c for c in features if c.iso_a2 in wanted)
+    if window is not None:
+        x0, x1, y0, y1 = window
+        features = tuple(
+            c
+            for c in features
+            if c.bounds[0] <= x1 and c.bounds[1] >= x0 and c.bounds[2] <= y1 and c.bounds[3] >= y0
+        )
+    patches = [PathPatch(c.path()) for c in features]
+    face = [EU_FILL if (c.eu and highlight_eu) else NON_EU_FILL for c in features]
+    coll = PatchCollection(
+        patches,
+        facecolors=face,
+        edgecolors=BORDER_COLOR,
+        linewidths=0.4,
+        zorder=0,
+        gid="basemap",
+    )
+    ax.add_collection(coll, autolim=False)
+    ax.set_facecolor(SEA_COLOR)
+    return ax
+
+
 def plot_basemap(
     *,
     ax: Axes | None = None,
@@ -422,38 +511,14 @@ def plot_basemap(
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> from twinning_graph._basemap import plot_basemap
+    >>> from twinning_graph.plot import plot_basemap
     >>> ax = plot_basemap(extent="FR")
     >>> ax.collections[0].get_gid()
     'basemap'
     >>> plt.close(ax.figure)
     """
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import PathPatch
-
+    window = resolve_extent(extent)
     if ax is None:
         ax = new_axes()
-    window = resolve_extent(extent)
-    features = load_countries()
-    if countries is not None:
-        wanted = set(_check_countries(countries))
-        features = tuple(c for c in features if c.iso_a2 in wanted)
-    patches = [PathPatch(c.path()) for c in features]
-    eu = np.array([c.eu for c in features], dtype=bool)
-    face: list[str] = [EU_COLOR if (e and highlight_eu) else NON_EU_COLOR for e in eu]
-    coll = PatchCollection(
-        patches,
-        facecolors=face,
-        edgecolors=BORDER_COLOR,
-        linewidths=0.4,
-        zorder=0,
-        gid="basemap",
-    )
-    ax.add_collection(coll, autolim=False)
-    ax.set_facecolor(SEA_COLOR)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xlim(window[0], window[1])
-    ax.set_ylim(window[2], window[3])
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
+    basemap_layer(ax, countries=countries, highlight_eu=highlight_eu)
+    return setup_map_axes(ax, window)
