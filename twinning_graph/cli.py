@@ -146,9 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution")
     p.add_argument(
         "--method",
-        choices=["louvain", "leiden"],
-        default="louvain",
-        help="leiden needs: pip install twinning-graph[fast]",
+        choices=["auto", "sparse", "louvain", "leiden"],
+        default="auto",
+        help="auto/sparse: built-in (default); louvain: networkx; "
+        "leiden needs: pip install twinning-graph[fast]",
     )
     p.add_argument(
         "--top", type=int, default=None, metavar="N", help="show the N largest communities only"
