@@ -146,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution")
     p.add_argument(
         "--method",
-        choices=["auto", "sparse", "louvain", "leiden"],
+        choices=["auto", "louvain", "leiden", "networkx"],
         default="auto",
-        help="auto/sparse: built-in (default); louvain: networkx; "
+        help="auto/louvain: built-in (default); networkx: networkx's Louvain; "
         "leiden needs: pip install twinning-graph[fast]",
     )
     p.add_argument(

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 #: country. 0.9 tolerates the odd foreign town in an otherwise national cluster.
 NATIONAL_ISLAND_SHARE = 0.9
 #: Values of ``communities(method=...)``.
-METHODS = ("auto", "sparse", "louvain", "leiden")
+METHODS = ("auto", "louvain", "leiden", "networkx")
 
 
 def communities(
@@ -48,19 +48,20 @@ def communities(
         Modularity resolution γ: above 1 favours more, smaller communities; below 1
         fewer, larger ones.
     method
-        ``"auto"`` (default) is ``"sparse"``, the built-in method, in every install.
+        ``"auto"`` (default) is ``"louvain"``, in every install.
 
-        ``"sparse"``
-            Louvain run as whole-array numpy/scipy code on the sparse adjacency matrix,
-            with a multilevel refinement, and communities split into their connected
-            parts (as Leiden guarantees). About 1–2 s on 100,000 towns and 250,000
-            links, with modularity within 1 % of igraph's Leiden
-            (:mod:`twinning_graph.clusters._louvain`, docs/performance.md).
         ``"louvain"``
-            networkx's Louvain (pure Python: about 60 s on 100,000 towns); a reference.
+            The built-in Louvain: whole-array numpy/scipy code on the sparse adjacency
+            matrix, with a multilevel refinement, and communities split into their
+            connected parts (as Leiden guarantees). About 1–2 s on 100,000 towns and
+            250,000 links, with modularity within 1 % of igraph's Leiden
+            (:mod:`twinning_graph.clusters._louvain`, docs/performance.md).
         ``"leiden"``
             igraph's Leiden; needs python-igraph (``pip install twinning-graph[fast]``,
             GPL-licensed, so optional).
+        ``"networkx"``
+            networkx's Louvain (pure Python: about a minute on 100,000 towns); a
+            reference implementation.
 
         All maximise weighted modularity (edge weight = number of partnerships linking
         the pair); they find similar but not identical partitions.
@@ -93,7 +94,7 @@ def communities(
     if method not in METHODS:
         raise ValidationError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
     if method == "auto":
-        method = "sparse"
+        method = "louvain"
     if (
         isinstance(resolution, bool)
         or not isinstance(resolution, (int, float))
@@ -112,7 +113,7 @@ def communities(
     nodes = np.flatnonzero(linked)
     nodes = nodes[np.argsort(index.to_numpy(dtype=object)[nodes], kind="stable")]
     sub = sp.csr_array(A[nodes][:, nodes])
-    if method == "sparse":
+    if method == "louvain":
         part = louvain_labels(sub, resolution=float(resolution), seed=seed)
     elif method == "leiden":
         part = _leiden(sub, seed=seed, resolution=float(resolution))
@@ -157,6 +158,20 @@ def _leiden(A: sp.csr_array, *, seed: int | None, resolution: float) -> np.ndarr
     finally:
         ig.set_random_number_generator(random)
     return np.asarray(part.membership, dtype=np.int64)
+
+
+def _fast_available() -> bool:
+    """Whether igraph is installed.
+
+    Only for ``report/_context.py``, which still picks ``"leiden"`` when this is true and
+    ``"louvain"`` otherwise; remove once the report calls ``communities()`` with its
+    default method.
+    """
+    try:
+        import igraph  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def resolve_communities(
