@@ -137,7 +137,7 @@ class _Recorder:
 
     def step(self, key: str, fn: Callable[[], Any], **extra: Any) -> Any:
         _reset_peak()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             value = fn()
             err = None
@@ -146,6 +146,7 @@ class _Recorder:
             traceback.print_exc(file=sys.stderr)
         rec = {
             "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0,
             "peak_rss_mb": _hwm_mb(),
             "process_peak_rss_mb": _rss_mb(),
             **extra,
@@ -155,7 +156,8 @@ class _Recorder:
         self.out["steps"][key] = rec
         self.flush()
         print(
-            f"  [{self.out['shape']} {self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s, "
+            f"  [{self.out['shape']} {self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s "
+            f"(CPU {rec['cpu_seconds']:.2f} s), "
             f"{rec['peak_rss_mb']:,.0f} MB" + (f"  ERROR {err[:120]}" if err else ""),
             file=sys.stderr,
             flush=True,
@@ -309,6 +311,7 @@ def worker(
     keys = [k for k, _ in PIPELINE]
     done = [rec.out["steps"][k] for k in keys if k in rec.out["steps"]]
     rec.out["pipeline_s"] = sum(x["seconds"] for x in done if "error" not in x)
+    rec.out["pipeline_cpu_s"] = sum(x.get("cpu_seconds", 0.0) for x in done if "error" not in x)
     rec.out["pipeline_errors"] = [k for k in keys if "error" in rec.out["steps"].get(k, {})]
     rec.out["pipeline_peak_rss_mb"] = max((x["peak_rss_mb"] for x in done), default=None)
     rec.flush()
@@ -594,6 +597,14 @@ def tables(results: list[dict[str, Any]]) -> str:
             for t, r in zip(tot, results, strict=True)
         )
         + f" | {exponent(tot)} |",
+    )
+    lines.append(
+        "| whole pipeline, CPU time of the process (s) | "
+        + " | ".join(
+            "—" if r.get("pipeline_cpu_s") is None else f"{r['pipeline_cpu_s']:.1f}"
+            for r in results
+        )
+        + " | |"
     )
     lines.append(
         "| peak RSS of the pipeline (MB) | "
