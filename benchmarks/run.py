@@ -128,6 +128,9 @@ class _Recorder:
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = path
         self.out: dict[str, Any] = {**meta, "steps": {}, "baselines": {}}
+        #: set when the pair table cannot be built: later steps all need it, so they are
+        #: skipped rather than each failing after minutes of trying again
+        self.skip: str | None = None
         self.flush()
 
     def flush(self) -> None:
@@ -136,6 +139,10 @@ class _Recorder:
         tmp.replace(self.path)
 
     def step(self, key: str, fn: Callable[[], Any], **extra: Any) -> Any:
+        if self.skip and key not in ("calibrate", "generate", "write_csv", "load_csv"):
+            self.out["steps"][key] = {"skipped": self.skip}
+            self.flush()
+            return None
         _reset_peak()
         t0, c0 = time.perf_counter(), time.process_time()
         try:
@@ -153,6 +160,8 @@ class _Recorder:
         }
         if err:
             rec["error"] = err[:500]
+            if key == "pairs":
+                self.skip = f"the pair table failed ({err[:80]})"
         self.out["steps"][key] = rec
         self.flush()
         print(
@@ -310,10 +319,17 @@ def worker(
     rec.out["report_mb"] = size
     keys = [k for k, _ in PIPELINE]
     done = [rec.out["steps"][k] for k in keys if k in rec.out["steps"]]
-    rec.out["pipeline_s"] = sum(x["seconds"] for x in done if "error" not in x)
-    rec.out["pipeline_cpu_s"] = sum(x.get("cpu_seconds", 0.0) for x in done if "error" not in x)
-    rec.out["pipeline_errors"] = [k for k in keys if "error" in rec.out["steps"].get(k, {})]
-    rec.out["pipeline_peak_rss_mb"] = max((x["peak_rss_mb"] for x in done), default=None)
+    ok = [x for x in done if "error" not in x and "skipped" not in x]
+    rec.out["pipeline_s"] = sum(x["seconds"] for x in ok)
+    rec.out["pipeline_cpu_s"] = sum(x.get("cpu_seconds", 0.0) for x in ok)
+    rec.out["pipeline_errors"] = [
+        k
+        for k in keys
+        if "error" in rec.out["steps"].get(k, {}) or "skipped" in rec.out["steps"].get(k, {})
+    ]
+    rec.out["pipeline_peak_rss_mb"] = max(
+        (x["peak_rss_mb"] for x in done if "peak_rss_mb" in x), default=None
+    )
     rec.flush()
 
     # ---------------------------------------------------------------- parts of the report
@@ -551,6 +567,8 @@ def _exponent(xs: list[float], ys: list[float | None]) -> float | None:
 def _fmt_s(rec: dict[str, Any] | None) -> str:
     if not rec:
         return "—"
+    if "skipped" in rec:
+        return "skipped"
     if "error" in rec:
         return "error"
     s = rec["seconds"]
@@ -563,6 +581,8 @@ def _column(r: dict[str, Any]) -> str:
 
 
 def _fmt_mb(rec: dict[str, Any] | None) -> str:
+    if rec and "skipped" in rec:
+        return "skipped"
     if not rec or rec.get("peak_rss_mb") is None:
         return "—"
     return f"{rec['peak_rss_mb']:,.0f}" + (" (error)" if "error" in rec else "")
