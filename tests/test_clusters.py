@@ -380,3 +380,15 @@ def test_brokers_on_a_hub_graph_equal_networkx():
     ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
     assert got.index[0] == "t000"
     assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)
+
+
+def test_modularity_by_hand_with_a_town_without_partners():
+    # two triangles joined by one link (m = 7) and a lone node labelled -1:
+    # Q = 2 x (3/7 - (7/14)^2) = 0.357142..., the lone node adds nothing
+    import scipy.sparse as sp
+
+    r, c = [0, 0, 1, 3, 3, 4, 2], [1, 2, 2, 4, 5, 5, 3]
+    A = sp.csr_array((np.ones(14), (r + c, c + r)), shape=(7, 7))
+    labels = np.array([0, 0, 0, 1, 1, 1, -1])
+    assert clusters.modularity(A, labels) == pytest.approx(2 * (3 / 7 - 0.25))
+    assert clusters.modularity(A, np.zeros(7, dtype=int)) == pytest.approx(0.0)

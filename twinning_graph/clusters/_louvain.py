@@ -51,7 +51,8 @@ def modularity(A: sp.csr_array, labels: np.ndarray, *, resolution: float = 1.0) 
     """Newman's weighted modularity of ``labels`` on the symmetric adjacency ``A``.
 
     ``Q = Σ_c [ w_c / (2m) − γ (Σ_c / 2m)² ]`` with ``w_c`` the weight inside community c
-    counted in both directions, ``Σ_c`` its total strength and ``2m = Σ A``.
+    counted in both directions, ``Σ_c`` its total strength and ``2m = Σ A``. A negative
+    label (``communities()`` gives -1 to towns without partners) puts the node alone.
 
     Examples
     --------
@@ -69,6 +70,11 @@ def modularity(A: sp.csr_array, labels: np.ndarray, *, resolution: float = 1.0) 
     two_m = float(k.sum())
     if two_m == 0:
         return float("nan")
+    labels = np.asarray(labels, dtype=np.int64)
+    alone = labels < 0
+    if alone.any():
+        labels = labels.copy()
+        labels[alone] = labels.max(initial=-1) + 1 + np.arange(int(alone.sum()))
     rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
     inside = float(A.data[labels[rows] == labels[A.indices]].sum())
     strength = np.bincount(labels, weights=k)
