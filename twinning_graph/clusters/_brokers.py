@@ -7,7 +7,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import ValidationError
-from twinning_graph.clusters._common import Data, check_seed, frames_and_adjacency
+from twinning_graph.clusters._common import Data, check_seed, towns_and_adjacency
 
 __all__ = ["brokers", "EXACT_BETWEENNESS_MAX_NODES", "BETWEENNESS_SAMPLE"]
 
@@ -125,7 +125,7 @@ def brokers(
     ):
         raise ValidationError(f"top must be a positive integer or None, got {top!r}")
     seed = check_seed(seed)
-    towns, _, A = frames_and_adjacency(data)
+    towns, A = towns_and_adjacency(data)
     n = len(towns)
     if sample is None:
         k = None if n <= EXACT_BETWEENNESS_MAX_NODES else BETWEENNESS_SAMPLE

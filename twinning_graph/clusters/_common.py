@@ -25,20 +25,17 @@ def check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
-def frames_and_adjacency(
-    data: Data, *, weighted: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame, sp.csr_array]:
-    """Towns, pair table and the sparse adjacency in ``towns.index`` order.
+def towns_and_adjacency(data: Data, *, weighted: bool = False) -> tuple[pd.DataFrame, sp.csr_array]:
+    """Towns and the sparse adjacency in ``towns.index`` order.
 
-    A :class:`~twinning_graph.TwinningData` gives its own cached adjacency; a graph is
+    A :class:`~twinning_graph.TwinningData` gives its own cached adjacency (the pair
+    table is not asked for, so measures built on this never need it); a graph is
     converted once here.
     """
-    towns, edges = as_frames(data)
     if isinstance(data, TwinningData):
-        A = data.adjacency(weighted=weighted)
-    else:
-        A = adjacency(towns, edges, weighted=weighted)[0]
-    return towns, edges, A
+        return data.towns, data.adjacency(weighted=weighted)
+    towns, edges = as_frames(data)
+    return towns, adjacency(towns, edges, weighted=weighted)[0]
 
 
 def number_by_size(labels: np.ndarray, index: pd.Index, name: str) -> pd.Series:

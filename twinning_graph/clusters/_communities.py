@@ -15,11 +15,10 @@ from twinning_graph._errors import ValidationError
 from twinning_graph.clusters._common import (
     Data,
     check_seed,
-    frames_and_adjacency,
     number_by_size,
+    towns_and_adjacency,
 )
 from twinning_graph.clusters._louvain import louvain_labels
-from twinning_graph.graph import as_frames
 
 __all__ = ["communities", "community_table", "national_islands", "resolve_communities"]
 
@@ -103,7 +102,7 @@ def communities(
     ):
         raise ValidationError(f"resolution must be a positive number, got {resolution!r}")
     seed = check_seed(seed)
-    towns, _, A = frames_and_adjacency(data, weighted=True)
+    towns, A = towns_and_adjacency(data, weighted=True)
     index = towns.index
     linked = np.diff(A.indptr) > 0
     if not linked.any():
@@ -248,7 +247,7 @@ def community_table(
     """
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
         raise ValidationError(f"top must be a non-negative integer, got {top!r}")
-    towns, edges = as_frames(data)
+    towns, A = towns_and_adjacency(data)
     comm = resolve_communities(data, communities, seed, towns)
     t = towns.assign(community=comm.to_numpy())
     t = t[t["community"] >= 0]
@@ -265,9 +264,11 @@ def community_table(
         .set_index("community")
     )
     entropy = (-(counts["p"] * np.log(counts["p"]))).groupby(counts["community"]).sum()
-    ca = edges["town_a"].map(comm)
-    inside = edges[(ca == edges["town_b"].map(comm)).to_numpy() & (ca >= 0).to_numpy()]
-    links = inside["town_a"].map(comm).value_counts().reindex(size.index, fill_value=0)
+    # links inside each community, from the adjacency (each link is stored twice)
+    lab = comm.to_numpy()
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    same = (lab[rows] == lab[A.indices]) & (lab[rows] >= 0) & (rows != A.indices)
+    links = (pd.Series(lab[rows[same]]).value_counts() // 2)).reindex(size.index, fill_value=0)
     ranked = t.assign(_pop=t["population"].astype("Float64").fillna(-1.0)).sort_values(
         ["community", "_pop", "name"], ascending=[True, False, True], kind="stable"
     )

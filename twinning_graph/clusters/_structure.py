@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from twinning_graph._errors import ValidationError
-from twinning_graph.clusters._common import Data, frames_and_adjacency, number_by_size
+from twinning_graph.clusters._common import Data, number_by_size, towns_and_adjacency
 from twinning_graph.clusters._communities import resolve_communities
 from twinning_graph.graph import as_frames
 
@@ -34,7 +34,7 @@ def components(data: Data) -> pd.Series:
     >>> int(comp.value_counts().idxmax())
     0
     """
-    towns, _, A = frames_and_adjacency(data)
+    towns, A = towns_and_adjacency(data)
     _, labels = connected_components(A, directed=False)
     return number_by_size(labels, towns.index, "component")
 
@@ -49,7 +49,7 @@ def core_number(data: Data) -> pd.Series:
     >>> int(clusters.core_number(tg.load()).max()) >= 3
     True
     """
-    towns, _, A = frames_and_adjacency(data)
+    towns, A = towns_and_adjacency(data)
     G = nx.from_scipy_sparse_array(sp.csr_array(A.astype(bool)))
     G.remove_edges_from(nx.selfloop_edges(G))
     core = np.fromiter((c for _, c in sorted(nx.core_number(G).items())), dtype=np.int64)
@@ -82,12 +82,12 @@ def k_core(data: Data, k: int) -> pd.DataFrame:
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValidationError(f"k must be an integer >= 1, got {k!r}")
-    towns, edges = as_frames(data)
+    towns, A = towns_and_adjacency(data)
     core = core_number(data)
-    deg = pd.concat([edges["town_a"], edges["town_b"]]).value_counts()
+    deg = pd.Series(np.diff(A.indptr), index=towns.index)
     keep = core[core >= k]
     out = towns.loc[keep.index, ["name", "country"]].assign(
-        partners=deg.reindex(keep.index, fill_value=0).astype("int64").to_numpy(),
+        partners=deg.loc[keep.index].astype("int64").to_numpy(),
         core_number=keep.to_numpy(),
     )
     out = out.reset_index().sort_values(["core_number", "town_id"], ascending=[False, True])
