@@ -268,7 +268,7 @@ def community_table(
     lab = comm.to_numpy()
     rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
     same = (lab[rows] == lab[A.indices]) & (lab[rows] >= 0) & (rows != A.indices)
-    links = (pd.Series(lab[rows[same]]).value_counts() // 2)).reindex(size.index, fill_value=0)
+    links = (pd.Series(lab[rows[same]]).value_counts() // 2).reindex(size.index, fill_value=0)
     ranked = t.assign(_pop=t["population"].astype("Float64").fillna(-1.0)).sort_values(
         ["community", "_pop", "name"], ascending=[True, False, True], kind="stable"
     )
