@@ -602,7 +602,7 @@ def tables(results: list[dict[str, Any]]) -> str:
 
     for key, label in SETUP + PIPELINE + EXTRA:
         recs = [r["steps"].get(key) for r in results]
-        ys = [None if (not x or "error" in x) else x["seconds"] for x in recs]
+        ys = [None if (not x or "error" in x or "skipped" in x) else x["seconds"] for x in recs]
         if key == EXTRA[0][0]:
             lines.append(
                 "| *measured after the pipeline, not in its total:* |" + " |" * len(cols) + " |"
@@ -636,7 +636,10 @@ def tables(results: list[dict[str, Any]]) -> str:
     )
     lines.append(
         "| links / linked pairs | "
-        + " | ".join(f"{r['n_links']:,} / {r.get('n_pairs') or 0:,}" for r in results)
+        + " | ".join(
+            f"{r['n_links']:,} / " + ("—" if r.get("n_pairs") is None else f"{r['n_pairs']:,}")
+            for r in results
+        )
         + " | |"
     )
     lines.append(
@@ -652,7 +655,7 @@ def tables(results: list[dict[str, Any]]) -> str:
             f"{c}: {x.get('calls', '?')} calls measured, median "
             f"{1000 * x.get('median_call_s', float('nan')):.0f} ms/call"
             for c, x in zip(cols, rp, strict=True)
-            if x and "error" not in x
+            if x and "error" not in x and "skipped" not in x
         ),
         "",
         "### Peak memory of each step (resident high-water mark during the step, MB)",

@@ -52,8 +52,8 @@ def communities(
         ``"louvain"``
             The built-in Louvain: whole-array numpy/scipy code on the sparse adjacency
             matrix, with a multilevel refinement, and communities split into their
-            connected parts (as Leiden guarantees). About 1–2 s on 100,000 towns and
-            250,000 links, with modularity within 1 % of igraph's Leiden
+            connected parts (as Leiden guarantees). About 1 s on 100,000 towns and
+            250,000 links (less than igraph's Leiden), with modularity within 1 % of it
             (:mod:`twinning_graph.clusters._louvain`, docs/performance.md).
         ``"leiden"``
             igraph's Leiden; needs python-igraph (``pip install twinning-graph[fast]``,

@@ -20,7 +20,7 @@ moves of each sweep made for many towns at once, then a multilevel refinement.
    projected onto each level's nodes and local moving runs again there, so whole
    sub-communities found early can still change community (the gain Leiden gets from its
    refined aggregation). Modularity on the synthetic 100,000-town network: 0.479 after
-   step 2, 0.490 after step 3 (igraph's Leiden: 0.492); see docs/performance.md.
+   step 2, 0.489 after step 3 (igraph's Leiden: 0.492); see docs/performance.md.
 4. **Connectivity.** A community whose towns are not connected by links inside it is split
    into its connected parts (this never lowers modularity), so, as with Leiden, every
    community is connected.
