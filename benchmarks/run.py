@@ -33,6 +33,7 @@ import math
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -342,6 +343,7 @@ def worker(
     # ---------------------------------------------------------------- naive baselines
     if shape == "plain":
         baselines(rec, data, G, rng, quick=quick, fast_method=fast_method)
+    shutil.rmtree(tmp, ignore_errors=True)  # the CSV files, map and report of this run
     rec.out["final_rss_mb"] = _rss_mb()
     rec.flush()
 
