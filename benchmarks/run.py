@@ -1,13 +1,25 @@
 """Europe-scale benchmark of the twinning-graph pipeline on SYNTHETIC networks.
 
-    python benchmarks/run.py [--sizes 10000,30000,100000] [--quick] [--seed 0]
+    python benchmarks/run.py [--sizes 10000,30000,100000] [--shapes plain,hubs,bigproject]
+                             [--quick] [--seed 0] [--max-memory-gb 10]
 
-For each size (number of towns; links = 2.5 × towns, projects = towns / 50) a fresh
-subprocess draws a network with :func:`twinning_graph.synthetic.synthetic_network`, writes
-it as CSV and times every step of the pipeline (``time.perf_counter``), recording the peak
-resident memory of the process (``resource.getrusage(...).ru_maxrss``, a high-water mark)
-after each step. Then it times the straightforward code an analyst would write with the
-same libraries ("naive" baselines) on a sample and extrapolates it linearly.
+For each shape and size (number of towns; links = 2.5 × towns, projects = towns / 50) a
+fresh subprocess draws a network with :func:`twinning_graph.synthetic.synthetic_network`,
+writes it as CSV and times every step of the pipeline (``time.perf_counter``). Shapes:
+
+- ``plain``: the calibrated model (degrees like the bundled data, max ~150);
+- ``hubs``: plus hub towns of 16,000, 10,000, 8,000, 5,000 and 3,000 links (within the same
+  number of links; each capped at a quarter of the towns);
+- ``bigproject``: plus one project of 10,000 member towns (capped at half the towns),
+  i.e. 50 million member pairs if projects were expanded into pairs.
+
+Memory: before each step the kernel's high-water mark of resident memory is reset
+(``/proc/self/clear_refs``) and read back after it (``VmHWM``), so each step reports its
+own peak; the pipeline's peak is the largest of them. The worker runs under an address-
+space limit (``--max-memory-gb``) so that a step that would take the machine's memory fails
+with ``MemoryError`` (reported) instead. Then it times the straightforward code an analyst
+would write with the same libraries ("naive" baselines) on a sample and extrapolates it
+linearly (plain shape only).
 
 Prints markdown tables and writes ``benchmarks/results.json``. Not a test: timings depend
 on the machine and its load (reported with the results).
@@ -21,6 +33,7 @@ import math
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,13 +54,23 @@ PIPELINE = [
     ("town_graph", "build the town graph (networkx)"),
     ("town_reach", "town reach (k=2)"),
     ("country_reach", "country reach"),
-    ("communities", "communities (fast path)"),
+    ("communities", "communities (default method)"),
     ("gaps", "gap model (country_pair_gaps)"),
     ("rank_partners", "rank_partners × 1,000 towns"),
     ("plan_network", "plan_network"),
     ("map_png", "map PNG, all links"),
     ("report_html", "full HTML report"),
 ]
+#: Measured after the pipeline (not in its total): the parts of the report worth seeing alone.
+EXTRA = [
+    ("brokers", "brokers (betweenness, 100 sampled sources)"),
+    ("summary", "summary (stats)"),
+    ("community_table", "community_table"),
+]
+#: Hub degrees of the ``hubs`` shape and member count of the ``bigproject`` project.
+HUBS = (16_000, 10_000, 8_000, 5_000, 3_000)
+LARGE_PROJECT = 10_000
+SHAPES = ("plain", "hubs", "bigproject")
 SETUP = [
     ("calibrate", "calibrate on the bundled data (once)"),
     ("generate", "generate (synthetic_network)"),
@@ -71,10 +94,44 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
+def _reset_peak() -> bool:
+    """Reset the kernel's resident-memory high-water mark (Linux); False if unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _hwm_mb() -> float:
+    """Resident-memory high-water mark since the last reset (VmHWM), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return _rss_mb()
+
+
+def shape_kwargs(shape: str, n_towns: int) -> dict[str, Any]:
+    """``synthetic_network`` options of a shape at a size."""
+    if shape == "hubs":
+        return {"hubs": tuple(min(h, n_towns // 4) for h in HUBS)}
+    if shape == "bigproject":
+        return {"large_projects": (min(LARGE_PROJECT, n_towns // 2),)}
+    return {}
+
+
 class _Recorder:
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = path
         self.out: dict[str, Any] = {**meta, "steps": {}, "baselines": {}}
+        #: set when the pair table cannot be built: later steps all need it, so they are
+        #: skipped rather than each failing after minutes of trying again
+        self.skip: str | None = None
         self.flush()
 
     def flush(self) -> None:
@@ -83,21 +140,35 @@ class _Recorder:
         tmp.replace(self.path)
 
     def step(self, key: str, fn: Callable[[], Any], **extra: Any) -> Any:
-        t0 = time.perf_counter()
+        if self.skip and key not in ("calibrate", "generate", "write_csv", "load_csv"):
+            self.out["steps"][key] = {"skipped": self.skip}
+            self.flush()
+            return None
+        _reset_peak()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             value = fn()
             err = None
-        except Exception as exc:  # a step that fails is reported, the others still run
+        except (Exception, MemoryError) as exc:  # a failed step is reported, others still run
             value, err = None, f"{type(exc).__name__}: {exc}"
             traceback.print_exc(file=sys.stderr)
-        rec = {"seconds": time.perf_counter() - t0, "peak_rss_mb": _rss_mb(), **extra}
+        rec = {
+            "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0,
+            "peak_rss_mb": _hwm_mb(),
+            "process_peak_rss_mb": _rss_mb(),
+            **extra,
+        }
         if err:
             rec["error"] = err[:500]
+            if key == "pairs":
+                self.skip = f"the pair table failed ({err[:80]})"
         self.out["steps"][key] = rec
         self.flush()
         print(
-            f"  [{self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s"
-            + (f"  ERROR {err[:120]}" if err else ""),
+            f"  [{self.out['shape']} {self.out['n_towns']:,}] {key}: {rec['seconds']:.2f} s "
+            f"(CPU {rec['cpu_seconds']:.2f} s), "
+            f"{rec['peak_rss_mb']:,.0f} MB" + (f"  ERROR {err[:120]}" if err else ""),
             file=sys.stderr,
             flush=True,
         )
@@ -109,7 +180,9 @@ def _sample(rng: Any, population: Any, k: int) -> list[Any]:
     return [population[i] for i in sorted(rng.choice(len(population), k, replace=False))]
 
 
-def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
+def worker(
+    n_towns: int, result: Path, *, quick: bool, seed: int, shape: str, max_memory_gb: float
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,10 +193,18 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     from twinning_graph.synthetic import calibrate, synthetic_network
 
     warnings.simplefilter("ignore")
+    if max_memory_gb > 0:
+        limit = int(max_memory_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     n_links, n_projects = int(2.5 * n_towns), max(n_towns // 50, 1)
+    kwargs = shape_kwargs(shape, n_towns)
     rec = _Recorder(
         result,
         {
+            "shape": shape,
+            "shape_options": {k: list(v) for k, v in kwargs.items()},
+            "max_memory_gb": max_memory_gb,
+            "peak_reset": _reset_peak(),
             "n_towns": n_towns,
             "n_links": n_links,
             "n_projects": n_projects,
@@ -136,7 +217,9 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"tgbench{n_towns}_"))
 
     rec.step("calibrate", calibrate)
-    synth = rec.step("generate", lambda: synthetic_network(n_towns, n_links, n_projects, seed=seed))
+    synth = rec.step(
+        "generate", lambda: synthetic_network(n_towns, n_links, n_projects, seed=seed, **kwargs)
+    )
 
     def write() -> None:
         synth.towns.reset_index().to_csv(tmp / "towns.csv", index=False)
@@ -164,20 +247,13 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     rec.step("town_reach", lambda: town_reach(data, k=2))
     rec.step("country_reach", lambda: country_reach(data))
 
+    # the default method, whatever it is in the code measured (the "before" runs too)
+    import inspect
+
     from twinning_graph import clusters
 
-    try:
-        import igraph  # noqa: F401
-        import leidenalg  # noqa: F401
-
-        fast_method = "leiden"
-    except ImportError:
-        fast_method = "louvain"
-    rec.step(
-        "communities",
-        lambda: clusters.communities(data, method=fast_method, seed=0),
-        method=fast_method,
-    )
+    fast_method = inspect.signature(clusters.communities).parameters["method"].default
+    comm = rec.step("communities", lambda: clusters.communities(data, seed=0), method=fast_method)
 
     from twinning_graph.gaps import country_pair_gaps
 
@@ -243,16 +319,31 @@ def worker(n_towns: int, result: Path, *, quick: bool, seed: int) -> None:
     size = rec.step("report_html", report)
     rec.out["report_mb"] = size
     keys = [k for k, _ in PIPELINE]
-    rec.out["pipeline_s"] = sum(
-        rec.out["steps"][k]["seconds"]
+    done = [rec.out["steps"][k] for k in keys if k in rec.out["steps"]]
+    ok = [x for x in done if "error" not in x and "skipped" not in x]
+    rec.out["pipeline_s"] = sum(x["seconds"] for x in ok)
+    rec.out["pipeline_cpu_s"] = sum(x.get("cpu_seconds", 0.0) for x in ok)
+    rec.out["pipeline_errors"] = [
+        k
         for k in keys
-        if k in rec.out["steps"] and "error" not in rec.out["steps"][k]
+        if "error" in rec.out["steps"].get(k, {}) or "skipped" in rec.out["steps"].get(k, {})
+    ]
+    rec.out["pipeline_peak_rss_mb"] = max(
+        (x["peak_rss_mb"] for x in done if "peak_rss_mb" in x), default=None
     )
-    rec.out["pipeline_peak_rss_mb"] = _rss_mb()
     rec.flush()
 
+    # ---------------------------------------------------------------- parts of the report
+    from twinning_graph.stats import summary
+
+    rec.step("brokers", lambda: clusters.brokers(data, top=None, sample=100, seed=0))
+    rec.step("summary", lambda: summary(data))
+    rec.step("community_table", lambda: clusters.community_table(data, comm))
+
     # ---------------------------------------------------------------- naive baselines
-    baselines(rec, data, G, rng, quick=quick, fast_method=fast_method)
+    if shape == "plain":
+        baselines(rec, data, G, rng, quick=quick, fast_method=fast_method)
+    shutil.rmtree(tmp, ignore_errors=True)  # the CSV files, map and report of this run
     rec.out["final_rss_mb"] = _rss_mb()
     rec.flush()
 
@@ -437,8 +528,10 @@ def baselines(
 
         if quick and n > 30_000:
             raise RuntimeError("skipped with --quick above 30,000 towns")
+        # networkx's Louvain: "networkx" since the built-in method took the name "louvain"
+        naive_method = "networkx" if "networkx" in getattr(clusters, "METHODS", ()) else "louvain"
         t0 = time.perf_counter()
-        clusters.communities(data, method="louvain", seed=0)
+        clusters.communities(data, method=naive_method, seed=0)
         naive = time.perf_counter() - t0
         fast = rec.out["steps"]["communities"]["seconds"]
         save(
@@ -476,6 +569,8 @@ def _exponent(xs: list[float], ys: list[float | None]) -> float | None:
 def _fmt_s(rec: dict[str, Any] | None) -> str:
     if not rec:
         return "—"
+    if "skipped" in rec:
+        return "skipped"
     if "error" in rec:
         return "error"
     s = rec["seconds"]
@@ -483,44 +578,70 @@ def _fmt_s(rec: dict[str, Any] | None) -> str:
     return txt + ("*" if rec.get("extrapolated") else "")
 
 
+def _column(r: dict[str, Any]) -> str:
+    return f"{r.get('shape', 'plain')} {r['n_towns']:,}"
+
+
+def _fmt_mb(rec: dict[str, Any] | None) -> str:
+    if rec and "skipped" in rec:
+        return "skipped"
+    if not rec or rec.get("peak_rss_mb") is None:
+        return "—"
+    return f"{rec['peak_rss_mb']:,.0f}" + (" (error)" if "error" in rec else "")
+
+
 def tables(results: list[dict[str, Any]]) -> str:
     sizes = [r["n_towns"] for r in results]
-    head = "| step | " + " | ".join(f"{n:,} towns (s)" for n in sizes) + " | growth exponent |"
-    sep = "|---|" + "---:|" * len(sizes) + "---:|"
+    one_shape = len({r.get("shape", "plain") for r in results}) == 1 and len(set(sizes)) > 1
+    cols = [_column(r) for r in results]
+    head = "| step | " + " | ".join(f"{c} (s)" for c in cols) + " | growth exponent |"
+    sep = "|---|" + "---:|" * len(cols) + "---:|"
     lines = ["### Time per step", "", head, sep]
-    for key, label in SETUP + PIPELINE:
+
+    def exponent(ys: list[float | None]) -> str:
+        ex = _exponent([float(n) for n in sizes], ys) if one_shape else None
+        return "—" if ex is None else f"{ex:.2f}"
+
+    for key, label in SETUP + PIPELINE + EXTRA:
         recs = [r["steps"].get(key) for r in results]
-        ys = [None if (not x or "error" in x) else x["seconds"] for x in recs]
-        ex = _exponent([float(n) for n in sizes], ys)
-        lines.append(
-            f"| {label} | "
-            + " | ".join(_fmt_s(x) for x in recs)
-            + f" | {'—' if ex is None else f'{ex:.2f}'} |"
-        )
+        ys = [None if (not x or "error" in x or "skipped" in x) else x["seconds"] for x in recs]
+        if key == EXTRA[0][0]:
+            lines.append(
+                "| *measured after the pipeline, not in its total:* |" + " |" * len(cols) + " |"
+            )
+        lines.append(f"| {label} | " + " | ".join(_fmt_s(x) for x in recs) + f" | {exponent(ys)} |")
     tot = [r.get("pipeline_s") for r in results]
-    ex = _exponent([float(n) for n in sizes], tot)
-    lines.append(
+    lines.insert(
+        len(lines) - len(EXTRA) - 1,
         "| **whole pipeline (load → report)** | "
-        + " | ".join("—" if t is None else f"**{t:.1f}**" for t in tot)
-        + f" | {'—' if ex is None else f'{ex:.2f}'} |"
+        + " | ".join(
+            "—" if t is None else f"**{t:.1f}**" + (" (errors)" if r.get("pipeline_errors") else "")
+            for t, r in zip(tot, results, strict=True)
+        )
+        + f" | {exponent(tot)} |",
     )
-    other = [
-        None if t is None else t - (r["steps"].get("rank_partners") or {}).get("seconds", 0)
-        for t, r in zip(tot, results, strict=True)
-    ]
     lines.append(
-        "| pipeline without rank_partners × 1,000 | "
-        + " | ".join("—" if t is None else f"{t:.1f}" for t in other)
+        "| whole pipeline, CPU time of the process (s) | "
+        + " | ".join(
+            "—" if r.get("pipeline_cpu_s") is None else f"{r['pipeline_cpu_s']:.1f}"
+            for r in results
+        )
         + " | |"
     )
     lines.append(
         "| peak RSS of the pipeline (MB) | "
-        + " | ".join(f"{r.get('pipeline_peak_rss_mb', float('nan')):,.0f}" for r in results)
+        + " | ".join(
+            "—" if r.get("pipeline_peak_rss_mb") is None else f"{r['pipeline_peak_rss_mb']:,.0f}"
+            for r in results
+        )
         + " | |"
     )
     lines.append(
         "| links / linked pairs | "
-        + " | ".join(f"{r['n_links']:,} / {r.get('n_pairs') or 0:,}" for r in results)
+        + " | ".join(
+            f"{r['n_links']:,} / " + ("—" if r.get("n_pairs") is None else f"{r['n_pairs']:,}")
+            for r in results
+        )
         + " | |"
     )
     lines.append(
@@ -528,35 +649,33 @@ def tables(results: list[dict[str, Any]]) -> str:
         + " | ".join("/".join(str(x) for x in r.get("loadavg", [])) for r in results)
         + " | |"
     )
+    rp = [r["steps"].get("rank_partners", {}) for r in results]
     lines += [
         "",
-        "`*` extrapolated linearly from the calls measured (see rank_partners calls below).",
-        "",
-    ]
-    rp = [r["steps"].get("rank_partners", {}) for r in results]
-    lines.append(
         "rank_partners: "
         + "; ".join(
-            f"{n:,} towns: {x.get('calls', '?')} calls measured, median "
+            f"{c}: {x.get('calls', '?')} calls measured, median "
             f"{1000 * x.get('median_call_s', float('nan')):.0f} ms/call"
-            for n, x in zip(sizes, rp, strict=True)
-            if x and "error" not in x
-        )
-    )
-    lines += [
+            for c, x in zip(cols, rp, strict=True)
+            if x and "error" not in x and "skipped" not in x
+        ),
         "",
-        "### Peak memory (RSS high-water mark after the step, MB)",
+        "### Peak memory of each step (resident high-water mark during the step, MB)",
         "",
-        "| step | " + " | ".join(f"{n:,}" for n in sizes) + " |",
-        "|---|" + "---:|" * len(sizes),
+        "| step | " + " | ".join(cols) + " |",
+        "|---|" + "---:|" * len(cols),
     ]
-    for key, label in SETUP + PIPELINE:
+    for key, label in SETUP + PIPELINE + EXTRA:
         recs = [r["steps"].get(key) for r in results]
-        lines.append(
-            f"| {label} | "
-            + " | ".join("—" if not x else f"{x['peak_rss_mb']:,.0f}" for x in recs)
-            + " |"
-        )
+        lines.append(f"| {label} | " + " | ".join(_fmt_mb(x) for x in recs) + " |")
+    errors = [
+        f"- {_column(r)}, {k}: {x['error'][:200]}"
+        for r in results
+        for k, x in r["steps"].items()
+        if "error" in x
+    ]
+    if errors:
+        lines += ["", "Errors:", "", *errors]
     lines += [
         "",
         "### Against the straightforward code (same libraries)",
@@ -595,6 +714,18 @@ def main(argv: list[str] | None = None) -> int:
         help="smaller budgets: smaller naive-baseline samples, smaller map "
         "sample, no Louvain baseline above 30,000 towns",
     )
+    parser.add_argument(
+        "--shapes",
+        default="plain",
+        help=f"comma-separated network shapes, of: {', '.join(SHAPES)} (default plain)",
+    )
+    parser.add_argument(
+        "--max-memory-gb",
+        type=float,
+        default=10.0,
+        help="address-space limit of each worker (0: none); a step beyond it fails with "
+        "MemoryError instead of exhausting the machine (default 10)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
@@ -604,51 +735,68 @@ def main(argv: list[str] | None = None) -> int:
         help="only print the tables of an existing results file (--out)",
     )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-shape", default="plain", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker is not None:
-        worker(args.worker, args.result_file, quick=args.quick, seed=args.seed)
+        worker(
+            args.worker,
+            args.result_file,
+            quick=args.quick,
+            seed=args.seed,
+            shape=args.worker_shape,
+            max_memory_gb=args.max_memory_gb,
+        )
         return 0
 
     if args.tables:
         print(tables(json.loads(args.out.read_text())["results"]))
         return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    bad = [s for s in shapes if s not in SHAPES]
+    if bad:
+        parser.error(f"unknown shape(s) {bad}; allowed: {', '.join(SHAPES)}")
     results = []
-    for n in sizes:
-        load = _loadavg()
-        print(f"size {n:,}: load average {load}", file=sys.stderr, flush=True)
-        with tempfile.TemporaryDirectory() as d:
-            res = Path(d) / "result.json"
-            cmd = [
-                sys.executable,
-                __file__,
-                "--worker",
-                str(n),
-                "--result-file",
-                str(res),
-                "--seed",
-                str(args.seed),
-            ] + (["--quick"] if args.quick else [])
-            t0 = time.perf_counter()
-            try:
-                proc = subprocess.run(cmd, timeout=args.timeout)
-                code = proc.returncode
-            except subprocess.TimeoutExpired:
-                code = "timeout"
-            r = (
-                json.loads(res.read_text())
-                if res.exists()
-                else {"n_towns": n, "steps": {}, "baselines": {}}
-            )
-        r["loadavg"] = load
-        r["loadavg_end"] = _loadavg()
-        r["wall_s"] = time.perf_counter() - t0
-        r["exit"] = code
-        results.append(r)
-        # keep what we have after every size
-        _write(args.out, results)
+    for shape in shapes:
+        for n in sizes:
+            load = _loadavg()
+            print(f"{shape} {n:,}: load average {load}", file=sys.stderr, flush=True)
+            with tempfile.TemporaryDirectory() as d:
+                res = Path(d) / "result.json"
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    str(n),
+                    "--worker-shape",
+                    shape,
+                    "--result-file",
+                    str(res),
+                    "--seed",
+                    str(args.seed),
+                    "--max-memory-gb",
+                    str(args.max_memory_gb),
+                ] + (["--quick"] if args.quick else [])
+                t0 = time.perf_counter()
+                try:
+                    proc = subprocess.run(cmd, timeout=args.timeout)
+                    code: int | str = proc.returncode
+                except subprocess.TimeoutExpired:
+                    code = "timeout"
+                r = (
+                    json.loads(res.read_text())
+                    if res.exists()
+                    else {"n_towns": n, "shape": shape, "steps": {}, "baselines": {}}
+                )
+            r["loadavg"] = load
+            r["loadavg_end"] = _loadavg()
+            r["wall_s"] = time.perf_counter() - t0
+            r["exit"] = code
+            results.append(r)
+            # keep what we have after every run
+            _write(args.out, results)
     text = tables(results)
     print(text)
     _write(args.out, results, text)

@@ -59,7 +59,6 @@ def test_leiden_same_form(two_triangles):
     pytest.importorskip("igraph")
     comm = clusters.communities(two_triangles, seed=0, method="leiden")
     assert comm.to_dict() == clusters.communities(two_triangles, seed=0).to_dict()
-    assert clusters.communities(two_triangles, seed=0, method="auto").to_dict() == comm.to_dict()
 
 
 def test_leiden_same_seed_same_result(bundled):
@@ -72,11 +71,94 @@ def test_leiden_missing_says_how_to_install(two_triangles, monkeypatch):
     monkeypatch.setitem(sys.modules, "igraph", None)
     with pytest.raises(ImportError, match=r"pip install twinning-graph\[fast\]"):
         clusters.communities(two_triangles, method="leiden")
-    # "auto" falls back to Louvain without the extra
-    assert (
-        clusters.communities(two_triangles, seed=0, method="auto").to_dict()
-        == clusters.communities(two_triangles, seed=0).to_dict()
-    )
+    # the default never needs igraph
+    assert clusters.communities(two_triangles, seed=0)["a"] == 0
+
+
+@pytest.mark.parametrize("method", ["auto", "louvain", "networkx"])
+def test_every_default_install_method_splits_two_triangles(two_triangles, method):
+    comm = clusters.communities(two_triangles, seed=1, method=method)
+    assert comm.to_dict() == {
+        "a": 0,
+        "b": 0,
+        "c": 0,
+        "d": 1,
+        "e": 1,
+        "f": 1,
+        "g": -1,
+        "h": 2,
+        "i": 2,
+    }
+
+
+def _ring_of_cliques(n_cliques: int, size: int) -> nx.Graph:
+    """K_size cliques in a ring, neighbouring cliques joined by one link (synthetic)."""
+    G = nx.ring_of_cliques(n_cliques, size)
+    G = nx.relabel_nodes(G, {i: f"t{i:03d}" for i in G})
+    nx.set_node_attributes(G, "DE", "country")
+    return G
+
+
+def test_sparse_finds_the_cliques_of_a_ring():
+    # 10 K5 in a ring (m = 100 + 10 links; each clique has strength 2 x 10 + 2 = 22): by
+    # hand, Q(one community per clique) = 10 (10/110 - (22/220)^2) = 0.8091 beats merging
+    # neighbours in pairs, 5 (21/110 - (44/220)^2) = 0.7545
+    G = _ring_of_cliques(10, 5)
+    for seed in range(5):
+        comm = clusters.communities(G, seed=seed)
+        clique = pd.Series({f"t{i:03d}": i // 5 for i in range(50)})
+        assert comm.groupby(clique).nunique().eq(1).all()  # each clique in one community
+        assert comm.nunique() == 10
+    labels = clusters.communities(G, seed=0).to_numpy()
+    A = nx.to_scipy_sparse_array(G, nodelist=[f"t{i:03d}" for i in range(50)])
+    expected = 10 * (10 / 110 - (22 / 220) ** 2)
+    assert clusters.modularity(A, labels) == pytest.approx(expected)
+
+
+def test_modularity_equals_networkx(bundled):
+    comm = clusters.communities(bundled, seed=0)
+    G = bundled.town_graph()
+    groups = [set(g.index) for _, g in comm[comm >= 0].groupby(comm[comm >= 0])]
+    ref = nx.community.modularity(G, groups, weight="weight")
+    A = bundled.adjacency(weighted=True)
+    assert clusters.modularity(A, comm.to_numpy()) == pytest.approx(ref, abs=1e-12)
+
+
+def test_sparse_is_as_good_as_networkx_louvain(bundled):
+    # quality judged by networkx's own modularity function, not by ours
+    G = bundled.town_graph()
+
+    def q(comm: pd.Series) -> float:
+        linked = comm[comm >= 0]
+        return nx.community.modularity(G, [set(g.index) for _, g in linked.groupby(linked)])
+
+    ours = [q(clusters.communities(bundled, seed=s)) for s in (0, 1)]
+    ref = q(clusters.communities(bundled, seed=0, method="networkx"))
+    assert min(ours) > ref - 0.005
+    assert min(ours) > 0.75  # many national clusters (0.77 on the 2017 + 2021 bundled data)
+
+
+def test_sparse_communities_are_connected(bundled):
+    comm = clusters.communities(bundled, seed=2)
+    G = bundled.town_graph()
+    linked = comm[comm >= 0]
+    for _, group in linked.groupby(linked):  # one check per community
+        assert nx.is_connected(G.subgraph(group.index))
+
+
+def test_result_does_not_depend_on_row_order(bundled):
+    towns = bundled.towns.reset_index().sample(frac=1.0, random_state=1)
+    links = bundled.partnerships.sample(frac=1.0, random_state=2)
+    parts = [x for x in (links, bundled.memberships) if len(x)]
+    shuffled = tg.load(towns=towns, partnerships=parts)
+    a = clusters.communities(bundled, seed=4)
+    b = clusters.communities(shuffled, seed=4)
+    assert b.reindex(a.index).equals(a)
+
+
+def test_seed_none_gives_a_partition(two_triangles):
+    comm = clusters.communities(two_triangles, seed=None)
+    assert comm["g"] == -1 and comm["a"] == comm["b"] == comm["c"]
 
 
 def test_same_seed_same_communities(bundled):
@@ -96,7 +178,7 @@ def test_graph_input_gives_same_result(two_triangles):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"method": "infomap"}, "allowed: louvain, leiden"),
+        ({"method": "infomap"}, "allowed: auto, louvain, leiden, networkx"),
         ({"resolution": 0}, "resolution must be a positive number"),
         ({"seed": "x"}, "seed must be an integer"),
     ],
@@ -273,3 +355,40 @@ def test_brokers_exact_equals_networkx_on_random_graphs(seed):
     got = clusters.brokers(G, top=None)["betweenness"]
     ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
     assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)
+
+
+def test_brokers_in_small_batches_equal_networkx(monkeypatch):
+    # force batches of 8 sources: the batched algorithm must not depend on the batch size
+    from twinning_graph.clusters import _brokers
+
+    monkeypatch.setattr(_brokers, "BATCH_CELLS", 8)
+    G = nx.gnm_random_graph(70, 120, seed=9)
+    G = nx.relabel_nodes(G, {i: f"t{i:03d}" for i in G})
+    nx.set_node_attributes(G, "DE", "country")
+    got = clusters.brokers(G, top=None)["betweenness"]
+    ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
+    assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)
+
+
+def test_brokers_on_a_hub_graph_equal_networkx():
+    # a star of 40 leaves plus a path: the hub lies on every leaf-leaf path
+    G = nx.star_graph(40)
+    nx.add_path(G, [40, 41, 42, 43])
+    G = nx.relabel_nodes(G, {i: f"t{i:03d}" for i in G})
+    nx.set_node_attributes(G, "DE", "country")
+    got = clusters.brokers(G, top=None)["betweenness"]
+    ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
+    assert got.index[0] == "t000"
+    assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)
+
+
+def test_modularity_by_hand_with_a_town_without_partners():
+    # two triangles joined by one link (m = 7) and a lone node labelled -1:
+    # Q = 2 x (3/7 - (7/14)^2) = 0.357142..., the lone node adds nothing
+    import scipy.sparse as sp
+
+    r, c = [0, 0, 1, 3, 3, 4, 2], [1, 2, 2, 4, 5, 5, 3]
+    A = sp.csr_array((np.ones(14), (r + c, c + r)), shape=(7, 7))
+    labels = np.array([0, 0, 0, 1, 1, 1, -1])
+    assert clusters.modularity(A, labels) == pytest.approx(2 * (3 / 7 - 0.25))
+    assert clusters.modularity(A, np.zeros(7, dtype=int)) == pytest.approx(0.0)

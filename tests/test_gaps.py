@@ -345,3 +345,21 @@ def test_cli_gaps_csv_population(capsys):
 def test_cli_gaps_unknown_country(capsys):
     assert main(["gaps", "--countries", "DE", "XX"]) == 1
     assert "XX" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dispersion", [0.5, 1.0, 1.7, 4.0])
+def test_count_cdf_equals_scipy_stats(dispersion):
+    # _cdf calls the special functions directly (speed); scipy.stats is the reference
+    import numpy as np
+    from scipy import stats
+
+    from twinning_graph.gaps import _cdf
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(-1, 200, 500).astype(float)
+    m = np.exp(rng.uniform(-5, 6, 500))
+    if dispersion <= 1:
+        ref = stats.poisson.cdf(y, m)
+    else:
+        ref = stats.nbinom.cdf(y, m / (dispersion - 1), 1 / dispersion)
+    assert np.allclose(_cdf(y, m, dispersion), ref, rtol=1e-12, atol=1e-15)

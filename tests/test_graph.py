@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import twinning_graph as tg
-from twinning_graph.graph import adjacency, as_frames, build_town_graph, from_graph
+from twinning_graph.graph import as_data, build_town_graph, from_graph
 
 
 def test_town_graph_attributes(tiny):
@@ -67,25 +67,26 @@ def test_project_graph(tiny_towns, tiny_links):
     assert B.nodes["p:NT"]["kind"] == "network"
 
 
-def test_as_frames_roundtrip_from_graph(tiny):
+def test_as_data_roundtrip_from_graph(tiny):
     G = tiny.town_graph()
-    towns, edges = as_frames(G)
-    pd.testing.assert_frame_equal(edges, tiny.edges, check_dtype=False)
-    assert towns.loc["a", "name"] == "Łódź"
+    data = as_data(G)
+    pd.testing.assert_frame_equal(data.edges, tiny.edges, check_dtype=False)
+    assert data.towns.loc["a", "name"] == "Łódź"
+    assert as_data(tiny) is tiny
     back = from_graph(G)
     pd.testing.assert_frame_equal(back.edges, tiny.edges, check_dtype=False)
 
 
-def test_as_frames_rejects_other_types():
+def test_as_data_rejects_other_types():
     with pytest.raises(tg.ValidationError, match="expected TwinningData"):
-        as_frames([1, 2])
+        as_data([1, 2])
     with pytest.raises(tg.ValidationError, match="undirected"):
-        as_frames(nx.DiGraph())
+        as_data(nx.DiGraph())
 
 
 def test_adjacency(tiny):
-    A, idx = adjacency(tiny.towns, tiny.edges)
-    assert list(idx) == ["a", "b", "c", "d", "e"]
+    A = tiny.adjacency()
+    assert list(tiny.towns.index) == ["a", "b", "c", "d", "e"]
     assert A.toarray().tolist() == [
         [0, 1, 1, 0, 0],
         [1, 0, 1, 0, 0],

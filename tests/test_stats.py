@@ -220,3 +220,19 @@ def test_bundled_linked_only_false(bundled, bundled_graph):
     assert s["towns"] == G.number_of_nodes()
     assert s["components"] == nx.number_connected_components(G)
     assert s["clustering"] == pytest.approx(nx.average_clustering(G), abs=5e-5)
+
+
+def test_triangles_without_squaring_a_hub_graph():
+    # two hubs joined to every other town plus random links: every path through a hub is a
+    # path of length two, the case the degree-ordered count is for; networkx counts by hand
+    import numpy as np
+
+    from twinning_graph.stats import _triangles
+
+    G = nx.gnm_random_graph(300, 900, seed=3)
+    G.add_edges_from((h, v) for h in (0, 1) for v in range(300) if v != h)
+    A = nx.to_scipy_sparse_array(G, nodelist=range(300), format="csr")
+    ref = nx.triangles(G)
+    assert _triangles(A).tolist() == [ref[v] for v in range(300)]
+    assert int(_triangles(A).sum()) == sum(ref.values())  # 3 x the triangles, both ways
+    assert np.array_equal(_triangles(A[:0, :0]), np.zeros(0))

@@ -141,3 +141,51 @@ def test_heavy_tailed_degree(net: tg.TwinningData) -> None:
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     with pytest.raises(tg.ValidationError, match=match):
         synthetic_network(**kwargs)
+
+
+def test_hubs_get_their_degree_and_links_stay_exact() -> None:
+    d = synthetic_network(2_000, 5_000, 0, seed=4, hubs=(1_200, 600))
+    p = d.partnerships
+    assert len(p) == 5_000 and not p.duplicated(["town_a", "town_b"]).any()
+    assert (p["town_a"] < p["town_b"]).all()
+    deg = pd.concat([p["town_a"], p["town_b"]]).value_counts()
+    # the hubs are the two most populous towns (ties: smallest id)
+    pop = d.towns["population"].astype("Float64").fillna(-1)
+    first, second = pop.sort_values(ascending=False, kind="stable").index[:2]
+    assert deg[first] >= 1_200 and deg[second] >= 600
+    assert deg.drop([first, second]).max() < 600
+
+
+def test_no_hubs_no_large_projects_is_the_plain_network() -> None:
+    plain = synthetic_network(500, 1_000, 10, seed=2)
+    same = synthetic_network(500, 1_000, 10, seed=2, hubs=(), large_projects=())
+    for a, b in zip(_frames(plain), _frames(same), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_large_project_members() -> None:
+    d = synthetic_network(1_000, 2_000, 5, seed=5, large_projects=(700, 300))
+    m = d.memberships
+    size = m.groupby("partnership_id").size()
+    assert len(size) == 7
+    assert sorted(size.tail(2).tolist()) == [300, 700]
+    assert size.iloc[:5].between(*PROJECT_SIZE).all()
+    assert not m.duplicated(["partnership_id", "town_id"]).any()
+    big = m[m["partnership_id"].isin(size.index[-2:])]
+    assert set(big["kind"]) == {"network"}
+    assert m["town_id"].isin(d.towns.index).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"hubs": (1_000,)}, "hubs must hold whole numbers from 1 to 99"),
+        ({"hubs": 50}, "hubs must be a sequence"),
+        ({"hubs": (60, 60)}, "must not exceed n_links=100"),
+        ({"large_projects": (1,)}, "large_projects must hold whole numbers from 2 to 100"),
+        ({"large_projects": (10.5,)}, "large_projects"),
+    ],
+)
+def test_bad_hub_and_project_sizes(kwargs: dict, match: str) -> None:
+    with pytest.raises(tg.ValidationError, match=match):
+        synthetic_network(100, 100, 0, **kwargs)

@@ -253,9 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution")
     p.add_argument(
         "--method",
-        choices=["louvain", "leiden"],
-        default="louvain",
-        help="leiden needs: pip install twinning-graph[fast]",
+        choices=["auto", "louvain", "leiden", "networkx"],
+        default="auto",
+        help="auto/louvain: built-in (default); networkx: networkx's Louvain; "
+        "leiden needs: pip install twinning-graph[fast]",
     )
     p.add_argument(
         "--top",

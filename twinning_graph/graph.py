@@ -12,7 +12,6 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from twinning_graph._errors import ValidationError
 from twinning_graph._geo import haversine_km
@@ -30,8 +29,6 @@ __all__ = [
     "build_project_graph",
     "as_data",
     "accepts_graph",
-    "as_frames",
-    "adjacency",
     "from_graph",
 ]
 
@@ -232,12 +229,6 @@ def build_project_graph(data: TwinningData) -> nx.Graph:
     return B
 
 
-def as_frames(obj: TwinningData | nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Towns and the pair table of a :class:`TwinningData` or a town graph."""
-    data = as_data(obj)
-    return data.towns, data.edges
-
-
 def _graph_frames(obj: nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Towns and pair table read from a town graph (nodes with attributes, simple edges)."""
     if obj.is_directed() or obj.is_multigraph():
@@ -297,32 +288,6 @@ def _graph_frames(obj: nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
     edges["town_a"] = edges["town_a"].astype(str)
     edges["town_b"] = edges["town_b"].astype(str)
     return towns, edges[list(PAIR_COLUMNS)].reset_index(drop=True)
-
-
-def adjacency(
-    towns: pd.DataFrame, edges: pd.DataFrame, *, weighted: bool = False
-) -> tuple[sp.csr_array, pd.Index]:
-    """Symmetric sparse adjacency matrix with rows in ``towns.index`` order.
-
-    Returns
-    -------
-    A : scipy.sparse.csr_array
-        ``A[i, j]`` is 1 (or the edge weight with ``weighted=True``) when towns i and j
-        are linked.
-    index : pandas.Index
-        The town ids of the rows.
-    """
-    index = towns.index
-    n = len(index)
-    ia = index.get_indexer(edges["town_a"])
-    ib = index.get_indexer(edges["town_b"])
-    ok = (ia >= 0) & (ib >= 0)
-    w = edges["weight"].to_numpy(float)[ok] if weighted else np.ones(int(ok.sum()))
-    rows = np.concatenate([ia[ok], ib[ok]])
-    cols = np.concatenate([ib[ok], ia[ok]])
-    A = sp.csr_array((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
-    A.sum_duplicates()
-    return A, index
 
 
 def from_graph(G: nx.Graph, *, name: str = "graph") -> TwinningData:

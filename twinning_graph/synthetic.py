@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +171,27 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValidationError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
+
+
+def _check_sizes(name: str, values: Any, minimum: int, maximum: int) -> tuple[int, ...]:
+    """A sequence of whole numbers within [minimum, maximum], as a tuple."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValidationError(
+            f"{name} must be a sequence of whole numbers (e.g. (10_000,)), got {values!r}"
+        )
+    bad = [
+        v
+        for v in values
+        if isinstance(v, bool)
+        or not isinstance(v, (int, np.integer))
+        or not minimum <= v <= maximum
+    ]
+    if bad:
+        raise ValidationError(
+            f"{name} must hold whole numbers from {minimum:,} to {maximum:,} "
+            f"(for this network), got {bad}"
+        )
+    return tuple(int(v) for v in values)
 
 
 def _flat_cdf(weights: np.ndarray) -> np.ndarray:
@@ -391,10 +413,17 @@ def _draw_links(
     prop: np.ndarray,
     share: float,
     rng: np.random.Generator,
+    *,
+    first: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """``n_links`` distinct pairs (a < b) as two arrays; ``first`` (pair keys
+    ``a * n_towns + b``, distinct) are kept at the front and count towards ``n_links``."""
     cdf = np.cumsum(prop)
     cdf /= cdf[-1]
-    keys = np.zeros(0, dtype=np.int64)
+    keys = np.zeros(0, dtype=np.int64) if first is None else first.astype(np.int64)
+    if len(keys) >= n_links:
+        keys = keys[:n_links]
+        return keys // n_towns, keys % n_towns
     for _ in range(50):
         need = n_links - len(keys)
         batch = int(need * 1.15) + 64
@@ -412,6 +441,38 @@ def _draw_links(
         f"could not draw {n_links:,} distinct links among {n_towns:,} towns; "
         "ask for fewer links or more towns"
     )
+
+
+def _weighted_sample(
+    weights: np.ndarray, k: int, rng: np.random.Generator, *, exclude: int | None = None
+) -> np.ndarray:
+    """``k`` distinct indices drawn without replacement with probability ∝ ``weights``
+    (Efraimidis–Spirakis keys, vectorised), in drawing order; ``exclude`` is never drawn."""
+    keys = np.log(rng.random(len(weights))) / weights
+    if exclude is not None:
+        keys[exclude] = -np.inf
+    top = np.argpartition(-keys, k - 1)[:k]
+    return top[np.argsort(-keys[top], kind="stable")]
+
+
+def _hub_keys(
+    hubs: tuple[int, ...], towns: pd.DataFrame, prop: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair keys of the hub links (distinct, drawing order) and the hub towns.
+
+    Hub ``k`` is the ``k``-th most populous town (ties: smallest id); its partners are
+    ``hubs[k]`` distinct towns drawn anywhere, with probability ∝ propensity.
+    """
+    n = len(towns)
+    pop = towns["population"].to_numpy(float, na_value=-1.0)
+    hub_towns = np.lexsort((np.arange(n), -pop))[: len(hubs)]
+    keys = []
+    for h, deg in zip(hub_towns, hubs, strict=True):  # one draw per hub (a handful)
+        other = _weighted_sample(prop, deg, rng, exclude=int(h))
+        keys.append(np.minimum(h, other).astype(np.int64) * n + np.maximum(h, other))
+    allk = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    _, first = np.unique(allk, return_index=True)
+    return allk[np.sort(first)], hub_towns
 
 
 def _draw_projects(
@@ -459,6 +520,8 @@ def synthetic_network(
     seed: int = 0,
     model: LinkModel | None = None,
     domestic_share: float | None = None,
+    hubs: Sequence[int] = (),
+    large_projects: Sequence[int] = (),
 ) -> TwinningData:
     """Draw a SYNTHETIC Europe-wide twinning network, calibrated on the bundled data.
 
@@ -485,6 +548,17 @@ def synthetic_network(
     domestic_share
         Override the share of domestic links (default: the model's, 9.3 % on the bundled
         data).
+    hubs
+        Degrees of hub towns, e.g. ``(16_000, 10_000, 3_000)``: the ``k``-th most populous
+        town gets ``hubs[k]`` partners drawn anywhere in the network (probability ∝
+        propensity), on top of the links the model gives it. These links are part of
+        ``n_links`` (the total stays exact). Real networks have no such hubs; they test
+        how the library copes with very uneven degrees.
+    large_projects
+        Member counts of extra projects (kind ``"network"``), e.g. ``(10_000,)``, added
+        after the ``n_projects`` ordinary ones; members drawn anywhere, probability ∝
+        propensity. A project of ``m`` members links ``m(m-1)/2`` pairs: these test that
+        projects are kept as memberships rather than expanded.
 
     Returns
     -------
@@ -497,7 +571,8 @@ def synthetic_network(
     ------
     ValidationError
         For sizes that are not whole numbers, too few towns for the links or projects
-        asked for, or a ``domestic_share`` outside [0, 1].
+        asked for, a ``domestic_share`` outside [0, 1], hub degrees or project sizes that
+        do not fit the network.
 
     Examples
     --------
@@ -507,6 +582,14 @@ def synthetic_network(
     (2000, 5000, 50)
     >>> data.towns.index[0], bool(data.towns["name"].str.contains("(synthetic", regex=False).all())
     ('SYN-000000', True)
+
+    A hub town of at least 1,500 partners and one project of 800 members:
+
+    >>> big = synthetic_network(2_000, 5_000, 50, seed=1, hubs=(1_500,), large_projects=(800,))
+    >>> len(big.partnerships), int(big.partnerships[["town_a", "town_b"]].stack().value_counts().max()) >= 1_500
+    (5000, True)
+    >>> int(big.memberships.groupby("partnership_id").size().max())
+    800
     """
     n_towns = _check_count("n_towns", n_towns, 2)
     n_links = _check_count("n_links", n_links, 0)
@@ -523,6 +606,14 @@ def synthetic_network(
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValidationError(f"seed must be an integer, got {seed!r}")
+    hubs = _check_sizes("hubs", hubs, 1, n_towns - 1)
+    large_projects = _check_sizes("large_projects", large_projects, 2, n_towns)
+    if len(hubs) > n_towns:
+        raise ValidationError(f"{len(hubs)} hubs asked for but only {n_towns:,} towns")
+    if sum(hubs) > n_links:
+        raise ValidationError(
+            f"the hub links (sum(hubs) = {sum(hubs):,}) must not exceed n_links={n_links:,}"
+        )
     model = model if model is not None else calibrate()
     share = model.domestic_share if domestic_share is None else float(domestic_share)
     if not 0.0 <= share <= 1.0:
@@ -534,7 +625,8 @@ def synthetic_network(
     kernel = _Kernel(towns, prop, model)
     ids = towns.index.to_numpy(dtype=object)
 
-    a, b = _draw_links(n_towns, n_links, kernel, prop, share, rng)
+    hub_keys, _ = _hub_keys(hubs, towns, prop, rng)
+    a, b = _draw_links(n_towns, n_links, kernel, prop, share, rng, first=hub_keys)
     partnerships = pd.DataFrame(
         {
             "town_a": pd.array(ids[a], dtype="str"),
@@ -546,12 +638,20 @@ def synthetic_network(
         }
     )
 
-    if n_projects:
-        p, t, _ = _draw_projects(n_projects, kernel, prop, share, rng)
-        width = max(5, len(str(n_projects - 1)))
-        pids = np.char.add("SYN-P-", np.char.zfill(np.arange(n_projects).astype(str), width))
-        kind = np.asarray(PROJECT_KINDS, dtype=object)[rng.integers(0, 2, n_projects)]
-        since = rng.integers(PROJECT_YEARS[0], PROJECT_YEARS[1] + 1, n_projects)
+    n_all = n_projects + len(large_projects)
+    if n_all:
+        p, t = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if n_projects:
+            p, t, _ = _draw_projects(n_projects, kernel, prop, share, rng)
+        for j, size in enumerate(large_projects):  # one draw per large project (a handful)
+            members = _weighted_sample(prop, size, rng)
+            p = np.concatenate([p, np.full(size, n_projects + j, dtype=np.int64)])
+            t = np.concatenate([t, members])
+        width = max(5, len(str(n_all - 1)))
+        pids = np.char.add("SYN-P-", np.char.zfill(np.arange(n_all).astype(str), width))
+        kind = np.asarray(PROJECT_KINDS, dtype=object)[rng.integers(0, 2, n_all)]
+        kind[n_projects:] = "network"
+        since = rng.integers(PROJECT_YEARS[0], PROJECT_YEARS[1] + 1, n_all)
         memberships = pd.DataFrame(
             {
                 "partnership_id": pids.astype(object)[p],
@@ -566,7 +666,14 @@ def synthetic_network(
         memberships["since"] = memberships["since"].astype("Int64")
     label = (
         f"SYNTHETIC network (seed={int(seed)}, {n_towns:,} towns, {n_links:,} links, "
-        f"{n_projects:,} projects)"
+        f"{n_projects:,} projects"
+        + (f", hubs of {', '.join(f'{h:,}' for h in hubs)} links" if hubs else "")
+        + (
+            f", large projects of {', '.join(f'{m:,}' for m in large_projects)} towns"
+            if large_projects
+            else ""
+        )
+        + ")"
     )
     logger.info("drew %s", label)
     return TwinningData(towns, partnerships, memberships, sources=(label,), name=label)
