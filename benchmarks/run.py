@@ -336,7 +336,7 @@ def worker(
     # ---------------------------------------------------------------- parts of the report
     from twinning_graph.stats import summary
 
-    rec.step("brokers", lambda: clusters.brokers(data, top=None, sample=100, seed=0))
+    rec.step("brokers", lambda: clusters.brokers(data, n=None, sample=100, seed=0))
     rec.step("summary", lambda: summary(data))
     rec.step("community_table", lambda: clusters.community_table(data, comm))
 

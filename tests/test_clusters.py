@@ -189,7 +189,7 @@ def test_bad_arguments(two_triangles, kwargs, match):
 
 
 def test_community_table_by_hand(two_triangles):
-    table = clusters.community_table(two_triangles, seed=0, top=2)
+    table = clusters.community_table(two_triangles, seed=0, towns_listed=2)
     assert table.index.tolist() == [0, 1, 2]
     t0, t1, t2 = (table.loc[i] for i in range(3))
     assert (t0["size"], t0["links"], t0["countries"]) == (3, 3, 2)
@@ -285,7 +285,7 @@ def test_core_number_and_k_core(two_triangles):
 
 
 def test_brokers_exact(two_triangles):
-    b = clusters.brokers(two_triangles, top=3)
+    b = clusters.brokers(two_triangles, n=3)
     # c and d each sit on the 2 x 3 shortest paths across the bridge; 9 towns -> 8*7/2 pairs
     assert b.index.tolist()[:2] == ["c", "d"]
     assert b["betweenness"].iloc[:2].tolist() == pytest.approx([6 / 28, 6 / 28])
@@ -296,10 +296,10 @@ def test_brokers_exact(two_triangles):
 
 
 def test_brokers_sample_is_seeded(two_triangles):
-    one = clusters.brokers(two_triangles, sample=4, seed=1, top=None)
+    one = clusters.brokers(two_triangles, sample=4, seed=1, n=None)
     assert one.attrs["sample"] == 4
-    assert one.equals(clusters.brokers(two_triangles, sample=4, seed=1, top=None))
-    with pytest.raises(tg.ValidationError, match="sample must be a positive integer"):
+    assert one.equals(clusters.brokers(two_triangles, sample=4, seed=1, n=None))
+    with pytest.raises(tg.ValidationError, match="sample must be an integer >= 1"):
         clusters.brokers(two_triangles, sample=0)
 
 
@@ -334,7 +334,7 @@ def test_bridges_count_every_cross_link(bundled):
 
 
 def test_cli_clusters_json(capsys):
-    assert main(["clusters", "--json", "--top", "5"]) == 0
+    assert main(["clusters", "--json", "--n", "5"]) == 0
     import json
 
     rows = json.loads(capsys.readouterr().out)
@@ -352,7 +352,7 @@ def test_brokers_exact_equals_networkx_on_random_graphs(seed):
     nx.set_node_attributes(G, "DE", "country")
     nx.set_node_attributes(G, 50.0, "lat")
     nx.set_node_attributes(G, 8.0, "lon")
-    got = clusters.brokers(G, top=None)["betweenness"]
+    got = clusters.brokers(G, n=None)["betweenness"]
     ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
     assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)
 
@@ -365,7 +365,7 @@ def test_brokers_in_small_batches_equal_networkx(monkeypatch):
     G = nx.gnm_random_graph(70, 120, seed=9)
     G = nx.relabel_nodes(G, {i: f"t{i:03d}" for i in G})
     nx.set_node_attributes(G, "DE", "country")
-    got = clusters.brokers(G, top=None)["betweenness"]
+    got = clusters.brokers(G, n=None)["betweenness"]
     ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
     assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)
 
@@ -376,7 +376,7 @@ def test_brokers_on_a_hub_graph_equal_networkx():
     nx.add_path(G, [40, 41, 42, 43])
     G = nx.relabel_nodes(G, {i: f"t{i:03d}" for i in G})
     nx.set_node_attributes(G, "DE", "country")
-    got = clusters.brokers(G, top=None)["betweenness"]
+    got = clusters.brokers(G, n=None)["betweenness"]
     ref = pd.Series(nx.betweenness_centrality(G, normalized=True))
     assert got.index[0] == "t000"
     assert np.allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), atol=1e-12)

@@ -329,7 +329,7 @@ def test_no_warnings_on_bundled(bundled):
 
 
 def test_cli_gaps_json(capsys):
-    assert main(["gaps", "--json", "--top", "5"]) == 0
+    assert main(["gaps", "--json", "--n", "5"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5
     assert {"country_a", "country_b", "observed", "expected", "ratio"} <= set(rows[0])

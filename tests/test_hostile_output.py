@@ -295,7 +295,7 @@ def test_top_must_be_positive(command, capsys):
     with pytest.raises(SystemExit) as info:
         main(command)
     assert info.value.code == 2
-    assert "argument --top: must be an integer >= 1" in capsys.readouterr().err
+    assert "argument --n/--top: must be an integer >= 1" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- GraphML / GEXF

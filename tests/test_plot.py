@@ -485,7 +485,7 @@ def test_country_matrix_bad_input():
 def test_plot_reach_series_and_frame():
     fig, ax = plt.subplots()
     reach = pd.Series({"DE-a": 3.0, "FR-b": 9.0, "PL-c": 1.0, "IT-d": 5.0}, name="reach")
-    assert plot_reach(reach, top=3, ax=ax) is ax
+    assert plot_reach(reach, n=3, ax=ax) is ax
     assert [t.get_text() for t in ax.get_yticklabels()] == ["FR-b", "IT-d", "DE-a"]
     assert [p.get_width() for p in ax.patches] == [9.0, 5.0, 3.0]
     frame = pd.DataFrame(
@@ -496,8 +496,8 @@ def test_plot_reach_series_and_frame():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Bville (FR)", "Aheim (DE)"]
     with pytest.raises(ValidationError, match="column=.*'reach', 'rank'"):
         plot_reach(frame)
-    with pytest.raises(ValidationError, match="top"):
-        plot_reach(reach, top=0)
+    with pytest.raises(ValidationError, match="n must be an integer >= 1"):
+        plot_reach(reach, n=0)
 
 
 def test_degree_distribution_ccdf(data):

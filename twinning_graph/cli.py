@@ -259,11 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
         "leiden needs: pip install twinning-graph[fast]",
     )
     p.add_argument(
+        "--n",
         "--top",
+        dest="n",
         type=_int_option(1),
         default=None,
         metavar="N",
-        help="show the N largest communities only",
+        help="show the N largest communities only (rows, as --n everywhere)",
     )
     _add_output(p)
 
@@ -283,11 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="country codes whose pairs are modelled (default: EU-27)",
     )
     p.add_argument(
+        "--n",
         "--top",
+        dest="n",
         type=_int_option(1),
         default=None,
         metavar="N",
-        help="show the N most under-linked pairs only",
+        help="show the N most under-linked pairs only (rows, as --n everywhere)",
     )
     _add_output(p)
 
@@ -657,7 +661,7 @@ def _clusters(args: argparse.Namespace) -> int:
     data = load_data(args)
     comm = communities(data, seed=args.seed, resolution=args.resolution, method=args.method)
     table = community_table(data, comm)
-    emit_table(table.head(args.top) if args.top is not None else table, args)
+    emit_table(table.head(args.n) if args.n is not None else table, args)
     return 0
 
 
@@ -668,7 +672,7 @@ def _gaps(args: argparse.Namespace) -> int:
     table = country_pair_gaps(
         load_data(args), model=args.model, mass=args.mass, countries=args.countries
     )
-    emit_table(table.head(args.top) if args.top is not None else table, args)
+    emit_table(table.head(args.n) if args.n is not None else table, args)
     return 0
 
 

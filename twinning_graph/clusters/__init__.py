@@ -22,7 +22,6 @@ from twinning_graph.clusters._brokers import (
 from twinning_graph.clusters._communities import (
     METHODS,
     NATIONAL_ISLAND_SHARE,
-    _fast_available,  # noqa: F401  (report/_context.py still asks; see its docstring)
     communities,
     community_table,
     national_islands,

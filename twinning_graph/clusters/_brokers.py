@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from twinning_graph._errors import ValidationError
+from twinning_graph._validate import check_int
 from twinning_graph.clusters._common import Data, check_seed, towns_and_adjacency
 
 __all__ = ["brokers", "EXACT_BETWEENNESS_MAX_NODES", "BETWEENNESS_SAMPLE"]
@@ -79,7 +79,7 @@ def betweenness_sums(A: sp.csr_array, sources: np.ndarray) -> np.ndarray:
 
 
 def brokers(
-    data: Data, *, top: int | None = 20, sample: int | None = None, seed: int | None = 0
+    data: Data, *, n: int | None = 20, sample: int | None = None, seed: int | None = 0
 ) -> pd.DataFrame:
     """Towns that lie on many shortest paths between other towns (betweenness).
 
@@ -92,7 +92,7 @@ def brokers(
     ----------
     data
         A :class:`~twinning_graph.TwinningData` or a town graph.
-    top
+    n
         Number of towns returned (``None``: all).
     sample
         Number of source towns sampled (Brandes–Pich estimate). ``None`` (default): exact
@@ -116,35 +116,32 @@ def brokers(
     --------
     >>> import twinning_graph as tg
     >>> from twinning_graph import clusters
-    >>> b = clusters.brokers(tg.load(), top=5, sample=20)
+    >>> b = clusters.brokers(tg.load(), n=5, sample=20)
     >>> b.columns.tolist()
     ['name', 'country', 'partners', 'betweenness']
     """
-    if top is not None and (
-        isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1
-    ):
-        raise ValidationError(f"top must be a positive integer or None, got {top!r}")
+    if n is not None:
+        n = check_int(n, "n", minimum=1)
     seed = check_seed(seed)
     towns, A = towns_and_adjacency(data)
-    n = len(towns)
+    size = len(towns)
     if sample is None:
-        k = None if n <= EXACT_BETWEENNESS_MAX_NODES else BETWEENNESS_SAMPLE
-    elif isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
-        raise ValidationError(f"sample must be a positive integer or None, got {sample!r}")
+        k = None if size <= EXACT_BETWEENNESS_MAX_NODES else BETWEENNESS_SAMPLE
     else:
-        k = int(sample) if sample < n else None
+        sample = check_int(sample, "sample", minimum=1)
+        k = sample if sample < size else None
     A = sp.csr_array(A.astype(bool), dtype=np.float64)
     A.setdiag(0)
     A.eliminate_zeros()
     if k is None:
-        sources = np.arange(n)
-    else:  # Brandes & Pich (2007): uniform random sources, scaled by n / k
-        sources = np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))
+        sources = np.arange(size)
+    else:  # Brandes & Pich (2007): uniform random sources, scaled by size / k
+        sources = np.sort(np.random.default_rng(seed).choice(size, size=k, replace=False))
     raw = betweenness_sums(A, sources)
     # networkx's normalisation for undirected graphs: 1 / ((n-1)(n-2)), times n/k when sampled
-    scale = 1.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    scale = 1.0 / ((size - 1) * (size - 2)) if size > 2 else 0.0
     if k is not None:
-        scale *= n / k
+        scale *= size / k
     score = pd.Series(raw * scale, index=towns.index)
     out = towns[["name", "country"]].assign(
         partners=np.diff(A.indptr).astype("int64"),
@@ -152,7 +149,7 @@ def brokers(
     )
     out = out.reset_index().sort_values(["betweenness", "town_id"], ascending=[False, True])
     out = out.set_index("town_id")
-    if top is not None:
-        out = out.head(top)
+    if n is not None:
+        out = out.head(n)
     out.attrs["sample"] = k
     return out

@@ -12,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import ValidationError
+from twinning_graph._validate import check_int
 from twinning_graph.clusters._common import (
     Data,
     check_seed,
@@ -159,20 +160,6 @@ def _leiden(A: sp.csr_array, *, seed: int | None, resolution: float) -> np.ndarr
     return np.asarray(part.membership, dtype=np.int64)
 
 
-def _fast_available() -> bool:
-    """Whether igraph is installed.
-
-    Only for ``report/_context.py``, which still picks ``"leiden"`` when this is true and
-    ``"louvain"`` otherwise; remove once the report calls ``communities()`` with its
-    default method.
-    """
-    try:
-        import igraph  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def resolve_communities(
     data: Data, comms: pd.Series | None, seed: int | None, towns: pd.DataFrame
 ) -> pd.Series:
@@ -194,7 +181,7 @@ def resolve_communities(
 
 
 def community_table(
-    data: Data, communities: pd.Series | None = None, *, seed: int | None = 0, top: int = 3
+    data: Data, communities: pd.Series | None = None, *, seed: int | None = 0, towns_listed: int = 3
 ) -> pd.DataFrame:
     """Describe each community: size, countries, dominant country, largest towns.
 
@@ -206,7 +193,7 @@ def community_table(
         From :func:`communities`; computed with ``communities(data, seed=seed)`` when omitted.
     seed
         Seed used when ``communities`` is omitted.
-    top
+    towns_listed
         How many of the most populous towns to list per community.
 
     Returns
@@ -228,7 +215,7 @@ def community_table(
             number of equally represented countries that would give the same diversity
             (1 for a one-country community, 2 for a 50/50 binational one).
         ``largest_towns``
-            Names of the ``top`` most populous towns (unknown populations last),
+            Names of the ``towns_listed`` most populous towns (unknown populations last),
             ``'; '``-joined.
         ``eu_share``
             Share of towns in an EU Member State.
@@ -245,8 +232,7 @@ def community_table(
     >>> bool((table["effective_countries"] <= table["countries"] + 1e-9).all())
     True
     """
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
-        raise ValidationError(f"top must be a non-negative integer, got {top!r}")
+    towns_listed = check_int(towns_listed, "towns_listed", minimum=0)
     towns, A = towns_and_adjacency(data)
     comm = resolve_communities(data, communities, seed, towns)
     t = towns.assign(community=comm.to_numpy())
@@ -272,7 +258,9 @@ def community_table(
     ranked = t.assign(_pop=t["population"].astype("Float64").fillna(-1.0)).sort_values(
         ["community", "_pop", "name"], ascending=[True, False, True], kind="stable"
     )
-    largest = ranked.groupby("community").head(top).groupby("community")["name"].agg("; ".join)
+    largest = (
+        ranked.groupby("community").head(towns_listed).groupby("community")["name"].agg("; ".join)
+    )
     out = pd.DataFrame(
         {
             "size": size.astype("int64"),

@@ -100,7 +100,7 @@ def bridges(
     *,
     seed: int | None = 0,
     by: str = "pair",
-    top: int = 3,
+    towns_listed: int = 3,
 ) -> pd.DataFrame:
     """Links between communities, per community pair or per town.
 
@@ -115,7 +115,7 @@ def bridges(
     by
         ``"pair"``: one row per linked pair of communities; ``"town"``: one row per town
         holding at least one link to another community.
-    top
+    towns_listed
         With ``by="pair"``, how many of the towns holding most of the pair's links to list.
 
     Returns
@@ -201,6 +201,6 @@ def bridges(
         .reset_index()
         .sort_values([*key, "n", "town_id"], ascending=[True, True, False, True], kind="stable")
     )
-    out["top_towns"] = held.groupby(key).head(top).groupby(key)["town_id"].agg("; ".join)
+    out["top_towns"] = held.groupby(key).head(towns_listed).groupby(key)["town_id"].agg("; ".join)
     out = out.reset_index().sort_values(["links", *key], ascending=[False, True, True])
     return out.reset_index(drop=True)

@@ -131,7 +131,7 @@ def plot_reach(
     series_or_frame: pd.Series | pd.DataFrame,
     *,
     column: str | None = None,
-    top: int = 20,
+    n: int = 20,
     ax: Axes | None = None,
     title: str | None = "auto",
 ) -> Axes:
@@ -144,7 +144,7 @@ def plot_reach(
         exactly one numeric column; a ``name`` column (and ``country``) is used for the labels.
     column : str, optional
         The column of a DataFrame to plot.
-    top : int, default 20
+    n : int, default 20
         Number of bars (largest values, the largest at the top).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
@@ -162,12 +162,12 @@ def plot_reach(
     >>> import pandas as pd
     >>> from twinning_graph.plot import plot_reach
     >>> reach = pd.Series({"DE-a": 12, "FR-b": 30, "PL-c": 7}, name="reach")
-    >>> ax = plot_reach(reach, top=2)
+    >>> ax = plot_reach(reach, n=2)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['FR-b', 'DE-a']
     >>> plt.close(ax.figure)
     """
-    top = check_int(top, "top", minimum=1)
+    n = check_int(n, "n", minimum=1)
     if isinstance(series_or_frame, pd.DataFrame):
         frame = series_or_frame
         if column is None:
@@ -203,7 +203,7 @@ def plot_reach(
         raise ValidationError(
             f"plot_reach takes a Series or DataFrame, got {type(series_or_frame).__name__}"
         )
-    best = values.dropna().sort_values(ascending=False, kind="stable").head(top)
+    best = values.dropna().sort_values(ascending=False, kind="stable").head(n)
     ax = _new_chart_axes(ax, (7.0, max(2.5, 0.3 * len(best) + 1.0)))
     ypos = np.arange(len(best))
     ax.barh(ypos, best.to_numpy(dtype=np.float64), color=TOWN_COLOR)

@@ -111,7 +111,7 @@ def section_reach(b: Builder) -> Section | None:
 
 
 def _reach_chart(b: Builder, ranked: pd.DataFrame) -> Any:
-    ax = plot.plot_reach(ranked, column="countries_reached", top=20)
+    ax = plot.plot_reach(ranked, column="countries_reached", n=20)
     return label_chart(ax, title=b.lang("reach.chart.caption"), x=b.lang("col.countries_reached"))
 
 

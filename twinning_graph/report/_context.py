@@ -317,7 +317,7 @@ def brokers(b: Builder) -> pd.DataFrame:
     def run() -> pd.DataFrame:
         n = b.broker_sample
         b.step(f"brokers (betweenness, {'exact' if n is None else f'{n} sampled sources'})")
-        out = clusters.brokers(b.data, top=None, sample=n, seed=b.seed).copy()
+        out = clusters.brokers(b.data, n=None, sample=n, seed=b.seed).copy()
         out.insert(0, "rank", np.arange(1, len(out) + 1))
         return out
 
