@@ -16,6 +16,7 @@ from twinning_graph.explore._page import ExploreMap, render_page, resolve_tiles
 from twinning_graph.explore._payload import build_payload, check_columns
 from twinning_graph.graph import as_data
 from twinning_graph.plot._basemap import EARTH_RADIUS_M, EUROPE_BOUNDS, LAT0, LON0, load_countries
+from twinning_graph.plot._credits import map_credits
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +284,8 @@ def explore(
     config = {
         "title": str(name),
         "subtitle": f"{payload.n_towns:,} towns · {payload.n_links:,} links",
-        "credits": _style.CREDITS + (f"; tiles: {tile_spec[1]}" if tile_spec else ""),
+        "credits": map_credits(data, candidates=cand, basemap=tile_spec is None)
+        + (f"; tiles: {tile_spec[1]}" if tile_spec else ""),
         "highlight": highlight,
         "showCountries": focus,
         "fit": fit,
