@@ -325,3 +325,22 @@ def test_error_header_names_only_the_files_with_problems(tmp_path):
         tg.load(towns=t, partnerships=[good, bad])
     first = str(info.value).splitlines()[0]
     assert first == f"1 problem in {bad}:"
+
+
+def test_duplicate_membership_conflicts_are_named(bundled):
+    # Berlin listed twice in one project with two different roles: the first is kept, and
+    # the warning says which values disagreed and which one was kept
+    members = pd.DataFrame(
+        {
+            "partnership_id": ["P1"] * 4,
+            "town_id": ["DE-berlin", "DE-berlin", "FR-paris", "PL-krakow"],
+            "role": ["Lead Partner", "Partner", "Partner", "Partner"],
+        }
+    )
+    with pytest.warns(
+        tg.DataWarning,
+        match=r"1 duplicate membership row .* 1 with conflicting values:\n  project 'P1', "
+        r"town 'DE-berlin': role given as 'Lead Partner' / 'Partner'; kept 'Lead Partner'",
+    ):
+        _, kept = tg.read_partnerships(members, towns=bundled.towns)
+    assert kept["role"].tolist() == ["Lead Partner", "Partner", "Partner"]

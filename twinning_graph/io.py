@@ -31,7 +31,7 @@ from twinning_graph._csv import (
     source_label,
 )
 from twinning_graph._errors import ValidationError
-from twinning_graph._validate import Problem, Problems, warn
+from twinning_graph._validate import MAX_LISTED, Problem, Problems, warn
 from twinning_graph.countries import country_table, normalise_country
 
 __all__ = [
@@ -676,14 +676,45 @@ def merge_duplicate_edges(edges: pd.DataFrame) -> pd.DataFrame:
     return edges
 
 
+def membership_conflicts(members: pd.DataFrame) -> list[str]:
+    """Lines describing the columns whose values differ between repeated membership rows.
+
+    A repeat is two rows with the same ``partnership_id`` and ``town_id``; the first row
+    is the one kept, so every line says which value was kept (e.g. Berlin listed twice in
+    one project, once as "Lead Partner" and once as "Partner").
+    """
+    key = ["partnership_id", "town_id"]
+    dup = members.duplicated(key, keep=False) & members["partnership_id"].notna()
+    if not dup.any():
+        return []
+    rows = members[dup.to_numpy()]
+    lines = []
+    for (pid, tid), group in rows.groupby(key, sort=True):  # loop over repeats only
+        for col in group.columns.difference(key):
+            values = group[col].dropna().astype(str).unique()
+            if len(values) > 1:
+                lines.append(
+                    f"project {pid!r}, town {tid!r}: {col} given as "
+                    + " / ".join(map(repr, values))
+                    + f"; kept {values[0]!r}"
+                )
+    return lines
+
+
 def _merge_duplicate_members(members: pd.DataFrame) -> pd.DataFrame:
     dup = members.duplicated(["partnership_id", "town_id"], keep="first")
     n = int(dup.sum())
     if n:
+        conflicts = membership_conflicts(members)
         members = members[~dup.to_numpy()].reset_index(drop=True)
+        listed = "".join(f"\n  {line}" for line in conflicts[:MAX_LISTED])
+        more = (
+            f"\n  ... and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else ""
+        )
         warn(
             f"{n} duplicate membership row{'s' if n != 1 else ''} (same partnership_id and "
             "town_id) merged"
+            + (f"; {len(conflicts)} with conflicting values:{listed}{more}" if conflicts else "")
         )
     size = members.groupby("partnership_id")["town_id"].transform("size")
     lone = members.loc[size.to_numpy() < 2, "partnership_id"].unique()

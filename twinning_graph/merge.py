@@ -20,7 +20,7 @@ from twinning_graph._errors import ValidationError
 from twinning_graph._geo import haversine_km
 from twinning_graph._text import fold
 from twinning_graph._validate import Problems, warn
-from twinning_graph.io import merge_duplicate_edges
+from twinning_graph.io import membership_conflicts, merge_duplicate_edges
 from twinning_graph.network import TwinningData
 
 __all__ = ["merge", "match_towns", "match_report"]
@@ -462,17 +462,7 @@ def _duplicate_memberships(members: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     dup = members.duplicated(key, keep=False) & members["partnership_id"].notna()
     if not dup.any():
         return members, ""
-    rows = members[dup.to_numpy()]
-    lines = []
-    for (pid, tid), group in rows.groupby(key, sort=True):  # loop over repeats only
-        for col in group.columns.difference(key):
-            values = group[col].dropna().astype(str).unique()
-            if len(values) > 1:
-                lines.append(
-                    f"  project {pid!r}, town {tid!r}: {col} given as "
-                    + " / ".join(map(repr, values))
-                    + f"; kept {values[0]!r}"
-                )
+    lines = ["  " + line for line in membership_conflicts(members)]
     kept = members[~members.duplicated(key, keep="first").to_numpy() | ~dup.to_numpy()]
     n = int(len(members) - len(kept))
     head = (
