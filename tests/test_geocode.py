@@ -438,6 +438,6 @@ def test_country_names_use_the_library_normaliser() -> None:
     from twinning_graph.geocode import _normalise
 
     assert not hasattr(_normalise, "_COUNTRY_NAMES")
-    assert _normalise._country_code("Deutschland") == "DE"
-    assert _normalise._country_code("EL") == "GR"
-    assert _normalise._country_code("Atlantis") is None
+    assert _normalise.country_code("Deutschland") == "DE"
+    assert _normalise.country_code("EL") == "GR"
+    assert _normalise.country_code("Atlantis") is None

@@ -69,3 +69,28 @@ def test_mypy_clean():
         text=True,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_no_private_names_imported_across_modules():
+    """Modules talk through small internal interfaces: no ``from x import _name``.
+
+    Private *modules* (``from twinning_graph import _style``) are fine inside the package;
+    a private *name* of another module is not.
+    """
+    import ast
+
+    root = ROOT / "twinning_graph"
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in root.rglob("*.py")}
+    modules |= {".".join(p.relative_to(ROOT).parts) for p in root.rglob("*") if p.is_dir()}
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "twinning_graph"
+            ):
+                for alias in node.names:
+                    name = alias.name
+                    private = name.startswith("_") and not name.startswith("__")
+                    if private and f"{node.module}.{name}" not in modules:
+                        bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}.{name}")
+    assert not bad, "\n".join(bad)

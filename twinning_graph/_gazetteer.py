@@ -51,7 +51,7 @@ def _data_path(name: str):
 
 
 @functools.cache
-def _places_table() -> pd.DataFrame:
+def places_table() -> pd.DataFrame:
     with _data_path(PLACES_FILE).open("rb") as fh:
         frame = pd.read_csv(
             fh,
@@ -73,7 +73,7 @@ def _places_table() -> pd.DataFrame:
 
 
 @functools.cache
-def _names_table() -> pd.DataFrame:
+def names_table() -> pd.DataFrame:
     with _data_path(NAMES_FILE).open("rb") as fh:
         frame = pd.read_csv(
             fh,
@@ -114,7 +114,7 @@ def load_gazetteer(*, kinds: str | Iterable[str] | None = "place") -> pd.DataFra
     >>> sorted(load_gazetteer(kinds=None)["kind"].unique())
     ['admin_unit', 'municipality', 'place', 'small_place']
     """
-    table = _places_table()
+    table = places_table()
     if kinds is None:
         return table.copy(deep=False)
     wanted = [kinds] if isinstance(kinds, str) else list(kinds)
@@ -143,7 +143,7 @@ def name_index() -> pd.DataFrame:
     >>> idx[idx["key"] == "kolonia"].loc[:, ["geonames_id", "kind"]].to_numpy().tolist()
     [[2886242, 'alternate']]
     """
-    return _names_table().copy(deep=False)
+    return names_table().copy(deep=False)
 
 
 def places(
@@ -178,7 +178,7 @@ def places(
             f"min_population must be a number, got {min_population!r} "
             f"({type(min_population).__name__})"
         )
-    table = _places_table()
+    table = places_table()
     table = table[table["kind"] == "place"]
     keep = table["population"] >= min_population
     if min_population <= 1000:

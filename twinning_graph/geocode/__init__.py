@@ -14,13 +14,12 @@ Gazetteer data: GeoNames (geonames.org), CC BY 4.0.
 # (used by scripts/build_gazetteer.py) stay importable from here. They are bindings, not the
 # settings: assigning to ``twinning_graph.geocode.FUZZY_CUTOFF`` changes nothing; set or patch
 # the name in the submodule that uses it (``twinning_graph.geocode._offline.FUZZY_CUTOFF``).
-from twinning_graph._text import fold as _basic  # noqa: F401  (scripts/build_gazetteer.py)
 from twinning_graph.geocode._geocode import MATCH_KINDS, geocode
 from twinning_graph.geocode._geocode import OUTPUT_COLUMNS as OUTPUT_COLUMNS
 from twinning_graph.geocode._geocode import RESOLVED_KINDS as RESOLVED_KINDS
-from twinning_graph.geocode._normalise import _split_qualifier as _split_qualifier
-from twinning_graph.geocode._normalise import _strip_admin_words as _strip_admin_words
 from twinning_graph.geocode._normalise import normalise_name
+from twinning_graph.geocode._normalise import split_qualifier as split_qualifier
+from twinning_graph.geocode._normalise import strip_admin_words as strip_admin_words
 from twinning_graph.geocode._offline import FUZZY_CUTOFF as FUZZY_CUTOFF
 from twinning_graph.geocode._offline import FUZZY_MIN_LENGTH as FUZZY_MIN_LENGTH
 from twinning_graph.geocode._offline import FUZZY_WEIGHT as FUZZY_WEIGHT

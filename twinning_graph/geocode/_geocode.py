@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import DataWarning, ValidationError
-from twinning_graph.geocode._normalise import _country_codes
-from twinning_graph.geocode._offline import _resolve_fuzzy, _resolve_offline, _Result
-from twinning_graph.geocode._online import _resolve_online
+from twinning_graph.geocode._normalise import country_codes
+from twinning_graph.geocode._offline import Result, resolve_fuzzy, resolve_offline
+from twinning_graph.geocode._online import resolve_online
 
 # the logger of the former single-file module, so log records keep their name
 logger = logging.getLogger("twinning_graph.geocode")
@@ -152,9 +152,9 @@ def geocode(
         warnings.warn(f"geocode() overwrites existing column(s) {clash}", DataWarning, stacklevel=2)
     raw = out[name].astype("str").fillna("").str.strip()
     raw = pd.Series(raw.to_numpy(dtype=object), dtype="str")
-    res = _Result(len(out))
+    res = Result(len(out))
     if country is not None and country in out.columns:
-        codes, unknown = _country_codes(pd.Series(out[country].to_numpy(dtype=object)))
+        codes, unknown = country_codes(pd.Series(out[country].to_numpy(dtype=object)))
         bad = np.flatnonzero(unknown.to_numpy())
         values = out[country].to_numpy(dtype=object)
         res.add_note(
@@ -164,13 +164,13 @@ def geocode(
         codes = pd.Series(pd.NA, index=raw.index, dtype="str")
 
     if len(out):
-        stripped = _resolve_offline(raw, codes, res)
-        _resolve_fuzzy(stripped, codes, res)
+        stripped = resolve_offline(raw, codes, res)
+        resolve_fuzzy(stripped, codes, res)
         _apply_min_confidence(res, min_confidence)
         _fill_places(res)
         res.add_note(np.flatnonzero(raw.str.len().to_numpy() == 0), "empty name")
         if online is not None:
-            _resolve_online(raw, codes, res, online, cache, progress, min_delay_seconds)
+            resolve_online(raw, codes, res, online, cache, progress, min_delay_seconds)
 
     gid = pd.array(np.where(res.gid >= 0, res.gid, 0), dtype="Int64")
     gid[res.gid < 0] = pd.NA
@@ -227,13 +227,13 @@ def _check_arguments(
         raise ValidationError("geocode(): " + "; ".join(problems))
 
 
-def _apply_min_confidence(res: _Result, min_confidence: float) -> None:
+def _apply_min_confidence(res: Result, min_confidence: float) -> None:
     low = np.flatnonzero((res.gid >= 0) & (res.confidence < min_confidence))
     if not len(low):
         return
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
 
-    names = _places_table()["name"].reindex(res.gid[low]).to_numpy(dtype=object)
+    names = places_table()["name"].reindex(res.gid[low]).to_numpy(dtype=object)
     res.add_note(
         low,
         [
@@ -247,20 +247,20 @@ def _apply_min_confidence(res: _Result, min_confidence: float) -> None:
     res.confidence[low] = 0.0
 
 
-def _fill_places(res: _Result) -> None:
-    from twinning_graph._gazetteer import _places_table
+def _fill_places(res: Result) -> None:
+    from twinning_graph._gazetteer import places_table
 
     hit = np.flatnonzero(res.gid >= 0)
-    rows = _places_table().loc[res.gid[hit]]
+    rows = places_table().loc[res.gid[hit]]
     res.lat[hit] = rows["lat"].to_numpy()
     res.lon[hit] = rows["lon"].to_numpy()
     res.matched[hit] = rows["name"].to_numpy(dtype=object)
 
 
 def _population(gid: np.ndarray) -> pd.Series:
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
 
-    pop = _places_table()["population"].reindex(np.where(gid >= 0, gid, -1)).to_numpy()
+    pop = places_table()["population"].reindex(np.where(gid >= 0, gid, -1)).to_numpy()
     out = pd.array(np.nan_to_num(pop, nan=0).astype(np.int64), dtype="Int64")
     out[(gid < 0) | (np.nan_to_num(pop, nan=0) == 0)] = pd.NA  # 0 = unknown in GeoNames
     return out

@@ -143,7 +143,7 @@ _SUFFIX_RE = rf"(?: (?:{_alternation(_SUFFIXES)}))+$"
 _QUALIFIER_RE = r"^\s*([^,(\[]*?)\s*(?:[,(\[]\s*(.*?)[\s)\]]*)?$"
 
 
-def _strip_admin_words(basic: pd.Series) -> pd.Series:
+def strip_admin_words(basic: pd.Series) -> pd.Series:
     """Remove administrative prefixes and suffixes from already basic-normalised keys."""
     stripped = basic.str.replace(_PREFIX_RE, "", regex=True)
     stripped = stripped.str.replace(_SUFFIX_RE, "", regex=True)
@@ -151,7 +151,7 @@ def _strip_admin_words(basic: pd.Series) -> pd.Series:
     return stripped.where(stripped.str.len() > 0, basic)
 
 
-def _split_qualifier(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+def split_qualifier(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Split ``"Porcia, Friuli-Venezia Giulia"`` into ``("Porcia", "Friuli-Venezia Giulia")``."""
     s = series.astype("str").fillna("")
     parts = s.str.extract(_QUALIFIER_RE)
@@ -190,8 +190,8 @@ def normalise_name(series: pd.Series | Iterable[str]) -> pd.Series:
     ['koln', 'grosswallstadt', 'lyon', 'porcia', 'lodz', 'θεσσαλονικη']
     """
     s = series if isinstance(series, pd.Series) else pd.Series(list(series), dtype="str")
-    head, _ = _split_qualifier(s)
-    return _strip_admin_words(fold(head))
+    head, _ = split_qualifier(s)
+    return strip_admin_words(fold(head))
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def normalise_name(series: pd.Series | Iterable[str]) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def _country_code(value: str) -> str | None:
+def country_code(value: str) -> str | None:
     """One country value (code or name) → ISO alpha-2, or None when unknown.
 
     Codes go through :func:`twinning_graph.countries.normalise_country` (``EL``/``UK``,
@@ -219,10 +219,10 @@ def _country_code(value: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _country_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def country_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Normalise a column of country codes/names; returns (codes or <NA>, unknown mask)."""
     text = values.astype("str").fillna("").str.strip()
-    uniques = {v: _country_code(v) for v in text.unique()}  # a few dozen distinct values
+    uniques = {v: country_code(v) for v in text.unique()}  # a few dozen distinct values
     codes = text.map(uniques).astype("str")
     unknown = codes.isna() & (text != "")
     return codes, unknown
@@ -397,7 +397,7 @@ def _admin1_lookup() -> dict[tuple[str, str], str]:
 _ADMIN1_KEYS: dict[tuple[str, str], str] = {}
 
 
-def _qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
+def qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
     """The admin-1 code a row's qualifier names (``"Lower Saxony"`` → ``"06"``), or ``""``."""
     lookup = _admin1_lookup()
     key = fold(qualifier).str.replace(_REGION_WORDS, "", regex=True).to_numpy(dtype=object)
@@ -408,7 +408,7 @@ def _qualifier_admin1(qualifier: pd.Series, codes: pd.Series) -> np.ndarray:
     return out
 
 
-def _country_name(code: str) -> str:
+def country_label(code: str) -> str:
     """English name of a country code, for online queries (the code itself if unknown)."""
     try:
         return str(country_name(code))

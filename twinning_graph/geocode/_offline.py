@@ -13,10 +13,10 @@ import pandas as pd
 
 from twinning_graph._text import fold
 from twinning_graph.geocode._normalise import (
-    _country_code,
-    _qualifier_admin1,
-    _split_qualifier,
-    _strip_admin_words,
+    country_code,
+    qualifier_admin1,
+    split_qualifier,
+    strip_admin_words,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -62,14 +62,14 @@ _STAGE_NOTES = {
 
 def _stage_keys(raw: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Keys to try for each input row, most literal first (stage 0 → 3)."""
-    head, qualifier = _split_qualifier(raw)
+    head, qualifier = split_qualifier(raw)
     full = fold(raw)
     head_key = fold(head)
-    stripped = _strip_admin_words(head_key)
-    slash = _strip_admin_words(fold(head.str.split("/").str[0].fillna("")))
+    stripped = strip_admin_words(head_key)
+    slash = strip_admin_words(fold(head.str.split("/").str[0].fillna("")))
     # "Barking and Dagenham", "Lampedusa e Linosa": districts named after their towns. Not
     # hyphens: "Thorigné-Fouillard" is one French town, and its "Thorigné" another one.
-    part = _strip_admin_words(
+    part = strip_admin_words(
         fold(head.str.split(r"\s+(?:and|und|et|e|y|i|og|och|en)\s+", regex=True).str[0].fillna(""))
     )
     part = part.where(part.str.len() >= 5, "")
@@ -92,10 +92,10 @@ def _candidates(
 
     Also returns the rows whose only candidates lie outside the region their qualifier names.
     """
-    from twinning_graph._gazetteer import _names_table, _places_table
+    from twinning_graph._gazetteer import names_table, places_table
 
-    gaz = _places_table()
-    cand = stages.merge(_names_table(), on="key", how="inner", sort=False)
+    gaz = places_table()
+    cand = stages.merge(names_table(), on="key", how="inner", sort=False)
     cand = cand.join(gaz[["name", "country", "admin1", "population"]], on="geonames_id")
     rows = cand["row"].to_numpy()
     want = row_country[rows]
@@ -155,10 +155,10 @@ def _same_place_pick(group: pd.DataFrame) -> tuple[int | None, str]:
     GeoNames often lists a town and a section or namesake village next to it; picking the
     most populous entry then cannot be wrong by more than SAME_PLACE_KM.
     """
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
     from twinning_graph._geo import haversine_km
 
-    coords = _places_table().loc[group.index, ["lat", "lon"]].to_numpy()
+    coords = places_table().loc[group.index, ["lat", "lon"]].to_numpy()
     km = haversine_km(coords[0, 0], coords[0, 1], coords[:, 0], coords[:, 1])
     if km.max() <= SAME_PLACE_KM:
         note = (
@@ -180,10 +180,10 @@ def _sections() -> pd.Series:
     """
     from scipy.spatial import cKDTree
 
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
     from twinning_graph._geo import EARTH_RADIUS_KM
 
-    gaz = _places_table()
+    gaz = places_table()
     gaz = gaz[gaz["kind"].isin(("place", "small_place"))]
     big = gaz[gaz["population"] >= SECTION_CITY_MIN]
     small = gaz[gaz["population"] < SECTION_MAX_POPULATION]
@@ -210,7 +210,7 @@ def _sections() -> pd.Series:
     return pd.Series(flag, index=small.index)
 
 
-class _Result:
+class Result:
     """Per-row output columns, filled stage by stage."""
 
     def __init__(self, n: int) -> None:
@@ -232,11 +232,11 @@ class _Result:
                 self.note[r] = f"{self.note[r]}; {t}" if self.note[r] else t
 
 
-def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Series:
+def resolve_offline(raw: pd.Series, codes: pd.Series, res: Result) -> pd.Series:
     """Exact and alternate matching plus ambiguity handling; returns the stripped keys."""
     stages, stripped, qualifier = _stage_keys(raw)
     row_country = codes.fillna("").to_numpy(dtype=object)
-    row_region = _qualifier_admin1(qualifier, codes)
+    row_region = qualifier_admin1(qualifier, codes)
     cand, elsewhere = _candidates(stages, row_country, row_region)
     res.tried[elsewhere] = True
     res.tried[cand["row"].to_numpy()] = True
@@ -320,9 +320,9 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
     kind = kinds.loc[list(zip(good_rows, good_gid, strict=True))].to_numpy()
     conf = np.where(kind == "primary", 1.0, 0.95)
     conf = conf - 0.05 * (stage[good_rows].to_numpy() > 0) - 0.1 * (row_country[good_rows] == "")
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
 
-    gkind = _places_table()["kind"].reindex(good_gid).to_numpy(dtype=object)
+    gkind = places_table()["kind"].reindex(good_gid).to_numpy(dtype=object)
     division = np.isin(gkind, DIVISION_KINDS)
     conf = conf * np.where(division, 0.9, 1.0)
     res.add_note(
@@ -365,16 +365,16 @@ def _resolve_offline(raw: pd.Series, codes: pd.Series, res: _Result) -> pd.Serie
 
 def _narrow_by_qualifier(group: pd.DataFrame, qualifier: str, any_country: bool) -> pd.DataFrame:
     """Candidates whose names, admin-1 code or (without a country) country fit the qualifier."""
-    from twinning_graph._gazetteer import _names_table
+    from twinning_graph._gazetteer import names_table
 
     if any_country:
-        code = _country_code(qualifier)
+        code = country_code(qualifier)
         if code is not None:
             return group[group["country"] == code]
     q = fold(pd.Series([qualifier])).iloc[0]
     if not q:
         return group.iloc[:0]
-    idx = _names_table()
+    idx = names_table()
     keys = idx[idx["geonames_id"].isin(group.index)]
     hit = keys["key"].str.contains(rf"\b{re.escape(q)}\b", regex=True)
     fits = set(keys.loc[hit, "geonames_id"]) | set(
@@ -396,10 +396,10 @@ class _FuzzyPool:
     """A country's distinct keys grouped by first character, with the places they name."""
 
     def __init__(self, country: str) -> None:
-        from twinning_graph._gazetteer import _names_table, _places_table
+        from twinning_graph._gazetteer import names_table, places_table
 
-        gaz = _places_table()
-        idx = _names_table()
+        gaz = places_table()
+        idx = names_table()
         idx = idx[idx["geonames_id"].isin(gaz.index[gaz["country"] == country])]
         idx = idx[idx["key"].str.len() >= FUZZY_MIN_LENGTH - 1]
         keys = idx["key"].to_numpy(dtype=object)  # the index is sorted by key
@@ -444,9 +444,9 @@ class _FuzzyPool:
 _FUZZY_POOLS: dict[str, _FuzzyPool] = {}
 
 
-def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
+def resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: Result) -> None:
     """difflib matching, same country only, for rows left without any candidate."""
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
 
     country = codes.fillna("").to_numpy(dtype=object)
     keys = stripped.to_numpy(dtype=object)
@@ -458,7 +458,7 @@ def _resolve_fuzzy(stripped: pd.Series, codes: pd.Series, res: _Result) -> None:
     )
     if not len(todo):
         return
-    gaz = _places_table()
+    gaz = places_table()
     memo: dict[tuple[str, str], tuple[list[str], float]] = {}
     # A Python loop over the unmatched rows only: difflib has no vectorised form; candidates
     # are limited to keys of the same country, first letter and a compatible length.

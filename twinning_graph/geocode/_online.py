@@ -16,8 +16,8 @@ import pandas as pd
 from twinning_graph._errors import ValidationError
 from twinning_graph._validate import warn
 from twinning_graph._write import write_text
-from twinning_graph.geocode._normalise import _country_name
-from twinning_graph.geocode._offline import _Result
+from twinning_graph.geocode._normalise import country_label
+from twinning_graph.geocode._offline import Result
 
 # the logger of the former single-file module, so log records keep their name
 logger = logging.getLogger("twinning_graph.geocode")
@@ -115,10 +115,10 @@ def _logged(items: list[str]) -> Iterable[str]:
     logger.info("geocoding online: %d/%d queries", len(items), len(items))
 
 
-def _resolve_online(
+def resolve_online(
     raw: pd.Series,
     codes: pd.Series,
-    res: _Result,
+    res: Result,
     online: Any,
     cache: str | os.PathLike | None,
     progress: bool,
@@ -144,7 +144,7 @@ def _resolve_online(
     names = raw.to_numpy(dtype=object)
     country = codes.fillna("").to_numpy(dtype=object)
     queries = [
-        f"{names[r]}, {_country_name(country[r])}" if country[r] else str(names[r]) for r in todo
+        f"{names[r]}, {country_label(country[r])}" if country[r] else str(names[r]) for r in todo
     ]
     errors: dict[str, str] = {}
     calls = 0

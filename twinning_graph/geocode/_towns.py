@@ -9,7 +9,7 @@ import pandas as pd
 
 from twinning_graph._errors import DataWarning, ValidationError
 from twinning_graph.geocode._geocode import OUTPUT_COLUMNS, RESOLVED_KINDS
-from twinning_graph.geocode._normalise import _country_codes, normalise_name
+from twinning_graph.geocode._normalise import country_codes, normalise_name
 
 
 def _slug(names: pd.Series, fallback: pd.Series) -> pd.Series:
@@ -53,7 +53,7 @@ def to_towns(geocoded: pd.DataFrame, *, id_column: str | None = None) -> pd.Data
     0  DE-koln           Köln      DE      2886242
     1  FR-lyon  Ville de Lyon      FR      2996944
     """
-    from twinning_graph._gazetteer import _places_table
+    from twinning_graph._gazetteer import places_table
 
     missing = [
         c for c in ("name", "match_kind", "lat", "lon", "geonames_id") if c not in geocoded.columns
@@ -66,12 +66,12 @@ def to_towns(geocoded: pd.DataFrame, *, id_column: str | None = None) -> pd.Data
             f"columns present: {list(geocoded.columns)}"
         )
     gaz_country = (
-        _places_table()["country"]
+        places_table()["country"]
         .reindex(geocoded["geonames_id"].fillna(-1).astype("int64").to_numpy())
         .to_numpy(dtype=object)
     )
     if "country" in geocoded.columns:
-        given, _ = _country_codes(pd.Series(geocoded["country"].to_numpy(dtype=object)))
+        given, _ = country_codes(pd.Series(geocoded["country"].to_numpy(dtype=object)))
         given_arr = given.to_numpy(dtype=object)
         country = np.where(pd.isna(gaz_country), given_arr, gaz_country)
     else:

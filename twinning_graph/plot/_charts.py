@@ -17,7 +17,7 @@ from twinning_graph._errors import (
 from twinning_graph._text import plot_text
 from twinning_graph._validate import check_choice, check_int
 from twinning_graph.plot._basemap import new_axes
-from twinning_graph.plot._common import TOWN_COLOR, _as_list, _degree, _frames, chart_title
+from twinning_graph.plot._common import TOWN_COLOR, as_list, chart_title, degree_of, frames
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -90,7 +90,7 @@ def plot_country_matrix(
     if countries is None:
         order = present
     else:
-        order = [c.upper() for c in _as_list(countries)]
+        order = [c.upper() for c in as_list(countries)]
         unknown = sorted(set(order) - set(present))
         if unknown:
             raise UnknownCountryError(
@@ -252,8 +252,8 @@ def plot_degree_distribution(
     ('log', 'log')
     >>> plt.close(ax.figure)
     """
-    towns, edges = _frames(data)
-    degree = _degree(towns, edges)
+    towns, edges = frames(data)
+    degree = degree_of(towns, edges)
     linked = degree[degree > 0]
     if len(linked) == 0:
         raise ValidationError("no link in the data: the degree distribution is empty")
@@ -310,7 +310,7 @@ def plot_links_per_year(data: Any, *, ax: Axes | None = None, title: str | None 
     29
     >>> plt.close(ax.figure)
     """
-    _, edges = _frames(data)
+    _, edges = frames(data)
     if "since" not in edges.columns:
         raise ValidationError("no link has a known 'since' year (the edges have no 'since' column)")
     since = pd.to_numeric(edges["since"], errors="coerce")

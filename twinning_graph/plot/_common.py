@@ -18,7 +18,7 @@ TOWN_COLOR = "#1F4E79"
 ARC_POINTS = 16
 
 
-def _frames(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def frames(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(towns, pair table) of TwinningData or a town graph."""
     from twinning_graph.graph import as_data
 
@@ -26,11 +26,11 @@ def _frames(data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     return d.towns, d.edges
 
 
-def _as_list(value: str | Iterable[str]) -> list[str]:
+def as_list(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-def _degree(towns: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
+def degree_of(towns: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
     """Number of partner towns of each town (in towns.index order), from unique-pair edges."""
     ends = np.concatenate(
         [towns.index.get_indexer(edges["town_a"]), towns.index.get_indexer(edges["town_b"])]

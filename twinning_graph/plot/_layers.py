@@ -70,7 +70,7 @@ def arc_segments(lonlat_a: np.ndarray, lonlat_b: np.ndarray) -> list[np.ndarray]
     return out
 
 
-def _edge_arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> list[np.ndarray]:
+def edge_arcs(towns: pd.DataFrame, edges: pd.DataFrame) -> list[np.ndarray]:
     a = towns.loc[edges["town_a"], ["lon", "lat"]].to_numpy(np.float64)
     b = towns.loc[edges["town_b"], ["lon", "lat"]].to_numpy(np.float64)
     return arc_segments(a, b)
@@ -88,7 +88,7 @@ def link_style(n: int) -> dict[str, Any]:
 
 def links_layer(ax: Axes, scene: MapScene, *, line_kws: Mapping[str, Any] | None = None) -> Axes:
     """Every drawn link as a great-circle arc: one LineCollection (``gid="links"``)."""
-    segs = _edge_arcs(scene.data.towns, scene.links) if len(scene.links) else []
+    segs = edge_arcs(scene.data.towns, scene.links) if len(scene.links) else []
     style = link_style(len(segs))
     style.update(dict(line_kws or {}))
     lc = LineCollection(segs, **style)
@@ -139,7 +139,7 @@ def highlight_layer(ax: Axes, scene: MapScene) -> Axes:
     mine = links[(links["town_a"] == hid) | (links["town_b"] == hid)]
     if len(mine):
         hl = LineCollection(
-            _edge_arcs(scene.data.towns, mine),
+            edge_arcs(scene.data.towns, mine),
             colors=HIGHLIGHT.link_color,
             linewidths=1.4,
             alpha=0.9,

@@ -23,7 +23,7 @@ from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb
 from matplotlib.lines import Line2D
 
 from twinning_graph._style import LINK_COLOR
-from twinning_graph.plot._layers import _edge_arcs
+from twinning_graph.plot._layers import edge_arcs
 from twinning_graph.plot._scene import MapScene
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def density_grid(
 
 def density_layer(ax: Axes, scene: MapScene) -> tuple[Axes, list[Any]]:
     """The links as a density image (``gid="link_density"``); returns the legend entry too."""
-    segs = _edge_arcs(scene.data.towns, scene.links) if len(scene.links) else []
+    segs = edge_arcs(scene.data.towns, scene.links) if len(scene.links) else []
     counts = density_grid(segs, scene.window)
     r, g, b = to_rgb(LINK_COLOR)
     # one link through a pixel is a faint trace; busy corridors turn dark, then wine-red

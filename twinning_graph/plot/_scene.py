@@ -23,7 +23,7 @@ from twinning_graph._text import plot_text
 from twinning_graph.countries import country_name
 from twinning_graph.network import TwinningData
 from twinning_graph.plot._basemap import project, resolve_extent
-from twinning_graph.plot._common import TOWN_COLOR, _degree
+from twinning_graph.plot._common import TOWN_COLOR, degree_of
 from twinning_graph.plot._extent import (
     europe_window,
     fit_window,
@@ -349,7 +349,7 @@ def build_scene(
     drawn &= located
     t = towns.loc[drawn].copy()
     t["x"], t["y"] = project(t["lon"].to_numpy(np.float64), t["lat"].to_numpy(np.float64))
-    t["degree"] = _degree(towns, kept)[drawn]
+    t["degree"] = degree_of(towns, kept)[drawn]
 
     hl: pd.Series | None = None
     partners = t.iloc[:0]
