@@ -16,7 +16,7 @@ from twinning_graph.geocode._offline import Result, resolve_fuzzy, resolve_offli
 from twinning_graph.geocode._online import resolve_online
 
 # the logger of the former single-file module, so log records keep their name
-logger = logging.getLogger("twinning_graph.geocode")
+logger = logging.getLogger(__name__)
 
 #: Values of the ``match_kind`` column written by :func:`geocode`.
 MATCH_KINDS = ("exact", "alternate", "fuzzy", "ambiguous", "none", "online", "error")

@@ -20,7 +20,7 @@ from twinning_graph.geocode._normalise import country_label
 from twinning_graph.geocode._offline import Result
 
 # the logger of the former single-file module, so log records keep their name
-logger = logging.getLogger("twinning_graph.geocode")
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # Online fallback

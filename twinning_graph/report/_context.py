@@ -33,7 +33,7 @@ from twinning_graph.report._call import CallFacts
 from twinning_graph.report._i18n import Lang
 
 # the package's logger, as before report.py became a subpackage
-logger = logging.getLogger("twinning_graph.report")
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
