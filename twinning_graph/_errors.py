@@ -59,11 +59,12 @@ def unknown_towns(
     *,
     names: Any = None,
     what: str = "town_id",
+    hint: str = "",
 ) -> UnknownTownError:
     """The one builder of :class:`UnknownTownError`: every unknown id, with close matches.
 
     ``valid`` are the known ids; ``names`` (a Series of names indexed by id), when given,
-    lets a name typed instead of an id suggest that town's id.
+    lets a name typed instead of an id suggest that town's id; ``hint`` ends the message.
     """
     import difflib
 
@@ -77,12 +78,12 @@ def unknown_towns(
         named = by_name.get(str(t).casefold())
         if named and named not in close:
             close.insert(0, named)
-        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-        parts.append(f"{t!r}{hint}")
+        suggest = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        parts.append(f"{t!r}{suggest}")
     n = len(ids)
     example = ", ".join(map(repr, ids[:3]))
     return UnknownTownError(
         f"unknown {what}{'s' if len(missing) > 1 else ''} {', '.join(parts)}; valid ids are the "
         f"index of data.towns ({n:,} towns, e.g. {example}); tg.find_town(name) looks a town up "
-        "by its name"
+        "by its name" + (f"; {hint}" if hint else "")
     )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twinning_graph._errors import UnknownTownError, ValidationError
+from twinning_graph._errors import UnknownTownError, ValidationError, unknown_towns
 
 __all__ = ["CANDIDATE_COLUMNS", "candidate_frame"]
 
@@ -30,18 +30,12 @@ def _ids_of(frame: pd.DataFrame) -> pd.Series | None:
 
 
 def _unknown_ids(missing: list[str], towns: pd.DataFrame) -> UnknownTownError:
-    import difflib
-
-    index = [str(t) for t in towns.index]
-    parts = []
-    for tid in missing:
-        close = difflib.get_close_matches(tid, index, n=3)
-        parts.append(
-            repr(tid) + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
-        )
-    return UnknownTownError(
-        f"unknown candidate town_id{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
-        f"valid ids are the index of data.towns, or give a DataFrame with lat/lon columns"
+    return unknown_towns(
+        missing,
+        towns.index,
+        names=towns["name"] if "name" in towns.columns else None,
+        what="candidate town_id",
+        hint="or give a DataFrame with lat/lon columns",
     )
 
 

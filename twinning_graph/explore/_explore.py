@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph import _style
-from twinning_graph._errors import UnknownCountryError, UnknownTownError, ValidationError
+from twinning_graph._errors import (
+    UnknownCountryError,
+    UnknownTownError,
+    ValidationError,
+    unknown_towns,
+)
 from twinning_graph._map_candidates import candidate_frame
 from twinning_graph.explore._page import ExploreMap, render_page, resolve_tiles
 from twinning_graph.explore._payload import build_payload, check_columns
@@ -119,9 +124,8 @@ def _fit_points(
         if all(isinstance(v, str) for v in values):
             missing_ids = [v for v in values if v not in towns.index]
             if missing_ids:
-                raise UnknownTownError(
-                    f"extent: unknown town_id(s) {missing_ids[:10]}; valid ids are the index "
-                    "of data.towns"
+                raise unknown_towns(
+                    missing_ids, towns.index, names=towns["name"], what="extent town_id"
                 )
             return towns.loc[values, ["lon", "lat"]].to_numpy(np.float64).tolist()
         if len(values) == 4:

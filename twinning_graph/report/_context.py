@@ -4,7 +4,6 @@ analytics every section shares (computed once per report)."""
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import logging
 import re
 import time
@@ -17,7 +16,11 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph import clusters, gaps
-from twinning_graph._errors import UnknownCountryError, UnknownTownError, ValidationError
+from twinning_graph._errors import (
+    UnknownCountryError,
+    ValidationError,
+    unknown_towns,
+)
 from twinning_graph.countries import country_table, normalise_country
 from twinning_graph.network import TwinningData
 from twinning_graph.reach import country_reach as _country_reach
@@ -93,9 +96,10 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
     s = scope.strip()
     if s.lower() == "europe":
         return Scope("europe", None, "Europe")
-    if s in towns.index:
-        row = towns.loc[s]
-        return Scope("town", s, f"{row['name']} ({row['country']})")
+    if s in towns.index or s in data.aliases.index:  # a former id resolves to its town
+        tid = data.resolve([s])[0]
+        row = towns.loc[tid]
+        return Scope("town", tid, f"{row['name']} ({row['country']})")
     present = sorted(set(towns["country"].astype(str)))
     code = normalise_country(s.upper(), errors="coerce")
     code = s.upper() if pd.isna(code) else str(code)
@@ -110,12 +114,7 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
         raise UnknownCountryError(
             f"unknown scope {scope!r}: no towns of country {code!r} in the data; {allowed}"
         )
-    close = difflib.get_close_matches(s, [str(t) for t in towns.index], n=3)
-    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-    raise UnknownTownError(
-        f"unknown scope {scope!r}{hint}: not 'europe', a country code or a "
-        f"town id of the data; {allowed}"
-    )
+    raise unknown_towns([s], towns.index, names=towns["name"], what="scope", hint=allowed)
 
 
 # --------------------------------------------------------------------------- data conditions
