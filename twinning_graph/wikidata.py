@@ -217,20 +217,18 @@ def _country_from_gazetteer(items: pd.DataFrame) -> pd.Series:
     from scipy.spatial import cKDTree
 
     from twinning_graph._gazetteer import load_gazetteer
-    from twinning_graph._geo import EARTH_RADIUS_KM
+    from twinning_graph._geo import chord_of_km, unit_xyz
 
     gaz = load_gazetteer()
 
-    def xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        la, lo = np.radians(lat), np.radians(lon)
-        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    xyz = unit_xyz
 
     ok = items["lat"].notna().to_numpy()
     out = pd.Series("", index=items.index, dtype=object)
     if ok.any():
         tree = cKDTree(xyz(gaz["lat"].to_numpy(), gaz["lon"].to_numpy()))
         pts = xyz(items.loc[ok, "lat"].to_numpy(), items.loc[ok, "lon"].to_numpy())
-        dist, idx = tree.query(pts, distance_upper_bound=2 * np.sin(25.0 / (2 * EARTH_RADIUS_KM)))
+        dist, idx = tree.query(pts, distance_upper_bound=chord_of_km(25.0))
         hit = np.isfinite(dist)
         found = np.full(len(pts), "", dtype=object)
         found[hit] = gaz["country"].to_numpy()[idx[hit]]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
-from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km
+from twinning_graph._geo import EARTH_RADIUS_KM, haversine_km, km_of_chord, unit_xyz
 from twinning_graph._validate import check_int
 from twinning_graph.gaps._pairs import country_codes
 from twinning_graph.graph import accepts_graph
@@ -140,11 +139,6 @@ def domestic_only_towns(data: TwinningData) -> pd.DataFrame:
     return out.set_index("town_id")
 
 
-def _unit_vectors(lat: Any, lon: Any) -> np.ndarray:
-    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
 @accepts_graph
 def unpartnered_places(
     data: TwinningData,
@@ -233,11 +227,11 @@ def unpartnered_places(
     if len(linked) and len(out):
         from scipy.spatial import cKDTree
 
-        tree = cKDTree(_unit_vectors(linked["lat"], linked["lon"]))
-        place_xyz = _unit_vectors(out["lat"], out["lon"])
+        tree = cKDTree(unit_xyz(linked["lat"], linked["lon"]))
+        place_xyz = unit_xyz(out["lat"], out["lon"])
         chord, idx = tree.query(place_xyz)
         out["nearest_partnered"] = linked.index.to_numpy(dtype=object)[idx].astype(str)
-        out["nearest_partnered_km"] = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+        out["nearest_partnered_km"] = km_of_chord(chord)
         # a district or suburb: within the urban radius of a more populous partnered town
         tpop = pd.to_numeric(linked["population"], errors="coerce").fillna(0).to_numpy(float)
         radius = np.sqrt(tpop / (URBAN_DENSITY * np.pi))

@@ -181,7 +181,7 @@ def _sections() -> pd.Series:
     from scipy.spatial import cKDTree
 
     from twinning_graph._gazetteer import places_table
-    from twinning_graph._geo import EARTH_RADIUS_KM
+    from twinning_graph._geo import chord_of_km, unit_xyz
 
     gaz = places_table()
     gaz = gaz[gaz["kind"].isin(("place", "small_place"))]
@@ -189,10 +189,9 @@ def _sections() -> pd.Series:
     small = gaz[gaz["population"] < SECTION_MAX_POPULATION]
 
     def xyz(frame: pd.DataFrame) -> np.ndarray:
-        la, lo = np.radians(frame["lat"].to_numpy()), np.radians(frame["lon"].to_numpy())
-        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+        return unit_xyz(frame["lat"], frame["lon"])
 
-    radius = 2 * np.sin(SAME_PLACE_KM / (2 * EARTH_RADIUS_KM))
+    radius = chord_of_km(SAME_PLACE_KM)
     near = cKDTree(xyz(big)).query_ball_point(xyz(small), r=radius)
     pairs = pd.DataFrame(
         {
