@@ -135,3 +135,16 @@ def test_geocode_online_needs_user_agent(tmp_path, capsys):
         main(["geocode", str(src), "--out", str(tmp_path / "o.csv"), "--online", "nominatim"]) == 1
     )
     assert "--user-agent" in capsys.readouterr().err
+
+
+def test_rank_text_states_the_call_and_statuses(capsys):
+    # issue 12: no output states eligibility without the call and how sure it is
+    assert (
+        main(["rank", "--town", "PL-cieszyn", "--n", "3", "--call", "CERV-2025-CITIZENS-TOWN-NT"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "eligible: under CERV-2025-CITIZENS-TOWN-NT (the call's rules: confirmed)" in out
+    assert "country_status" in out
+    assert main(["rank", "--town", "PL-cieszyn", "--n", "3", "--call", "none"]) == 0
+    assert "eligible: n/a (no call chosen" in capsys.readouterr().out

@@ -849,12 +849,36 @@ def _rank(args: argparse.Namespace) -> int:
     if args.json or args.csv:
         emit_table(table, args)
     else:
+        say(_eligibility_header(table))
         show = table[
-            ["name", "country", "population", "distance_km", "score", "eligible", "reason"]
+            [
+                "name",
+                "country",
+                "population",
+                "distance_km",
+                "score",
+                "eligible",
+                "eligible_country",
+                "reason",
+            ]
         ].round({"distance_km": 0, "score": 2})
+        show = show.rename(columns={"eligible_country": "country_status"})
         with pd.option_context("display.max_colwidth", 200):
             emit_table(show, args)
     return 0
+
+
+def _eligibility_header(table: pd.DataFrame) -> str:
+    """One line saying under which call the ``eligible`` column was computed, how sure."""
+    if not len(table) or (table["eligible"] == "n/a").all():
+        return "eligible: n/a (no call chosen: --call none)"
+    call = str(table["eligible_reason"].iat[0]).split(":", 1)[0]
+    rules = str(table["eligible_rule"].iat[0])
+    shaky = sorted(set(table.loc[table["eligible_country"] != "confirmed", "country"]))
+    line = f"eligible: under {call} (the call's rules: {rules})"
+    if shaky:
+        line += f"; country eligibility unconfirmed for {', '.join(shaky)}"
+    return line + "; sources in --json/--csv (eligible_source)"
 
 
 @command("plan")
