@@ -22,7 +22,9 @@ from twinning_graph.recommend._pool import Pool
 from twinning_graph.recommend._weights import TERMS, RankWeights
 
 #: partner_paths = log(1 + PATH_SCALE * sum over paths town-a-b-candidate of 1/deg(a)/deg(b))
-PATH_SCALE = 10.0
+PATH_SCALE = 3.0
+#: shared_partners = log(1 + SHARED_SCALE * sum over shared partners z of w(z)/deg(z)/deg(town))
+SHARED_SCALE = 1000.0
 
 
 @dataclass
@@ -100,7 +102,12 @@ def place_queries(
 
 
 def distances(q: Queries, pool: Pool, cols: np.ndarray | None = None) -> np.ndarray:
-    """Great-circle km from each query town to each candidate.
+    """Great-circle km from each query town to each candidate (see :func:`distances_to`)."""
+    return distances_to(q, pool.xyz if cols is None else pool.xyz[cols])
+
+
+def distances_to(q: Queries, xyz: np.ndarray) -> np.ndarray:
+    """Great-circle km from each query town to each point (unit vectors ``xyz``).
 
     The haversine of :func:`twinning_graph._geo.haversine_km` with the trigonometry of
     both ends done once: ``sin^2(dlat/2) + cos cos sin^2(dlon/2) = (1 - x.x') / 2`` for the
@@ -108,7 +115,6 @@ def distances(q: Queries, pool: Pool, cols: np.ndarray | None = None) -> np.ndar
     few array passes (tests check it against ``haversine_km`` to 1 m). Written out rather
     than a matrix product: the same value whatever the block, and no BLAS threads.
     """
-    xyz = pool.xyz if cols is None else pool.xyz[cols]
     u = unit_xyz(q.lat, q.lon)
     a = np.multiply.outer(u[:, 0], xyz[:, 0])
     a += np.multiply.outer(u[:, 1], xyz[:, 1])
@@ -168,8 +174,14 @@ def features(
     if d is None:
         d = distances(q, pool, cols)
     out: dict[str, np.ndarray] = {}
-    if "distance" in terms:
-        out["distance"] = links.distance_term(d)
+    if "distance" in terms or "distance_in_country" in terms:
+        dist = links.distance_term(d)
+        if "distance" in terms:
+            out["distance"] = dist
+        if "distance_in_country" in terms:
+            out["distance_in_country"] = _in_country(links, q, pool, sel, d, dist)
+    if "centrality" in terms:
+        out["centrality"] = np.broadcast_to(pool.centrality()[sel], d.shape)
     if "country_pair" in terms:
         out["country_pair"] = links.country_llr[q.cc][:, pool.cc[sel]]
     if "size" in terms:
@@ -184,8 +196,9 @@ def features(
         uniq, which = pool.languages()
         out["language"] = shared_matrix(q.languages(net), uniq)[:, which[sel]]
     if "shared_partners" in terms:
-        aa = product(sp.csr_array(q.partners * links.aa_w[None, :]), links.A)
-        out["shared_partners"] = _to_pool(aa, pool, sel)
+        ra = product(sp.csr_array(q.partners * links.shared_w[None, :]), links.A)
+        own = np.maximum(np.diff(q.partners.indptr), 1).astype(float)  # the town's partners
+        out["shared_partners"] = np.log1p((SHARED_SCALE / own)[:, None] * _to_pool(ra, pool, sel))
     if "partner_paths" in terms:
         two = sp.csr_array(sp.csr_array(q.partners * links.ra_w[None, :]) @ links.A)
         three = product(sp.csr_array(two * links.ra_w[None, :]), links.A)
@@ -206,6 +219,36 @@ def features(
         if "gap" in terms:
             g = np.zeros((k, k)) if gap_matrix is None else gap_matrix
             out["gap"] = g[q.cc][:, pool.cc[sel]]
+    return out
+
+
+def _in_country(
+    links: Links, q: Queries, pool: Pool, sel: Any, d: np.ndarray, dist: np.ndarray
+) -> np.ndarray:
+    """``distance_in_country``: the distance term of each candidate less the log of its mean
+    ``exp(distance term)`` over the network's towns of the candidate's country, seen from
+    the query town (0 for a country without network towns).
+
+    How much nearer the candidate is than the towns of its country (on the scale of the
+    fitted distance preference): the country-pair term says which country, this one which
+    town of it. One pass over the network's towns and one ``bincount`` per block.
+    """
+    net = links.net
+    k = net.codes.n + 1
+    r = len(q)
+    if isinstance(sel, slice) and pool.has_network:  # every network town is a candidate
+        f_net = np.exp(dist if pool.is_network else dist[:, pool.pos_of_row])
+    else:  # candidates are a subset: the distances to the network's towns
+        f_net = links.distance_term(distances_to(q, net.xyz))
+        np.exp(f_net, out=f_net)
+    flat = (np.arange(r)[:, None] * k + net.cc[None, :]).ravel()
+    sums = np.bincount(flat, weights=f_net.ravel(), minlength=r * k).reshape(r, k)
+    count = np.bincount(net.cc, minlength=k).astype(float)
+    with np.errstate(divide="ignore"):
+        log_mean = np.log(sums) - np.log(np.maximum(count, 1.0))[None, :]
+    ref = log_mean[:, pool.cc[sel]]
+    out = dist - ref
+    out[~np.isfinite(ref)] = 0.0
     return out
 
 
