@@ -96,6 +96,9 @@ def _nearby(
     if len(ka) == 0 or len(kb) == 0:
         return None
     ia, ib = _linked(links.A, ka, kb)
+    # not through the town itself on the far side nor the candidate on the near side
+    ok = (kb[ib] != q.row[i]) & (ka[ia] != pool.row[pos])
+    ia, ib = ia[ok], ib[ok]
     if len(ia) == 0:
         return None
     best = int(np.argmax(wa[ia] * wb[ib]))

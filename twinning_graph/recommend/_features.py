@@ -141,7 +141,8 @@ def product(Y: sp.csr_array, M: sp.csr_array) -> np.ndarray:
     idx = np.repeat(starts - first, count) + np.arange(int(count.sum()))
     flat = np.repeat(rows * m, count) + M.indices[idx]
     w = np.repeat(Y.data, count) * M.data[idx]
-    return np.bincount(flat, weights=w, minlength=r * m).reshape(r, m)
+    out = np.bincount(flat, weights=w, minlength=r * m).reshape(r, m)
+    return out.astype(float, copy=False)  # an empty product comes back as integers
 
 
 def _to_pool(dense: np.ndarray, pool: Pool, sel: Any) -> np.ndarray:
@@ -207,7 +208,7 @@ def features(
         if t in terms:
             y = sp.csr_array(q.kern[t] @ links.A)
             kt = pool.kern_t(t) if cols is None else sp.csr_array(pool.kern[t][cols].T)
-            out[t] = np.log1p(product(y, kt))
+            out[t] = np.log1p(_nearby(links, q, pool, sel, t, product(y, kt), kt))
     if "new_country" in terms or "gap" in terms:
         k = net.codes.n + 1
         reached = np.zeros((r, k), dtype=bool)
@@ -220,6 +221,36 @@ def features(
             g = np.zeros((k, k)) if gap_matrix is None else gap_matrix
             out["gap"] = g[q.cc][:, pool.cc[sel]]
     return out
+
+
+def _nearby(
+    links: Links,
+    q: Queries,
+    pool: Pool,
+    sel: Any,
+    term: str,
+    total: np.ndarray,
+    kt: sp.csr_array,
+) -> np.ndarray:
+    """``sum K(town, a) A(a, b) K(candidate, b)`` over links a-b (``total``, queries x
+    candidates) less the links whose far end b is the town itself or whose near end a is the
+    candidate: "a town near you is twinned with you, and the candidate is near you" says
+    nothing but the distance (which has its own terms)."""
+    total = total.astype(float, copy=False)
+    Kq = q.kern[term]
+    c_u = np.asarray((Kq.multiply(q.partners)).sum(axis=1)).ravel()  # sum_a K(u,a) A(a,u)
+    innet = q.row >= 0
+    Kc_u = np.zeros_like(total)  # K(candidate, town)
+    if innet.any():
+        Kc_u[innet] = sp.csr_array(kt[q.row[innet]]).toarray()
+    Kq_v = _to_pool(Kq.toarray(), pool, sel)  # K(town, candidate)
+    s_v = pool.self_links(term, links)[sel]  # sum_b A(v,b) K(v,b)
+    A_uv = _to_pool(q.partners.toarray(), pool, sel)
+    total -= c_u[:, None] * Kc_u
+    total -= Kq_v * s_v[None, :]
+    total += Kq_v * A_uv * Kc_u
+    np.maximum(total, 0.0, out=total)  # rounding
+    return total
 
 
 def _in_country(

@@ -111,6 +111,7 @@ class Pool:
         self._same: sp.csr_array | None = None
         self._once: np.ndarray | None = None
         self._central: tuple[np.ndarray, np.ndarray] | None = None
+        self._self_links: dict[str, np.ndarray] = {}
         self._regions = regions
         self._langs: tuple[list[frozenset[str]], np.ndarray] | None = None
         ids = frame.index.to_numpy(dtype=object).astype(str)
@@ -192,6 +193,18 @@ class Pool:
             who = np.where(np.isfinite(top), j[rows, best], -1).astype(np.intp)
             self._central = (c, who)
         return self._central
+
+    def self_links(self, term: str, links: Links) -> np.ndarray:
+        """Per candidate: ``sum_b A(candidate, b) K(candidate, b)``, its links to the towns
+        of its own kernel (0 for a place outside the network)."""
+        if term not in self._self_links:
+            out = np.zeros(self.n)
+            innet = np.flatnonzero(self.row >= 0)
+            if len(innet):
+                K = sp.csr_array(self.kern[term][innet])
+                out[innet] = np.asarray(K.multiply(links.A[self.row[innet]]).sum(axis=1)).ravel()
+            self._self_links[term] = out
+        return self._self_links[term]
 
     def kern_t(self, term: str) -> sp.csr_array:
         """Kernel rows of every candidate, transposed (towns x candidates)."""

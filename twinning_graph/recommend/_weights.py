@@ -55,12 +55,12 @@ class RankWeights:
     """
 
     shared_partners: float = 1.04
-    partner_paths: float = 12.72
-    nearby_10km: float = 2.70
+    partner_paths: float = 12.73
+    nearby_10km: float = 2.72
     nearby_50km: float = 0.72
     nearby_150km: float = 0.75
     distance: float = 0.33
-    distance_in_country: float = 0.44
+    distance_in_country: float = 0.45
     country_pair: float = 0.43
     size: float = 1.27
     centrality: float = 0.19
