@@ -515,6 +515,22 @@ def test_distance_term_is_interpolated_between_bin_centres(line):
     assert got[3] == 0.0
 
 
+def test_size_term_is_interpolated_between_bin_centres(bundled):
+    from twinning_graph.recommend._links import SIZE_CENTRES, SIZE_EDGES
+
+    # centres: the middle of each inner bin, the outer bins a quarter beyond their edge
+    assert SIZE_CENTRES[1] == pytest.approx((SIZE_EDGES[0] + SIZE_EDGES[1]) / 2)
+    assert SIZE_CENTRES[0] == pytest.approx(SIZE_EDGES[0] - 0.25)
+    links = tg.recommend.partner_model(bundled).links
+    rng = np.random.default_rng(0)
+    lq, lc = rng.uniform(2, 7, 40), rng.uniform(1, 8, 2_000)
+    lc[7] = np.nan
+    r = lc[None, :] - lq[:, None]
+    ref = np.interp(np.nan_to_num(r), SIZE_CENTRES, links.size_llr)
+    ref[np.isnan(r)] = 0.0
+    assert np.abs(links.size_term(lq, lc) - ref).max() < 1e-12
+
+
 def test_distance_in_country_compares_with_the_countrys_towns(line):
     # a second Italian town, t6, 2 degrees south of t1: IT has t4 and t6
     towns = pd.concat(

@@ -235,20 +235,38 @@ def _nearby(
     """``sum K(town, a) A(a, b) K(candidate, b)`` over links a-b (``total``, queries x
     candidates) less the links whose far end b is the town itself or whose near end a is the
     candidate: "a town near you is twinned with you, and the candidate is near you" says
-    nothing but the distance (which has its own terms)."""
+    nothing but the distance (which has its own terms).
+
+    The two corrections touch only the candidates in the town's kernel or whose kernel
+    holds the town (a few dozen per row), so they are applied at those entries.
+    """
     total = total.astype(float, copy=False)
-    Kq = q.kern[term]
-    c_u = np.asarray((Kq.multiply(q.partners)).sum(axis=1)).ravel()  # sum_a K(u,a) A(a,u)
-    innet = q.row >= 0
-    Kc_u = np.zeros_like(total)  # K(candidate, town)
-    if innet.any():
-        Kc_u[innet] = sp.csr_array(kt[q.row[innet]]).toarray()
-    Kq_v = _to_pool(Kq.toarray(), pool, sel)  # K(town, candidate)
-    s_v = pool.self_links(term, links)[sel]  # sum_b A(v,b) K(v,b)
-    A_uv = _to_pool(q.partners.toarray(), pool, sel)
-    total -= c_u[:, None] * Kc_u
-    total -= Kq_v * s_v[None, :]
-    total += Kq_v * A_uv * Kc_u
+    Kq = sp.csr_array(q.kern[term])
+    ncol = total.shape[1]
+    colmap = np.arange(pool.n) if isinstance(sel, slice) else np.full(pool.n, -1, np.intp)
+    if not isinstance(sel, slice):
+        colmap[sel] = np.arange(ncol)
+    # (1) b = the town: K(u, a) A(a, u) summed over a, times K(candidate, u)
+    c_u = np.asarray(Kq.multiply(q.partners).sum(axis=1)).ravel()
+    qi = np.flatnonzero((q.row >= 0) & (c_u > 0))
+    kc_u = None
+    if len(qi):
+        kc_u = sp.coo_array(kt[q.row[qi]])
+        np.subtract.at(total, (qi[kc_u.row], kc_u.col), c_u[qi[kc_u.row]] * kc_u.data)
+    # (2) a = the candidate: K(u, candidate) times sum_b A(candidate, b) K(candidate, b)
+    kq = sp.coo_array(Kq)
+    col = colmap[np.maximum(pool.pos_of_row[kq.col], 0)]
+    ok = (pool.pos_of_row[kq.col] >= 0) & (col >= 0)
+    s_v = pool.self_links(term, links)[pool.pos_of_row[kq.col[ok]]]
+    np.subtract.at(total, (kq.row[ok], col[ok]), kq.data[ok] * s_v)
+    # (3) both (the candidate is a partner of the town): counted twice above, add it back
+    both = sp.coo_array(Kq.multiply(q.partners))
+    if both.nnz and kc_u is not None:
+        cb = colmap[np.maximum(pool.pos_of_row[both.col], 0)]
+        ok = (pool.pos_of_row[both.col] >= 0) & (cb >= 0) & (q.row[both.row] >= 0)
+        r_i, c_i = both.row[ok], cb[ok]
+        back = np.asarray(kt[q.row[r_i], c_i]).ravel() if len(r_i) else np.zeros(0)
+        np.add.at(total, (r_i, c_i), both.data[ok] * back)
     np.maximum(total, 0.0, out=total)  # rounding
     return total
 

@@ -98,6 +98,12 @@ def distance_bin(d: np.ndarray) -> np.ndarray:
     return b.astype(np.intp)
 
 
+#: The size term read on a grid of eighths from the first to the last centre.
+_SIZE_GRID_STEPS = 8
+_SIZE_GRID_LO = float(SIZE_CENTRES[0])
+_SIZE_GRID_POINTS = int(round((SIZE_CENTRES[-1] - SIZE_CENTRES[0]) * _SIZE_GRID_STEPS)) + 1
+
+
 def distance_position(d: np.ndarray) -> np.ndarray:
     """Continuous bin coordinate of each distance (km): the centre (in log distance) of bin
     ``b`` is at ``b``; distances below ``2 exp(-step / 2)`` (1.8 km) are at 0 (bin 0), and
@@ -201,6 +207,8 @@ class Links:
         self.size_llr = (
             _log_ratio(size_bin(r_link), size_bin(r_rand), ns) if len(r_link) else np.zeros(ns)
         )
+        grid = _SIZE_GRID_LO + np.arange(_SIZE_GRID_POINTS) / _SIZE_GRID_STEPS
+        self._size_grid = np.interp(grid, SIZE_CENTRES, self.size_llr)
 
     def _fit_country(self) -> None:
         net = self.net
@@ -238,6 +246,12 @@ class Links:
         interpolated between bin centres."""
         r = log_c[None, :] - log_q[:, None]
         known = np.isfinite(r)
-        out = np.interp(np.where(known, r, 0.0), SIZE_CENTRES, self.size_llr)
+        # the centres are multiples of 1/8: read the table on that grid (exactly what
+        # np.interp over the centres gives, a few times faster)
+        x = np.where(known, r, _SIZE_GRID_LO)
+        x -= _SIZE_GRID_LO
+        x *= _SIZE_GRID_STEPS
+        np.clip(x, 0.0, len(self._size_grid) - 1.0, out=x)
+        out = _interpolate(self._size_grid, x)
         out[~known] = 0.0
         return out
