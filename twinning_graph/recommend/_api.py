@@ -189,8 +189,9 @@ def rank_partners(
     The score is a model of why towns twin, fitted on the links of ``data``
     (:class:`PartnerModel`, kept on the data object so only the first call pays for the
     fit): shared partners (a hub or a partner outside Europe counts little), paths through
-    partners' partners, towns near both that are twinned, distance, country pair, size and
-    same name. Each term is a column; ``reason`` puts the largest in words.
+    partners' partners, towns near both that are twinned, distance (overall and within the
+    candidate's country), country pair, size, whether the candidate is the main town of its
+    area, and same name. Each term is a column; ``reason`` puts the largest in words.
 
     Parameters
     ----------

@@ -38,18 +38,22 @@ DEFAULT_FITTED = MODEL_TERMS[:-1]
 class RankWeights:
     """Weights of the score terms; the score is ``sum(weight * feature)``.
 
-    The defaults are the weights fitted on all links of the bundled network
-    (:class:`~twinning_graph.recommend.PartnerModel` refits them on every data object;
-    these values are its prior and are used as they are when a data object has too few
-    links to fit). ``language`` (0: the backtest shows no gain over ``country_pair``) and
-    ``gap`` (a preference, not a prediction) are off.
+    The defaults are the weights fitted on all links of the bundled network (seed 0):
+    :class:`~twinning_graph.recommend.PartnerModel` refits them on every data object and
+    uses these as they are when a data object has too few links to fit. ``language`` (0:
+    the backtest shows no gain over ``country_pair``) and ``gap`` (a preference, not a
+    prediction) are off.
 
-    Features (see ``docs/ranking.md``): ``shared_partners`` Adamic–Adar over shared
-    partners, a partner outside Europe counting 0.1; ``partner_paths``
-    ``log(1 + 10 * sum 1/deg(a) 1/deg(b))`` over paths town–a–b–candidate;
-    ``nearby_10km``, ``nearby_50km`` ``log(1 + sum K(town, a) K(candidate, b))`` over
-    links a–b, K a Gaussian kernel of 10 or 50 km; ``distance``, ``country_pair``,
-    ``size`` log-likelihood ratios fitted on the links; ``same_name``, ``language`` 0/1;
+    Features (see ``docs/ranking.md``): ``shared_partners``
+    ``log(1 + 1000 * sum_z w(z) / deg(z) / deg(town))`` over shared partners z, w = 1 in
+    Europe and 0.1 outside; ``partner_paths`` ``log(1 + 3 * sum 1/deg(a) 1/deg(b))`` over
+    paths town–a–b–candidate; ``nearby_10km``, ``nearby_50km``, ``nearby_150km``
+    ``log(1 + sum K(town, a) K(candidate, b))`` over links a–b (not through the town or
+    the candidate themselves), K a Gaussian kernel of 10, 50 or 150 km; ``distance``,
+    ``country_pair``, ``size`` log-likelihood ratios fitted on the links;
+    ``distance_in_country`` the distance term less its mean (in ``exp``) over the towns
+    of the candidate's country; ``centrality`` ``log10`` of the candidate's population
+    over the largest other place within 15 km (+-2); ``same_name``, ``language`` 0/1;
     ``new_country`` 1 when the town has no partner in the candidate's country yet; ``gap``
     the under-linking of the two countries (0–2).
     """
