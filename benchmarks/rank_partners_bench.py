@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     data = tg.load()
     _ = data.edges
-    _report("bundled (12,352 towns)", data, rng, gazetteer=True)
+    _report(f"bundled ({len(data.towns):,} towns)", data, rng, gazetteer=True)
     if not args.skip_synthetic:
         from twinning_graph.synthetic import synthetic_network
 

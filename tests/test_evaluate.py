@@ -137,17 +137,33 @@ def test_nearest_foreign_baseline_by_an_independent_count(square):
     assert res.queries == len(rr)
 
 
-def test_model_beats_the_baselines_on_bundled_data(bundled):
-    res = backtest(bundled, seeds=[1])  # the weights are fitted on each training split
+@pytest.fixture(scope="module")
+def bundled_backtest(bundled):
+    # the bar of issue 11 is measured on several seeds, pooled; the weights are fitted on
+    # each training split
+    return backtest(bundled, seeds=(0, 1, 2))
+
+
+def test_model_beats_the_baselines_on_bundled_data(bundled_backtest):
+    res = bundled_backtest
     t = res.table
     for b in BASELINES:
         assert t.loc["model", "hits@10"] > t.loc[b, "hits@10"], b
-    lift = res.lift()
-    # the bar of issue 11: 25% above the best baseline, 50% above nearest foreign town on
-    # queries without a shared partner
-    assert lift["overall_vs_best_baseline"] >= 1.25
-    assert lift["not_shared_vs_nearest_foreign"] >= 1.5
+    # on queries whose hidden partner shares a partner with the town the model is at least
+    # as good as counting common partners (ties broken by the nearest town)
+    assert t.loc["model", "shared hits@10"] >= t.loc["common_partners", "shared hits@10"]
+    # the bar of issue 11 on queries without a shared partner: 50% above nearest foreign town
+    assert res.lift()["not_shared_vs_nearest_foreign"] >= 1.5
     assert 0.1 < res.shared_queries / res.queries < 0.3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 bar not met on the cleaned data of issue 14: hits@10 is 1.21x the best "
+    "baseline, not 1.25x (docs/ranking.md, 'The bar')",
+)
+def test_model_is_25_percent_above_the_best_baseline(bundled_backtest):
+    assert bundled_backtest.lift()["overall_vs_best_baseline"] >= 1.25
 
 
 def test_cli_evaluate(tmp_path, square, capsys):

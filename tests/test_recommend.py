@@ -9,8 +9,9 @@ not in Europe (the country table's 46 countries).
 With every model term but new_country at weight 1 (``ONES``) the score is the plain sum of
 the features:
 
-- shared_partners(t4, t2) = 1/log(3): the shared partner t3 has 3 partners;
-- partner_paths(t4, t2) = log(1 + 10 * 1/3 * 1/2): the path t4-t3-t1-t2;
+- shared_partners(t4, t2) = log(1 + 1000 * (1/3) / 2): the shared partner t3 has 3 partners,
+  t4 has 2;
+- partner_paths(t4, t2) = log(1 + 3 * 1/3 * 1/2): the path t4-t3-t1-t2;
 - nearby_50km(t1, t4) = log(1 + w + w^2), w = exp(-(111.195/50)^2/2): t1's kernel holds t1 and
   t2, t4's holds t4, t3 and t5; of the links between them t1-t3 weighs w, t2-t3 w*w;
 - nearby_10km is 0 for unlinked pairs: 111 km is beyond 3 sigma = 30 km;
@@ -43,8 +44,8 @@ def ones(line):
 def test_features_by_hand(ones):
     r = ones.rank("t4", **NO_FILTER)
     assert set(r.index) == {"t1", "t2"}  # t3, t5 are partners
-    assert r.loc["t2", "shared_partners"] == pytest.approx(1 / math.log(3))
-    assert r.loc["t2", "partner_paths"] == pytest.approx(math.log1p(10 / 6))
+    assert r.loc["t2", "shared_partners"] == pytest.approx(math.log1p(1000 / 3 / 2))
+    assert r.loc["t2", "partner_paths"] == pytest.approx(math.log1p(3 / 6))
     assert r.loc["t2", "common_partners"] == 1
     assert r.loc["t2", "nearby_10km"] == 0.0
     # t4's kernel: t4, t3 (w), t5 (w); t2's: t2, t1 (w), t3 (w); links t4-t3, t3-t2, t3-t1
@@ -65,8 +66,10 @@ def test_shared_partner_outside_europe_counts_a_tenth(line):
     )
     data = tg.load(towns=towns, partnerships=links)
     r = PartnerModel(data, weights=ONES).rank("t1", **NO_FILTER)
-    # t1 and t4 share t3 (FR, degree 3) and t5 (RU, degree 2)
-    assert r.loc["t4", "shared_partners"] == pytest.approx(1 / math.log(3) + 0.1 / math.log(2))
+    # t1 (3 partners: t2, t3, t5) and t4 share t3 (FR, degree 3) and t5 (RU, degree 2)
+    assert r.loc["t4", "shared_partners"] == pytest.approx(math.log1p(1000 * (1 / 3 + 0.1 / 2) / 3))
+    assert r.loc["t4", "common_partners"] == 2
+    assert "shares partners Three (FR), Five (RU)" in r.loc["t4", "reason"]
 
 
 def test_country_pair_ratio_by_hand(line):
@@ -93,9 +96,10 @@ def test_same_name_in_two_countries():
 
 
 def test_reasons_name_partners_and_signs(ones):
-    r = ones.rank("t4", **NO_FILTER)
+    quiet = {"distance": 0.0, "distance_in_country": 0.0, "centrality": 0.0}
+    r = ones.rank("t4", **NO_FILTER, weights=quiet)
     why = r.loc["t2", "reason"]
-    assert "shares partner Three (FR) (+0.9)" in why
+    assert "shares partner Three (FR) (+5.1)" in why
     assert "partners are twinned: Three (FR) with One (PL)" in why
     assert "IT–DE pairs are rare (-0.3)" in why
 
@@ -468,3 +472,125 @@ def test_a_place_listed_twice_is_listed_once_and_never_as_a_partners_double():
     # it is twinned with alpha-mun: itself, alpha-mun and its double alpha go; then PL, FR
     with pytest.raises(tg.ValidationError, match=r"partners and their doubles: -3.*DE'\]: -2"):
         m.rank("it", **NO_FILTER, countries="DE")
+
+
+def test_nearby_kernels_by_an_independent_sum(line):
+    # log(1 + sum over links a-b of K(town, a) K(candidate, b)), K Gaussian over the k nearest
+    # towns within 3 sigma, computed here town by town with the library's haversine; links
+    # whose far end b is the town itself or whose near end a is the candidate do not count
+    from twinning_graph._geo import haversine_km
+    from twinning_graph.recommend._places import KERNELS
+
+    t = line.towns
+    ids = list(t.index)
+    links = list(zip(line.edges["town_a"], line.edges["town_b"], strict=True))
+    links += [(b, a) for a, b in links]
+
+    def kernel(x: str, sigma: float, k: int) -> dict[str, float]:
+        d = {
+            y: float(haversine_km(t.at[x, "lat"], t.at[x, "lon"], t.at[y, "lat"], t.at[y, "lon"]))
+            for y in ids
+        }
+        near = sorted((y for y in ids if d[y] <= 3 * sigma), key=d.get)[:k]
+        return {y: math.exp(-0.5 * (d[y] / sigma) ** 2) for y in near}
+
+    r = PartnerModel(line, weights=ONES).rank("t1", **NO_FILTER)
+    for term, (sigma, k) in KERNELS.items():
+        ku, kv = kernel("t1", sigma, k), kernel("t4", sigma, k)
+        kept = [(a, b) for a, b in links if b != "t1" and a != "t4"]
+        expected = math.log1p(sum(ku.get(a, 0) * kv.get(b, 0) for a, b in kept))
+        assert r.loc["t4", term] == pytest.approx(expected, rel=1e-5), term
+    assert r.loc["t4", "nearby_150km"] > r.loc["t4", "nearby_50km"] > 0
+
+
+def test_distance_term_is_interpolated_between_bin_centres(line):
+    from twinning_graph.recommend._links import _D_LO, _D_STEP
+
+    links = PartnerModel(line, weights=ONES).links
+    table = links.dist_llr
+    centre = [_D_LO * math.exp((b - 0.5) * _D_STEP) for b in (10, 11)]  # bins 10 and 11
+    mid = math.sqrt(centre[0] * centre[1])  # halfway in log distance
+    got = links.distance_term(np.array([centre[0], centre[1], mid, np.nan]))
+    assert got[:3] == pytest.approx([table[10], table[11], (table[10] + table[11]) / 2])
+    assert got[3] == 0.0
+
+
+def test_size_term_is_interpolated_between_bin_centres(bundled):
+    from twinning_graph.recommend._links import SIZE_CENTRES, SIZE_EDGES
+
+    # centres: the middle of each inner bin, the outer bins a quarter beyond their edge
+    assert SIZE_CENTRES[1] == pytest.approx((SIZE_EDGES[0] + SIZE_EDGES[1]) / 2)
+    assert SIZE_CENTRES[0] == pytest.approx(SIZE_EDGES[0] - 0.25)
+    links = tg.recommend.partner_model(bundled).links
+    rng = np.random.default_rng(0)
+    lq, lc = rng.uniform(2, 7, 40), rng.uniform(1, 8, 2_000)
+    lc[7] = np.nan
+    r = lc[None, :] - lq[:, None]
+    ref = np.interp(np.nan_to_num(r), SIZE_CENTRES, links.size_llr)
+    ref[np.isnan(r)] = 0.0
+    assert np.abs(links.size_term(lq, lc) - ref).max() < 1e-12
+
+
+def test_distance_in_country_compares_with_the_countrys_towns(line):
+    # a second Italian town, t6, 2 degrees south of t1: IT has t4 and t6
+    towns = pd.concat(
+        [
+            line.towns.reset_index().drop(columns="eu"),
+            pd.DataFrame(
+                {"town_id": ["t6"], "name": ["Six"], "country": ["IT"], "lat": [48.0]}
+            ).assign(lon=10.0, population=8_000),
+        ]
+    )
+    links = pd.concat(
+        [line.edges[["town_a", "town_b"]], pd.DataFrame({"town_a": ["t6"], "town_b": ["t2"]})]
+    )
+    data = tg.load(towns=towns, partnerships=links)
+    m = PartnerModel(data, weights=ONES)
+    r = m.rank("t1", **NO_FILTER)
+    f = m.links.distance_term(np.array([3 * KM, 2 * KM]))  # t4, t6 from t1
+    mean = math.log((math.exp(f[0]) + math.exp(f[1])) / 2)
+    assert r.loc["t4", "distance_in_country"] == pytest.approx(f[0] - mean)
+    assert r.loc["t6", "distance_in_country"] == pytest.approx(f[1] - mean)
+    assert r.loc["t5", "distance_in_country"] == pytest.approx(0.0)  # the only RU town
+
+
+def test_centrality_marks_suburbs_and_names_the_larger_town(line):
+    # "Sub" (2,000) lies 5 km from t2 (20,000): a tenth of its neighbour's size
+    towns = pd.concat(
+        [
+            line.towns.reset_index().drop(columns="eu"),
+            pd.DataFrame(
+                {"town_id": ["sub"], "name": ["Sub"], "country": ["DE"], "lat": [51.045]}
+            ).assign(lon=10.0, population=2_000),
+        ]
+    )
+    links = pd.concat(
+        [line.edges[["town_a", "town_b"]], pd.DataFrame({"town_a": ["sub"], "town_b": ["t5"]})]
+    )
+    data = tg.load(towns=towns, partnerships=links)
+    quiet = {t: 0.0 for t in TERMS} | {"centrality": 1.0}
+    r = PartnerModel(data, weights=quiet).rank("t4", **NO_FILTER)
+    assert r.loc["sub", "centrality"] == pytest.approx(-1.0)  # log10(2,000 / 20,000)
+    assert r.loc["t2", "centrality"] == pytest.approx(1.0)
+    assert r.loc["t1", "centrality"] == pytest.approx(2.0)  # nobody within 15 km: the cap
+    assert "next to larger Two (20k, 5 km)" in r.loc["sub", "reason"]
+    assert "largest town within 15 km" in r.loc["t1", "reason"]
+
+
+def test_ties_go_to_the_closest_size_then_the_nearest():
+    # every weight 0: all candidates tie; the town has 10,000 inhabitants
+    towns = pd.DataFrame(
+        {
+            "town_id": ["q", "a", "b", "c", "d", "z"],
+            "name": ["Q", "Alfa", "Bravo", "Charlie", "Delta", "Zulu"],
+            "country": ["DE", "FR", "FR", "IT", "IT", "AT"],
+            "lat": [50.0, 47.0, 48.0, 44.0, 49.0, 48.0],
+            "lon": [10.0, 10.0, 10.0, 10.0, 10.0, 14.0],
+            "population": [10_000, 20_000, 5_000, 10_000, 40_000, 9_000],
+        }
+    )
+    data = tg.load(towns=towns, partnerships=pd.DataFrame({"town_a": ["q"], "town_b": ["z"]}))
+    r = PartnerModel(data, weights={t: 0.0 for t in TERMS}).rank("q", **NO_FILTER)
+    assert (r["score"] == 0).all()
+    # c: same size; b (5k, 222 km) and a (20k, 334 km) are a factor 2 off: nearer first; d: 4x
+    assert r.index.tolist() == ["c", "b", "a", "d"]

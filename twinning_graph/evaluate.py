@@ -311,6 +311,7 @@ def backtest(
     """
     from twinning_graph.recommend import DEFAULT_FITTED, MODEL_TERMS, PartnerModel, RankWeights
     from twinning_graph.recommend._fit import fit_weight_sets
+    from twinning_graph.recommend._weights import FIT_PRIOR
 
     seed_list = [seeds] if isinstance(seeds, (int, np.integer)) else list(seeds)
     if not seed_list:
@@ -335,9 +336,7 @@ def backtest(
             sets |= {
                 f"with {t}": (*DEFAULT_FITTED, t) for t in MODEL_TERMS if t not in DEFAULT_FITTED
             }
-            variants |= fit_weight_sets(
-                model.network, model.links, sets, RankWeights(), seed=int(seed)
-            )
+            variants |= fit_weight_sets(model.network, model.links, sets, FIT_PRIOR, seed=int(seed))
             variants["with gap 0.3"] = replace(model.weights, gap=0.3)
         caps = (3, 4) if ablations else ()
         records.append(_score_queries(model, hidden, variants, bl, seed=int(seed), caps=caps))

@@ -4,16 +4,20 @@
 score of a candidate is a weighted sum of explainable terms (``docs/ranking.md``):
 
 ``shared_partners``
-    partners in common (Adamic–Adar: a partner with many partners, or outside Europe,
-    counts little);
+    partners in common, each counting 1 / its number of partners (a hub counts little, a
+    partner outside Europe a tenth of that), relative to the town's own partners;
 ``partner_paths``
     the town's partners are twinned with the candidate's partners;
-``nearby_10km``, ``nearby_50km``
+``nearby_10km``, ``nearby_50km``, ``nearby_150km``
     towns near the town are twinned with towns near the candidate (regional habits,
-    partnerships of districts, first-timers' neighbours);
+    cross-border regions, partnerships of districts, first-timers' neighbours);
 ``distance``, ``country_pair``, ``size``
     how often transnational links span this distance, join these two countries, join towns
     of these relative sizes (likelihood ratios fitted on the links);
+``distance_in_country``
+    the candidate is nearer (or farther) than most towns of its country;
+``centrality``
+    the candidate is the main town of its area, not a suburb of a larger one;
 ``same_name``
     the two towns share a name;
 ``new_country``

@@ -189,8 +189,9 @@ def rank_partners(
     The score is a model of why towns twin, fitted on the links of ``data``
     (:class:`PartnerModel`, kept on the data object so only the first call pays for the
     fit): shared partners (a hub or a partner outside Europe counts little), paths through
-    partners' partners, towns near both that are twinned, distance, country pair, size and
-    same name. Each term is a column; ``reason`` puts the largest in words.
+    partners' partners, towns near both that are twinned, distance (overall and within the
+    candidate's country), country pair, size, whether the candidate is the main town of its
+    area, and same name. Each term is a column; ``reason`` puts the largest in words.
 
     Parameters
     ----------
@@ -250,10 +251,11 @@ def rank_partners(
         Indexed by candidate ``town_id``, best first: name, country, population, partners
         (current number), distance_km, common_partners, in_network, geonames_id, lat, lon;
         one column per score term (its weighted contribution: shared_partners,
-        partner_paths, nearby_10km, nearby_50km, distance, country_pair, size, same_name,
-        new_country, language, gap); score (their sum); eligible (``"yes"``, ``"no"``,
+        partner_paths, nearby_10km, nearby_50km, distance, distance_in_country,
+        country_pair, size, centrality, same_name, new_country, language, gap); score (their sum); eligible (``"yes"``, ``"no"``,
         ``"unconfirmed"`` or ``"n/a"``), eligible_reason, eligible_rule, eligible_source;
-        and reason. Ties are broken by town_id. The town itself, its existing partners and
+        and reason. Equal scores are ordered by closeness in population to the town, then
+        by distance, then by town_id. The town itself, its existing partners and
         their doubles are never listed.
 
     Raises

@@ -10,7 +10,7 @@ from twinning_graph._geo import haversine_km
 from twinning_graph.recommend._features import Queries
 from twinning_graph.recommend._links import Links
 from twinning_graph.recommend._places import KERNELS
-from twinning_graph.recommend._pool import Pool
+from twinning_graph.recommend._pool import CENTRAL_KM, Pool
 
 #: Terms listed in a reason: at most this many positive and negative ones, each at least
 #: MIN_SHOWN in absolute value.
@@ -57,14 +57,14 @@ def _linked(A: sp.csr_array, left: np.ndarray, right: np.ndarray) -> tuple[np.nd
 
 
 def _shared(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> np.ndarray:
-    """Shared partners of a query town and a candidate, strongest (Adamic–Adar weight) first."""
+    """Shared partners of a query town and a candidate, strongest (fewest partners) first."""
     A = links.A
     pu = q.partners.indices[q.partners.indptr[i] : q.partners.indptr[i + 1]]
     v = int(pool.row[pos])
     if v < 0 or len(pu) == 0:
         return np.zeros(0, dtype=np.intp)
     shared = np.intersect1d(pu, A.indices[A.indptr[v] : A.indptr[v + 1]])
-    return shared[np.argsort(-links.aa_w[shared], kind="stable")]
+    return shared[np.argsort(-links.shared_w[shared], kind="stable")]
 
 
 def _path(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> tuple[int, int] | None:
@@ -96,6 +96,9 @@ def _nearby(
     if len(ka) == 0 or len(kb) == 0:
         return None
     ia, ib = _linked(links.A, ka, kb)
+    # not through the town itself on the far side nor the candidate on the near side
+    ok = (kb[ib] != q.row[i]) & (ka[ia] != pool.row[pos])
+    ia, ib = ia[ok], ib[ok]
     if len(ia) == 0:
         return None
     best = int(np.argmax(wa[ia] * wb[ib]))
@@ -183,6 +186,27 @@ def _text(
             else "a usual distance"
         )
         return f"{dist:,.0f} km: {where}"
+    if term == "distance_in_country":
+        word = "nearer" if contrib[term][k] > 0 else "farther"
+        return f"{word} than most towns of {pool.country[p]}"
+    if term == "centrality":
+        if contrib[term][k] > 0:
+            return f"largest town within {CENTRAL_KM:.0f} km"
+        j = int(pool.larger_neighbour()[p])
+        if j < 0:
+            return ""
+        dj = float(
+            haversine_km(
+                np.degrees(pool.lat_r[p]),
+                np.degrees(pool.lon_r[p]),
+                np.degrees(pool.lat_r[j]),
+                np.degrees(pool.lon_r[j]),
+            )
+        )
+        return (
+            f"next to larger {pool.frame['name'].iat[j]} "
+            f"({short_number(pool.pop[j])}, {dj:,.0f} km)"
+        )
     if term == "country_pair":
         own = net.codes.index[q.cc[i]] if q.cc[i] < net.codes.n else "?"
         word = "common" if contrib[term][k] > 0 else "rare"

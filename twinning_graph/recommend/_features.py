@@ -22,7 +22,9 @@ from twinning_graph.recommend._pool import Pool
 from twinning_graph.recommend._weights import TERMS, RankWeights
 
 #: partner_paths = log(1 + PATH_SCALE * sum over paths town-a-b-candidate of 1/deg(a)/deg(b))
-PATH_SCALE = 10.0
+PATH_SCALE = 3.0
+#: shared_partners = log(1 + SHARED_SCALE * sum over shared partners z of w(z)/deg(z)/deg(town))
+SHARED_SCALE = 1000.0
 
 
 @dataclass
@@ -100,7 +102,12 @@ def place_queries(
 
 
 def distances(q: Queries, pool: Pool, cols: np.ndarray | None = None) -> np.ndarray:
-    """Great-circle km from each query town to each candidate.
+    """Great-circle km from each query town to each candidate (see :func:`distances_to`)."""
+    return distances_to(q, pool.xyz if cols is None else pool.xyz[cols])
+
+
+def distances_to(q: Queries, xyz: np.ndarray) -> np.ndarray:
+    """Great-circle km from each query town to each point (unit vectors ``xyz``).
 
     The haversine of :func:`twinning_graph._geo.haversine_km` with the trigonometry of
     both ends done once: ``sin^2(dlat/2) + cos cos sin^2(dlon/2) = (1 - x.x') / 2`` for the
@@ -108,7 +115,6 @@ def distances(q: Queries, pool: Pool, cols: np.ndarray | None = None) -> np.ndar
     few array passes (tests check it against ``haversine_km`` to 1 m). Written out rather
     than a matrix product: the same value whatever the block, and no BLAS threads.
     """
-    xyz = pool.xyz if cols is None else pool.xyz[cols]
     u = unit_xyz(q.lat, q.lon)
     a = np.multiply.outer(u[:, 0], xyz[:, 0])
     a += np.multiply.outer(u[:, 1], xyz[:, 1])
@@ -135,7 +141,8 @@ def product(Y: sp.csr_array, M: sp.csr_array) -> np.ndarray:
     idx = np.repeat(starts - first, count) + np.arange(int(count.sum()))
     flat = np.repeat(rows * m, count) + M.indices[idx]
     w = np.repeat(Y.data, count) * M.data[idx]
-    return np.bincount(flat, weights=w, minlength=r * m).reshape(r, m)
+    out = np.bincount(flat, weights=w, minlength=r * m).reshape(r, m)
+    return out.astype(float, copy=False)  # an empty product comes back as integers
 
 
 def _to_pool(dense: np.ndarray, pool: Pool, sel: Any) -> np.ndarray:
@@ -168,8 +175,14 @@ def features(
     if d is None:
         d = distances(q, pool, cols)
     out: dict[str, np.ndarray] = {}
-    if "distance" in terms:
-        out["distance"] = links.distance_term(d)
+    if "distance" in terms or "distance_in_country" in terms:
+        dist = links.distance_term(d)
+        if "distance" in terms:
+            out["distance"] = dist
+        if "distance_in_country" in terms:
+            out["distance_in_country"] = _in_country(links, q, pool, sel, d, dist)
+    if "centrality" in terms:
+        out["centrality"] = np.broadcast_to(pool.centrality()[sel], d.shape)
     if "country_pair" in terms:
         out["country_pair"] = links.country_llr[q.cc][:, pool.cc[sel]]
     if "size" in terms:
@@ -184,8 +197,9 @@ def features(
         uniq, which = pool.languages()
         out["language"] = shared_matrix(q.languages(net), uniq)[:, which[sel]]
     if "shared_partners" in terms:
-        aa = product(sp.csr_array(q.partners * links.aa_w[None, :]), links.A)
-        out["shared_partners"] = _to_pool(aa, pool, sel)
+        ra = product(sp.csr_array(q.partners * links.shared_w[None, :]), links.A)
+        own = np.maximum(np.diff(q.partners.indptr), 1).astype(float)  # the town's partners
+        out["shared_partners"] = np.log1p((SHARED_SCALE / own)[:, None] * _to_pool(ra, pool, sel))
     if "partner_paths" in terms:
         two = sp.csr_array(sp.csr_array(q.partners * links.ra_w[None, :]) @ links.A)
         three = product(sp.csr_array(two * links.ra_w[None, :]), links.A)
@@ -194,7 +208,7 @@ def features(
         if t in terms:
             y = sp.csr_array(q.kern[t] @ links.A)
             kt = pool.kern_t(t) if cols is None else sp.csr_array(pool.kern[t][cols].T)
-            out[t] = np.log1p(product(y, kt))
+            out[t] = np.log1p(_nearby(links, q, pool, sel, t, product(y, kt), kt))
     if "new_country" in terms or "gap" in terms:
         k = net.codes.n + 1
         reached = np.zeros((r, k), dtype=bool)
@@ -206,6 +220,84 @@ def features(
         if "gap" in terms:
             g = np.zeros((k, k)) if gap_matrix is None else gap_matrix
             out["gap"] = g[q.cc][:, pool.cc[sel]]
+    return out
+
+
+def _nearby(
+    links: Links,
+    q: Queries,
+    pool: Pool,
+    sel: Any,
+    term: str,
+    total: np.ndarray,
+    kt: sp.csr_array,
+) -> np.ndarray:
+    """``sum K(town, a) A(a, b) K(candidate, b)`` over links a-b (``total``, queries x
+    candidates) less the links whose far end b is the town itself or whose near end a is the
+    candidate: "a town near you is twinned with you, and the candidate is near you" says
+    nothing but the distance (which has its own terms).
+
+    The two corrections touch only the candidates in the town's kernel or whose kernel
+    holds the town (a few dozen per row), so they are applied at those entries.
+    """
+    total = total.astype(float, copy=False)
+    Kq = sp.csr_array(q.kern[term])
+    ncol = total.shape[1]
+    colmap = np.arange(pool.n) if isinstance(sel, slice) else np.full(pool.n, -1, np.intp)
+    if not isinstance(sel, slice):
+        colmap[sel] = np.arange(ncol)
+    # (1) b = the town: K(u, a) A(a, u) summed over a, times K(candidate, u)
+    c_u = np.asarray(Kq.multiply(q.partners).sum(axis=1)).ravel()
+    qi = np.flatnonzero((q.row >= 0) & (c_u > 0))
+    kc_u = None
+    if len(qi):
+        kc_u = sp.coo_array(kt[q.row[qi]])
+        np.subtract.at(total, (qi[kc_u.row], kc_u.col), c_u[qi[kc_u.row]] * kc_u.data)
+    # (2) a = the candidate: K(u, candidate) times sum_b A(candidate, b) K(candidate, b)
+    kq = sp.coo_array(Kq)
+    col = colmap[np.maximum(pool.pos_of_row[kq.col], 0)]
+    ok = (pool.pos_of_row[kq.col] >= 0) & (col >= 0)
+    s_v = pool.self_links(term, links)[pool.pos_of_row[kq.col[ok]]]
+    np.subtract.at(total, (kq.row[ok], col[ok]), kq.data[ok] * s_v)
+    # (3) both (the candidate is a partner of the town): counted twice above, add it back
+    both = sp.coo_array(Kq.multiply(q.partners))
+    if both.nnz and kc_u is not None:
+        cb = colmap[np.maximum(pool.pos_of_row[both.col], 0)]
+        ok = (pool.pos_of_row[both.col] >= 0) & (cb >= 0) & (q.row[both.row] >= 0)
+        r_i, c_i = both.row[ok], cb[ok]
+        back = np.asarray(kt[q.row[r_i], c_i]).ravel() if len(r_i) else np.zeros(0)
+        np.add.at(total, (r_i, c_i), both.data[ok] * back)
+    np.maximum(total, 0.0, out=total)  # rounding
+    return total
+
+
+def _in_country(
+    links: Links, q: Queries, pool: Pool, sel: Any, d: np.ndarray, dist: np.ndarray
+) -> np.ndarray:
+    """``distance_in_country``: the distance term of each candidate less the log of its mean
+    ``exp(distance term)`` over the network's towns of the candidate's country, seen from
+    the query town (0 for a country without network towns).
+
+    How much nearer the candidate is than the towns of its country (on the scale of the
+    fitted distance preference): the country-pair term says which country, this one which
+    town of it. One pass over the network's towns and one ``bincount`` per block.
+    """
+    net = links.net
+    k = net.codes.n + 1
+    r = len(q)
+    if isinstance(sel, slice) and pool.has_network:  # every network town is a candidate
+        f_net = np.exp(dist if pool.is_network else dist[:, pool.pos_of_row])
+    else:  # candidates are a subset: the distances to the network's towns
+        f_net = links.distance_term(distances_to(q, net.xyz))
+        np.exp(f_net, out=f_net)
+    flat = (np.arange(r)[:, None] * k + net.cc[None, :]).ravel()
+    sums = np.bincount(flat, weights=f_net.ravel(), minlength=r * k).reshape(r, k)
+    count = np.bincount(net.cc, minlength=k).astype(float)
+    with np.errstate(divide="ignore"):
+        log_mean = np.log(sums) - np.log(np.maximum(count, 1.0))[None, :]
+    ref = log_mean[:, pool.cc[sel]]
+    out = dist - ref
+    out[~np.isfinite(ref)] = 0.0
     return out
 
 

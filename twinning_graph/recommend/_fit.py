@@ -10,7 +10,12 @@ the weights are fitted on exactly that question, asked of the network itself:
    and :data:`FIT_NEGATIVES` foreign towns drawn uniformly (never a partner);
 4. maximise the conditional-logit likelihood ``P(partner) = exp(s) / sum exp(s)`` over
    those alternatives, ``s = sum(w * feature)``, with a ridge penalty
-   ``RIDGE / 2 * |w - prior|^2`` that keeps a small network near the prior weights.
+   ``RIDGE / 2 * |w - prior|^2`` toward
+   :data:`~twinning_graph.recommend._weights.FIT_PRIOR` (it settles the directions the
+   links say little about, e.g. the weight of a name shared by a handful of pairs).
+
+A network too small to hide :data:`MIN_QUERIES` link ends keeps the weights fitted on the
+bundled network (:class:`~twinning_graph.recommend.RankWeights` defaults).
 
 Uniformly sampled alternatives give consistent estimates of a conditional logit
 (McFadden 1978), so the fitted weights rank the whole candidate set.
@@ -32,6 +37,8 @@ from twinning_graph.recommend._weights import RankWeights
 
 FIT_SHARE = 0.2
 FIT_QUERIES = 4000
+#: Fewer pseudo-queries than this: the weights are not fitted (see fit_weights).
+MIN_QUERIES = 200
 FIT_NEGATIVES = 64
 RIDGE = 2.0
 _BLOCK_ELEMENTS = 2_000_000  # pseudo-queries x towns held at once while fitting
@@ -132,10 +139,25 @@ def clogit(
 
 
 def fit_weights(
-    net: Network, links: Links, terms: tuple[str, ...], prior: RankWeights, *, seed: int
+    net: Network,
+    links: Links,
+    terms: tuple[str, ...],
+    prior: RankWeights,
+    *,
+    seed: int,
+    fallback: RankWeights | None = None,
 ) -> tuple[RankWeights, FitInfo]:
-    """Fit the weights of ``terms`` (the others keep ``prior``'s) on ``links``."""
+    """Fit the weights of ``terms`` (the others keep ``prior``'s) on ``links``.
+
+    With fewer than :data:`MIN_QUERIES` pseudo-queries (a network of a few dozen
+    transnational links) a handful of hidden links would decide the weights: ``fallback``
+    (default ``prior``) is used as it is and ``FitInfo.queries`` is 0.
+    """
     X, mask = examples(net, links, terms, seed=seed)
+    if len(X) < MIN_QUERIES:
+        base = prior if fallback is None else fallback
+        nan = float("nan")
+        return base, FitInfo(0, FIT_NEGATIVES, terms, nan, nan, seed)
     w0 = prior.vector(terms)
     w, ll, ll0 = clogit(X, mask, w0)
     fitted = replace(prior, **{t: float(v) for t, v in zip(terms, w, strict=True)})
@@ -167,7 +189,11 @@ def fit_weight_sets(
     out = {}
     for name, ts in term_sets.items():
         cols = [every.index(t) for t in ts]
-        w, _, _ = clogit(X[:, :, cols], mask, prior.vector(ts))
+        w = (
+            clogit(X[:, :, cols], mask, prior.vector(ts))[0]
+            if len(X) >= MIN_QUERIES
+            else prior.vector(ts)
+        )
         zero = {t: 0.0 for t in MODEL_TERMS}
         out[name] = replace(prior, **{**zero, **{t: float(v) for t, v in zip(ts, w, strict=True)}})
     return out

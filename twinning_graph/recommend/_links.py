@@ -5,14 +5,19 @@ Fitted on the *transnational* links of a network (a town's candidates are foreig
 distance
     ``log P(distance bin | link) / P(distance bin | town, random foreign town)``, the towns
     drawn from the ends of the links, in 42 log-spaced bins (0–2 km, then 2–20,000 km),
-    smoothed over three neighbouring bins.
+    smoothed over three neighbouring bins; read between bin centres by linear interpolation
+    in log distance, so the term changes smoothly with distance (no ties between towns at
+    slightly different distances).
 country pair
     ``log P(partner country B | town country A) / P(candidate country B | A)``: the share of
     A's transnational links that go to B (with 5 pseudo-links spread like the towns) over
     B's share of the towns outside A.
 size
     the same ratio as distance for ``log10(population of candidate / population of town)``
-    in 11 bins.
+    in 11 bins, interpolated between bin centres.
+
+The hub discount of the network terms is here too: a shared partner or a town on a path
+counts ``1 / its number of partners`` (a partner outside Europe 0.1 of that).
 """
 
 from __future__ import annotations
@@ -56,11 +61,16 @@ def size_bin(r: np.ndarray) -> np.ndarray:
 N_RANDOM_PAIRS = 200_000
 #: Pseudo-links of the country-pair ratio, spread like the towns.
 COUNTRY_PRIOR = 5.0
-#: A shared partner outside Europe counts this much (times 1/log(degree)).
+#: A shared partner outside Europe counts this much (times 1/degree).
 OUTSIDE_EUROPE = 0.1
 
 
 _D_FLOOR = _D_LO * np.exp(-_D_STEP)  # every distance below 2 km falls in bin 0
+#: Size-bin centres (log10 population ratio): the middle of each inner bin, the outer bins
+#: a quarter beyond their edge.
+SIZE_CENTRES = np.r_[
+    SIZE_EDGES[0] - 0.25, (SIZE_EDGES[1:] + SIZE_EDGES[:-1]) / 2, SIZE_EDGES[-1] + 0.25
+]
 
 
 def distance_bin(d: np.ndarray) -> np.ndarray:
@@ -88,6 +98,51 @@ def distance_bin(d: np.ndarray) -> np.ndarray:
     return b.astype(np.intp)
 
 
+#: The size term read on a grid of eighths from the first to the last centre.
+_SIZE_GRID_STEPS = 8
+_SIZE_GRID_LO = float(SIZE_CENTRES[0])
+_SIZE_GRID_POINTS = int(round((SIZE_CENTRES[-1] - SIZE_CENTRES[0]) * _SIZE_GRID_STEPS)) + 1
+
+
+def distance_position(d: np.ndarray) -> np.ndarray:
+    """Continuous bin coordinate of each distance (km): the centre (in log distance) of bin
+    ``b`` is at ``b``; distances below ``2 exp(-step / 2)`` (1.8 km) are at 0 (bin 0), and
+    bins 0 and 1 blend from there to 2.3 km. NaN stays NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from twinning_graph.recommend._links import distance_bin, distance_position
+    >>> d = np.array([100.0, 1_000.0, 5_000.0])
+    >>> bool((np.floor(distance_position(d) + 0.5) == distance_bin(d)).all())
+    True
+    """
+    d = np.asarray(d, dtype=float)
+    x = np.maximum(d, _D_FLOOR)
+    x *= 1.0 / _D_LO
+    np.log(x, out=x)
+    x *= 1.0 / _D_STEP
+    x += 0.5
+    np.clip(x, 0.0, _D_BINS + 1.0, out=x)
+    return x
+
+
+def _interpolate(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``table`` read at continuous positions ``x`` (0 .. len - 1), linearly; in place of
+    ``x`` (NaN positions give NaN)."""
+    nan = np.isnan(x)
+    if nan.any():
+        x[nan] = 0.0
+    b = np.minimum(x.astype(np.intp), len(table) - 2)
+    x -= b
+    step = np.diff(table)
+    out = table[b]
+    out += x * step[b]
+    if nan.any():
+        out[nan] = np.nan
+    return out
+
+
 def _log_ratio(pos: np.ndarray, ref: np.ndarray, bins: int) -> np.ndarray:
     """log of the smoothed bin shares of ``pos`` over those of ``ref`` (bin indices)."""
     hp = np.bincount(pos, minlength=bins).astype(float) + 0.5
@@ -105,10 +160,9 @@ class Links:
         A.eliminate_zeros()
         self.A = A
         self.deg = np.asarray(A.sum(axis=1)).ravel()
-        with np.errstate(divide="ignore"):
-            aa = np.where(self.deg > 1, 1.0 / np.log(np.maximum(self.deg, 2.0)), 0.0)
-        self.aa_w = aa * np.where(net.europe, 1.0, OUTSIDE_EUROPE)
         self.ra_w = np.where(self.deg > 0, 1.0 / np.maximum(self.deg, 1.0), 0.0)
+        #: weight of a town as a shared partner: 1 / its partners, less outside Europe
+        self.shared_w = self.ra_w * np.where(net.europe, 1.0, OUTSIDE_EUROPE)
         upper = sp.triu(A, k=1).tocoo()
         ia, ib = upper.row.astype(np.intp), upper.col.astype(np.intp)
         trans = net.cc[ia] != net.cc[ib]
@@ -153,6 +207,8 @@ class Links:
         self.size_llr = (
             _log_ratio(size_bin(r_link), size_bin(r_rand), ns) if len(r_link) else np.zeros(ns)
         )
+        grid = _SIZE_GRID_LO + np.arange(_SIZE_GRID_POINTS) / _SIZE_GRID_STEPS
+        self._size_grid = np.interp(grid, SIZE_CENTRES, self.size_llr)
 
     def _fit_country(self) -> None:
         net = self.net
@@ -176,17 +232,26 @@ class Links:
 
     # ------------------------------------------------------------------ look-ups
     def distance_term(self, d: np.ndarray) -> np.ndarray:
-        """Distance log-likelihood ratio of each distance (km); NaN gives 0."""
-        out = self.dist_llr[distance_bin(d)]
-        nan = np.isnan(d)
+        """Distance log-likelihood ratio of each distance (km), interpolated between bin
+        centres; NaN gives 0."""
+        x = distance_position(d)
+        out = _interpolate(self.dist_llr, x)
+        nan = np.isnan(out)
         if nan.any():
             out[nan] = 0.0
         return out
 
     def size_term(self, log_q: np.ndarray, log_c: np.ndarray) -> np.ndarray:
-        """Size log-likelihood ratio, query rows x candidates (log10 populations; NaN: 0)."""
+        """Size log-likelihood ratio, query rows x candidates (log10 populations; NaN: 0),
+        interpolated between bin centres."""
         r = log_c[None, :] - log_q[:, None]
         known = np.isfinite(r)
-        out = self.size_llr[size_bin(np.where(known, r, 0.0))]
+        # the centres are multiples of 1/8: read the table on that grid (exactly what
+        # np.interp over the centres gives, a few times faster)
+        x = np.where(known, r, _SIZE_GRID_LO)
+        x -= _SIZE_GRID_LO
+        x *= _SIZE_GRID_STEPS
+        np.clip(x, 0.0, len(self._size_grid) - 1.0, out=x)
+        out = _interpolate(self._size_grid, x)
         out[~known] = 0.0
         return out

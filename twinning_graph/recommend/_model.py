@@ -6,7 +6,7 @@ import html
 import logging
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -38,6 +38,7 @@ from twinning_graph.recommend._pool import SOURCES, Pool, doubles, gazetteer_poo
 from twinning_graph.recommend._query import QueryTown, resolve
 from twinning_graph.recommend._weights import (
     DEFAULT_FITTED,
+    FIT_PRIOR,
     MODEL_TERMS,
     STRATEGY_TERMS,
     TERMS,
@@ -133,13 +134,17 @@ class PartnerModel:
         self._source = weakref.ref(data)
         self.network = Network(towns)
         self.links = Links(self.network, A, seed=self.seed)
-        prior = RankWeights(
-            **{t: getattr(RankWeights(), t) if t in fit_terms else 0.0 for t in MODEL_TERMS}
-        )
+        off = {t: 0.0 for t in MODEL_TERMS if t not in fit_terms}
+        prior = replace(FIT_PRIOR, **off)
         self.fit_info: FitInfo | None
         if weights is None:
             self.weights, self.fit_info = fit_weights(
-                self.network, self.links, fit_terms, prior, seed=self.seed
+                self.network,
+                self.links,
+                fit_terms,
+                prior,
+                seed=self.seed,
+                fallback=replace(RankWeights(), **off),
             )
         else:
             self.weights, self.fit_info = RankWeights.coerce(weights), None
@@ -158,7 +163,7 @@ class PartnerModel:
             if self.fit_info and self.fit_info.queries
             else "given"
             if self.fit_info is None
-            else "prior (too few links to fit)"
+            else "the bundled network's (too few links to fit)"
         )
         return (
             f"PartnerModel({self.network.n:,} towns, {self.links.n_links:,} links, "
@@ -454,7 +459,7 @@ def _rank_block(
             steps.append((label, before - int(k.sum())))
         empty.append((towns[int(row)], steps))
     S[~keep] = -np.inf
-    # top n per row, ties broken by candidate id
+    # top n per row
     n, cap = opt.n, opt.per_country
     if n is not None and n < N:
         # with a cap per country, a wider net: the next best of other countries
@@ -462,7 +467,10 @@ def _rank_block(
         cut = -np.partition(-S, width - 1, axis=1)[:, width - 1]
         keep &= S >= cut[:, None]
     ri, pos = np.nonzero(keep)
-    order = np.lexsort((pool.id_rank[pos], -S[ri, pos], ri))
+    # best score first; ties: closest in size to the town, then nearest, then by id
+    size_gap = np.abs(pool.log_pop[pos] - np.log10(q.pop[ri]))
+    size_gap = np.where(np.isnan(size_gap), np.inf, size_gap)
+    order = np.lexsort((pool.id_rank[pos], d[ri, pos], size_gap, -S[ri, pos], ri))
     ri, pos = ri[order], pos[order]
     if cap is not None:
         ok = within_group(ri, pool.cc[pos]) < cap
@@ -496,6 +504,10 @@ def _rank_block(
         cols[c] = elig[c].to_numpy(dtype=object)
     cols["reason"] = why
     out = pd.DataFrame(cols, index=pd.Index(base.index, name="candidate_id"))
+    # the pool's dtypes, whatever the rows (a text column of missing values stays text)
+    retype = [c for c in base.columns if c in out.columns and out[c].dtype != base[c].dtype]
+    if retype:
+        out = out.astype({c: base[c].dtype for c in retype})
     return out, empty
 
 

@@ -17,7 +17,11 @@ from twinning_graph._geo import EARTH_RADIUS_KM
 from twinning_graph.lookup import SAME_PLACE_KM
 
 #: Scales (km) of the neighbourhood kernels and how many nearest towns each keeps.
-KERNELS: dict[str, tuple[float, int]] = {"nearby_10km": (10.0, 16), "nearby_50km": (50.0, 32)}
+KERNELS: dict[str, tuple[float, int]] = {
+    "nearby_10km": (10.0, 16),
+    "nearby_50km": (50.0, 32),
+    "nearby_150km": (150.0, 64),
+}
 
 
 def unit_xyz(lat: Any, lon: Any) -> np.ndarray:
@@ -84,7 +88,8 @@ class Network:
         self.geonames_id = gid.fillna(-1).to_numpy().astype(np.int64)
         self.key = name_keys(self.name)
         self.europe = np.append(self.codes.europe, False)[self.cc]
-        self.tree = cKDTree(unit_xyz(self.lat, self.lon)) if self.n else None
+        self.xyz = unit_xyz(self.lat, self.lon)
+        self.tree = cKDTree(self.xyz) if self.n else None
         self.kern = {t: self.kernel_rows(self.lat, self.lon, t) for t in KERNELS}
         self._regions: np.ndarray | None = None
         self._name_keys: dict[str, np.ndarray] | None = None

@@ -27,6 +27,11 @@ from twinning_graph.recommend._places import KERNELS, Network, name_keys, place_
 
 #: Where candidates come from.
 SOURCES = ("network", "gazetteer")
+#: centrality: a candidate's log10 population less that of the largest other candidate
+#: among its CENTRAL_NEIGHBOURS nearest within CENTRAL_KM, clipped to +-CENTRAL_CLIP.
+CENTRAL_KM = 15.0
+CENTRAL_NEIGHBOURS = 16
+CENTRAL_CLIP = 2.0
 #: GeoNames feature codes of places that are not municipalities (sections, historical,
 #: abandoned, destroyed places) and of administrative units.
 NOT_MUNICIPAL_CODES = frozenset({"PPLX", "PPLH", "PPLQ", "PPLW", "PPLCH", "ADM1", "ADM2", "ADMD"})
@@ -88,6 +93,8 @@ class Pool:
         self.lat_r, self.lon_r = np.radians(lat), np.radians(lon)
         self.xyz = unit_xyz(lat, lon)
         self.is_network = self.n == net.n and bool((self.row == np.arange(net.n)).all())
+        #: every network town is a candidate (``pos_of_row`` has no -1)
+        self.has_network = bool((self.pos_of_row >= 0).all())
         self.pop = place_population(frame)
         self.log_pop = np.log10(self.pop)
         self.country = frame["country"].astype(str).to_numpy()
@@ -103,6 +110,8 @@ class Pool:
         self._kern_t: dict[str, sp.csr_array] = {}
         self._same: sp.csr_array | None = None
         self._once: np.ndarray | None = None
+        self._central: tuple[np.ndarray, np.ndarray] | None = None
+        self._self_links: dict[str, np.ndarray] = {}
         self._regions = regions
         self._langs: tuple[list[frozenset[str]], np.ndarray] | None = None
         ids = frame.index.to_numpy(dtype=object).astype(str)
@@ -147,6 +156,55 @@ class Pool:
             once[order[first]] = True
             self._once = once
         return self._once
+
+    def centrality(self) -> np.ndarray:
+        """Per candidate: log10 of its population over that of the largest other candidate
+        among its nearest within :data:`CENTRAL_KM` (a suburb or quarter of a larger town is
+        negative, the main town of its area positive), clipped to +-:data:`CENTRAL_CLIP`;
+        ``+CENTRAL_CLIP`` when no neighbour has a known population, 0 when the candidate's own
+        population is unknown. Computed once per pool (one nearest-neighbour query)."""
+        return self._centrality()[0]
+
+    def larger_neighbour(self) -> np.ndarray:
+        """Per candidate: position of the largest other candidate within :data:`CENTRAL_KM`
+        (-1: none with a known population)."""
+        return self._centrality()[1]
+
+    def _centrality(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._central is None:
+            from scipy.spatial import cKDTree
+
+            from twinning_graph.recommend._places import chord
+
+            lp = np.append(self.log_pop, np.nan)  # position n: "no neighbour"
+            k = min(CENTRAL_NEIGHBOURS + 1, self.n)
+            if k < 2:
+                self._central = (np.zeros(self.n), np.full(self.n, -1, dtype=np.intp))
+                return self._central
+            _, j = cKDTree(self.xyz).query(self.xyz, k=k, distance_upper_bound=chord(CENTRAL_KM))
+            j = np.where(j == np.arange(self.n)[:, None], self.n, j)  # not the place itself
+            nb = np.nan_to_num(lp[j], nan=-np.inf)
+            best = nb.argmax(axis=1)
+            rows = np.arange(self.n)
+            top = nb[rows, best]
+            with np.errstate(invalid="ignore"):
+                c = np.clip(lp[:-1] - top, -CENTRAL_CLIP, CENTRAL_CLIP)
+            c = np.where(np.isfinite(lp[:-1]), np.nan_to_num(c, nan=CENTRAL_CLIP), 0.0)
+            who = np.where(np.isfinite(top), j[rows, best], -1).astype(np.intp)
+            self._central = (c, who)
+        return self._central
+
+    def self_links(self, term: str, links: Links) -> np.ndarray:
+        """Per candidate: ``sum_b A(candidate, b) K(candidate, b)``, its links to the towns
+        of its own kernel (0 for a place outside the network)."""
+        if term not in self._self_links:
+            out = np.zeros(self.n)
+            innet = np.flatnonzero(self.row >= 0)
+            if len(innet):
+                K = sp.csr_array(self.kern[term][innet])
+                out[innet] = np.asarray(K.multiply(links.A[self.row[innet]]).sum(axis=1)).ravel()
+            self._self_links[term] = out
+        return self._self_links[term]
 
     def kern_t(self, term: str) -> sp.csr_array:
         """Kernel rows of every candidate, transposed (towns x candidates)."""

@@ -33,9 +33,11 @@ def candidate_reasons(lang: Lang, ranked: pd.DataFrame, own_country: str) -> lis
             bits.append(lang.plural("reason.shared", int(row.common_partners)))
         if row.partner_paths >= REASON_MIN:
             bits.append(lang("reason.paths"))
-        if max(row.nearby_10km, row.nearby_50km) >= REASON_MIN:
+        if max(row.nearby_10km, row.nearby_50km, row.nearby_150km) >= REASON_MIN:
             bits.append(lang("reason.nearby"))
         bits.append(lang("unit.km", value=lang.number(row.distance_km)))
+        if row.distance_in_country >= REASON_MIN / 2:
+            bits.append(lang("reason.near_in_country", country=lang.country(row.country)))
         pair = {"a": lang.country(own_country), "b": lang.country(row.country)}
         if row.country_pair >= REASON_MIN / 2:
             bits.append(lang("reason.pair_common", **pair))
@@ -43,6 +45,8 @@ def candidate_reasons(lang: Lang, ranked: pd.DataFrame, own_country: str) -> lis
             bits.append(lang("reason.pair_rare", **pair))
         if row.size >= REASON_MIN:
             bits.append(lang("reason.sizes"))
+        if row.centrality >= REASON_MIN / 3:
+            bits.append(lang("reason.central"))
         if row.same_name > 0:
             bits.append(lang("reason.same_name"))
         if row.new_country > 0:
