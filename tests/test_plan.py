@@ -145,7 +145,7 @@ def test_cli_rank(line_files, capsys):
     assert main([*line_files, "rank", "--town", "Qxone", "--call", "none", "--json"]) == 0
     assert [r["town_id"] for r in json.loads(capsys.readouterr().out)] == ["t4", "t5"]
     assert main([*line_files, "rank", "--town", "t1", "--n", "-1"]) == 1
-    assert "n: must be a positive integer" in capsys.readouterr().err
+    assert "n must be an integer >= 1" in capsys.readouterr().err
     assert main([*line_files, "rank", "--town", "t1", "--call", "CERV-1999-X"]) == 1
     assert "unknown call" in capsys.readouterr().err
 

@@ -191,7 +191,7 @@ def test_bad_input_one_clear_error(ones, line):
         ones.rank("Zzyzx")
     with pytest.raises(tg.UnknownCallError, match="unknown call .*'latest', 'latest-confirmed'"):
         ones.rank("t1", call="CERV-1999-NOPE")
-    with pytest.raises(tg.ValidationError, match="n: must be a positive integer"):
+    with pytest.raises(tg.ValidationError, match="n must be an integer >= 1"):
         ones.rank("t1", n=-1)
     with pytest.raises(tg.ValidationError, match=r"(?s)2 problems.*source.*population_band"):
         ones.rank("t1", source="web", population_band=0.5)
@@ -383,7 +383,7 @@ def test_rank_partners_many_on_the_line(line):
     assert set(few["town_id"]) == {"t3"}
     with pytest.raises(tg.UnknownTownError, match="2 of 3 towns cannot be ranked"):
         rank_partners_many(line, ["t1", "x1", "x2"])
-    with pytest.raises(tg.ValidationError, match="n: must be a positive integer"):
+    with pytest.raises(tg.ValidationError, match="n must be an integer >= 1"):
         rank_partners_many(line, ["t1"], n=0)
     empty = m.rank_many([], call=None)
     assert len(empty) == 0 and list(empty.columns[:3]) == ["town_id", "rank", "candidate_id"]

@@ -264,8 +264,8 @@ def test_unknown_scope_names_given_and_allowed(synthetic, tmp_path, scope, error
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"rows": 0}, "rows must be a positive integer"),
-        ({"broker_sample": 0}, "broker_sample must be a positive integer or None"),
+        ({"rows": 0}, "rows must be an integer >= 1"),
+        ({"broker_sample": 0}, "broker_sample must be an integer >= 1"),
     ],
 )
 def test_bad_options(synthetic, tmp_path, kwargs, match):

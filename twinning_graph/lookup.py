@@ -18,6 +18,7 @@ import pandas as pd
 
 from twinning_graph._errors import UnknownTownError, ValidationError
 from twinning_graph._geo import haversine_km
+from twinning_graph._validate import check_int
 
 __all__ = ["find_town", "resolve_town", "match_places", "SAME_PLACE_KM"]
 
@@ -185,10 +186,8 @@ def find_town(
     """
     if not isinstance(name, str) or not name.strip():
         raise ValidationError(f"name must be a non-empty string, got {name!r}")
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1
-    ):
-        raise ValidationError(f"limit must be a positive integer or None, got {limit!r}")
+    if limit is not None:
+        check_int(limit, "limit", minimum=1, hint=" (or None for every match)")
     towns, keys = _keys_of(data)
     return find_in(towns, keys, name, country=country, limit=limit)
 

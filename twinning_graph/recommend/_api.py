@@ -81,7 +81,7 @@ def _call(model: PartnerModel, call: Any) -> Any:
 
 def options_from(model: PartnerModel, **options: Any) -> Options:
     """Check every ranking option; one error lists every problem."""
-    from twinning_graph._validate import Problems
+    from twinning_graph._validate import Problems, check_int
     from twinning_graph.recommend._model import Options
 
     problems = Problems()
@@ -90,9 +90,12 @@ def options_from(model: PartnerModel, **options: Any) -> Options:
     if unknown:
         problems.add(where, None, None, f"unknown option(s) {unknown}; allowed: {list(OPTIONS)}")
     o = {**OPTIONS, **{k: v for k, v in options.items() if k in OPTIONS}}
-    n = o["n"]
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        problems.add(where, None, "n", f"must be a positive integer or None, got {n!r}")
+    for k, none_means in (("n", "every candidate"), ("per_country", "no cap")):
+        if o[k] is not None:
+            try:
+                check_int(o[k], k, minimum=1, hint=f" (or None for {none_means})")
+            except ValidationError as exc:
+                problems.add(where, None, None, str(exc))
     if o["source"] not in SOURCES:
         problems.add(where, None, "source", f"must be one of {list(SOURCES)}, got {o['source']!r}")
     if o["candidates"] is not None and o["source"] != "gazetteer":
@@ -109,11 +112,6 @@ def options_from(model: PartnerModel, **options: Any) -> Options:
             nums[k] = _number(k, o[k])
         except ValidationError as exc:
             problems.add(where, None, k, str(exc).split(" ", 1)[1])
-    cap = o["per_country"]
-    if cap is not None and (
-        isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1
-    ):
-        problems.add(where, None, "per_country", f"must be a positive integer or None, got {cap!r}")
     band = o["population_band"]
     if band is not None and (
         isinstance(band, bool)
@@ -150,7 +148,7 @@ def options_from(model: PartnerModel, **options: Any) -> Options:
     call = _call(model, o["call"])
     assert weights is not None
     return Options(
-        n=None if n is None else int(n),
+        n=None if o["n"] is None else int(o["n"]),
         source=o["source"],
         call=call,
         include_domestic=bool(o["include_domestic"]),
@@ -162,7 +160,7 @@ def options_from(model: PartnerModel, **options: Any) -> Options:
         hi_p=nums["max_population"],
         weights=weights,
         candidates=o["candidates"],
-        per_country=None if cap is None else int(cap),
+        per_country=None if o["per_country"] is None else int(o["per_country"]),
     )
 
 

@@ -6,10 +6,8 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from twinning_graph._errors import ValidationError
-from twinning_graph._validate import check_choice, check_path_writable
+from twinning_graph._validate import check_choice, check_int, check_path_writable
 from twinning_graph._write import TABLE_FORMATS, write_text
 from twinning_graph.graph import from_graph
 from twinning_graph.network import TwinningData
@@ -190,15 +188,10 @@ def build_report(
                 f"build_report needs TwinningData (from tg.load()) or a town graph, got "
                 f"{type(data).__name__}"
             )
-    if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1:
-        raise ValidationError(f"rows must be a positive integer, got {rows!r}")
-    if broker_sample is not None and (
-        isinstance(broker_sample, bool)
-        or not isinstance(broker_sample, int | np.integer)
-        or broker_sample < 1
-    ):
-        raise ValidationError(
-            f"broker_sample must be a positive integer or None, got {broker_sample!r}"
+    check_int(rows, "rows", minimum=1)
+    if broker_sample is not None:
+        check_int(
+            broker_sample, "broker_sample", minimum=1, hint=" (or None for exact betweenness)"
         )
     check_choice(format, "format", TABLE_FORMATS)
     language = get_lang(lang)
