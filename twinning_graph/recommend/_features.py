@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from twinning_graph._geo import EARTH_RADIUS_KM
+from twinning_graph._geo import EARTH_RADIUS_KM, unit_xyz
 from twinning_graph.recommend._links import Links
-from twinning_graph.recommend._places import KERNELS, Network, unit_xyz
+from twinning_graph.recommend._places import KERNELS, Network
 from twinning_graph.recommend._pool import Pool
 from twinning_graph.recommend._weights import TERMS, RankWeights
 
