@@ -107,7 +107,9 @@ class Network:
         if self.tree is None or m == 0:
             return sp.csr_array((m, self.n), dtype=np.float32)
         k = min(k, self.n)
-        d, j = self.tree.query(unit_xyz(lat, lon), k=k, distance_upper_bound=chord_of_km(3 * sigma))
+        d, j = self.tree.query(
+            unit_xyz(lat, lon), k=k, distance_upper_bound=chord_of_km(3 * sigma), workers=-1
+        )
         d, j = d.reshape(m, k), j.reshape(m, k)
         ok = np.isfinite(d)
         w = np.exp(-0.5 * (km_of_chord(d[ok]) / sigma) ** 2).astype(np.float32)
