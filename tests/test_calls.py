@@ -393,7 +393,16 @@ def test_outputs_state_call_status_and_source():
 def test_cli_calls(capsys):
     assert main(["calls"]) == 0
     out = capsys.readouterr().out
-    assert f"{NT26}  rules unconfirmed" in out and f"{NT25}  rules confirmed" in out
+    # NT 2025: 4/4/2, confirmed; NT 2026: the same numbers, the countries' wording unconfirmed
+    blocks = {b.split()[0]: b for b in out.split("\nCERV")[1:]}
+    nt25, nt26 = blocks[NT25.removeprefix("CERV")], blocks[NT26.removeprefix("CERV")]
+    assert "deadline 2025-03-27 17:00 Brussels time (passed)" in nt25
+    assert "consortium: 4 municipalities, 4 countries, 2 EU Member States (confirmed)" in nt25
+    assert "2 EU Member States (unconfirmed)" in nt26 and "why unconfirmed: the 2026 text" in nt26
+    assert "consortium: 2 municipalities, 2 countries, 1 EU Member State (" in out  # TT
+    assert main(["calls", "--kind", "town-twinning"]) == 0
+    printed = capsys.readouterr()
+    assert "warning" not in printed.err and "-NT " not in printed.out
     assert main(["calls", "--kind", "town-twinning", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {c["kind"] for c in data} == {"town-twinning"}

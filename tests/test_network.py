@@ -161,8 +161,9 @@ def test_big_project_stays_a_project():
 def test_unknown_ids_one_error_with_suggestions(line):
     with pytest.raises(tg.UnknownTownError, match=r"'t9'.*'tX'.*valid ids are"):
         line.resolve(["t1", "t9", "tX"])
-    with pytest.raises(tg.UnknownTownError, match=r"'Five' \(did you mean 't5'"):
-        line.resolve("Five")  # a name typed instead of an id
+    assert line.resolve("Five") == ["t5"]  # the name of one town is that town
+    with pytest.raises(tg.UnknownTownError, match=r"'Fiive' \(did you mean"):
+        line.resolve("Fiive")
 
 
 def test_aliases_resolve(line):

@@ -248,7 +248,7 @@ def test_resolve_scope(synthetic):
             "ZZ",
             UnknownCountryError,
             r"unknown scope 'ZZ'.*allowed: 'europe', a country code in "
-            r"the data \(AT, BE, DE, FR, IT, PL\) or a town id",
+            r"the data \(AT, BE, DE, FR, IT, PL\), a town id or a town's name",
         ),
         ("GB", UnknownCountryError, r"no towns of country 'GB'"),
         ("s11", UnknownTownError, r"unknown scope 's11' \(did you mean 's1'.*allowed: 'europe'"),

@@ -84,6 +84,7 @@ def unknown_towns(
     example = ", ".join(map(repr, ids[:3]))
     return UnknownTownError(
         f"unknown {what}{'s' if len(missing) > 1 else ''} {', '.join(parts)}; valid ids are the "
-        f"index of data.towns ({n:,} towns, e.g. {example}); tg.find_town(name) looks a town up "
-        "by its name" + (f"; {hint}" if hint else "")
+        f"index of data.towns ({n:,} towns, e.g. {example}); the name of one town works too "
+        "(`twinning-graph find NAME` or tg.find_town(NAME) looks a name up)"
+        + (f"; {hint}" if hint else "")
     )

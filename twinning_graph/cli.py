@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from twinning_graph._errors import TwinningGraphError, ValidationError
+from twinning_graph._errors import DataWarning, TwinningGraphError, ValidationError
 from twinning_graph._text import terminal_frame, terminal_text
 from twinning_graph._validate import MAX_DPI, MAX_PLAN_SIZE, MIN_DPI, check_int
 from twinning_graph._write import TABLE_FORMATS, write_table
@@ -548,6 +548,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output(p, csv=False)
 
+    p = sub.add_parser(
+        "find",
+        help="look a name up among the network's towns and the gazetteer's places "
+        "(ids to give to --town)",
+    )
+    p.add_argument("name", help="a town's name in any language, e.g. 'Kraków' or 'Den Haag'")
+    p.add_argument("--country", default=None, help="only places of this country (ISO code)")
+    p.add_argument("--n", type=_int_option(1), default=10, metavar="N", help="rows to show (10)")
+    _add_output(p)
+
     p = sub.add_parser("calls", help="list the calls with their rules, dates, status and sources")
     p.add_argument("--kind", choices=["networks-of-towns", "town-twinning"], default=None)
     _add_output(p, csv=False)
@@ -792,7 +802,7 @@ def _report(args: argparse.Namespace) -> int:
     _stderr_line("loading data")
     data = load_data(args)
     if args.town:
-        data.check_towns([args.town])
+        args.town = data.resolve([args.town])[0]  # an id, a former id or a town's name
     scope = args.town or args.country or "europe"
     out = build_report(
         data,
@@ -920,23 +930,55 @@ def _eligibility(args: argparse.Namespace) -> int:
     return 0 if result.eligible else 1
 
 
+@command("find")
+def _find(args: argparse.Namespace) -> int:
+    from twinning_graph.lookup import find_town
+
+    found = find_town(args.name, data=load_data(args), country=args.country, limit=args.n)
+    if args.json or args.csv:
+        emit_table(found, args)
+        return 0
+    if found.empty:
+        print(f"no town or place is called {args.name!r} or anything close")
+        return 1
+    cols = ["town_id", "name", "name_local", "country", "population", "in_network", "match"]
+    emit_table(found[cols].set_index("town_id"), args)
+    return 0
+
+
 @command("calls")
 def _calls(args: argparse.Namespace) -> int:
     from twinning_graph.calls import call_ids, get_call
 
-    calls = [get_call(c) for c in call_ids()]
+    with warnings.catch_warnings():  # the listing itself shows what is unconfirmed
+        warnings.simplefilter("ignore", DataWarning)
+        calls = [get_call(c) for c in call_ids()]
     calls = [c for c in calls if args.kind is None or c.kind == args.kind]
     if args.json:
         emit_json([c.to_dict() for c in calls])
         return 0
+
+    def plural(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    core = ("min_municipalities", "min_countries", "min_eu_states")
+
     for c in calls:
-        v = c.value
+        when = c.value("deadline") or "not known"
+        if c.deadline_passed():
+            when = f"{when} (passed)"
+        print(f"{c.call}  deadline {when}")
         print(
-            f"{c.call}  rules {c.status}: {c.min_municipalities} municipalities, "
-            f"{c.min_countries} countries, {c.min_eu_states} EU Member States; "
-            f"deadline {v('deadline') or 'not known'}"
+            f"    consortium: {plural(c.min_municipalities, 'municipality', 'municipalities')}, "
+            f"{plural(c.min_countries, 'country', 'countries')}, "
+            f"{plural(c.min_eu_states, 'EU Member State', 'EU Member States')} ({c.status})"
         )
+        why = dict.fromkeys(r.note for r in c.unconfirmed_rules if r.name in core and r.note)
+        for note in why:  # the core rules usually share one note
+            print(f"      why {c.status}: {note}")
         for r in c.unconfirmed_rules:
+            if r.name in core:
+                continue  # on the consortium line
             print(f"    {r.status}: {r.name} = {r.value} ({r.note or 'no source for this call'})")
         if c.unconfirmed_countries:
             print(f"    countries unconfirmed: {', '.join(sorted(c.unconfirmed_countries))}")

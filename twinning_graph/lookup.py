@@ -394,14 +394,16 @@ def resolve_in(
     if exact.empty:
         hint = f"; did you mean: {_describe(found)}" if len(found) else ""
         raise UnknownTownError(
-            f"no town or gazetteer place is called {name!r}{where}{hint}. Give a town_id, a "
-            "GeoNames id, or a new place as a dict with name, country, lat, lon, population"
+            f"no town or gazetteer place is called {name!r}{where}{hint}. Give a town_id or "
+            "a GeoNames id (geonames:ID); in Python a new place may also be a dict with name, "
+            "country, lat, lon and population"
         )
     own = exact[exact["match"] == "name"]
     pick = own if len(own) else exact
     if len(pick) > 1:
         raise ValidationError(
-            f"{name!r} matches {len(pick)} places{where}: {_describe(pick)}. Pass one of "
-            f"their town_ids, a country, or a row of tg.find_town({name!r})"
+            f"{name!r} matches {len(pick)} places{where}: {_describe(pick)}. Give one of "
+            f"their ids (the town_id, or geonames:ID); `twinning-graph find {name!r}` or "
+            f"tg.find_town({name!r}) lists them"
         )
     return pick.iloc[0]

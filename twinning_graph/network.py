@@ -403,20 +403,22 @@ class TwinningData:
 
     # ids -------------------------------------------------------------------
     def resolve(self, town_ids: str | Iterable[str], *, what: str = "town_id") -> list[str]:
-        """Current town ids of the given ids; former ids (aliases) and Wikidata item ids
-        (``"Q64"``) resolve to their town. Names are looked up by
-        :func:`~twinning_graph.find_town`.
+        """Current town ids of the given ids; former ids (aliases), Wikidata item ids
+        (``"Q64"``) and the name of exactly one town (``"Den Haag"``, ``"Kraków"``) resolve
+        to their town. :func:`~twinning_graph.find_town` lists the towns and places of a name.
 
         Raises
         ------
         UnknownTownError
             Naming every unknown id, with close matches among ids and town names.
+        ValidationError
+            When a name is the name of several towns (they are listed).
 
         Examples
         --------
         >>> import twinning_graph as tg
-        >>> tg.load().resolve(["DE-berlin", "Q64"])  # Q64 is Berlin's Wikidata item
-        ['DE-berlin', 'DE-berlin']
+        >>> tg.load().resolve(["DE-berlin", "Q64", "Den Haag"])  # Q64: Berlin's Wikidata item
+        ['DE-berlin', 'DE-berlin', 'NL-the-hague']
         """
         ids = [str(t) for t in _as_list(town_ids)]
         index = self._towns.index
@@ -432,10 +434,44 @@ class TwinningData:
             elif t.upper() in qids.index:
                 out.append(str(qids[t.upper()]))
             else:
-                missing.append(t)
+                named = self._town_named(t)
+                if named is None:
+                    missing.append(t)
+                else:
+                    out.append(named)
         if missing:
             raise unknown_towns(missing, index, names=self._towns["name"], what=what)
         return out
+
+    def _town_named(self, name: str) -> str | None:
+        """The id of the one town called ``name`` (its own name first, then its local name
+        or Wikidata label, folded as :func:`~twinning_graph.find_town` does); None when no
+        town has the name; several towns: a :class:`ValidationError` listing them."""
+        from twinning_graph.lookup import name_key, town_keys
+
+        key = name_key(name)
+        if not key:
+            return None
+        towns = self._towns
+        keys = self.derived(("lookup", "keys"), lambda: town_keys(towns))
+        hits = np.flatnonzero(keys["name"] == key) if "name" in keys else np.zeros(0, int)
+        if len(hits) == 0:
+            anywhere = np.zeros(len(towns), dtype=bool)
+            for k in keys.values():
+                anywhere |= k == key
+            hits = np.flatnonzero(anywhere)
+        if len(hits) == 1:
+            return str(towns.index[hits[0]])
+        if len(hits) > 1:
+            rows = towns.iloc[hits[:8]]
+            listed = "; ".join(
+                f"{r['name']} ({r['country']}, {i})" for i, r in rows.iterrows()
+            )  # a few rows, for the message
+            more = f" and {len(hits) - 8} more" if len(hits) > 8 else ""
+            raise ValidationError(
+                f"{name!r} names {len(hits)} towns: {listed}{more}; give the town_id"
+            )
+        return None
 
     def _wikidata_ids(self) -> pd.Series:
         """Town ids by Wikidata item id (``Q64``), for towns that have one."""

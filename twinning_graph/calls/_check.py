@@ -193,10 +193,10 @@ def _countries_of(countries_or_data: Any, town_ids: Sequence[str] | None) -> pd.
         if town_ids is None:
             raise ValidationError("town_ids is required when passing a TwinningData object")
         ids = [town_ids] if isinstance(town_ids, str) else list(town_ids)
+        ids = countries_or_data.resolve(ids)  # ids, former ids, Wikidata ids or names
         if len(set(ids)) != len(ids):
             dupes = sorted({t for t in ids if ids.count(t) > 1})
             raise ValidationError(f"town_ids contains duplicates: {dupes}")
-        countries_or_data.check_towns(ids)
         return countries_or_data.towns.loc[ids, "country"]
     if town_ids is not None:
         raise ValidationError(
@@ -252,12 +252,17 @@ def _row(
     }
 
 
-def _min_rule(rule: Rule, observed: float | None, what: str, detail: str = "") -> dict[str, Any]:
+def _min_rule(
+    rule: Rule, observed: float | None, what: str, detail: str = "", *, one: str | None = None
+) -> dict[str, Any]:
+    """A "at least N" rule; ``what`` names the counted things, ``one`` their singular."""
     need = rule.value
     if observed is None:
         return _row(rule, rule.name, rule.text, need, None, "to check", f"give {what} to check it")
     ok = observed >= need
     obs = int(observed) if float(observed).is_integer() else observed
+    if obs == 1 and one is not None:
+        what = one
     return _row(
         rule,
         rule.name,
@@ -372,7 +377,7 @@ def _rules_checked(
     ok = members["eligible"] != "no"
     r = call.rule("min_municipalities")
     assert r is not None
-    rows.append(_min_rule(r, float(n), "municipalities"))
+    rows.append(_min_rule(r, float(n), "municipalities", one="municipality"))
     # countries eligible: status and source come from the member countries' facts
     bad = members[~ok]
     unsure = members[members["eligible"] == "unconfirmed"]
@@ -407,7 +412,11 @@ def _rules_checked(
     assert r is not None
     rows.append(
         _min_rule(
-            r, float(len(distinct)), "eligible countries", f" ({', '.join(distinct) or 'none'})"
+            r,
+            float(len(distinct)),
+            "eligible countries",
+            f" ({', '.join(distinct) or 'none'})",
+            one="eligible country",
         )
     )
     eu = sorted(set(members.loc[members["eu"], "counts_as"]))
@@ -419,6 +428,7 @@ def _rules_checked(
             float(len(eu)),
             f"EU Member States in {call.country_year}",
             f" ({', '.join(eu) or 'none'})",
+            one=f"EU Member State in {call.country_year}",
         )
     )
     handled = {"min_municipalities", "min_countries", "min_eu_states"}
@@ -514,6 +524,18 @@ def _rules_checked(
                     f"{months:g} months",
                     "pass" if good else "fail",
                     f"{months:g} months planned",
+                )
+            )
+        elif rule.name == "deadline" and call.deadline_passed():
+            rows.append(
+                _row(
+                    rule,
+                    rule.name,
+                    rule.text,
+                    rule.value,
+                    None,
+                    "to check",
+                    f"the deadline has passed ({call.deadline_date}): watch for the next call",
                 )
             )
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import functools
 import warnings
@@ -202,6 +203,31 @@ class Call:
         if "contradicted" in states:
             return "contradicted"
         return "confirmed" if states and all(s == "confirmed" for s in states) else "unconfirmed"
+
+    @property
+    def deadline_date(self) -> _dt.date | None:
+        """The (last) submission deadline as a date, when the call data gives one (a call
+        with two cut-off dates lists them separated by ``;``).
+
+        Examples
+        --------
+        >>> from twinning_graph.calls import get_call
+        >>> get_call("CERV-2025-CITIZENS-TOWN-NT").deadline_date
+        datetime.date(2025, 3, 27)
+        """
+        text = str(self.value("deadline") or "")
+        parsed = []
+        for part in text.split(";"):  # one or two deadlines per call
+            try:
+                parsed.append(_dt.date.fromisoformat(part.strip()[:10]))
+            except ValueError:
+                continue
+        return max(parsed) if parsed else None
+
+    def deadline_passed(self, today: _dt.date | None = None) -> bool:
+        """True when the call's deadline is known and before ``today`` (default: today)."""
+        d = self.deadline_date
+        return d is not None and d < (today or _dt.date.today())
 
     @property
     def confirmed(self) -> bool:

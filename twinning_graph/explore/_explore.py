@@ -240,6 +240,8 @@ def explore(
         raise ValidationError("attribution= is for tiles=; the offline map credits its sources")
 
     full = data
+    if highlight is not None:
+        highlight = full.resolve([highlight], what="highlight town_id")[0]
     if countries is not None or kinds is not None or year is not None:
         data = data.filter(countries=countries, kinds=kinds, year=year, touching=touching)
     towns, edges = data.towns, data.edges

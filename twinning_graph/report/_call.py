@@ -118,20 +118,7 @@ def call_facts(call: str | None) -> CallFacts | None:
             rules.append(Rule(name, int(required), "confirmed", ""))
         else:
             rules.append(Rule(name, int(required), r.status, r.source))
-    return CallFacts(call=c, rules=tuple(rules), deadline=_deadline(c), link=c.topic_url or None)
-
-
-def _deadline(c: Call) -> _dt.date | None:
-    """The call's (last) submission deadline as a date, when the call data gives one."""
-    text = str(c.value("deadline") or "")
-    dates = [d for d in (p.strip()[:10] for p in text.split(";")) if len(d) == 10]
-    parsed = []
-    for d in dates:  # one or two deadlines per call
-        try:
-            parsed.append(_dt.date.fromisoformat(d))
-        except ValueError:
-            continue
-    return max(parsed) if parsed else None
+    return CallFacts(call=c, rules=tuple(rules), deadline=c.deadline_date, link=c.topic_url or None)
 
 
 def rule_checks(facts: CallFacts, result: EligibilityResult) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 from twinning_graph import clusters, gaps
 from twinning_graph._errors import (
     UnknownCountryError,
+    UnknownTownError,
     ValidationError,
     unknown_towns,
 )
@@ -65,7 +66,8 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
         The network.
     scope
         ``"europe"`` (any case), an ISO 3166-1 alpha-2 code of a country with towns in the
-        data (any case; ``EL`` and ``UK`` accepted), or a ``town_id``.
+        data (any case; ``EL`` and ``UK`` accepted), a ``town_id`` (or former id, Wikidata
+        id) or the name of one town of the data.
 
     Returns
     -------
@@ -106,15 +108,22 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
     if code in present:
         names = country_table()["name"]
         return Scope("country", code, f"{names.get(code, code)} ({code})")
-    allowed = (
-        f"allowed: 'europe', a country code in the data ({', '.join(present)}) or a "
-        f"town id (see data.towns.index, {len(towns)} towns)"
+    shown = ", ".join(present[:12]) + (
+        f", ... ({len(present)} in all)" if len(present) > 12 else ""
     )
+    allowed = f"allowed: 'europe', a country code in the data ({shown}), a town id or a town's name"
     if len(s) == 2 and s.isalpha():
         raise UnknownCountryError(
             f"unknown scope {scope!r}: no towns of country {code!r} in the data; {allowed}"
         )
-    raise unknown_towns([s], towns.index, names=towns["name"], what="scope", hint=allowed)
+    try:  # a Wikidata id or the name of one town
+        tid = data.resolve([s], what="scope")[0]
+    except UnknownTownError:
+        raise unknown_towns(
+            [s], towns.index, names=towns["name"], what="scope", hint=allowed
+        ) from None
+    row = towns.loc[tid]
+    return Scope("town", tid, f"{row['name']} ({row['country']})")
 
 
 # --------------------------------------------------------------------------- data conditions
