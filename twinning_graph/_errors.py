@@ -73,11 +73,14 @@ def unknown_towns(
     if names is not None:
         by_name = {str(n).casefold(): str(i) for i, n in names.items()}
     parts = []
-    for t in missing:
+    for t in missing:  # the few ids a user typed
         close = difflib.get_close_matches(str(t), ids, n=3)
         named = by_name.get(str(t).casefold())
         if named and named not in close:
             close.insert(0, named)
+        for n in difflib.get_close_matches(str(t).casefold(), list(by_name), n=2, cutoff=0.8):
+            if by_name[n] not in close:  # a misspelt name: the ids of close names
+                close.append(by_name[n])
         suggest = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
         parts.append(f"{t!r}{suggest}")
     n = len(ids)
