@@ -78,9 +78,9 @@ def unknown_towns(
         named = by_name.get(str(t).casefold())
         if named and named not in close:
             close.insert(0, named)
-        for n in difflib.get_close_matches(str(t).casefold(), list(by_name), n=2, cutoff=0.8):
-            if by_name[n] not in close:  # a misspelt name: the ids of close names
-                close.append(by_name[n])
+        for near in difflib.get_close_matches(str(t).casefold(), list(by_name), n=2, cutoff=0.8):
+            if by_name[near] not in close:  # a misspelt name: the ids of close names
+                close.append(by_name[near])
         suggest = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
         parts.append(f"{t!r}{suggest}")
     n = len(ids)

@@ -34,7 +34,14 @@ from twinning_graph.recommend._features import (
 from twinning_graph.recommend._fit import FitInfo, fit_weights
 from twinning_graph.recommend._links import Links
 from twinning_graph.recommend._places import Network
-from twinning_graph.recommend._pool import SOURCES, Pool, doubles, gazetteer_pool, network_pool
+from twinning_graph.recommend._pool import (
+    PART_KM,
+    SOURCES,
+    Pool,
+    doubles,
+    gazetteer_pool,
+    network_pool,
+)
 from twinning_graph.recommend._query import QueryTown, resolve
 from twinning_graph.recommend._weights import (
     DEFAULT_FITTED,
@@ -418,9 +425,17 @@ def _rank_block(
     ask = np.concatenate([p_row, t_row])
     dup = sp.coo_array(pool.same_places()[np.concatenate([p_pos, t_pos])])
     own[ask[dup.row], dup.col] = False
+    # gazetteer places next to the town or a partner and smaller: parts or suburbs of them
+    near = sp.coo_array(pool.small_near()[np.concatenate([pc.col, q.row[t_row]])])
+    own[np.concatenate([pc.row, t_row])[near.row], near.col] = False
     masks: list[tuple[str, np.ndarray]] = [
-        ("the town itself, its partners and their doubles", own),
+        (
+            "the town itself, its partners, their doubles and smaller places within "
+            f"{PART_KM:g} km of them",
+            own,
+        ),
         ("not a municipality (province, county, district, quarter)", pool.municipal),
+        ("part of a larger place nearby (its name contains it)", pool.parts()),
         ("a double of another candidate (one place listed twice)", pool.listed_once()),
     ]
     if not opt.include_domestic:

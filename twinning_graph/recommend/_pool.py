@@ -30,6 +30,11 @@ SOURCES = ("network", "gazetteer")
 #: centrality: a candidate's log10 population less that of the largest other candidate
 #: among its CENTRAL_NEIGHBOURS nearest within CENTRAL_KM, clipped to +-CENTRAL_CLIP.
 CENTRAL_KM = 15.0
+#: A gazetteer place (not a network town) within PART_KM of a larger place whose name its own
+#: name contains ("Starý Bohumín" by Bohumín), or within PART_KM of the query town or one of
+#: its partners and smaller than it (Mariastaden by partner Helsingborg), is taken to be a
+#: part or a suburb of that town, not a new partner. Network towns are never dropped so.
+PART_KM = 10.0
 CENTRAL_NEIGHBOURS = 16
 CENTRAL_CLIP = 2.0
 #: GeoNames feature codes of places that are not municipalities (sections, historical,
@@ -109,6 +114,8 @@ class Pool:
         self.kern = kern
         self._kern_t: dict[str, sp.csr_array] = {}
         self._same: sp.csr_array | None = None
+        self._parts: np.ndarray | None = None
+        self._small_near: sp.csr_array | None = None
         self._once: np.ndarray | None = None
         self._central: tuple[np.ndarray, np.ndarray] | None = None
         self._self_links: dict[str, np.ndarray] = {}
@@ -131,6 +138,21 @@ class Pool:
             lat, lon = np.degrees(self.lat_r), np.degrees(self.lon_r)
             near = haversine_km(lat[i], lon[i], lat[j], lon[j]) <= SAME_PLACE_KM
             i, j = i[near], j[near]
+            # a gazetteer place listed twice: the same name, country and population (GeoNames
+            # has such pairs 40 km apart, e.g. Svenstrup 2612021 and 2612022, 7,650 each)
+            outside = (self.row < 0) & (self.key_code >= 0) & np.isfinite(self.pop)
+            g2 = pd.DataFrame(
+                {
+                    "code": self.key_code[outside],
+                    "cc": self.cc[outside],
+                    "pop": self.pop[outside],
+                    "pos": np.flatnonzero(outside),
+                }
+            )
+            m2 = g2.merge(g2, on=["code", "cc", "pop"])
+            m2 = m2[m2["pos_x"] != m2["pos_y"]]
+            i = np.concatenate([i, m2["pos_x"].to_numpy()])
+            j = np.concatenate([j, m2["pos_y"].to_numpy()])
             known = np.flatnonzero(self.gid >= 0)
             g = pd.DataFrame({"gid": self.gid[known], "pos": known})
             gm = g.merge(g, on="gid")
@@ -156,6 +178,59 @@ class Pool:
             once[order[first]] = True
             self._once = once
         return self._once
+
+    def parts(self) -> np.ndarray:
+        """Per candidate: False for a gazetteer place that is part of a network town or a
+        larger place nearby, its name containing that place's name ("Starý Bohumín" 3 km
+        from Bohumín), see
+        :data:`PART_KM`; True otherwise. Computed once per pool."""
+        if self._parts is None:
+            from scipy.spatial import cKDTree
+
+            ok = np.ones(self.n, dtype=bool)
+            outside = np.flatnonzero(self.row < 0)
+            if len(outside) and self.n > 1:
+                tree = cKDTree(self.xyz)
+                pairs = tree.sparse_distance_matrix(
+                    cKDTree(self.xyz[outside]), chord_of_km(PART_KM), output_type="coo_matrix"
+                )
+                big, small = pairs.row, outside[pairs.col]
+                keys = self.keys
+                lens = np.char.str_len(keys.astype(str))
+                # the nested name is a network town, or a larger place (GeoNames gives Starý
+                # Bohumín, a part of Bohumín, more inhabitants than Bohumín itself)
+                bigger = (self.row[big] >= 0) | (
+                    np.nan_to_num(self.pop[big], nan=0) > np.nan_to_num(self.pop[small], nan=0)
+                )
+                nest = (big != small) & bigger & (lens[big] > 2) & (lens[big] < lens[small])
+                big, small = big[nest], small[nest]
+                # a loop over the few close pairs whose names could nest (a few thousand)
+                hit = [f" {keys[b]} " in f" {keys[s]} " for b, s in zip(big, small, strict=True)]
+                ok[small[np.asarray(hit, dtype=bool)]] = False
+            self._parts = ok
+        return self._parts
+
+    def small_near(self) -> sp.csr_array:
+        """Network towns x candidates: the gazetteer places within :data:`PART_KM` of each
+        network town and smaller than it (or of unknown size): parts and suburbs of it.
+        Computed once per pool."""
+        if self._small_near is None:
+            from scipy.spatial import cKDTree
+
+            outside = np.flatnonzero(self.row < 0)
+            shape = (self.net.n, self.n)
+            if len(outside) == 0 or self.net.n == 0:
+                self._small_near = sp.csr_array(shape, dtype=bool)
+                return self._small_near
+            pairs = cKDTree(self.net.xyz).sparse_distance_matrix(
+                cKDTree(self.xyz[outside]), chord_of_km(PART_KM), output_type="coo_matrix"
+            )
+            a, c = pairs.row, outside[pairs.col]
+            town_pop = np.nan_to_num(self.net.pop[a], nan=np.inf)
+            keep = ~(np.nan_to_num(self.pop[c], nan=-1.0) >= town_pop)
+            a, c = a[keep], c[keep]
+            self._small_near = sp.csr_array((np.ones(len(a), dtype=bool), (a, c)), shape=shape)
+        return self._small_near
 
     def centrality(self) -> np.ndarray:
         """Per candidate: log10 of its population over that of the largest other candidate
