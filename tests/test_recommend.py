@@ -485,7 +485,10 @@ def test_a_place_listed_twice_is_listed_once_and_never_as_a_partners_double():
     r = m.rank("fr", **NO_FILTER)
     assert "alpha" not in r.index
     # it is twinned with alpha-mun: itself, alpha-mun and its double alpha go; then PL, FR
-    with pytest.raises(tg.ValidationError, match=r"their doubles and smaller places within 10 km of them: -3.*DE'\]: -2"):
+    with pytest.raises(
+        tg.ValidationError,
+        match=r"their doubles and smaller places within 10 km of them: -3.*DE'\]: -2",
+    ):
         m.rank("it", **NO_FILTER, countries="DE")
 
 

@@ -356,19 +356,21 @@ def _warn_ineligible(model: PartnerModel, towns: list[QueryTown], call: Any) -> 
         return
     countries = np.array([t.country for t in towns], dtype=object)
     e = model.eligibility(call, countries)
-    bad = np.flatnonzero(e["eligible"].to_numpy(dtype=object) == "no")
-    if not len(bad):
-        return
     import warnings
 
-    t, why = towns[bad[0]], e["eligible_reason"].iat[bad[0]]
-    more = f" (and {len(bad) - 1} more query towns)" if len(bad) > 1 else ""
-    warnings.warn(
-        f"{t.name or t.id} ({t.country}) itself is not eligible for {call.call}: "
-        f"{why}{more}; its candidates are ranked anyway",
-        DataWarning,
-        stacklevel=5,
-    )
+    status = e["eligible"].to_numpy(dtype=object)
+    for word, what in (("no", "not eligible"), ("unconfirmed", "of unconfirmed eligibility")):
+        bad = np.flatnonzero(status == word)
+        if not len(bad):
+            continue
+        t, why = towns[bad[0]], e["eligible_reason"].iat[bad[0]]
+        more = f" (and {len(bad) - 1} more query towns)" if len(bad) > 1 else ""
+        warnings.warn(
+            f"{t.name or t.id} ({t.country}) itself is {what} for {call.call}: "
+            f"{why}{more}; its candidates are ranked anyway",
+            DataWarning,
+            stacklevel=5,
+        )
 
 
 def _stack(a: Queries, b: Queries, order: np.ndarray) -> Queries:
