@@ -869,12 +869,14 @@ def _rank(args: argparse.Namespace) -> int:
                 "score",
                 "eligible",
                 "eligible_country",
-                "reason",
             ]
         ].round({"distance_km": 0, "score": 2})
         show = show.rename(columns={"eligible_country": "country_status"})
-        with pd.option_context("display.max_colwidth", 200):
-            emit_table(show, args)
+        emit_table(show, args)
+        # the reasons in full below the table (a table cell would cut them)
+        say("\nwhy:")
+        for tid, row in table.iterrows():  # the n listed rows
+            say(f"  {row['name']} ({tid}): {row['reason']}")
     return 0
 
 
