@@ -426,3 +426,23 @@ def test_type_errors_carry_their_problems(tiny_links):
     with pytest.raises(ValidationError) as info:
         tg.read_towns(123)
     assert [p.source for p in info.value.problems] == ["towns"]
+
+
+def test_blank_name_listed_beside_a_control_character_elsewhere():
+    # found by the round-trip property test: a blank name was not reported when another
+    # cell of the file held a control character (one error must list every problem)
+    towns = pd.DataFrame(
+        {
+            "town_id": ["a", "b"],
+            "name": [" ", "Plain"],
+            "country": ["PL", "FR"],
+            "lat": [51.7592, 48.8566],
+            "lon": [19.456, 2.3522],
+            "note": ["\x08", "plain"],
+        }
+    )
+    with pytest.raises(tg.ValidationError) as info:
+        tg.load(towns=towns, partnerships=pd.DataFrame({"town_a": ["a"], "town_b": ["b"]}))
+    shown = [str(p) for p in info.value.problems]
+    assert "<towns DataFrame>:0:name: empty name" in shown
+    assert any(s.startswith("<towns DataFrame>:0:note: control character U+0008") for s in shown)

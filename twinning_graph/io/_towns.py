@@ -34,23 +34,23 @@ def _validate_towns(
     frame = rename_known(frame, (*TOWN_REQUIRED, "population", "geonames_id"))
     if not check_required(frame, TOWN_REQUIRED, label, problems, "towns"):
         return None
+    def rows(mask: np.ndarray) -> list[int | str]:
+        return row_labels(frame, mask, from_file)
+
+    # empty ids and names first: they are listed even when other cells stop the checks below
+    ids = frame["town_id"].str.strip()
+    empty_id = (ids == "").to_numpy()
+    problems.add_rows(label, rows(empty_id), "town_id", "empty town_id")
+    name = frame["name"].str.strip()
+    problems.add_rows(label, rows((name == "").to_numpy()), "name", "empty name")
     n_before = len(problems)
     check_cells(frame, label, problems, ("town_id", "name", "country"))
     if len(problems) > n_before:
         return None  # the values themselves would repeat these problems
-
-    def rows(mask: np.ndarray) -> list[int | str]:
-        return row_labels(frame, mask, from_file)
-
-    ids = frame["town_id"].str.strip()
-    empty_id = (ids == "").to_numpy()
-    problems.add_rows(label, rows(empty_id), "town_id", "empty town_id")
     dup = ids.duplicated(keep=False).to_numpy() & ~empty_id
     if dup.any():
         for r, v in zip(rows(dup), ids[dup], strict=True):
             problems.add(label, r, "town_id", f"duplicate town_id {v!r}; town ids must be unique")
-    name = frame["name"].str.strip()
-    problems.add_rows(label, rows((name == "").to_numpy()), "name", "empty name")
     lost = name.str.contains(r"\w\?|\?\w").to_numpy(dtype=bool)
     if lost.any():
         warn(
