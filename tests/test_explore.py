@@ -577,3 +577,52 @@ def test_search_finds_and_selects_a_town(page, session):
     session.evaluate("document.querySelector('#tg-results li').click()")
     assert session.evaluate("document.getElementById('tg-sel-name').textContent") == "Wrocław"
     assert session.evaluate("document.getElementById('tg-sel-count').textContent") == "3 partners"
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_partner_under_the_star_is_drawn_beside_it_and_every_name_placed(tmp_path, session):
+    # Cieszyn and Český Těšín are 0.7 km apart (GeoNames); seven candidates within 40 km
+    # crowd the star, and far partners (Genk, Teuva) make the first view wide
+    towns = pd.DataFrame(
+        [
+            ("PL-cieszyn", "Cieszyn", "PL", 49.7500, 18.6333),
+            ("CZ-cesky-tesin", "Český Těšín", "CZ", 49.7461, 18.6262),
+            ("SK-roznava", "Rožňava", "SK", 48.6667, 20.5333),
+            ("BE-genk", "Genk", "BE", 50.9500, 5.5000),
+            ("FI-teuva", "Teuva", "FI", 62.4861, 21.7472),
+            ("CZ-karvina", "Karviná", "CZ", 49.8542, 18.5428),
+            ("CZ-havirov", "Havířov", "CZ", 49.7778, 18.4228),
+            ("CZ-orlova", "Orlová", "CZ", 49.8453, 18.4302),
+            ("CZ-bohumin", "Bohumín", "CZ", 49.9041, 18.3576),
+            ("CZ-frydek-mistek", "Frýdek-Místek", "CZ", 49.6881, 18.3536),
+            ("CZ-ostrava", "Ostrava", "CZ", 49.8356, 18.2925),
+            ("SK-cadca", "Čadca", "SK", 49.4386, 18.7883),
+        ],
+        columns=["town_id", "name", "country", "lat", "lon"],
+    )
+    partners = ["CZ-cesky-tesin", "SK-roznava", "BE-genk", "FI-teuva"]
+    links = pd.DataFrame({"town_a": ["PL-cieszyn"] * 4, "town_b": partners})
+    data = tg.load(towns=towns, partnerships=links)
+    cands = list(towns["town_id"][5:])
+    path = tg.explore(data, highlight="PL-cieszyn", candidates=cands).save(tmp_path / "c.html")
+    _open(session, path)
+    moved = session.evaluate("window.__tgmap.displaced")
+    assert [m["town"] for m in moved] == ["CZ-cesky-tesin"]
+    star = session.evaluate("window.__tgmap.screenOf('PL-cieszyn')")
+    true_xy = session.evaluate("window.__tgmap.screenOf('CZ-cesky-tesin')")
+    assert np.hypot(true_xy[0] - star[0], true_xy[1] - star[1]) < 11  # hidden by the star
+    assert np.hypot(moved[0]["x"] - star[0], moved[0]["y"] - star[1]) > 11 + 4.5  # beside it
+    boxes = session.evaluate("window.__tgmap.labelBoxes")
+    names = {b["text"] for b in boxes}
+    expected = {"Cieszyn", "Český Těšín", "Rožňava", "Genk", "Teuva"}
+    expected |= {f"{k}. {n}" for k, n in enumerate(towns["name"][5:], 1)}
+    assert names == expected
+    view = session.evaluate("window.__tgmap.view()")
+    for i, a in enumerate(boxes):
+        assert 0 <= a["x0"] and a["x1"] <= view["W"] and 0 <= a["y0"] and a["y1"] <= view["H"]
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x1"] <= b["x0"] or b["x1"] <= a["x0"] or a["y1"] <= b["y0"] or b["y1"] <= a["y0"]
+            )
+            assert apart, (a["text"], b["text"])

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from twinning_graph.plot._map import SIZE_BY as SIZE_BY
     from twinning_graph.plot._map import plot_map as plot_map
     from twinning_graph.plot._save import save_map as save_map
+    from twinning_graph.plot._texts import MAP_TEXTS as MAP_TEXTS
 
 # name -> module that defines it (imported on first access: most of them import matplotlib)
 _NAMES = {
@@ -49,10 +50,12 @@ _NAMES = {
     "SIZE_BY": "_map",
     "plot_map": "_map",
     "save_map": "_save",
+    "MAP_TEXTS": "_texts",
 }
 
 __all__ = [
     "CREDITS",
+    "MAP_TEXTS",
     "plot_basemap",
     "plot_country_matrix",
     "plot_degree_distribution",

@@ -6,12 +6,16 @@ layout is final, highest priority first:
 
 1. eight positions around the marker (right, left, above, below and the four diagonals);
 2. then farther positions, joined to the point by a thin leader line;
-3. a label that still overlaps a placed label, a marker that matters (the highlighted town,
-   partners, candidates), the legend or the frame is dropped — lower priorities lose.
+3. a label with a short form (a ranked candidate's number) that still finds no place is
+   written short, and the number is listed with the name under the map (``gid="label_key"``);
+4. any other label that still overlaps a placed label, a marker that matters (the
+   highlighted town, partners, candidates), the legend or the frame is dropped — lower
+   priorities lose.
 
 A marker hidden under the highlighted town's star (a partner 0.7 km away, like Český Těšín
-beside Cieszyn) is *displaced*: drawn again a little away from the star, with a leader line
-to its true place, and named there. A partner outside the window is named at the frame edge
+beside Cieszyn) is *displaced*: drawn again a little away from the star (farther out when
+candidates crowd it), with a leader line to its true place, and named there. Displaced
+markers are placed and named right after the highlighted town, before any other name. A partner outside the window is named at the frame edge
 where its link leaves the map, with an arrow giving the direction.
 
 Every placed name is an annotation with ``gid="labels"``; :func:`label_boxes` returns their
@@ -20,7 +24,9 @@ boxes for tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,6 +73,11 @@ class Label:
         The marker is hidden under the highlighted town: draw it again beside the star.
     color : str
         Fill of the displaced marker (the partner's country colour).
+    bold : bool
+        Bold text (the highlighted town).
+    short : str or None
+        A shorter text written when ``text`` finds no free place (a candidate's number);
+        the map then lists the number with the name (see :func:`place_labels`).
     """
 
     x: float
@@ -78,6 +89,7 @@ class Label:
     displace: bool = False
     color: str = "#FFFFFF"
     bold: bool = False
+    short: str | None = None
 
 
 def arrow_for(dx: float, dy: float) -> str:
@@ -178,7 +190,7 @@ def _around(x: float, y: float, w: float, h: float, r: float) -> list[tuple[floa
         (x - w / 2, y - g - h),  # below
     ]
     out = [(px, py, False) for px, py in near]
-    for dist in (1.6 * h + g, 3.0 * h + g, 4.5 * h + g):
+    for dist in (1.6 * h + g, 3.0 * h + g, 4.5 * h + g, 6.5 * h + g, 9.0 * h + g):
         for ang in np.radians([30, 150, 210, 330, 0, 180, 90, 270, 60, 120, 240, 300]):
             ux, uy = np.cos(ang), np.sin(ang)
             cx = x + ux * (dist + w / 2 * abs(ux))
@@ -227,6 +239,30 @@ def place_labels(
     -------
     matplotlib.axes.Axes
     """
+    actions, keyed = _plan(ax, labels, obstacles=obstacles, star=star)
+    if keyed:
+        # names written as numbers are listed under the map; the list takes room from the
+        # map, so the places are worked out again with it in the layout
+        key = _key_layer(ax, keyed)
+        actions, keyed = _plan(ax, labels, obstacles=obstacles, star=star)
+        if keyed:
+            key.set_text(_key_text(ax, keyed))
+        else:
+            key.remove()
+    for draw in actions:
+        draw()
+    return ax
+
+
+def _plan(
+    ax: Axes,
+    labels: list[Label],
+    *,
+    obstacles: np.ndarray | None,
+    star: tuple[float, float] | None,
+) -> tuple[list[Callable[[], None]], list[tuple[str, str]]]:
+    """Where every label goes: the drawing calls to make, and the (short, full) texts of
+    labels written short."""
     fig: Any = ax.figure
     renderer = final_layout(ax)
     to_pt = 72.0 / fig.dpi
@@ -251,44 +287,106 @@ def place_labels(
     star_pt = points(*star) if star is not None else None
     star_r = float(np.sqrt(HIGHLIGHT.size)) / 2 + 1.0
 
-    order = sorted(range(len(labels)), key=lambda i: labels[i].priority)
+    # the highlighted town first, then the markers displaced from under its star, then the rest
+    order = sorted(
+        range(len(labels)),
+        key=lambda i: (labels[i].priority > HIGHLIGHT_PRIORITY, not labels[i].displace,
+                       labels[i].priority),
+    )  # fmt: skip
+    keyed: list[tuple[str, str]] = []  # (short, text) of labels written short
+    actions: list[Callable[[], None]] = []
     for i in order:
         lab = labels[i]
-        text = plot_text(lab.text, limit=40)
-        size = _FONT.get(lab.priority, 7.5)
-        w, h = _text_size(ax, renderer, text, size, lab.bold)
         x, y = points(lab.x, lab.y)
         anchor = (x, y)
         if lab.displace and star_pt is not None:
             x, y = _displace(x, y, lab.radius, star_pt, star_r, marks, blocked, frame)
             if np.isnan(x):
                 continue
-        if lab.edge is not None:
-            spots = _along_edge(x, y, w, h, lab.edge, frame)
-        else:
-            spots = _around(x, y, w, h, lab.radius)
+            actions.append(partial(_draw_displaced, ax, anchor, (x, y), lab, to_pt))
         own = np.array([x - lab.radius, y - lab.radius, x + lab.radius, y + lab.radius])
-        chosen = None
-        for px, py, leader in spots:
-            box = np.array([px - _PAD, py - _PAD, px + w + _PAD, py + h + _PAD])
-            if box[0] < frame[0] or box[2] > frame[2] or box[1] < frame[1] or box[3] > frame[3]:
+        forms = [plot_text(lab.text, limit=40)]
+        if lab.short:
+            forms.append(plot_text(lab.short, limit=40))
+        for form, text in enumerate(forms):
+            size = _FONT.get(lab.priority, 7.5)
+            w, h = _text_size(ax, renderer, text, size, lab.bold)
+            if lab.edge is not None:
+                spots = _along_edge(x, y, w, h, lab.edge, frame)
+            else:
+                spots = _around(x, y, w, h, lab.radius)
+            chosen = _first_free(spots, w, h, lab, frame, blocked, marks, own)
+            if chosen is None:
                 continue
-            if blocked and _overlaps(box, np.vstack(blocked)):
-                continue
-            if lab.priority > HIGHLIGHT_PRIORITY and _overlaps(box, marks):
-                continue
-            if lab.priority == HIGHLIGHT_PRIORITY and _overlaps(box, own[None, :]):
-                continue
-            chosen = (px, py, leader, box)
+            px, py, leader, box = chosen
+            blocked.append(box)
+            offset = (px - x, py - y)
+            actions.append(
+                partial(_annotate, ax, lab, text, size, (lab.x, lab.y), offset, leader, (x, y),
+                        anchor)
+            )  # fmt: skip
+            if form:
+                keyed.append((text, forms[0]))
             break
-        if chosen is None:
+    return actions, keyed
+
+
+def _first_free(
+    spots: list[tuple[float, float, bool]],
+    w: float,
+    h: float,
+    lab: Label,
+    frame: tuple,
+    blocked: list[np.ndarray],
+    marks: np.ndarray,
+    own: np.ndarray,
+) -> tuple[float, float, bool, np.ndarray] | None:
+    """The first spot whose box stays in the frame and overlaps nothing it must not."""
+    taken = np.vstack(blocked) if blocked else np.empty((0, 4))
+    for px, py, leader in spots:
+        box = np.array([px - _PAD, py - _PAD, px + w + _PAD, py + h + _PAD])
+        if box[0] < frame[0] or box[2] > frame[2] or box[1] < frame[1] or box[3] > frame[3]:
             continue
-        px, py, leader, box = chosen
-        blocked.append(box)
-        if lab.displace:
-            _draw_displaced(ax, anchor, (x, y), lab, to_pt)
-        _annotate(ax, lab, text, size, (lab.x, lab.y), (px - x, py - y), leader, (x, y), anchor)
-    return ax
+        if _overlaps(box, taken):
+            continue
+        if lab.priority > HIGHLIGHT_PRIORITY and _overlaps(box, marks):
+            continue
+        if lab.priority == HIGHLIGHT_PRIORITY and _overlaps(box, own[None, :]):
+            continue
+        return px, py, leader, box
+    return None
+
+
+def _key_text(ax: Axes, keyed: list[tuple[str, str]]) -> str:
+    """The full names of the labels written short, in lines as wide as the map."""
+    fig: Any = ax.figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72.0
+    per_line = max(int(width_pt / (7 * 0.6)), 20)  # characters of 7-point text
+    lines: list[str] = []
+    for _, full in keyed:
+        item = plot_text(full, limit=60)
+        if lines and len(lines[-1]) + 3 + len(item) <= per_line:
+            lines[-1] += "   " + item
+        else:
+            lines.append(item)
+    return "\n".join(lines)
+
+
+def _key_layer(ax: Axes, keyed: list[tuple[str, str]]) -> Any:
+    """Under the map, left (``gid="label_key"``): the full names of the labels written short."""
+    return ax.annotate(
+        _key_text(ax, keyed),
+        xy=(0.0, 0.0),
+        xycoords="axes fraction",
+        xytext=(0, -11),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=7,
+        color="#111111",
+        gid="label_key",
+        annotation_clip=False,
+    )
 
 
 def _displace(
@@ -301,9 +399,12 @@ def _displace(
     blocked: list[np.ndarray],
     frame: tuple,
 ) -> tuple[float, float]:
-    """A free spot for a marker hidden under the star, just outside it."""
-    dist = star_r + r + 5.0
-    for ang in np.radians([315, 225, 45, 135, 270, 0, 180, 90]):
+    """A free spot for a marker hidden under the star: just outside it, else farther out
+    (candidates and other partners may crowd the star)."""
+    step = star_r + r + 5.0
+    angles = np.radians([315, 225, 45, 135, 270, 0, 180, 90, 340, 200, 20, 160, 290, 250, 70, 110])
+    rings = [(step * k, a) for k in (1.0, 1.5, 2.1, 2.8, 3.6) for a in angles]
+    for dist, ang in rings:
         cx, cy = star[0] + dist * np.cos(ang), star[1] + dist * np.sin(ang)
         box = np.array([cx - r, cy - r, cx + r, cy + r])
         if box[0] < frame[0] or box[2] > frame[2] or box[1] < frame[1] or box[3] > frame[3]:
@@ -452,9 +553,25 @@ def labels_layer(ax: Axes, scene: Any, *, labels: Any = "auto") -> Axes:
         r = float(np.sqrt(CANDIDATE.size)) / 2 + 0.5
         inside = c["in_view"].to_numpy(bool)
         obstacles.append(np.column_stack([c["x"], c["y"], np.full(len(c), r)])[inside])
-        for row in c[inside].itertuples():
+        for row in c[inside].itertuples():  # candidates are few (a ranking's rows)
             text = f"{row.rank}. {row.name}" if scene.ranked else str(row.name)
-            requests.append(Label(float(row.x), float(row.y), text, CANDIDATE_PRIORITY, r))
+            short = str(row.rank) if scene.ranked else None
+            requests.append(
+                Label(float(row.x), float(row.y), text, CANDIDATE_PRIORITY, r, short=short)
+            )
+        if "edge" in c.columns:
+            re = float(np.sqrt(CANDIDATE.size * 0.55)) / 2 + 0.5
+            out = c[~inside & c["edge"].notna().to_numpy()]
+            obstacles.append(np.column_stack([out["exit_x"], out["exit_y"], np.full(len(out), re)]))
+            for row in out.itertuples():
+                name = f"{row.rank}. {row.name}" if scene.ranked else str(row.name)
+                name = f"{name} ({row.country})"
+                arrow = arrow_for(float(row.dx), float(row.dy))
+                text = f"{name} {arrow}" if row.edge == "right" else f"{arrow} {name}"
+                requests.append(
+                    Label(float(row.exit_x), float(row.exit_y), text, CANDIDATE_PRIORITY, re,
+                          edge=str(row.edge))
+                )  # fmt: skip
     n_top = (
         labels
         if isinstance(labels, int) and not isinstance(labels, bool)

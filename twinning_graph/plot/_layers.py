@@ -175,7 +175,8 @@ def highlight_layer(ax: Axes, scene: MapScene) -> Axes:
 
 def candidates_layer(ax: Axes, scene: MapScene) -> Axes:
     """Candidate partners: diamonds in their country colour (``candidates``, in the order
-    given), joined to the highlighted town by dashed arcs (``candidate_links``)."""
+    given), joined to the highlighted town by dashed arcs (``candidate_links``); a candidate
+    outside the window gets a smaller diamond where its arc leaves it (``candidate_exits``)."""
     c = scene.candidates
     if c is None or not len(c):
         return ax
@@ -204,6 +205,21 @@ def candidates_layer(ax: Axes, scene: MapScene) -> Axes:
         zorder=5,
     )
     cs.set_gid("candidates")
+    if "edge" in c.columns and c["edge"].notna().any():
+        # off the frame: a small diamond in the country colour where the dashed line leaves
+        out = c[c["edge"].notna()]
+        ce = ax.scatter(
+            out["exit_x"].to_numpy(np.float64),
+            out["exit_y"].to_numpy(np.float64),
+            s=CANDIDATE.size * 0.55,
+            marker=CANDIDATE.marker,
+            c=list(out["color"]),
+            edgecolors=CANDIDATE.edgecolor,
+            linewidths=0.7,
+            zorder=5,
+            clip_on=False,
+        )
+        ce.set_gid("candidate_exits")
     return ax
 
 

@@ -1,7 +1,8 @@
 """The map legend: what each symbol means, placed off the data.
 
-:func:`legend_layer` lists only what is drawn (the town colours in view, the links, the
-highlighted town, its partners and the candidates) and puts the legend in the corner of the
+:func:`legend_layer` lists only what is drawn, one entry per kind of symbol (the highlighted
+town, its partners and their links, the candidates and their dashed lines, the other links,
+names at the frame edge, the town colours in view; see :func:`legend_handles`) and puts the legend in the corner of the
 map that covers no important marker (highlighted town, partners, candidates) and the fewest
 towns; when every corner would hide something, it goes outside the frame, to the right.
 """
@@ -18,6 +19,7 @@ from twinning_graph._text import plot_text
 from twinning_graph.plot._common import final_layout
 from twinning_graph.plot._layers import PARTNER_SIZE
 from twinning_graph.plot._scene import MapScene
+from twinning_graph.plot._texts import fill
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -41,12 +43,26 @@ def _dot(label: str, color: Any, **kw: Any) -> Line2D:
     return Line2D([], [], label=label, **style)
 
 
+def _line(label: str, color: str, *, ls: str = "-", lw: float = 1.0, **kw: Any) -> Line2D:
+    return Line2D([], [], color=color, ls=ls, lw=lw, label=label, **kw)
+
+
 def legend_handles(scene: MapScene, *, links: str | None) -> list[Line2D]:
-    """The legend entries of a map, in reading order."""
+    """The legend entries of a map, in reading order: one for each kind of symbol drawn.
+
+    The highlighted town (star), its partners (ringed dot, when one shows in the window or
+    beside the star), the lines to its partners (solid, highlight colour), the candidates
+    (diamond), the dashed lines to them, the other links, the names written at the frame
+    edge (arrow) and the town colours. Words come from ``scene.texts``.
+    """
+    words = scene.texts
     handles: list[Line2D] = []
     h = scene.highlight
+    hid = scene.highlight_id
+    n_other = len(scene.links)
     if h is not None:
         n = len(scene.partners)
+        name = plot_text(h["name"])
         handles.append(
             Line2D(
                 [],
@@ -56,45 +72,55 @@ def legend_handles(scene: MapScene, *, links: str | None) -> list[Line2D]:
                 markersize=12,
                 markerfacecolor=HIGHLIGHT.color,
                 markeredgecolor=HIGHLIGHT.edgecolor,
-                label=f"{plot_text(h['name'])} ({n} partner{'s' if n != 1 else ''})",
+                label=fill(words, "highlight_one" if n == 1 else "highlight", name=name, n=n),
             )
         )
-        if n and bool(scene.partners["in_view"].any()):  # only when a ringed partner shows
+        p = scene.partners
+        if n and bool(p["in_view"].any()):  # only when a ringed partner shows
             handles.append(
                 Line2D(
                     [],
                     [],
-                    color=HIGHLIGHT.link_color,
-                    lw=1.4,
+                    ls="",
                     marker="o",
                     markersize=np.sqrt(PARTNER_SIZE),
                     markerfacecolor="white",
                     markeredgecolor=HIGHLIGHT.color,
                     markeredgewidth=1.6,
-                    label="partner (fill: its country)",
+                    label=fill(words, "partner"),
                 )
+            )
+        own = (scene.links["town_a"] == hid) | (scene.links["town_b"] == hid)
+        n_other = int((~own).sum())
+        if bool(own.any()):  # the highlight layer draws them in every links mode
+            handles.append(
+                _line(fill(words, "partner_link", name=name), HIGHLIGHT.link_color, lw=1.4)
             )
     c = scene.candidates
     if c is not None and len(c):
         first = str(c["color"].iloc[0])
-        what = "ranked candidate" if scene.ranked else "candidate"
+        key = "ranked_candidates" if scene.ranked else "candidates"
         handles.append(
             Line2D(
                 [],
                 [],
-                ls="--" if h is not None else "",
-                color=CANDIDATE.link_color,
-                lw=1.0,
+                ls="",
                 marker=CANDIDATE.marker,
                 markersize=7,
                 markerfacecolor=first,
                 markeredgecolor=CANDIDATE.edgecolor,
-                label=f"{what}s ({len(c)}; fill: country)",
+                label=fill(words, key, n=len(c)),
             )
         )
-    if links == "arcs" and len(scene.links):
-        n = len(scene.links)
-        handles.append(Line2D([], [], color=LINK_COLOR, lw=1.0, label=f"link ({n:,} drawn)"))
+        if h is not None:
+            handles.append(
+                _line(fill(words, "candidate_link"), CANDIDATE.link_color, ls="--", alpha=0.75)
+            )
+    if links == "arcs" and n_other:
+        key = "links" if h is None else "other_links"
+        handles.append(_line(fill(words, key, n=n_other), LINK_COLOR))
+    if _has_edge_names(scene):
+        handles.append(Line2D([], [], ls="", marker="", label=fill(words, "off_map")))
     for label, color in scene.entries:
         if color is None:
             handles.append(Line2D([], [], ls="", marker="", label=label))
@@ -103,10 +129,24 @@ def legend_handles(scene: MapScene, *, links: str | None) -> list[Line2D]:
     return handles
 
 
+def _has_edge_names(scene: MapScene) -> bool:
+    """Whether a partner or candidate is named at the frame edge (outside the window)."""
+    frames = [scene.partners]
+    if scene.candidates is not None:
+        frames.append(scene.candidates)
+    return any(
+        "edge" in f.columns and bool((f["edge"].notna() & ~f["in_view"].astype(bool)).any())
+        for f in frames
+        if len(f)
+    )
+
+
 def _legend_title(scene: MapScene) -> str | None:
-    size = {"partners": "size: partners", "population": "size: population"}.get(scene.size_by or "")
+    words = scene.texts
+    key = {"partners": "title_size_partners", "population": "title_size_population"}
+    size = fill(words, key[scene.size_by]) if scene.size_by in key else None
     if scene.color_by == "country":
-        return "towns by country" + (f", {size}" if size else "")
+        return fill(words, "title_country") + (f", {size}" if size else "")
     return size
 
 
@@ -163,7 +203,10 @@ def _marker_points(ax: Axes, scene: MapScene) -> tuple[np.ndarray, np.ndarray]:
         exits = p[["exit_x", "exit_y"]].dropna().to_numpy(np.float64)
         parts.append(exits)
     if scene.candidates is not None and len(scene.candidates):
-        parts.append(scene.candidates[["x", "y"]].to_numpy(np.float64))
+        c = scene.candidates
+        parts.append(c[["x", "y"]].to_numpy(np.float64))
+        if "exit_x" in c.columns:
+            parts.append(c[["exit_x", "exit_y"]].dropna().to_numpy(np.float64))
     important = ax.transData.transform(np.vstack(parts)) if parts else np.empty((0, 2))
     return important, towns
 

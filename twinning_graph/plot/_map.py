@@ -81,6 +81,7 @@ def plot_map(
     labels: int | str | None = "auto",
     title: str | None = "auto",
     legend: bool = True,
+    texts: Mapping[str, str] | None = None,
     credits: bool = True,
     basemap: bool = True,
     scatter_kws: Mapping[str, Any] | None = None,
@@ -153,6 +154,11 @@ def plot_map(
     legend, credits, basemap : bool, default True
         Draw the legend (in a free corner, else beside the map), the attribution
         (``gid="credits"``, from the data's sources) and the country borders.
+    texts : mapping, optional
+        Words written in the image, to replace the English ones (a report in another
+        language): keys of :data:`twinning_graph.plot.MAP_TEXTS` (legend entries and
+        title, :meth:`str.format` templates with the fields of the English text) and
+        ``"country.XX"`` for a country's name in the legend.
     scatter_kws, line_kws : mapping, optional
         Extra keyword arguments for the town scatter and the links LineCollection (copied,
         never modified).
@@ -164,7 +170,8 @@ def plot_map(
     Raises
     ------
     ValidationError
-        A bad ``color_by``/``size_by``/``links``/``kinds``/``extent``, or missing ``values``.
+        A bad ``color_by``/``size_by``/``links``/``kinds``/``extent``/``texts``, or missing
+        ``values``.
     UnknownTownError
         ``highlight`` or a candidate is not a town of ``data`` (close matches are suggested).
     UnknownCountryError
@@ -204,6 +211,7 @@ def plot_map(
         communities=communities,
         values=values,
         max_links=max_links,
+        texts=texts,
     )
     if ax is None:
         ax = new_axes(_figsize(scene.window))

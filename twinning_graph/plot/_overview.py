@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from twinning_graph._style import LINK_COLOR
 from twinning_graph.plot._layers import edge_arcs
 from twinning_graph.plot._scene import MapScene
+from twinning_graph.plot._texts import fill
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -133,7 +134,7 @@ def density_layer(ax: Axes, scene: MapScene) -> tuple[Axes, list[Any]]:
     ax.set_aspect("equal", adjustable="box")
     entry = Line2D(
         [], [], color=LINK_COLOR, lw=2.5, alpha=0.6,
-        label=f"links ({len(segs):,}): darker where more pass",
+        label=fill(scene.texts, "density", n=len(segs)),
     )  # fmt: skip
     return ax, [entry]
 
@@ -174,7 +175,7 @@ def flows_layer(ax: Axes, scene: MapScene) -> tuple[Axes, list[Any]]:
         shown = sorted({int(n.max()), int(np.quantile(n, 0.5))}, reverse=True)
         for k, value in enumerate(shown):
             w = float(_flow_width(np.array([value]), float(n.max()))[0])
-            label = f"{value:,} links" + (" between two countries" if k == 0 else "")
+            label = fill(scene.texts, "flows_top" if k == 0 else "flows", n=value)
             entries.append(Line2D([], [], color=LINK_COLOR, alpha=0.7, lw=w, label=label))
     return ax, entries
 

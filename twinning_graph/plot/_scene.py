@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from twinning_graph.plot._extent import (
     near_mask,
     subject_window,
 )
+from twinning_graph.plot._texts import MAP_TEXTS, check_texts, fill
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +60,18 @@ class MapScene:
     partners : pandas.DataFrame
         The highlighted town's partners (rows of ``towns`` plus color), nearest first.
     candidates : pandas.DataFrame or None
-        :func:`~twinning_graph._map_candidates.candidate_frame` plus x, y, color, label.
+        :func:`~twinning_graph._map_candidates.candidate_frame` plus x, y, color, in_view
+        and (with a highlighted town) exit_x, exit_y, edge, dx, dy: where the dashed line
+        to an off-frame candidate leaves the window.
     countries : tuple of str
         The countries the map is about (``countries=``), or empty.
     entries : list of (str, str)
         Legend entries of the town colours: (label, colour).
     colorbar : numpy.ndarray or None
         Values of a continuous colour scale (``color_by="reach"``).
+    texts : dict of str
+        The words written in the image (legend, overview entries):
+        :data:`twinning_graph.plot._texts.MAP_TEXTS` updated with the caller's ``texts``.
     """
 
     data: TwinningData
@@ -83,6 +89,7 @@ class MapScene:
     colorbar: np.ndarray | None = None
     colorbar_label: str = ""
     ranked: bool = False
+    texts: dict[str, str] = field(default_factory=lambda: dict(MAP_TEXTS))
 
     @property
     def highlight_id(self) -> str | None:
@@ -114,12 +121,15 @@ def _sizes(t: pd.DataFrame, size_by: str | None) -> np.ndarray:
     return np.full(len(t), max(smallest, largest / 8))
 
 
-def country_entries(codes: pd.Series) -> list[tuple[str, Any]]:
+def country_entries(
+    codes: pd.Series, texts: Mapping[str, str] | None = None
+) -> list[tuple[str, Any]]:
     """Legend entries for the countries of the markers in view: one per colour drawn.
 
     Country colours repeat (only neighbours must differ), so each entry names the countries
     in view that have its colour, the most numerous first (three at most, then "+ n");
-    colours that are not drawn get no entry.
+    colours that are not drawn get no entry. ``texts`` may replace country names (keys
+    ``"country.XX"``, see :mod:`twinning_graph.plot._texts`).
 
     Examples
     --------
@@ -127,6 +137,8 @@ def country_entries(codes: pd.Series) -> list[tuple[str, Any]]:
     >>> from twinning_graph.plot._scene import country_entries
     >>> [label for label, _ in country_entries(pd.Series(["ES", "ES", "IT", "FR"]))]
     ['Spain, Italy', 'France']
+    >>> [label for label, _ in country_entries(pd.Series(["FR"]), {"country.FR": "Frankreich"})]
+    ['Frankreich']
     """
     counts = codes.dropna().astype(str).value_counts()
     if counts.empty:
@@ -136,7 +148,12 @@ def country_entries(codes: pd.Series) -> list[tuple[str, Any]]:
         {
             "code": order,
             "n": [int(counts[c]) for c in order],
-            "name": country_name(pd.Series(order, dtype=object)).to_numpy(),
+            "name": [
+                (texts or {}).get(f"country.{c}", english)
+                for c, english in zip(
+                    order, country_name(pd.Series(order, dtype=object)), strict=True
+                )
+            ],
             "color": _style.country_colors(order),
         }
     )
@@ -250,8 +267,8 @@ def _clamp_to_europe(
 def _with_exits(
     partners: pd.DataFrame, hl: Any, window: tuple[float, float, float, float]
 ) -> pd.DataFrame:
-    """Where the link to each partner outside the window leaves it: exit_x, exit_y, edge,
-    dx, dy (missing for partners in view)."""
+    """Where the link to each partner (or candidate) outside the window leaves it: exit_x,
+    exit_y, edge, dx, dy (missing for those in view)."""
     from twinning_graph.plot._labels import edge_exit
     from twinning_graph.plot._layers import arc_segments
 
@@ -300,8 +317,10 @@ def build_scene(
     communities: pd.Series | None,
     values: pd.Series | None,
     max_links: int | None,
+    texts: Mapping[str, str] | None = None,
 ) -> MapScene:
     """Filter, project and colour what a map shows (see :class:`MapScene`)."""
+    words = check_texts(texts)
     filtered = kinds is not None or year is not None or countries is not None
     shown = (
         full.filter(kinds=kinds, year=year, countries=countries, touching=touching)
@@ -386,15 +405,22 @@ def build_scene(
             & (cand["y"] >= window[2])
             & (cand["y"] <= window[3])
         ).to_numpy()
+        if hl is not None:  # off-frame candidates are named where their dashed line leaves
+            # a little inside the frame, so the diamond drawn there shows whole
+            m = 0.012 * (window[1] - window[0])
+            inset = (window[0] + m, window[1] - m, window[2] + m, window[3] - m)
+            cand = _with_exits(cand, hl, inset)
 
     colorbar, colorbar_label = None, ""
     entries: list[tuple[str, Any]] = []
     if color_by == "country":
         t["color"] = _style.country_colors(t["country"])
-        codes = t.loc[in_view, "country"]
-        if cand is not None:
-            codes = pd.concat([codes, cand.loc[cand["in_view"], "country"]])
-        entries = country_entries(codes)
+        # the highlighted town is a star, not a country-coloured dot
+        codes = t.loc[in_view & (t.index != highlight), "country"]
+        if cand is not None:  # off-frame ones too: a diamond marks where their line leaves
+            shows = cand["in_view"] | (cand["edge"].notna() if "edge" in cand else False)
+            codes = pd.concat([codes, cand.loc[shows, "country"]])
+        entries = country_entries(codes, words)
     elif color_by == "community":
         if communities is None:
             from twinning_graph.clusters import communities as find_communities
@@ -409,7 +435,7 @@ def build_scene(
         t["color"] = _style.OTHER_COLOR
     else:
         t["color"] = TOWN_COLOR
-        entries = [("towns", TOWN_COLOR)]
+        entries = [(fill(words, "towns"), TOWN_COLOR)]
     return MapScene(
         data=full,
         shown=shown,
@@ -426,4 +452,5 @@ def build_scene(
         colorbar=colorbar,
         colorbar_label=colorbar_label,
         ranked=ranked,
+        texts=words,
     )

@@ -55,8 +55,23 @@
       var partners = [];
       for (k = adjStart[selected]; k < adjStart[selected + 1]; k++) partners.push(adjTown[k]);
       partners.sort(function (p, q) { return deg[q] - deg[p]; });
+      // markers a partner hidden under the star must not cover: candidates, other partners
+      // (those the star hides are not in the way)
+      var used = [];
+      var near = function (ux, uy) { return Math.hypot(ux - x0, uy - y0) < 11; };
+      for (k = 0; k < cands.length; k++) if (!near(sx(CX[k]), sy(CY[k]))) used.push([sx(CX[k]), sy(CY[k]), 7, -1]);
+      partners.forEach(function (p) { if (!near(sx(X[p]), sy(Y[p]))) used.push([sx(X[p]), sy(Y[p]), Math.max(4.5, radius[p] * g + 1.5) + 2, p]); });
+      api.displaced = [];
       partners.forEach(function (p, n) {
-        var x = sx(X[p]), y = sy(Y[p]), r = Math.max(4.5, radius[p] * g + 1.5);
+        var x = sx(X[p]), y = sy(Y[p]), r = Math.max(4.5, radius[p] * g + 1.5), moved = false;
+        var spot = displaceFromStar(x0, y0, x, y, r, used, p);
+        if (spot) {
+          // hidden under the star (a partner 1 km away): drawn beside it, a line to its place
+          c.beginPath(); c.moveTo(x, y); c.lineTo(spot[0], spot[1]);
+          c.lineWidth = 1.2; c.strokeStyle = hs.color; c.stroke();
+          x = spot[0]; y = spot[1]; moved = true;
+          api.displaced.push({town: D.ids[p], x: x, y: y});
+        }
         // the partner's country colour, a white gap, then a ring in the highlight colour
         c.beginPath(); c.arc(x, y, r, 0, 2 * Math.PI);
         c.fillStyle = townColor[D.a.country[p]]; c.fill();
@@ -64,7 +79,7 @@
         c.beginPath(); c.arc(x, y, r + 1.8, 0, 2 * Math.PI);
         c.lineWidth = 1.6; c.strokeStyle = hs.color; c.stroke();
         if (n >= 40) return;
-        if (x >= 0 && x <= W && y >= 0 && y <= H) labels.push({x: x, y: y, r: r + 2, text: D.names[p], prio: 2, town: p});
+        if (x >= 0 && x <= W && y >= 0 && y <= H) labels.push({x: x, y: y, r: r + 2, text: D.names[p], prio: moved ? 0.5 : 2, town: p});
         else {
           // off the frame: named where its link leaves the map, with an arrow to it
           var e = arcExit(arcs[p]);
@@ -97,6 +112,25 @@
       });
     }
     placeLabels(c, labels);
+  }
+  // A free spot beside the star (centre hx, hy; radius 11) for a partner marker at (x, y)
+  // that the star hides, or null when it is not hidden: rings of 16 directions, farther out
+  // when candidates or other partners crowd the star.
+  function displaceFromStar(hx, hy, x, y, r, used, self) {
+    if (Math.hypot(x - hx, y - hy) >= 11 + r * 0.5) return null;
+    var step = 11 + r + 6, rings = [1, 1.5, 2.1, 2.8, 3.6];
+    for (var i = 0; i < rings.length; i++) {
+      for (var a = 0; a < 16; a++) {
+        var ang = (45 + a * 67.5) * D2R;  // 45°, then steps that visit all 16 directions
+        var cx = hx + step * rings[i] * Math.cos(ang), cy = hy + step * rings[i] * Math.sin(ang);
+        if (cx < r || cx > W - r || cy < r || cy > H - r) continue;
+        var clash = used.some(function (u) { return u[3] !== self && Math.hypot(u[0] - cx, u[1] - cy) < u[2] + r + 2; });
+        if (clash) continue;
+        used.push([cx, cy, r + 2, self]);
+        return [cx, cy];
+      }
+    }
+    return null;
   }
   // A great-circle arc between two places, in screen coordinates [x0, y0, x1, y1, ...]:
   // spherical interpolation, 2 points (a chord) under 500 km, 24 beyond.
@@ -137,7 +171,8 @@
     var k = Math.round(Math.atan2(dy, dx) / (Math.PI / 4));
     return ['\u2192', '\u2198', '\u2193', '\u2199', '\u2190', '\u2196', '\u2191', '\u2197'][(k + 8) % 8];
   }
-  // greedy label placement: by priority, four positions each, no overlap
+  // greedy label placement: by priority, four positions beside the marker, then (for the
+  // selected town's partners and the candidates) farther ones with a leader line; no overlap
   function placeLabels(c, labels) {
     labels.sort(function (p, q) { return p.prio - q.prio; });
     var placed = [{x0: 0, x1: 46, y0: 0, y1: 104}];  // the zoom buttons
@@ -146,6 +181,7 @@
     });
     c.textBaseline = 'middle';
     var shown = 0, named = {};
+    api.labelBoxes = [];
     labels.forEach(function (l) {
       if (l.x < 0 || l.x > W || l.y < 0 || l.y > H) return;
       if (l.town !== undefined) { if (named[l.town]) return; named[l.town] = true; }
@@ -153,6 +189,16 @@
       var text = l.text.length > 40 ? l.text.slice(0, 39) + '…' : l.text;
       var w = c.measureText(text).width, h = 14, gap = l.r + 3;
       var spots = [[l.x + gap, l.y - h / 2 - 2], [l.x - gap - w, l.y - h / 2 - 2], [l.x + gap, l.y + 2], [l.x - gap - w, l.y + 2 - h / 2 + 4]];
+      if (l.prio <= 2) {
+        // then farther away, joined to the marker by a thin leader line (crowded candidates)
+        [1.8 * h, 3 * h, 4.5 * h, 6.5 * h].forEach(function (dist) {
+          [30, 150, 210, 330, 0, 180, 90, 270].forEach(function (deg) {
+            var ux = Math.cos(deg * D2R), uy = -Math.sin(deg * D2R);
+            var cx = l.x + ux * (gap + dist + w / 2 * Math.abs(ux)), cy = l.y + uy * (gap + dist + h / 2 * Math.abs(uy));
+            spots.push([cx - w / 2, cy - h / 2, true]);
+          });
+        });
+      }
       if (l.edge) {
         // at the frame edge: kept inside the map, beside the point where the link leaves
         var ex = Math.max(2, Math.min(W - w - 2, l.x - w / 2)), ey = Math.max(2, Math.min(H - h - 2, l.y - h / 2));
@@ -169,6 +215,12 @@
         });
         if (clash) continue;
         placed.push(box);
+        api.labelBoxes.push({text: text, x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1, leader: !!spots[s][2]});
+        if (spots[s][2]) {
+          c.beginPath(); c.moveTo(l.x, l.y);
+          c.lineTo(Math.max(bx, Math.min(bx + w, l.x)), Math.max(by, Math.min(by + h, l.y)));
+          c.lineWidth = 0.8; c.strokeStyle = '#555'; c.stroke();
+        }
         c.lineWidth = 3; c.strokeStyle = 'rgba(255,255,255,0.92)'; c.lineJoin = 'round';
         c.strokeText(text, bx, by + h / 2); c.fillStyle = '#111'; c.fillText(text, bx, by + h / 2);
         shown++;
