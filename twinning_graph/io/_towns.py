@@ -34,6 +34,7 @@ def _validate_towns(
     frame = rename_known(frame, (*TOWN_REQUIRED, "population", "geonames_id"))
     if not check_required(frame, TOWN_REQUIRED, label, problems, "towns"):
         return None
+
     def rows(mask: np.ndarray) -> list[int | str]:
         return row_labels(frame, mask, from_file)
 
