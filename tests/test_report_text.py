@@ -189,9 +189,9 @@ def test_formats_by_language():
     assert fr.place("NL") == "Pays-Bas"  # never the English "the ..."
     assert en.country("ZZ") == "ZZ"
     # plural rules: French treats 0 and 1 as singular, English and German only 1
-    assert en.plural("reason.shared", 0) == "0 shared partners"
-    assert fr.plural("reason.shared", 0) == "0 partenaire commun"
-    assert de.plural("reason.shared", 1) == "1 gemeinsamer Partner"
+    assert en.plural("first.countries", 0) == "0 other countries"
+    assert fr.plural("first.countries", 0) == "0 autre pays"
+    assert de.plural("first.countries", 1) == "1 anderen Land"
 
 
 def test_missing_message_falls_back_to_english_and_unknown_key_raises(monkeypatch):
@@ -396,11 +396,17 @@ def test_data_date_and_coverage_where_figures_are_read(town_reports):
     html = town_reports["nt25"].read_text(encoding="utf-8")
     sections = re.findall(r'<section id="([^"]+)" class="section[^"]*">(.*?)</section>', html, re.S)
     assert len(sections) >= 7
+    # the full note (source, size, coverage) once, on the first page; elsewhere a short
+    # one naming the source and pointing to it
+    assert html.count("8 towns, 11 partnerships") == 1  # the synthetic network's size
     for sid, body in sections:
         if sid in ("glossary", "about"):
             continue
         assert 'class="data-note"' in body, sid
-        assert "8 towns, 11 partnerships" in body, sid  # the synthetic network's size
+        if sid == "summary":
+            assert "8 towns, 11 partnerships" in body
+        else:
+            assert "what they miss is said under “In short”" in body, sid
 
 
 def test_communities_are_named_by_european_members(tmp_path):

@@ -441,6 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["en", "fr", "de"],
         help="language of the report (default en; the CSV files keep machine names)",
     )
+    p.add_argument(
+        "--per-country",
+        type=_count_or_none,
+        default=3,
+        metavar="N",
+        help="at most N candidate partners per country (default 3; 'none' = no cap)",
+    )
 
     p = sub.add_parser(
         "rank", help="the foreign towns a town is most likely to twin with next, explained"
@@ -815,6 +822,7 @@ def _report(args: argparse.Namespace) -> int:
         format=args.format,
         call=None if args.call.strip().lower() == "none" else args.call,
         lang=args.lang,
+        per_country=args.per_country,
     )
     print(out)
     return 0
@@ -826,6 +834,12 @@ def _ids(text: str) -> list[str]:
 
 def _none(text: Any) -> Any:
     return None if str(text).strip().lower() in ("none", "off", "0") else text
+
+
+def _count_or_none(text: str) -> int | None:
+    """An argparse type: a count, or None for 'none' / 'off' / '0'."""
+    value = _none(text)
+    return None if value is None else int(value)
 
 
 @command("rank")

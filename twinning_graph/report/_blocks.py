@@ -59,6 +59,8 @@ class Steps:
 
     items: list[tuple[str, str]]
     links: list[tuple[str, str]] = field(default_factory=list)
+    #: a sentence under the steps (e.g. what a mark on a town means)
+    note: str = ""
 
 
 @dataclass
@@ -118,8 +120,10 @@ def format_column(s: pd.Series, column: str, lang: Lang) -> list[str]:
     finite = x[np.isfinite(x)]
     if column.endswith("share") and len(finite) and finite.min() >= 0 and finite.max() <= 1:
         return ["–" if not np.isfinite(v) else lang.percent(v, 1) for v in x]
-    if len(finite) and np.all(finite == np.round(finite)) and not column.endswith("score"):
-        decimals = 0
+    if column.endswith("_km") or (
+        len(finite) and np.all(finite == np.round(finite)) and not column.endswith("score")
+    ):
+        decimals = 0  # distances in whole km in every table
     else:
         top = float(np.abs(finite).max()) if len(finite) else 0.0
         decimals = 0 if top >= 1000 else (2 if top >= 1 else 3)

@@ -19,7 +19,7 @@ from twinning_graph.report._analysis import (
 )
 from twinning_graph.report._call import call_facts
 from twinning_graph.report._context import DEFAULT_ROWS, Builder, Progress, resolve_scope
-from twinning_graph.report._coverage import source_words
+from twinning_graph.report._coverage import data_name, source_words
 from twinning_graph.report._first_page import first_page
 from twinning_graph.report._glossary import section_glossary
 from twinning_graph.report._i18n import Lang, get_lang
@@ -58,6 +58,9 @@ REPORT_TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: The catalogue keys of :data:`CREDITS_HTML`'s texts (a report shows them in its language).
+CREDIT_KEYS: tuple[str, ...] = ("credit.wikidata", "credit.geonames", "credit.naturalearth")
+
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
@@ -83,10 +86,10 @@ def _render(b: Builder, *, title: str, subtitle: str, generated: str, elapsed: f
         scope=b.scope,
         sections=b.sections,
         omitted=b.omitted,
-        credits=CREDITS_HTML,
+        credits=[(lang(key), url) for key, (_, url) in zip(CREDIT_KEYS, CREDITS_HTML, strict=True)],
         csp=_CSP,
         generated=generated,
-        data_name=b.data.name,
+        data_name=data_name(b.data, lang),
         source=source_words(b.data, lang),
         elapsed=lang.number(elapsed, 1),
         csv_files=[p.name for p in b.csv_files.values()],
@@ -108,6 +111,7 @@ def build_report(
     format: str = "csv",
     call: str | None = "latest",
     lang: str = "en",
+    per_country: int | None = 3,
 ) -> Path:
     """Write a self-contained HTML report, and its tables as CSV files beside it.
 
@@ -152,6 +156,10 @@ def build_report(
     lang
         Language of the report: ``"en"`` (default), ``"fr"`` or ``"de"``. The CSV files
         keep machine column names and values in every language.
+    per_country
+        At most this many candidate partners per country in a town report (default 3:
+        a Networks of Towns application needs towns of several countries; None: no
+        cap), as ``per_country`` of :func:`twinning_graph.rank_partners`.
 
     Returns
     -------
@@ -194,6 +202,8 @@ def build_report(
             broker_sample, "broker_sample", minimum=1, hint=" (or None for exact betweenness)"
         )
     check_choice(format, "format", TABLE_FORMATS)
+    if per_country is not None:
+        check_int(per_country, "per_country", minimum=1, hint=" (or None for no cap)")
     language = get_lang(lang)
     facts = call_facts(call)
     sc = resolve_scope(data, scope)
@@ -213,6 +223,7 @@ def build_report(
         table_format=format,
         lang=language,
         call=facts,
+        per_country=None if per_country is None else int(per_country),
     )
     b.step(f"report on {sc.label}: {len(data):,} towns, {len(data.edges):,} links")
 

@@ -176,8 +176,11 @@ class Builder:
         table_format: str = "csv",
         lang: Lang,
         call: CallFacts | None,
+        per_country: int | None = None,
     ) -> None:
         self.data = data
+        #: at most this many candidate partners per country (None: no cap)
+        self.per_country = per_country
         self.table_format = table_format
         self.scope = scope
         self.path = path
@@ -345,14 +348,17 @@ def pair_gaps(b: Builder) -> pd.DataFrame | None:
 
 
 def candidates(b: Builder) -> pd.DataFrame | None:
-    """Ranked candidate partners of the scope's town (the call's eligibility applies)."""
+    """Ranked candidate partners of the scope's town (the call's eligibility applies; at
+    most ``b.per_country`` per country)."""
 
     def run() -> pd.DataFrame | None:
         b.step("candidate partners")
         call = b.call.call if b.call is not None else None
         return b.optional(
             b.lang("omitted.what.candidates"),
-            lambda: rank_partners(b.data, str(b.scope.key), n=b.rows, call=call),
+            lambda: rank_partners(
+                b.data, str(b.scope.key), n=b.rows, call=call, per_country=b.per_country
+            ),
             NO_CANDIDATE,
         )
 

@@ -35,9 +35,27 @@ def source_words(data: TwinningData, lang: Lang) -> str:
     return lang.join(names) if names else str(data.name)
 
 
+#: Names the library gives its data objects, by catalogue key (the report says them in its
+#: language; any other name, e.g. one the user gave, is shown as it is).
+DATA_NAMES: dict[str, str] = {
+    "bundled: Wikidata twin towns 2017, with 2021 links": "data_name.bundled",
+    "user data": "data_name.user",
+}
+
+
+def data_name(data: TwinningData, lang: Lang) -> str:
+    """The data's name in the report's language (a name the library gave) or as given."""
+    name = str(data.name)
+    key = DATA_NAMES.get(name)
+    return lang(key) if key is not None else name
+
+
 def data_note(data: TwinningData, lang: Lang, *, short: bool = True) -> str:
-    """The data's source and date, size, and the known gaps of its coverage: one short
-    sentence for a section (``short``), or the full note for the first page."""
+    """The data's source and date, size, and the known gaps of its coverage: in full for
+    the first page (``short=False``), or one sentence for the other sections that names the
+    source and refers to the full note (said once, under the first page's title)."""
+    if short:
+        return lang("note.brief", source=source_words(data, lang), section=lang("sec.summary"))
     edges = data.edges
     known = pd.to_numeric(edges["since"], errors="coerce").notna().mean() if len(edges) else 0.0
     parts = [
@@ -52,8 +70,7 @@ def data_note(data: TwinningData, lang: Lang, *, short: bool = True) -> str:
         parts.append(lang("note.no_year"))
     elif known < 1:
         parts.append(lang("note.some_years", share=lang.percent(known)))
-    kind = "coverage_short" if short else "coverage"
     for s in _sources(data):
-        if lang.has(f"{kind}.{s}"):
-            parts.append(lang(f"{kind}.{s}"))
+        if lang.has(f"coverage.{s}"):
+            parts.append(lang(f"coverage.{s}"))
     return " ".join(parts)

@@ -20,7 +20,13 @@ from twinning_graph.report._context import (
     town_reach,
 )
 from twinning_graph.report._coverage import data_note, under_collected
-from twinning_graph.report._town import candidate_reasons, plan, plan_checks, verdict_words
+from twinning_graph.report._reasons import (
+    candidate_reasons,
+    listed_name,
+    marked_countries,
+    unconfirmed_note,
+)
+from twinning_graph.report._town import plan, plan_checks, verdict_words
 
 _STEPS = 3
 
@@ -38,7 +44,8 @@ def first_page(b: Builder) -> Section:
         paragraphs, steps = _europe(b)
     for heading, text in paragraphs:
         sec.blocks.append(Text(text, kind="lead", heading=heading))
-    sec.blocks.append(Steps(steps[:_STEPS], links=_call_links(b)))
+    note = unconfirmed_note(b, marked_countries(b))
+    sec.blocks.append(Steps(steps[:_STEPS], links=_call_links(b), note=note))
     return sec
 
 
@@ -127,7 +134,7 @@ def _call_step(b: Builder, members: str = "", verdict: str = "") -> tuple[str, s
         "step.call.rules",
         municipalities=lang.number(facts.call.min_municipalities),
         countries=lang.number(facts.call.min_countries),
-        eu=lang.number(facts.call.min_eu_states),
+        eu_states=lang.plural("step.call.eu", facts.call.min_eu_states),
         status=lang(f"value.statuses.{facts.status}"),
     )
     text = lang("step.call.text", call=facts.id, kind=lang(f"call.kind.{facts.kind}"))
@@ -145,7 +152,8 @@ def _call_links(b: Builder) -> list[tuple[str, str]]:
 
 
 def _named(b: Builder, ids: Sequence[str], *, home: str | None = None) -> str:
-    return b.lang.join(b.town_name(t, home=home) for t in ids)
+    """Towns proposed as partners, by name (marked when their eligibility is unconfirmed)."""
+    return b.lang.join(listed_name(b, t, home=home) for t in ids)
 
 
 def _best_pairs(
@@ -170,7 +178,7 @@ def _best_pairs(
 
 def _pairs_words(b: Builder, pairs: list[tuple[str, str]], *, home: str | None = None) -> str:
     return b.lang.join(
-        f"{b.town_name(a, home=home)} – {b.town_name(c, home=home)}" for a, c in pairs
+        f"{b.town_name(a, home=home)} – {listed_name(b, c, home=home)}" for a, c in pairs
     )
 
 
@@ -300,15 +308,25 @@ def _town(b: Builder) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     picked: list[str] = []
     ranked = candidates(b)
     if ranked is not None and len(ranked):
-        picked, _ = _pick(b, ranked, tid)
+        # the best town of each country when there are enough countries: an application
+        # needs partners from several countries
+        spread = ranked.drop_duplicates("country")
+        spread_out = len(spread) >= 3 and len(spread) < len(ranked)
+        picked, _ = _pick(b, spread if spread_out else ranked, tid)
         top = ranked.loc[picked]
-        why = candidate_reasons(lang, top, own)
+        why = candidate_reasons(b, top)
         items = [
-            lang("step.candidate_item", town=b.town_name(t), why=w)
+            lang("step.candidate_item", town=listed_name(b, t), why=w)
             for t, w in zip(top.index, why, strict=True)
         ]
         steps.append(
-            (lang("step.contact.heading"), lang("step.contact.text", items=" ".join(items)))
+            (
+                lang("step.contact.heading"),
+                lang(
+                    "step.contact.text_spread" if spread_out else "step.contact.text",
+                    items=" ".join(items),
+                ),
+            )
         )
     gap_country = next(
         (

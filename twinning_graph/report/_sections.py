@@ -35,9 +35,15 @@ def _summary_frame(s: Mapping[str, Any]) -> pd.DataFrame:
     ).astype(object)
 
 
-def _fact(b: Builder, key: str, value: str, **hint: Any) -> tuple[str, str, str]:
+def _fact(
+    b: Builder, key: str, value: str, *, count: float | None = None, **hint: Any
+) -> tuple[str, str, str]:
+    """(label, value, hint) of a fact card; ``count``: the hint agrees with this number
+    (``fact.<key>.hint.one`` / ``.other``)."""
     lang = b.lang
     h = f"fact.{key}.hint"
+    if count is not None and lang.has(f"{h}.one"):
+        return (lang(f"fact.{key}"), value, lang.plural(h, count, **hint))
     return (lang(f"fact.{key}"), value, lang(h, **hint) if lang.has(h) else "")
 
 
@@ -84,7 +90,7 @@ def section_overview(b: Builder) -> list[Section]:
     items = [
         _fact(b, "country", lang.country(t["country"])),
         _fact(b, "population", fmt(t.get("population"), lang)),
-        _fact(b, "partners", fmt(r["partners"], lang)),
+        _fact(b, "partners", fmt(r["partners"], lang), count=int(r["partners"])),
         _fact(b, "foreign_partners", fmt(r["foreign_partners"], lang)),
         _fact(b, "countries_reached", fmt(r["countries_reached"], lang)),
         _fact(b, "eu_states_reached", fmt(r["eu_states_reached"], lang)),

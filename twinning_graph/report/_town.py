@@ -14,51 +14,12 @@ from twinning_graph.report._context import Builder, candidates
 from twinning_graph.report._coverage import data_note
 from twinning_graph.report._figures import consortium_map, image
 from twinning_graph.report._i18n import Lang
-
-#: A score term counts as a reason in the report when it adds at least this much.
-REASON_MIN = 0.9
-
-
-def candidate_reasons(lang: Lang, ranked: pd.DataFrame, own_country: str) -> list[str]:
-    """Why each candidate is proposed, in words, from the ranking's score terms.
-
-    The ranking's own ``reason`` column says the same in English with the towns' names;
-    here the terms are put in the report's language.
-    """
-    out = []
-    # one row per shown candidate (a few dozen): a loop reads best
-    for row in ranked.itertuples():
-        bits = []
-        if row.common_partners > 0:
-            bits.append(lang.plural("reason.shared", int(row.common_partners)))
-        if row.partner_paths >= REASON_MIN:
-            bits.append(lang("reason.paths"))
-        if max(row.nearby_10km, row.nearby_50km, row.nearby_150km) >= REASON_MIN:
-            bits.append(lang("reason.nearby"))
-        bits.append(lang("unit.km", value=lang.number(row.distance_km)))
-        if row.distance_in_country >= REASON_MIN / 2:
-            bits.append(lang("reason.near_in_country", country=lang.country(row.country)))
-        pair = {"a": lang.country(own_country), "b": lang.country(row.country)}
-        if row.country_pair >= REASON_MIN / 2:
-            bits.append(lang("reason.pair_common", **pair))
-        elif row.country_pair <= -REASON_MIN / 2:
-            bits.append(lang("reason.pair_rare", **pair))
-        if row.size >= REASON_MIN:
-            bits.append(lang("reason.sizes"))
-        if row.centrality >= REASON_MIN / 3:
-            bits.append(lang("reason.central"))
-        if row.same_name > 0:
-            bits.append(lang("reason.same_name"))
-        if row.new_country > 0:
-            bits.append(lang("reason.new_country", country=lang.country(row.country)))
-        if row.gap > 0:
-            bits.append(lang("reason.under_linked", **pair))
-        if not row.in_network:
-            bits.append(lang("reason.no_partner"))
-        elif row.partners >= 10:
-            bits.append(lang("reason.many_partners", n=lang.number(row.partners)))
-        out.append(lang("_format.list_sep").join(bits))
-    return out
+from twinning_graph.report._reasons import (
+    candidate_reasons,
+    shared_names,
+    unconfirmed_countries,
+    unconfirmed_note,
+)
 
 
 def section_candidates(b: Builder) -> Section | None:
@@ -66,17 +27,21 @@ def section_candidates(b: Builder) -> Section | None:
     if ranked is None:
         return None
     lang = b.lang
-    tid = str(b.scope.key)
-    own = str(b.data.towns.loc[tid, "country"])
     intro = lang("candidates.intro", town=b.scope_label())
     intro += " " + (
         lang("candidates.call", call=b.call.id)
         if b.call is not None
         else lang("candidates.no_call")
     )
+    if b.per_country is not None:
+        intro += " " + lang.plural("candidates.per_country", b.per_country)
     sec = Section("candidates", lang("sec.candidates"), intro=intro)
     sec.data_note = data_note(b.data, lang)
-    shown = ranked.assign(why=candidate_reasons(lang, ranked, own))
+    shaky = set(unconfirmed_countries(b, ranked["country"].astype(str)))
+    shown = ranked.assign(name=_marked(b, ranked, shaky), why=candidate_reasons(b, ranked))
+    note = lang("table.candidates.note")
+    if shaky:
+        note += " " + unconfirmed_note(b, shaky)
     sec.blocks.append(
         b.table(
             shown,
@@ -85,7 +50,7 @@ def section_candidates(b: Builder) -> Section | None:
             csv_frame=ranked,
             columns=["name", "country", "distance_km", "population", "partners", "score", "why"],
             values={"country": lang.country},
-            note=lang("table.candidates.note"),
+            note=note,
         )
     )
     return sec
@@ -132,7 +97,7 @@ def _member_reasons(b: Builder, result: PlanResult) -> list[str]:
     lang = b.lang
     members = result.members
     seen: set[str] = set()
-    shared = result.scores["common_partners"] if "common_partners" in result.scores else None
+    seed = str(b.scope.key)
     out = []
     # one row per member (a handful): a loop reads best
     for tid, row in members.iterrows():
@@ -146,8 +111,10 @@ def _member_reasons(b: Builder, result: PlanResult) -> list[str]:
             bits.append(lang("reason.new_country", country=lang.country(country)))
             seen.add(country)
         bits.append(lang.plural("plan.why.ties", int(row["new_ties"])))
-        if shared is not None and tid in shared.index and shared[tid] > 0:
-            bits.append(lang.plural("reason.shared", int(round(float(shared[tid])))))
+        if str(tid) in b.data.towns.index:
+            words = shared_names(b, seed, str(tid))
+            if words:
+                bits.append(words)
         out.append(lang("_format.list_sep").join(bits))
     return out
 
@@ -199,7 +166,8 @@ def section_plan(b: Builder) -> Section | None:
                 lang("plan.map.caption", town=b.scope_label()),
             )
         )
-    shown = members.assign(why=_member_reasons(b, result))
+    shaky = set(unconfirmed_countries(b, members["country"].astype(str)))
+    shown = members.assign(name=_marked(b, members, shaky), why=_member_reasons(b, result))
     role = {"role": lambda r: lang(f"value.role.{r}"), "country": lang.country}
     sec.blocks.append(
         b.table(
@@ -210,14 +178,17 @@ def section_plan(b: Builder) -> Section | None:
             rows=100,
             columns=["name", "country", "eu", "role", "new_ties", "why"],
             values=role,
+            note=unconfirmed_note(b, shaky),
         )
     )
     sec.blocks.append(_checks_table(b, checks))
     alt = result.alternatives
     if len(alt):
         names = b.data.towns["name"]
+        alt_shaky = set(unconfirmed_countries(b, alt["country"].astype(str)))
         shown_alt = alt.assign(
             instead_of=alt["instead_of"].map(names).fillna(alt["instead_of"]),
+            name=_marked(b, alt, alt_shaky),
         )
         sec.blocks.append(
             b.table(
@@ -228,9 +199,19 @@ def section_plan(b: Builder) -> Section | None:
                 rows=30,
                 columns=["step", "instead_of", "name", "country", "new_ties", "score"],
                 values={"country": lang.country},
+                note=unconfirmed_note(b, alt_shaky),
             )
         )
     return sec
+
+
+def _marked(b: Builder, frame: pd.DataFrame, shaky: set[str]) -> list[str]:
+    """The ``name`` column of ``frame`` with the unconfirmed-eligibility mark on the towns
+    of the ``shaky`` countries."""
+    return [
+        b.lang("eligible.marked", name=n) if str(c) in shaky else str(n)
+        for n, c in zip(frame["name"], frame["country"], strict=True)
+    ]
 
 
 def _checks_table(b: Builder, checks: pd.DataFrame) -> Any:
