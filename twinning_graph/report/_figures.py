@@ -98,9 +98,11 @@ def town_map(
     candidates: pd.DataFrame | None = None,
     *,
     title: str | None = "auto",
+    texts: dict[str, str] | None = None,
 ) -> Any:
     """Map of a town: its links highlighted, candidates as diamonds, the town central
-    (far partners are named at the map's edge)."""
+    (far partners are named at the map's edge); ``texts``: the words inside the image
+    (``plot_map(texts=...)``)."""
     from twinning_graph.plot import plot_map
 
     towns, e = data.towns, data.edges
@@ -116,11 +118,16 @@ def town_map(
         ego, own, edges=mine.reset_index(drop=True), sources=data.sources, name=data.name
     )
     cand = candidates if candidates is not None and len(candidates) else None
-    return plot_map(ego_net, highlight=town_id, candidates=cand, title=title)
+    return plot_map(ego_net, highlight=town_id, candidates=cand, title=title, texts=texts)
 
 
 def consortium_map(
-    data: TwinningData, seed: str, members: pd.Index, *, title: str | None = "auto"
+    data: TwinningData,
+    seed: str,
+    members: pd.Index,
+    *,
+    title: str | None = "auto",
+    texts: dict[str, str] | None = None,
 ) -> Any:
     """Map of a proposed consortium: the seed town highlighted, the proposed members as
     named diamonds, and the links that already join members; nothing else."""
@@ -137,7 +144,7 @@ def consortium_map(
     )
     added = [str(t) for t in ids if t != seed]
     # no legend: the caption explains the two symbols; plot_map names every member
-    return plot_map(net, highlight=seed, candidates=added, legend=False, title=title)
+    return plot_map(net, highlight=seed, candidates=added, legend=False, title=title, texts=texts)
 
 
 def write_map(

@@ -78,6 +78,20 @@ class Lang:
             template = catalogue("en")[key]  # KeyError: a message the report lacks
         return template.format(**values)
 
+    def template(self, key: str) -> str:
+        """The message ``key`` as written in the catalogue, placeholders left unfilled."""
+        own = catalogue(self.code).get(key)
+        return own if own is not None else catalogue("en")[key]
+
+    def map_texts(self) -> dict[str, str]:
+        """The words inside a map image in this language (``plot_map(texts=...)``): the
+        legend's ``maplegend.*`` messages and every country name."""
+        from twinning_graph.plot import MAP_TEXTS
+
+        out = {k: self.template(f"maplegend.{k}") for k in MAP_TEXTS}
+        out.update({f"country.{c}": self.country(c) for c in _country_names()})
+        return out
+
     def has(self, key: str) -> bool:
         """Whether the message ``key`` exists (in this language or in English)."""
         return key in catalogue(self.code) or key in catalogue("en")

@@ -164,13 +164,17 @@ def section_maps(b: Builder) -> Section:
     s, lang = b.scope, b.lang
     sec = Section("maps", lang("sec.maps"), data_note=data_note(b.data, lang))
     if s.kind == "europe":
-        ax = plot_map(b.data, title=lang("maps.europe.alt"))
+        ax = plot_map(b.data, title=lang("maps.europe.alt"), texts=lang.map_texts())
         sec.intro = lang("maps.europe")
         sec.blocks.append(image(ax, lang("maps.europe.alt"), lang("maps.europe.caption")))
     elif s.kind == "country":
         name = lang.country(s.key)
         ax = plot_map(
-            b.data, countries=s.key, touching=True, title=lang("maps.country.alt", country=name)
+            b.data,
+            countries=s.key,
+            touching=True,
+            title=lang("maps.country.alt", country=name),
+            texts=lang.map_texts(),
         )
         sec.intro = lang("maps.country", country=name)
         sec.blocks.append(
@@ -186,6 +190,7 @@ def section_maps(b: Builder) -> Section:
             touching=True,
             extent=s.key,
             title=lang("maps.country_towns.alt", country=name),
+            texts=lang.map_texts(),
         )
         sec.blocks.append(
             image(
@@ -203,6 +208,7 @@ def section_maps(b: Builder) -> Section:
             str(s.key),
             ranked if has else None,
             title=lang("maps.town.alt", town=b.scope_label()),
+            texts=lang.map_texts(),
         )
         caption = lang("maps.town.caption_candidates" if has else "maps.town.caption")
         sec.blocks.append(image(ax, lang("maps.town.alt", town=b.scope_label()), caption))

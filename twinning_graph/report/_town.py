@@ -158,7 +158,13 @@ def section_plan(b: Builder) -> Section | None:
     )
     added = members.index[members["role"] != "seed"]
     if len(added):
-        ax = consortium_map(b.data, tid, added, title=lang("plan.map.alt", town=b.scope_label()))
+        ax = consortium_map(
+            b.data,
+            tid,
+            added,
+            title=lang("plan.map.alt", town=b.scope_label()),
+            texts=lang.map_texts(),
+        )
         sec.blocks.append(
             image(
                 ax,
