@@ -79,20 +79,22 @@ def alternatives(
         # countries in order of their best candidate; the rule check runs once per country
         # until n candidates are found (a loop over countries, at most a few dozen)
         oc = cand.country[order]
-        _, first = np.unique(oc, return_index=True)
+        starts = np.sort(np.unique(oc, return_index=True)[1])
         ok: list[str] = []
-        chosen = np.array([], dtype=np.intp)
-        for k, f in enumerate(np.sort(first)):
+        at = np.array([], dtype=np.intp)  # positions in order of the candidates chosen
+        for k, f in enumerate(starts):
             code = str(oc[f])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the plan's own check already warned
                 swapped = check_eligibility([*mc, code], call=checked.call)
             if set(swapped.failed_rules) <= failed:
                 ok.append(code)
-            chosen = order[np.isin(oc, ok)][:n]
-            later = np.sort(first)[k + 1] if k + 1 < len(first) else len(order)
-            if len(chosen) == n and np.flatnonzero(np.isin(order, chosen)).max() < later:
+            at = np.flatnonzero(np.isin(oc, ok))[:n]
+            # done when n are chosen before the first candidate of any unchecked country
+            later = starts[k + 1] if k + 1 < len(starts) else len(order)
+            if len(at) == n and at[-1] < later:
                 break
+        chosen = order[at]
         for j in chosen:
             rows.append(
                 {
