@@ -430,7 +430,8 @@ def test_cli_plan_states_call_and_statuses(capsys):
     assert all("country_status" in m for m in d["members"])
     assert main(["plan", "--towns", "FR-chartres,DE-speyer", "--call", NT25]) == 0
     out = capsys.readouterr().out
-    assert f"PlanResult({NT25}, rules confirmed" in out and "ELIGIBLE" not in out
+    assert f"Plan for {NT25} (rules confirmed)" in out and "ELIGIBLE" not in out
+    assert "PlanResult" not in out
 
 
 def test_docs_page_matches_the_data():

@@ -165,3 +165,106 @@ def test_plan_reuses_the_fitted_model(line):
     sub = line.filter(countries=["PL", "DE", "IT", "RU"])
     assert partner_model(sub) is not model
     assert "t3" not in plan_network(sub, ["t1", "t2"], call=NT).members.index
+
+
+# --------------------------------------------------------------------------------------------
+# A second tiny network (synthetic) where every step of the greedy order can be worked out by
+# hand: all fit weights are 0, so the fit never decides and town_id breaks the last ties.
+#
+# Seed s (PL, 10k). Candidates (10k unless said): a-pl (PL, domestic), a-rs (RS: eligibility
+# for CERV 2025 unconfirmed), a0-de (DE, 500k: outside the default population band of 10),
+# b-cz1 and c-cz2 (CZ), d-hu (HU), e-sk (SK). Links: s-d-hu, s-e-sk, a-rs-d-hu.
+# CERV-2025-CITIZENS-TOWN-NT: 4 municipalities, 4 countries, 2 EU Member States.
+#
+# Step 1 (needs 3 countries, 1 EU state): CZ, HU, SK fill 2 needs, RS 1 (not EU); ties with
+#   s: b-cz1 1, c-cz2 1, d-hu 0, e-sk 0 (twinned with s) -> b-cz1 (id before c-cz2).
+# Step 2 (needs 2 countries): a-rs, d-hu, e-sk fill 1; a-rs (unconfirmed) has the most ties
+#   (2: s and b-cz1) but confirmed countries come first; d-hu and e-sk 1 tie each -> d-hu.
+# Step 3 (needs 1 country): a-rs and e-sk fill 1; confirmed -> e-sk (2 ties: b-cz1, d-hu).
+# Alternatives (non-members a-rs, c-cz2; a swap must keep 4 countries):
+#   instead of b-cz1 (others PL, HU, SK): c-cz2 (CZ, confirmed, 3 ties: none linked) then
+#     a-rs (RS, unconfirmed, 2 ties: s and e-sk; it is twinned with d-hu);
+#   instead of d-hu (others PL, CZ, SK): c-cz2 would leave 3 countries -> only a-rs, 3 ties;
+#   instead of e-sk (others PL, CZ, HU): only a-rs, 2 ties (s, b-cz1).
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ladder() -> tg.TwinningData:
+    ids = ["s", "a-pl", "a-rs", "a0-de", "b-cz1", "c-cz2", "d-hu", "e-sk"]
+    towns = pd.DataFrame(
+        {
+            "town_id": ids,
+            "name": ["Qxs", "Qxapl", "Qxars", "Qxade", "Qxbcz", "Qxccz", "Qxdhu", "Qxesk"],
+            "country": ["PL", "PL", "RS", "DE", "CZ", "CZ", "HU", "SK"],
+            "lat": [50.0, 50.5, 45.0, 52.0, 50.1, 49.8, 47.5, 48.7],
+            "lon": [19.0, 20.0, 20.0, 13.0, 14.4, 16.0, 19.0, 19.1],
+            "population": [10_000, 10_000, 10_000, 500_000, 10_000, 10_000, 10_000, 10_000],
+        }
+    )
+    links = pd.DataFrame({"town_a": ["s", "s", "a-rs"], "town_b": ["d-hu", "e-sk", "d-hu"]})
+    return tg.load(towns=towns, partnerships=links)
+
+
+ZERO = {t: 0.0 for t in tg.recommend.TERMS}
+
+
+def test_plan_prefers_confirmed_countries_and_keeps_the_band(ladder):
+    plan = plan_network(ladder, "s", call=NT, weights=ZERO)
+    assert plan.members.index.tolist() == ["s", "b-cz1", "d-hu", "e-sk"]
+    assert plan.members["new_ties"].tolist() == [0, 1, 1, 2]
+    assert plan.verdict == "meets"
+    # without the population band, a0-de (500k) fills 2 needs with 1 tie and comes first by id
+    wide = plan_network(ladder, "s", call=NT, weights=ZERO, population_band=None)
+    assert wide.members.index.tolist()[1] == "a0-de"
+    # a-pl (domestic) fills nothing; with include_domestic it is the 5th town (3 ties: b-cz1,
+    # d-hu, e-sk; id before c-cz2, which also has 3), by default c-cz2 is
+    five = plan_network(ladder, "s", call=NT, weights=ZERO, size=5)
+    assert five.members.index[-1] == "c-cz2"
+    home = plan_network(ladder, "s", call=NT, weights=ZERO, size=5, include_domestic=True)
+    assert home.members.index[-1] == "a-pl"
+    # the same keyword checks as rank_partners
+    with pytest.raises(tg.ValidationError, match="population_band"):
+        plan_network(ladder, "s", call=NT, population_band=0.5)
+
+
+def test_alternatives_are_non_members_that_keep_the_rules(ladder):
+    plan = plan_network(ladder, "s", call=NT, weights=ZERO)
+    alt = plan.alternatives
+    got = list(
+        alt[["step", "instead_of", "town_id", "country", "eligible", "new_ties"]].itertuples(
+            index=False, name=None
+        )
+    )
+    assert got == [
+        (1, "b-cz1", "c-cz2", "CZ", "yes", 3),
+        (1, "b-cz1", "a-rs", "RS", "unconfirmed", 2),
+        (2, "d-hu", "a-rs", "RS", "unconfirmed", 3),
+        (3, "e-sk", "a-rs", "RS", "unconfirmed", 2),
+    ]
+    assert not alt["town_id"].isin(plan.members.index).any()
+    assert (alt["score"] == 0).all()
+    # every swap passes the plan's own rule check
+    for r in alt.itertuples(index=False):
+        swapped = plan.members["country"].drop(r.instead_of).tolist() + [r.country]
+        assert tg.check_eligibility(swapped, call=NT).eligible
+    one = plan_network(ladder, "s", call=NT, weights=ZERO, alternatives=1).alternatives
+    assert one["town_id"].tolist() == ["c-cz2", "a-rs", "a-rs"]
+
+
+def test_plan_warning_points_at_the_caller(line):
+    latest = tg.get_call("latest")
+    assert latest.status != "confirmed"  # its rules are unconfirmed, so the plan warns
+    with pytest.warns(tg.DataWarning, match="unconfirmed") as caught:
+        plan_network(line, ["t1", "t2"], call=latest.call)
+    assert {w.filename for w in caught} == {__file__}
+
+
+def test_cli_plan_text_names_the_towns(line_files, capsys):
+    assert main([*line_files, "plan", "--towns", "geonames:758682", "--call", NT]) == 0
+    text = capsys.readouterr().out
+    assert "PlanResult" not in text
+    assert "Sochaczew (PL, geonames:758682; seed" in text
+    # Qxtwo (DE), Qxthree (FR) and Qxfour (IT) complete the 4 countries; Qxone is domestic
+    assert "Qxtwo (DE, t2; added" in text and "Qxone" not in text
+    assert f"Plan for {NT} (rules confirmed): 4 municipalities" in text

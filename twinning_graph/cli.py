@@ -527,6 +527,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="add only towns of these countries",
     )
+    p.add_argument(
+        "--include-domestic", action="store_true", help="also add towns of the seeds' countries"
+    )
+    p.add_argument(
+        "--population-band",
+        default="10",
+        metavar="F",
+        help="population within this factor of a seed's (default 10; 'none': off)",
+    )
+    p.add_argument("--min-population", type=int, default=None, metavar="N")
+    p.add_argument("--max-population", type=int, default=None, metavar="N")
     _add_output(p, csv=False)
 
     p = sub.add_parser(
@@ -842,16 +853,23 @@ def _count_or_none(text: str) -> int | None:
     return None if value is None else int(value)
 
 
-@command("rank")
-def _rank(args: argparse.Namespace) -> int:
-    from twinning_graph.recommend import rank_partners
-
+def _band(args: argparse.Namespace) -> Any:
+    """--population-band as a number, None ('none'), or as given (the library names what
+    is allowed)."""
     band = _none(args.population_band)
     if band is not None:
         try:
             band = float(band)
         except ValueError:
-            band = args.population_band  # rank_partners names what is allowed
+            band = args.population_band
+    return band
+
+
+@command("rank")
+def _rank(args: argparse.Namespace) -> int:
+    from twinning_graph.recommend import rank_partners
+
+    band = _band(args)
     town: Any = args.town
     if str(town).isdigit():
         town = int(town)  # a GeoNames id
@@ -917,12 +935,16 @@ def _plan(args: argparse.Namespace) -> int:
         call=args.call,
         size=args.size,
         source=args.source,
+        include_domestic=args.include_domestic,
         countries=args.countries,
+        population_band=_band(args),
+        min_population=args.min_population,
+        max_population=args.max_population,
     )
     if args.json:
         emit_json(plan.to_dict())
     else:
-        say(repr(plan))
+        say("\n".join(plan.lines()))
     return 0 if plan.eligible else 1
 
 

@@ -4,13 +4,18 @@
 does most for the application (greedy, deterministic):
 
 1. it fills a missing country or EU Member State the call requires;
-2. it creates the most new transnational ties (members of another country it is not
+2. its country's eligibility for the call is confirmed (before an unconfirmed one);
+3. it creates the most new transnational ties (members of another country it is not
    already twinned with);
-3. it fits the seeds best: mean :func:`~twinning_graph.recommend.rank_partners` score
+4. it fits the seeds best: mean :func:`~twinning_graph.recommend.rank_partners` score
    against the seed towns (the fitted partner model);
-4. ties are broken by town_id.
+5. ties are broken by town_id.
 
-The result is checked rule by rule with :func:`twinning_graph.calls.check_eligibility`.
+Candidates are those :func:`~twinning_graph.rank_partners` would list for a seed, with
+the same options and defaults (foreign, eligible, municipal, within the population band).
+The result is checked rule by rule with :func:`twinning_graph.calls.check_eligibility`;
+the alternatives offered for each added town are non-members whose swap keeps that
+check passing.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ import numpy as np
 import pandas as pd
 
 from twinning_graph._errors import ValidationError
+from twinning_graph._plan_alternatives import Candidates
+from twinning_graph._plan_alternatives import alternatives as alternatives_of
 from twinning_graph._validate import MAX_PLAN_SIZE, check_int
 from twinning_graph.calls import Call, EligibilityResult, check_eligibility
 from twinning_graph.network import TwinningData
-from twinning_graph.recommend import SOURCES, RankWeights, partner_model
+from twinning_graph.recommend import POPULATION_BAND, SOURCES, RankWeights, partner_model
 
 __all__ = ["PlanResult", "plan_network", "check_eligibility"]
 
@@ -55,8 +62,11 @@ class PlanResult:
         with their status and source, the rules left to the applicant and the status of
         each member's country.
     alternatives : pandas.DataFrame
-        For each added member, the next best candidates of that step: step, instead_of,
-        town_id, name, country, new_ties, score.
+        For each added member, the best towns not in the plan that could take its place
+        with every checked rule of the call still passing: step and instead_of (the member
+        replaced), town_id, name, country, eligible (its country's eligibility for the
+        call: ``"yes"`` or ``"unconfirmed"``), new_ties (its own transnational ties with
+        the other members) and score (its own fit with the seeds).
     scores : pandas.DataFrame
         Score breakdown of the added members against the seeds (mean over seeds):
         plausibility, capacity, score, common_partners, distance_km (to the nearest seed).
@@ -137,20 +147,37 @@ class PlanResult:
             "alternatives": records(self.alternatives),
         }
 
-    def __repr__(self) -> str:
-        lines = [
-            f"PlanResult({self.call.call}, rules {self.call.status}: {len(self.members)} members)"
-        ]
+    def lines(self) -> list[str]:
+        """The plan as plain-text lines, towns by name (used by ``repr`` and the CLI)."""
         status = self.member_status()
+        names = self.members["name"]
+        out = [
+            f"Plan for {self.call.call} (rules {self.call.status}): "
+            f"{len(self.members)} municipalities"
+        ]
         for tid, r in self.members.iterrows():
-            lines.append(
-                f"  {tid} ({r['country']}, {r['role']}; country {status.at[tid, 'eligible']}): "
-                f"{r['why']}"
+            out.append(
+                f"  {r['name']} ({r['country']}, {tid}; {r['role']}; country eligible: "
+                f"{status.at[tid, 'eligible']}): {r['why']}"
             )
-        lines.append("  " + repr(self.eligibility).replace("\n", "\n  "))
+        if len(self.alternatives):
+            out.append(
+                "Other towns that could take each place (every rule the plan passes still passes):"
+            )
+            for a in self.alternatives.itertuples(index=False):
+                out.append(
+                    f"  instead of {names.get(a.instead_of, a.instead_of)}: {a.name} "
+                    f"({a.country}, {a.town_id}; country eligible: {a.eligible}), "
+                    f"{a.new_ties} new transnational tie{'s' if a.new_ties != 1 else ''}, "
+                    f"fit {a.score:.2f}"
+                )
+        out.extend(self.eligibility.lines())
         if self.message:
-            lines.append(f"  {self.message}")
-        return "\n".join(lines)
+            out.append(self.message)
+        return out
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
         return (
@@ -189,18 +216,35 @@ def plan_network(
     call: str | Call | None = "latest",
     size: int | None = None,
     source: str = "network",
+    include_domestic: bool = False,
     countries: str | Iterable[str] | None = None,
+    population_band: float | None = POPULATION_BAND,
+    min_population: float | None = None,
+    max_population: float | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
     alternatives: int = 3,
     candidates: pd.DataFrame | None = None,
 ) -> PlanResult:
     """Propose a network of towns around seed towns that satisfies a call's rules.
 
-    Towns are added one at a time (greedy, deterministic): (1) one that fills a country or
-    EU Member State the call still needs, (2) the most new transnational ties (members of
-    another country it is not twinned with yet), (3) the best fit with the seeds: the mean
-    :func:`~twinning_graph.rank_partners` score against them (the fitted
-    :class:`~twinning_graph.recommend.PartnerModel` kept on the data object), (4) town_id.
+    Towns are added one at a time (greedy, deterministic). Among the candidates, the one
+    added first is the one that:
+
+    1. fills a country or EU Member State the call still needs;
+    2. among those that fill the same needs: is in a country whose eligibility for the
+       call is confirmed (``eligible == "yes"`` in :func:`~twinning_graph.rank_partners`)
+       rather than unconfirmed;
+    3. then creates the most new transnational ties (members of another country it is
+       not twinned with yet);
+    4. then fits the seeds best: the mean :func:`~twinning_graph.rank_partners` score
+       against them (the fitted :class:`~twinning_graph.recommend.PartnerModel` kept on
+       the data object);
+    5. then comes first by town_id.
+
+    Candidates are the towns :func:`~twinning_graph.rank_partners` would list for at least
+    one seed, with the same keywords and defaults: municipalities of countries the call
+    allows, not a seed, its double or (by default) a town of a seed's country, within the
+    population band of a seed.
 
     Parameters
     ----------
@@ -218,12 +262,23 @@ def plan_network(
         larger). Must be at least the call's minimum.
     source : {"network", "gazetteer"}
         Where added towns come from (see :func:`~twinning_graph.rank_partners`).
+    include_domestic
+        Also add towns of the seeds' countries (default False, as in
+        :func:`~twinning_graph.rank_partners`).
     countries
         Add only towns of these countries (the call's eligibility still applies).
+    population_band
+        As in :func:`~twinning_graph.rank_partners`: only candidates between
+        1/``population_band`` and ``population_band`` times the population of at least one
+        seed (default 10; unknown populations are kept); ``None``: no band.
+    min_population, max_population
+        As in :func:`~twinning_graph.rank_partners`: bounds on the candidate's population.
     weights
         Override weights of the fit score (as in :func:`~twinning_graph.rank_partners`).
     alternatives
-        Number of alternatives reported for each added town.
+        Number of alternatives reported for each added town: towns not in the plan whose
+        swap for it keeps every checked rule of the call passing (the same check as the
+        plan's), in the order above (without step 1).
     candidates
         With ``source="gazetteer"``: a DataFrame used instead of the shipped gazetteer.
 
@@ -245,6 +300,12 @@ def plan_network(
         For bad options (``call=None``, size below the call's minimum or the number of
         seeds).
 
+    Warns
+    -----
+    DataWarning
+        When the verdict rests on an unconfirmed rule or country (pointing at the caller's
+        line).
+
     Examples
     --------
     >>> import twinning_graph as tg
@@ -255,7 +316,56 @@ def plan_network(
     (True, 4, [])
     >>> plan.checks["rule"].tolist()
     ['min_municipalities', 'all_countries_eligible', 'min_countries', 'min_eu_states']
+    >>> bool(plan.alternatives["town_id"].isin(plan.members.index).any())
+    False
     """
+    import warnings
+
+    from twinning_graph._errors import DataWarning
+    from twinning_graph._validate import warn
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _plan(
+            data,
+            seed_towns,
+            call=call,
+            size=size,
+            source=source,
+            include_domestic=include_domestic,
+            countries=countries,
+            population_band=population_band,
+            min_population=min_population,
+            max_population=max_population,
+            weights=weights,
+            alternatives=alternatives,
+            candidates=candidates,
+        )
+    # the warnings of the call look-up and the rule check, pointed at the caller's line
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            warn(str(w.message), stacklevel=3)
+        else:
+            warnings.warn(w.message, w.category, stacklevel=2)
+    return result
+
+
+def _plan(
+    data: TwinningData | nx.Graph,
+    seed_towns: Any,
+    *,
+    call: str | Call | None,
+    size: int | None,
+    source: str,
+    include_domestic: bool,
+    countries: str | Iterable[str] | None,
+    population_band: float | None,
+    min_population: float | None,
+    max_population: float | None,
+    weights: RankWeights | Mapping[str, float] | None,
+    alternatives: int,
+    candidates: pd.DataFrame | None,
+) -> PlanResult:
     from twinning_graph.recommend._api import options_from
     from twinning_graph.recommend._features import features, needed, score
     from twinning_graph.recommend._model import BLOCK_ELEMENTS
@@ -280,6 +390,10 @@ def plan_network(
         model,
         call=call,
         countries=countries,
+        include_domestic=include_domestic,
+        population_band=population_band,
+        min_population=min_population,
+        max_population=max_population,
         weights=weights,
         source=source,
         candidates=candidates,
@@ -300,15 +414,14 @@ def plan_network(
     from twinning_graph.recommend._pool import doubles
 
     pool = model.pool(source, candidates)
+    q = model.queries(seeds)
     keep = model.allowed(pool, the_call) & pool.municipal & pool.listed_once()
     for t in seeds:  # a loop over the few seed towns
         keep &= ~doubles(pool, t)
         if t.row >= 0:
             keep[pool.pos_of_row[t.row]] = False
-    if opt.codes is not None:
-        keep &= np.isin(pool.country, sorted(opt.codes))
+    keep &= _rank_filters(pool, q, opt)
     kept = np.flatnonzero(keep)
-    q = model.queries(seeds)
     w = opt.weights
     terms = needed(w)
     gap = model.gap_matrix() if "gap" in terms else None
@@ -327,13 +440,14 @@ def plan_network(
     prow = pool.row[kept]
     eu_states = the_call.eu_states
     is_eu = np.isin(pc, list(eu_states))
+    status = model.eligibility(the_call, pc)["eligible"].to_numpy(dtype=object)
+    confirmed = (status == "yes").astype(int)
     # linked[m, c]: member m already twinned with candidate c
     member_ids = [t.id for t in seeds]
     member_countries = [t.country for t in seeds]
     linked = _links(model, q.partners, prow)
     taken = np.zeros(len(pc), dtype=bool)
     steps: list[dict[str, Any]] = []
-    alts: list[dict[str, Any]] = []
     eligible_codes = set(the_call.eligible_countries)
     for step_no in range(1, size - len(seeds) + 1):  # a handful of steps; each is vectorised
         present = set(member_countries)
@@ -347,9 +461,8 @@ def plan_network(
         if not avail.any():
             logger.info("candidate pool exhausted after %d members", len(member_ids))
             break
-        order = np.lexsort((pid, -fit, -ties, -fills))
-        order = order[avail[order]]
-        best = int(order[0])
+        order = np.lexsort((pid, -fit, -ties, -confirmed, -fills))
+        best = int(order[avail[order]][0])
         taken[best] = True
         tid = pid[best]
         why = []
@@ -372,18 +485,6 @@ def plan_network(
                 "pos": best,
             }
         )
-        for j in order[1 : alternatives + 1]:
-            alts.append(
-                {
-                    "step": step_no,
-                    "instead_of": tid,
-                    "town_id": pid[j],
-                    "name": frame["name"].iat[j],
-                    "country": pc[j],
-                    "new_ties": int(ties[j]),
-                    "score": float(fit[j]),
-                }
-            )
         member_ids.append(tid)
         member_countries.append(str(pc[best]))
         row = int(prow[best])
@@ -396,15 +497,21 @@ def plan_network(
 
     members = _members_frame(seeds, frame, pc, steps)
     checked = check_eligibility(members["country"], call=the_call)
+    alt_frame = alternatives_of(
+        steps,
+        members,
+        checked,
+        linked,
+        taken,
+        alternatives,
+        Candidates(frame, pc, pid, fit, confirmed, status),
+    )
     scores = pd.DataFrame(
         {
             "score": [s["score"] for s in steps],
             **{t: [float(contrib[t][s["pos"]]) for s in steps] for t in terms},
         },
         index=pd.Index([s["town_id"] for s in steps], name="town_id", dtype=str),
-    )
-    alt_frame = pd.DataFrame(
-        alts, columns=["step", "instead_of", "town_id", "name", "country", "new_ties", "score"]
     )
     message = _message(checked, the_call, _Kept(frame), [t.id for t in seeds], size, len(members))
     return PlanResult(
@@ -415,6 +522,24 @@ def plan_network(
         scores=scores,
         message=message,
     )
+
+
+def _rank_filters(pool: Any, q: Any, opt: Any) -> np.ndarray:
+    """Per candidate: kept by rank_partners' filters for at least one seed (own country,
+    countries, population band and bounds; the same formulas as the ranking's)."""
+    keep = np.ones(pool.n, dtype=bool)
+    if not opt.include_domestic:
+        keep &= ~np.isin(pool.cc, q.cc)
+    if opt.codes is not None:
+        keep &= np.isin(pool.country, sorted(opt.codes))
+    if opt.band is not None:
+        ratio = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None])
+        keep &= (~(ratio > np.log10(opt.band))).any(axis=0)  # unknown populations are kept
+    if opt.lo_p is not None:
+        keep &= np.nan_to_num(pool.pop, nan=-1) >= opt.lo_p
+    if opt.hi_p is not None:
+        keep &= np.nan_to_num(pool.pop, nan=np.inf) <= opt.hi_p
+    return keep
 
 
 def _links(model: Any, partners: Any, prow: np.ndarray) -> np.ndarray:
