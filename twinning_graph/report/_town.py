@@ -195,6 +195,7 @@ def section_plan(b: Builder) -> Section | None:
         shown_alt = alt.assign(
             instead_of=alt["instead_of"].map(names).fillna(alt["instead_of"]),
             name=_marked(b, alt, alt_shaky),
+            ties_in_plan=alt["new_ties"],  # with every other member of the final plan
         )
         sec.blocks.append(
             b.table(
@@ -203,7 +204,7 @@ def section_plan(b: Builder) -> Section | None:
                 lang("table.alternatives"),
                 csv_frame=alt,
                 rows=30,
-                columns=["step", "instead_of", "name", "country", "new_ties", "score"],
+                columns=["step", "instead_of", "name", "country", "ties_in_plan", "score"],
                 values={"country": lang.country},
                 note=unconfirmed_note(b, alt_shaky),
             )
