@@ -525,20 +525,14 @@ def _plan(
 
 
 def _rank_filters(pool: Any, q: Any, opt: Any) -> np.ndarray:
-    """Per candidate: kept by rank_partners' filters for at least one seed (own country,
-    countries, population band and bounds; the same formulas as the ranking's)."""
+    """Per candidate: kept by rank_partners' option filters (own country, countries,
+    population band and bounds) for at least one seed; the ranking's own masks
+    (``recommend._model.option_masks``)."""
+    from twinning_graph.recommend._model import option_masks
+
     keep = np.ones(pool.n, dtype=bool)
-    if not opt.include_domestic:
-        keep &= ~np.isin(pool.cc, q.cc)
-    if opt.codes is not None:
-        keep &= np.isin(pool.country, sorted(opt.codes))
-    if opt.band is not None:
-        ratio = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None])
-        keep &= (~(ratio > np.log10(opt.band))).any(axis=0)  # unknown populations are kept
-    if opt.lo_p is not None:
-        keep &= np.nan_to_num(pool.pop, nan=-1) >= opt.lo_p
-    if opt.hi_p is not None:
-        keep &= np.nan_to_num(pool.pop, nan=np.inf) <= opt.hi_p
+    for _, m in option_masks(pool, q, opt):
+        keep &= m.any(axis=0) if m.ndim == 2 else m
     return keep
 
 

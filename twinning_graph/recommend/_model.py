@@ -373,6 +373,47 @@ def _warn_ineligible(model: PartnerModel, towns: list[QueryTown], call: Any) -> 
         )
 
 
+def option_masks(
+    pool: Pool,
+    q: Queries,
+    opt: Options,
+    *,
+    d: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+) -> list[tuple[str, np.ndarray]]:
+    """The candidate filters of the ranking's options, in the order their counts are
+    reported: own country, eligibility for the call (``allowed``, when given), countries,
+    distance (with the distances ``d``), population band, population bounds. Each mask is
+    1-D (every query row) or queries x candidates. The one place these formulas are
+    written: the ranking and :func:`~twinning_graph.plan_network` use them."""
+    masks: list[tuple[str, np.ndarray]] = []
+    if not opt.include_domestic:
+        masks.append(("own country (include_domestic=False)", pool.cc[None, :] != q.cc[:, None]))
+    if opt.call is not None and allowed is not None:
+        masks.append((f"not eligible for {opt.call.call}", allowed))
+    if opt.codes is not None:
+        masks.append((f"countries={sorted(opt.codes)}", np.isin(pool.country, sorted(opt.codes))))
+    if d is not None and opt.lo_d is not None:
+        masks.append((f"min_distance_km={opt.lo_d:g}", d >= opt.lo_d))
+    if d is not None and opt.hi_d is not None:
+        masks.append((f"max_distance_km={opt.hi_d:g}", d <= opt.hi_d))
+    if opt.band is not None:
+        ratio = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None])
+        masks.append(
+            (
+                f"population_band={opt.band:g} (population beyond the town's / or x {opt.band:g})",
+                ~(ratio > np.log10(opt.band)),  # unknown populations are kept
+            )
+        )
+    if opt.lo_p is not None:
+        masks.append((f"min_population={opt.lo_p:g}", np.nan_to_num(pool.pop, nan=-1) >= opt.lo_p))
+    if opt.hi_p is not None:
+        masks.append(
+            (f"max_population={opt.hi_p:g}", np.nan_to_num(pool.pop, nan=np.inf) <= opt.hi_p)
+        )
+    return masks
+
+
 def _stack(a: Queries, b: Queries, order: np.ndarray) -> Queries:
     """Two query sets as one, rows reordered by ``order``."""
 
@@ -440,30 +481,7 @@ def _rank_block(
         ("part of a larger place nearby (its name contains it)", pool.parts()),
         ("a double of another candidate (one place listed twice)", pool.listed_once()),
     ]
-    if not opt.include_domestic:
-        masks.append(("own country (include_domestic=False)", pool.cc[None, :] != q.cc[:, None]))
-    if opt.call is not None:
-        masks.append((f"not eligible for {opt.call.call}", allowed))
-    if opt.codes is not None:
-        masks.append((f"countries={sorted(opt.codes)}", np.isin(pool.country, sorted(opt.codes))))
-    if opt.lo_d is not None:
-        masks.append((f"min_distance_km={opt.lo_d:g}", d >= opt.lo_d))
-    if opt.hi_d is not None:
-        masks.append((f"max_distance_km={opt.hi_d:g}", d <= opt.hi_d))
-    if opt.band is not None:
-        ratio = np.abs(pool.log_pop[None, :] - np.log10(q.pop)[:, None])
-        masks.append(
-            (
-                f"population_band={opt.band:g} (population beyond the town's / or x {opt.band:g})",
-                ~(ratio > np.log10(opt.band)),  # unknown populations are kept
-            )
-        )
-    if opt.lo_p is not None:
-        masks.append((f"min_population={opt.lo_p:g}", np.nan_to_num(pool.pop, nan=-1) >= opt.lo_p))
-    if opt.hi_p is not None:
-        masks.append(
-            (f"max_population={opt.hi_p:g}", np.nan_to_num(pool.pop, nan=np.inf) <= opt.hi_p)
-        )
+    masks += option_masks(pool, q, opt, d=d, allowed=allowed)
     keep = own.copy()
     for _, m in masks[1:]:
         keep &= m
