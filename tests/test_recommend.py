@@ -104,6 +104,21 @@ def test_reasons_name_partners_and_signs(ones):
     assert "IT–DE pairs are rare (-0.3)" in why
 
 
+def test_path_reason_names_the_strongest_path_and_counts_the_others(line):
+    # with t1-t5 added, t4's partners {t3, t5} and t2's partners {t1, t3} are joined by two
+    # links: t3-t1 (1/deg 1/3 x 1/3) and t5-t1 (1/2 x 1/3, the stronger)
+    links = pd.concat(
+        [line.edges[["town_a", "town_b"]], pd.DataFrame({"town_a": ["t1"], "town_b": ["t5"]})]
+    )
+    data = tg.load(towns=line.towns.reset_index(), partnerships=links)
+    quiet = {"distance": 0.0, "distance_in_country": 0.0, "centrality": 0.0}
+    r = PartnerModel(data, weights=ONES).rank("t4", **NO_FILTER, weights=quiet)
+    assert (
+        "partners are twinned: Five (RU) with One (PL) and 1 more pair (" in r.loc["t2", "reason"]
+    )
+    assert r.loc["t2", "partner_paths"] == pytest.approx(math.log1p(3 * (1 / 9 + 1 / 6)))
+
+
 def test_defaults_foreign_eligible_and_population_band(line):
     towns = line.towns.reset_index()
     towns.loc[4, "country"] = "PL"  # t5 becomes a Polish town, like t1

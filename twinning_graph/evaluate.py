@@ -396,11 +396,15 @@ def evaluate_links(
     ends = pd.concat([links["town_a"], links["town_b"]]).astype(str)
     missing = sorted(set(ends) - set(towns.index))
     if missing:
-        from twinning_graph._errors import UnknownTownError
+        from twinning_graph._errors import unknown_towns
 
-        shown = ", ".join(map(repr, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        raise UnknownTownError(
-            f"{len(missing):,} town ids of links are not towns of the data: {shown}"
+        more = f"{len(missing):,} ids of links are not towns of the data, the first 10 shown"
+        raise unknown_towns(
+            missing[:10],
+            towns.index,
+            names=towns["name"],
+            what="links town id",
+            hint=more if len(missing) > 10 else "",
         )
     a, b = links["town_a"].astype(str).to_numpy(), links["town_b"].astype(str).to_numpy()
     country = towns["country"].astype(str)

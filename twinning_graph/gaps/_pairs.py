@@ -206,11 +206,16 @@ def country_pair_gaps(
     n_towns = towns["country"].value_counts().reindex(codes, fill_value=0)
     few = n_towns[n_towns < min_towns]
     if len(few):
-        warn(
-            f"{len(few)} countr{'y' if len(few) == 1 else 'ies'} with fewer than {min_towns} "
-            f"towns in the data left out of the pair model: "
-            f"{', '.join(f'{c} ({n})' for c, n in few.items())}"
-        )
+        absent, thin = few[few == 0], few[few > 0]
+        said = []
+        if len(absent):
+            said.append(f"{len(absent)} without any town in the data ({', '.join(absent.index)})")
+        if len(thin):
+            said.append(
+                f"{len(thin)} with fewer than {min_towns} towns "
+                f"({', '.join(f'{c}: {n}' for c, n in thin.items())})"
+            )
+        warn(f"countries left out of the pair model: {'; '.join(said)}")
         codes = [c for c in codes if c not in few.index]
     if mass == "towns":
         m = n_towns.reindex(codes).astype(float)

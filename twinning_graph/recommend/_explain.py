@@ -67,8 +67,8 @@ def _shared(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> np.ndarra
     return shared[np.argsort(-links.shared_w[shared], kind="stable")]
 
 
-def _path(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> tuple[int, int] | None:
-    """The strongest path town-a-b-candidate: ``(a, b)``."""
+def _path(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> tuple[int, int, int] | None:
+    """The strongest path town-a-b-candidate and the number of such paths: ``(a, b, n)``."""
     A = links.A
     pu = q.partners.indices[q.partners.indptr[i] : q.partners.indptr[i + 1]]
     v = int(pool.row[pos])
@@ -80,7 +80,7 @@ def _path(links: Links, q: Queries, i: int, pool: Pool, pos: int) -> tuple[int, 
         return None
     a, b = pu[ia], pv[ib]
     best = int(np.argmax(links.ra_w[a] * links.ra_w[b]))
-    return int(a[best]), int(b[best])
+    return int(a[best]), int(b[best]), len(a)
 
 
 def _nearby(
@@ -169,7 +169,9 @@ def _text(
         path = _path(links, q, i, pool, p)
         if path is None:
             return ""
-        return f"partners are twinned: {_label(links, path[0])} with {_label(links, path[1])}"
+        # the term sums every path: say how many there are, not only the strongest
+        more = f" and {path[2] - 1} more pair{'s' if path[2] > 2 else ''}" if path[2] > 1 else ""
+        return f"partners are twinned: {_label(links, path[0])} with {_label(links, path[1])}{more}"
     if term == "nearby":
         strongest = max(near_terms, key=lambda t: contrib[t][k])
         ab = _nearby(links, q, i, pool, p, strongest)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from twinning_graph._geo import EARTH_RADIUS_KM
+from twinning_graph._geo import EARTH_RADIUS_KM, unit_xyz
 from twinning_graph.recommend._links import Links
-from twinning_graph.recommend._places import KERNELS, Network, unit_xyz
+from twinning_graph.recommend._places import KERNELS, Network
 from twinning_graph.recommend._pool import Pool
 from twinning_graph.recommend._weights import TERMS, RankWeights
 
@@ -162,11 +162,15 @@ def features(
     cols: np.ndarray | None = None,
     d: np.ndarray | None = None,
     gap_matrix: np.ndarray | None = None,
+    in_country_towns: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Features ``terms`` of query towns x candidates (``cols``: candidate positions).
 
     Every array is ``len(q) x len(cols)`` (all candidates when ``cols`` is None); terms not
     asked for are left out. ``d`` may pass the distances already computed.
+    ``in_country_towns`` (network positions, a uniform sample of each country's towns:
+    :func:`country_sample`) estimates the country means of ``distance_in_country`` from
+    those towns only; used by the fit on large networks (all towns when None).
     """
     terms = set(terms)
     net = links.net
@@ -180,7 +184,9 @@ def features(
         if "distance" in terms:
             out["distance"] = dist
         if "distance_in_country" in terms:
-            out["distance_in_country"] = _in_country(links, q, pool, sel, d, dist)
+            out["distance_in_country"] = _in_country(
+                links, q, pool, sel, d, dist, ref=in_country_towns
+            )
     if "centrality" in terms:
         out["centrality"] = np.broadcast_to(pool.centrality()[sel], d.shape)
     if "country_pair" in terms:
@@ -271,8 +277,35 @@ def _nearby(
     return total
 
 
+def country_sample(cc: np.ndarray, *, cap: int, seed: int) -> np.ndarray:
+    """Positions of at most ``cap`` towns of each country code in ``cc``, drawn uniformly
+    (seeded), sorted; countries with ``cap`` towns or fewer keep them all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from twinning_graph.recommend._features import country_sample
+    >>> cc = np.array([0, 0, 0, 0, 1, 2, 2])
+    >>> keep = country_sample(cc, cap=2, seed=0)
+    >>> np.bincount(cc[keep]).tolist()
+    [2, 1, 2]
+    """
+    order = np.random.default_rng(seed).permutation(len(cc))
+    by = order[np.argsort(cc[order], kind="stable")]
+    first = np.r_[0, np.flatnonzero(np.diff(cc[by])) + 1]
+    start = np.repeat(first, np.diff(np.r_[first, len(by)]))
+    return np.sort(by[np.arange(len(by)) - start < cap])
+
+
 def _in_country(
-    links: Links, q: Queries, pool: Pool, sel: Any, d: np.ndarray, dist: np.ndarray
+    links: Links,
+    q: Queries,
+    pool: Pool,
+    sel: Any,
+    d: np.ndarray,
+    dist: np.ndarray,
+    *,
+    ref: np.ndarray | None = None,
 ) -> np.ndarray:
     """``distance_in_country``: the distance term of each candidate less the log of its mean
     ``exp(distance term)`` over the network's towns of the candidate's country, seen from
@@ -280,19 +313,25 @@ def _in_country(
 
     How much nearer the candidate is than the towns of its country (on the scale of the
     fitted distance preference): the country-pair term says which country, this one which
-    town of it. One pass over the network's towns and one ``bincount`` per block.
+    town of it. One pass over the network's towns and one ``bincount`` per block. With
+    ``ref`` (network positions sampled per country) the means are taken over those towns.
     """
     net = links.net
     k = net.codes.n + 1
     r = len(q)
-    if isinstance(sel, slice) and pool.has_network:  # every network town is a candidate
+    cc = net.cc
+    if ref is not None:  # the means over a sample of each country's towns (the fit)
+        cc = net.cc[ref]
+        f_net = links.distance_term(distances_to(q, net.xyz[ref]))
+        np.exp(f_net, out=f_net)
+    elif isinstance(sel, slice) and pool.has_network:  # every network town is a candidate
         f_net = np.exp(dist if pool.is_network else dist[:, pool.pos_of_row])
     else:  # candidates are a subset: the distances to the network's towns
         f_net = links.distance_term(distances_to(q, net.xyz))
         np.exp(f_net, out=f_net)
-    flat = (np.arange(r)[:, None] * k + net.cc[None, :]).ravel()
+    flat = (np.arange(r)[:, None] * k + cc[None, :]).ravel()
     sums = np.bincount(flat, weights=f_net.ravel(), minlength=r * k).reshape(r, k)
-    count = np.bincount(net.cc, minlength=k).astype(float)
+    count = np.bincount(cc, minlength=k).astype(float)
     with np.errstate(divide="ignore"):
         log_mean = np.log(sums) - np.log(np.maximum(count, 1.0))[None, :]
     ref = log_mean[:, pool.cc[sel]]

@@ -45,7 +45,7 @@ from twinning_graph.recommend._weights import (
     RankWeights,
 )
 
-logger = logging.getLogger("twinning_graph.recommend")
+logger = logging.getLogger(__name__)
 
 #: Default population band: candidates between 1/10 and 10 times the town's population.
 POPULATION_BAND = 10.0

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from twinning_graph._geo import EARTH_RADIUS_KM
+from twinning_graph._geo import chord_of_km, km_of_chord, unit_xyz
 from twinning_graph.lookup import SAME_PLACE_KM
 
 #: Scales (km) of the neighbourhood kernels and how many nearest towns each keeps.
@@ -22,23 +22,6 @@ KERNELS: dict[str, tuple[float, int]] = {
     "nearby_50km": (50.0, 32),
     "nearby_150km": (150.0, 64),
 }
-
-
-def unit_xyz(lat: Any, lon: Any) -> np.ndarray:
-    """Points on the unit sphere (for nearest-neighbour queries)."""
-    la = np.radians(np.asarray(lat, dtype=float))
-    lo = np.radians(np.asarray(lon, dtype=float))
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def chord(km: float) -> float:
-    """The chord length on the unit sphere of a great-circle distance."""
-    return float(2 * np.sin(min(km / EARTH_RADIUS_KM, np.pi) / 2))
-
-
-def chord_km(d: np.ndarray) -> np.ndarray:
-    """Great-circle km of chord lengths on the unit sphere."""
-    return 2 * np.arcsin(np.clip(d / 2, 0.0, 1.0)) * EARTH_RADIUS_KM
 
 
 def name_keys(names: Any) -> np.ndarray:
@@ -124,10 +107,12 @@ class Network:
         if self.tree is None or m == 0:
             return sp.csr_array((m, self.n), dtype=np.float32)
         k = min(k, self.n)
-        d, j = self.tree.query(unit_xyz(lat, lon), k=k, distance_upper_bound=chord(3 * sigma))
+        d, j = self.tree.query(
+            unit_xyz(lat, lon), k=k, distance_upper_bound=chord_of_km(3 * sigma), workers=-1
+        )
         d, j = d.reshape(m, k), j.reshape(m, k)
         ok = np.isfinite(d)
-        w = np.exp(-0.5 * (chord_km(d[ok]) / sigma) ** 2).astype(np.float32)
+        w = np.exp(-0.5 * (km_of_chord(d[ok]) / sigma) ** 2).astype(np.float32)
         rows = np.repeat(np.arange(m), k).reshape(m, k)[ok]
         return sp.csr_array((w, (rows, j[ok])), shape=(m, self.n))
 
@@ -183,6 +168,6 @@ def town_regions(
         if len(g) == 0:
             continue
         d, j = cKDTree(unit_xyz(g["lat"], g["lon"])).query(unit_xyz(lat[sel], lon[sel]), k=1)
-        close = chord_km(d) <= SAME_PLACE_KM
+        close = km_of_chord(d) <= SAME_PLACE_KM
         out[sel[close]] = g["admin1"].astype(str).to_numpy()[j[close]]
     return out.astype(str)

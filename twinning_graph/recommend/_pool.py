@@ -20,10 +20,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from twinning_graph._errors import ValidationError
-from twinning_graph._geo import haversine_km
+from twinning_graph._geo import chord_of_km, haversine_km, unit_xyz
 from twinning_graph.lookup import SAME_PLACE_KM
 from twinning_graph.recommend._links import Links
-from twinning_graph.recommend._places import KERNELS, Network, name_keys, place_population, unit_xyz
+from twinning_graph.recommend._places import KERNELS, Network, name_keys, place_population
 
 #: Where candidates come from.
 SOURCES = ("network", "gazetteer")
@@ -174,14 +174,14 @@ class Pool:
         if self._central is None:
             from scipy.spatial import cKDTree
 
-            from twinning_graph.recommend._places import chord
-
             lp = np.append(self.log_pop, np.nan)  # position n: "no neighbour"
             k = min(CENTRAL_NEIGHBOURS + 1, self.n)
             if k < 2:
                 self._central = (np.zeros(self.n), np.full(self.n, -1, dtype=np.intp))
                 return self._central
-            _, j = cKDTree(self.xyz).query(self.xyz, k=k, distance_upper_bound=chord(CENTRAL_KM))
+            _, j = cKDTree(self.xyz).query(
+                self.xyz, k=k, distance_upper_bound=chord_of_km(CENTRAL_KM)
+            )
             j = np.where(j == np.arange(self.n)[:, None], self.n, j)  # not the place itself
             nb = np.nan_to_num(lp[j], nan=-np.inf)
             best = nb.argmax(axis=1)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from twinning_graph.recommend._places import Codes
 
-logger = logging.getLogger("twinning_graph.recommend")
+logger = logging.getLogger(__name__)
 
 
 def gap_matrix(data: Any, codes: Codes) -> np.ndarray:
