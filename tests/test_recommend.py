@@ -9,8 +9,8 @@ not in Europe (the country table's 46 countries).
 With every model term but new_country at weight 1 (``ONES``) the score is the plain sum of
 the features:
 
-- shared_partners(t4, t2) = log(1 + 1000 * (1/3) / 2): the shared partner t3 has 3 partners,
-  t4 has 2;
+- shared_partners(t4, t2) = log(1 + 1000 * (1/3) / sqrt(2 * 2)): the shared partner t3 has 3
+  partners, t4 and t2 have 2 each;
 - partner_paths(t4, t2) = log(1 + 3 * 1/3 * 1/2): the path t4-t3-t1-t2;
 - nearby_50km(t1, t4) = log(1 + w + w^2), w = exp(-(111.195/50)^2/2): t1's kernel holds t1 and
   t2, t4's holds t4, t3 and t5; of the links between them t1-t3 weighs w, t2-t3 w*w;
@@ -44,7 +44,7 @@ def ones(line):
 def test_features_by_hand(ones):
     r = ones.rank("t4", **NO_FILTER)
     assert set(r.index) == {"t1", "t2"}  # t3, t5 are partners
-    assert r.loc["t2", "shared_partners"] == pytest.approx(math.log1p(1000 / 3 / 2))
+    assert r.loc["t2", "shared_partners"] == pytest.approx(math.log1p(1000 / 3 / math.sqrt(2 * 2)))
     assert r.loc["t2", "partner_paths"] == pytest.approx(math.log1p(3 / 6))
     assert r.loc["t2", "common_partners"] == 1
     assert r.loc["t2", "nearby_10km"] == 0.0
@@ -66,10 +66,60 @@ def test_shared_partner_outside_europe_counts_a_tenth(line):
     )
     data = tg.load(towns=towns, partnerships=links)
     r = PartnerModel(data, weights=ONES).rank("t1", **NO_FILTER)
-    # t1 (3 partners: t2, t3, t5) and t4 share t3 (FR, degree 3) and t5 (RU, degree 2)
-    assert r.loc["t4", "shared_partners"] == pytest.approx(math.log1p(1000 * (1 / 3 + 0.1 / 2) / 3))
+    # t1 (3 partners: t2, t3, t5) and t4 (2: t3, t5) share t3 (FR, degree 3) and t5 (RU,
+    # degree 2): normalised by sqrt(3 * 2), the two towns' numbers of partners
+    assert r.loc["t4", "shared_partners"] == pytest.approx(
+        math.log1p(1000 * (1 / 3 + 0.1 / 2) / math.sqrt(3 * 2))
+    )
     assert r.loc["t4", "common_partners"] == 2
     assert "shares partners Three (FR), Five (RU)" in r.loc["t4", "reason"]
+
+
+def test_shared_partners_weigh_both_towns_numbers_of_partners(line):
+    # t1-t4 added: t2 (2 partners: t1, t3) and t4 (3: t1, t3, t5) share t1 (partners t2,
+    # t3, t4) and t3 (t1, t2, t4), 3 partners each; from t2, t4 gets
+    # 1000 * (1/3 + 1/3) / sqrt(2 * 3), and from t4, t2 the same (the term is symmetric;
+    # divided by the town's partners only, it was not)
+    links = pd.concat(
+        [line.edges[["town_a", "town_b"]], pd.DataFrame({"town_a": ["t1"], "town_b": ["t4"]})]
+    )
+    data = tg.load(towns=line.towns.reset_index(), partnerships=links)
+    m = PartnerModel(data, weights=ONES)
+    expected = math.log1p(1000 * (2 / 3) / math.sqrt(2 * 3))
+    assert m.rank("t2", **NO_FILTER).loc["t4", "shared_partners"] == pytest.approx(expected)
+    assert m.rank("t4", **NO_FILTER).loc["t2", "shared_partners"] == pytest.approx(expected)
+
+
+def test_candidate_ties_by_hand(line):
+    # Added to the line: t6 (PL) and t7 (DE) without partners, t8 (DE) twinned with t5.
+    # The query t6 is in PL. t2's partners t1 (PL), t3: 1 in PL -> log(1 + 1); t4's (t3,
+    # t5) and t8's (t5): none -> 0; t7 has no partner: the mean over the DE towns WITH
+    # partners (t2: log 2, t8: 0; t7 itself not counted) -> log(2) / 2.
+    extra = pd.DataFrame(
+        {
+            "town_id": ["t6", "t7", "t8"],
+            "name": ["Six", "Seven", "Eight"],
+            "country": ["PL", "DE", "DE"],
+            "lat": [49.0, 48.0, 47.0],
+            "lon": [10.0] * 3,
+            "population": [10_000, 10_000, 10_000],
+        }
+    )
+    towns = pd.concat([line.towns.reset_index().drop(columns="eu"), extra])
+    links = pd.concat(
+        [line.edges[["town_a", "town_b"]], pd.DataFrame({"town_a": ["t8"], "town_b": ["t5"]})]
+    )
+    data = tg.load(towns=towns, partnerships=links)
+    only = {t: 0.0 for t in TERMS} | {"candidate_ties": -1.0}
+    r = PartnerModel(data, weights=only).rank("t6", **NO_FILTER)
+    assert set(r.index) == {"t2", "t3", "t4", "t5", "t7", "t8"}  # t1 is domestic
+    assert r.loc["t2", "candidate_ties"] == pytest.approx(-math.log(2))
+    assert r.loc["t3", "candidate_ties"] == pytest.approx(-math.log(2))  # t1 (PL), t2, t4
+    assert r.loc[["t4", "t5", "t8"], "candidate_ties"].tolist() == [0.0, 0.0, 0.0]
+    assert r.loc["t7", "candidate_ties"] == pytest.approx(-math.log(2) / 2)
+    assert r.loc["t2", "reason"] == "already twinned with 1 town of PL (-0.7)"
+    assert r.loc["t7", "reason"] == "no partner yet (valued as an average town of DE for PL) (-0.3)"
+    assert r.loc["t8", "reason"] == ""
 
 
 def test_country_pair_ratio_by_hand(line):

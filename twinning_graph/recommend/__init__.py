@@ -5,7 +5,8 @@ score of a candidate is a weighted sum of explainable terms (``docs/ranking.md``
 
 ``shared_partners``
     partners in common, each counting 1 / its number of partners (a hub counts little, a
-    partner outside Europe a tenth of that), relative to the town's own partners;
+    partner outside Europe a tenth of that), relative to the geometric mean of the two
+    towns' numbers of partners;
 ``partner_paths``
     the town's partners are twinned with the candidate's partners;
 ``nearby_10km``, ``nearby_50km``, ``nearby_150km``
@@ -22,6 +23,10 @@ score of a candidate is a weighted sum of explainable terms (``docs/ranking.md``
     the two towns share a name;
 ``new_country``
     the town has no partner in the candidate's country yet (towns spread their partners);
+``candidate_ties``
+    the candidate's partners in the town's country (fitted weight negative: a candidate
+    already twinned there is a little less likely); a candidate without any partner counts
+    as an average town of its country;
 ``language`` (off by default: no gain over ``country_pair``), ``gap`` (a preference for
     under-linked pairs of Member States, off by default).
 

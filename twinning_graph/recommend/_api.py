@@ -249,8 +249,9 @@ def rank_partners(
         Indexed by candidate ``town_id``, best first: name, country, population, partners
         (current number), distance_km, common_partners, in_network, geonames_id, lat, lon;
         one column per score term (its weighted contribution: shared_partners,
-        partner_paths, nearby_10km, nearby_50km, distance, distance_in_country,
-        country_pair, size, centrality, same_name, new_country, language, gap); score (their sum); eligible (``"yes"``, ``"no"``,
+        partner_paths, nearby_10km, nearby_50km, nearby_150km, distance,
+        distance_in_country, country_pair, size, centrality, same_name, new_country,
+        candidate_ties, language, gap); score (their sum); eligible (``"yes"``, ``"no"``,
         ``"unconfirmed"`` or ``"n/a"``), eligible_reason, eligible_rule, eligible_source;
         and reason. Equal scores are ordered by closeness in population to the town, then
         by distance, then by town_id. The town itself, its existing partners and

@@ -234,6 +234,8 @@ def _text(
         return f"both {' and '.join(names.get(x, x) for x in both[:2])}-speaking" if both else ""
     if term == "new_country":
         return f"new country for the town ({pool.country[p]})"
+    if term == "candidate_ties":
+        return _ties_text(links, q, i, pool, p)
     if term == "gap":
         return "the two countries are under-linked"
     return ""
@@ -254,3 +256,14 @@ def _nearby_text(links: Links, q: Queries, i: int, pool: Pool, p: int, ab: tuple
         f"{_label(links, a)} ({da:,.0f} km away) is twinned with "
         f"{_label(links, b)} ({db:,.0f} km from it)"
     )
+
+
+def _ties_text(links: Links, q: Queries, i: int, pool: Pool, p: int) -> str:
+    """``candidate_ties`` in words: the candidate's partners in the town's country."""
+    net = links.net
+    own = net.codes.index[q.cc[i]] if q.cc[i] < net.codes.n else "?"
+    v = int(pool.row[p])
+    if v < 0 or links.deg[v] == 0:
+        return f"no partner yet (valued as an average town of {pool.country[p]} for {own})"
+    n = int(links.ties[v, int(q.cc[i])])  # > 0: a count of 0 contributes 0, never shown
+    return f"already twinned with {n} town{'s' if n > 1 else ''} of {own}"

@@ -23,7 +23,8 @@ from twinning_graph.recommend._weights import TERMS, RankWeights
 
 #: partner_paths = log(1 + PATH_SCALE * sum over paths town-a-b-candidate of 1/deg(a)/deg(b))
 PATH_SCALE = 3.0
-#: shared_partners = log(1 + SHARED_SCALE * sum over shared partners z of w(z)/deg(z)/deg(town))
+#: shared_partners = log(1 + SHARED_SCALE * sum over shared partners z of w(z)/deg(z)
+#: / sqrt(deg(town) deg(candidate)))
 SHARED_SCALE = 1000.0
 
 
@@ -205,7 +206,13 @@ def features(
     if "shared_partners" in terms:
         ra = product(sp.csr_array(q.partners * links.shared_w[None, :]), links.A)
         own = np.maximum(np.diff(q.partners.indptr), 1).astype(float)  # the town's partners
-        out["shared_partners"] = np.log1p((SHARED_SCALE / own)[:, None] * _to_pool(ra, pool, sel))
+        prow = pool.row[sel]
+        # the candidate's partners (a candidate sharing one has at least one)
+        theirs = np.maximum(np.where(prow >= 0, links.deg[np.maximum(prow, 0)], 0.0), 1.0)
+        shared = _to_pool(ra, pool, sel)
+        shared /= np.sqrt(own[:, None] * theirs[None, :])
+        shared *= SHARED_SCALE
+        out["shared_partners"] = np.log1p(shared, out=shared)
     if "partner_paths" in terms:
         two = sp.csr_array(sp.csr_array(q.partners * links.ra_w[None, :]) @ links.A)
         three = product(sp.csr_array(two * links.ra_w[None, :]), links.A)
@@ -215,6 +222,8 @@ def features(
             y = sp.csr_array(q.kern[t] @ links.A)
             kt = pool.kern_t(t) if cols is None else sp.csr_array(pool.kern[t][cols].T)
             out[t] = np.log1p(_nearby(links, q, pool, sel, t, product(y, kt), kt))
+    if "candidate_ties" in terms:
+        out["candidate_ties"] = links.ties_term(q.cc, pool.row[sel], pool.cc[sel])
     if "new_country" in terms or "gap" in terms:
         k = net.codes.n + 1
         reached = np.zeros((r, k), dtype=bool)

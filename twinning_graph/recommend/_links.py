@@ -15,6 +15,11 @@ country pair
 size
     the same ratio as distance for ``log10(population of candidate / population of town)``
     in 11 bins, interpolated between bin centres.
+ties to a country
+    each town's partners per country, from all its links (sparse: towns x country codes, no
+    more entries than links) and, per pair of countries (A, B), the mean of ``log(1 + partners in B)`` over
+    the towns of A that have partners: the ``candidate_ties`` term of a candidate without
+    partners (so having none is neither rewarded nor punished).
 
 The hub discount of the network terms is here too: a shared partner or a town on a path
 counts ``1 / its number of partners`` (a partner outside Europe 0.1 of that).
@@ -171,6 +176,7 @@ class Links:
         rng = np.random.default_rng(seed)
         self._fit_distance_and_size(rng)
         self._fit_country()
+        self._fit_ties()
 
     # ------------------------------------------------------------------ fitting
     def _random_pairs(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +236,40 @@ class Links:
         np.fill_diagonal(llr, 0.0)
         self.country_llr = llr
 
+    def _fit_ties(self) -> None:
+        net = self.net
+        k = net.codes.n + 1
+        onehot = sp.csr_array((np.ones(net.n), (np.arange(net.n), net.cc)), shape=(net.n, k))
+        #: partners of each town per country code (towns x codes, sparse by columns)
+        self.ties = sp.csc_array(self.A @ onehot)
+        logs = sp.csr_array(self.ties)
+        logs.data = np.log1p(logs.data)
+        active = (self.deg > 0).astype(float)
+        by_country = sp.csr_array((active, (net.cc, np.arange(net.n))), shape=(k, net.n))
+        sums = (by_country @ logs).toarray()
+        count = np.bincount(net.cc, weights=active, minlength=k)
+        #: mean log(1 + partners in B) over the towns of A with partners: [A, B]
+        self.ties_mean = sums / np.maximum(count, 1.0)[:, None]
+
     # ------------------------------------------------------------------ look-ups
+    def ties_term(self, q_cc: np.ndarray, rows: np.ndarray, cand_cc: np.ndarray) -> np.ndarray:
+        """``candidate_ties`` of query countries ``q_cc`` x candidates (network ``rows``,
+        -1 for a place outside the network; ``cand_cc`` their country codes):
+        ``log(1 + partners in the query's country)``, or the mean of that over the
+        candidate's country for a candidate without partners."""
+        inside = rows >= 0
+        has = inside & (self.deg[np.maximum(rows, 0)] > 0)
+        out = self.ties_mean[:, q_cc].T[:, cand_cc]  # every candidate as without partners
+        out[:, has] = 0.0  # no partner in the query's country: log(1 + 0)
+        col_of = np.full(self.net.n, -1, dtype=np.intp)  # network row -> candidate column
+        col_of[rows[inside]] = np.flatnonzero(inside)
+        # the few towns with partners in those countries (sparse columns)
+        t = sp.coo_array(self.ties[:, q_cc])
+        c = col_of[t.row]
+        ok = c >= 0
+        out[t.col[ok], c[ok]] = np.log1p(t.data[ok])
+        return out
+
     def distance_term(self, d: np.ndarray) -> np.ndarray:
         """Distance log-likelihood ratio of each distance (km), interpolated between bin
         centres; NaN gives 0."""

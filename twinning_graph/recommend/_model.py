@@ -516,7 +516,8 @@ def _rank_block(
         ri, pos, rank = ri[top], pos[top], rank[top]
     if len(ri) == 0:
         return None, empty
-    contrib = {t: getattr(opt.weights, t) * feats[t][ri, pos] for t in terms}
+    # + 0.0: a negative weight times a zero feature is -0.0, shown as such
+    contrib = {t: getattr(opt.weights, t) * feats[t][ri, pos] + 0.0 for t in terms}
     dist = d[ri, pos]
     why, common = reasons(model.links, q, ri, pool, pos, contrib, dist)
     base = pool.frame.iloc[pos]

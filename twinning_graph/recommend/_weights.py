@@ -24,6 +24,7 @@ MODEL_TERMS = (
     "centrality",
     "same_name",
     "new_country",
+    "candidate_ties",
     "language",
 )
 #: A preference of the town, not a prediction: off (weight 0) unless asked for.
@@ -45,31 +46,34 @@ class RankWeights:
     prediction) are off.
 
     Features (see ``docs/ranking.md``): ``shared_partners``
-    ``log(1 + 1000 * sum_z w(z) / deg(z) / deg(town))`` over shared partners z, w = 1 in
-    Europe and 0.1 outside; ``partner_paths`` ``log(1 + 3 * sum 1/deg(a) 1/deg(b))`` over
-    paths town–a–b–candidate; ``nearby_10km``, ``nearby_50km``, ``nearby_150km``
-    ``log(1 + sum K(town, a) K(candidate, b))`` over links a–b (not through the town or
+    ``log(1 + 1000 * sum_z w(z) / deg(z) / sqrt(deg(town) deg(candidate)))`` over shared
+    partners z, w = 1 in Europe and 0.1 outside; ``partner_paths``
+    ``log(1 + 3 * sum 1/deg(a) 1/deg(b))`` over paths town–a–b–candidate; ``nearby_10km``,
+    ``nearby_50km``, ``nearby_150km`` ``log(1 + sum K(town, a) K(candidate, b))`` over links a–b (not through the town or
     the candidate themselves), K a Gaussian kernel of 10, 50 or 150 km; ``distance``,
     ``country_pair``, ``size`` log-likelihood ratios fitted on the links;
     ``distance_in_country`` the distance term less its mean (in ``exp``) over the towns
     of the candidate's country; ``centrality`` ``log10`` of the candidate's population
     over the largest other place within 15 km (+-2); ``same_name``, ``language`` 0/1;
-    ``new_country`` 1 when the town has no partner in the candidate's country yet; ``gap``
-    the under-linking of the two countries (0–2).
+    ``new_country`` 1 when the town has no partner in the candidate's country yet;
+    ``candidate_ties`` ``log(1 + the candidate's partners in the town's country)``, for a
+    candidate without partners the mean of that over the towns (with partners) of its
+    country; ``gap`` the under-linking of the two countries (0–2).
     """
 
-    shared_partners: float = 1.04
-    partner_paths: float = 12.73
-    nearby_10km: float = 2.72
-    nearby_50km: float = 0.72
-    nearby_150km: float = 0.75
+    shared_partners: float = 1.02
+    partner_paths: float = 12.95
+    nearby_10km: float = 2.77
+    nearby_50km: float = 0.73
+    nearby_150km: float = 0.76
     distance: float = 0.33
     distance_in_country: float = 0.45
-    country_pair: float = 0.43
-    size: float = 1.27
+    country_pair: float = 0.45
+    size: float = 1.28
     centrality: float = 0.19
-    same_name: float = 5.89
-    new_country: float = 0.94
+    same_name: float = 5.90
+    new_country: float = 0.95
+    candidate_ties: float = -0.20
     language: float = 0.0
     gap: float = 0.0
 
@@ -129,6 +133,7 @@ FIT_PRIOR = RankWeights(
     centrality=0.2,
     same_name=5.0,
     new_country=1.0,
+    candidate_ties=0.0,
     language=0.0,
     gap=0.0,
 )
