@@ -119,6 +119,8 @@ def candidate_reasons(b: Builder, ranked: pd.DataFrame) -> list[str]:
             bits.append(lang("reason.pair_common", **codes))
         elif row.country_pair <= -REASON_MIN / 2:
             bits.append(lang("reason.pair_rare", **codes))
+        if getattr(row, "candidate_ties", 0.0) <= -REASON_MIN / 2 and row.partners > 0:
+            bits.append(lang("reason.country_ties", country=lang.place(own)))
         if row.size >= REASON_MIN:
             bits.append(lang("reason.sizes"))
         if row.centrality >= REASON_MIN / 3:
