@@ -44,7 +44,9 @@ def test_commands_take_a_town_by_name(named_files, command, capsys):
     out = capsys.readouterr()
     assert "unknown" not in out.err
     if command[0] == "reach":
-        assert code == 0 and json.loads(out.out)["partners"] == 2  # t4: t3 and t5
+        row = json.loads(out.out)
+        assert code == 0 and row["partners"] == 2  # t4: t3 and t5
+        assert row["town_id"] == "t4"  # the id of the town named, not the name typed
     else:
         # t1 (PL) and t4 (IT) by name: two municipalities of two countries
         checks = {c["rule"]: c for c in json.loads(out.out)["checks"]}

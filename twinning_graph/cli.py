@@ -217,6 +217,8 @@ def _reach(args: argparse.Namespace) -> int:
         else:
             width = max(map(len, result))
             for key, v in result.items():
+                if isinstance(v, float) and not math.isnan(v):
+                    v = round(v, 3)  # the text view; --json and --csv keep every digit
                 say(f"{key:<{width}}  {'' if v is None else v}")
         return 0
     if args.json or args.csv:

@@ -465,7 +465,8 @@ def reach(
     data
         A :class:`~twinning_graph.TwinningData` or a town graph.
     town
-        A town id: return its row of :func:`town_reach` as a dict (with ``town_id``).
+        A town id (or former id, Wikidata id, or the name of one town): return its row of
+        :func:`town_reach` as a dict (with the town's ``town_id``).
     country
         A country code (``EL``/``UK`` accepted): return its row of :func:`country_reach`
         as a dict (with ``country``).
@@ -498,8 +499,9 @@ def reach(
             f"give either town or country, not both (got town={town!r}, country={country!r})"
         )
     if town is not None:
-        row = town_reach(data, k=k, towns=[town]).iloc[0]
-        return {"town_id": town, **_plain(row)}
+        table = town_reach(data, k=k, towns=[town])
+        # the resolved id: a name, former id or Wikidata id given as ``town`` is not an id
+        return {"town_id": str(table.index[0]), **_plain(table.iloc[0])}
     if country is not None:
         code = data.check_countries(country)[0]
         table = _country_reach(data, 5000, stacklevel=3)
