@@ -67,3 +67,10 @@ def test_find_lists_the_towns_of_a_name(named_files, capsys):
     assert {r["town_id"] for r in rows} == {"t2", "t5"}
     assert main([*named_files, "find", "Zzqqxx"]) == 1
     assert "no town or place is called 'Zzqqxx'" in capsys.readouterr().out
+
+
+def test_report_scope_takes_a_country_name(line):
+    from twinning_graph.report import resolve_scope
+
+    assert resolve_scope(line, "Poland").key == "PL"  # t1 is Polish
+    assert resolve_scope(line, "Four").key == "t4"  # a town's name

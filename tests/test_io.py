@@ -98,7 +98,10 @@ def test_all_problems_in_one_error(tmp_path):
 
 def test_swapped_out_of_range(tmp_path):
     p = write(tmp_path / "t.csv", "town_id,name,country,lat,lon\nx,X,DE,120.5,45.0\n")
-    with pytest.raises(ValidationError, match="look swapped"):
+    with pytest.raises(
+        ValidationError,
+        match=r"latitude 120.5 out of range \[-90, 90\]: a typo, or lat and lon swapped",
+    ):
         tg.read_towns(p)
 
 
@@ -344,3 +347,19 @@ def test_duplicate_membership_conflicts_are_named(bundled):
     ):
         _, kept = tg.read_partnerships(members, towns=bundled.towns)
     assert kept["role"].tolist() == ["Lead Partner", "Partner", "Partner"]
+
+
+def test_hints_for_column_names_and_country_names(tmp_path):
+    # the usual names of the required columns, and countries written out in words
+    p = write(tmp_path / "t.csv", "id,town,country,lat,lon\na,X,PL,50,19\n")
+    with pytest.raises(ValidationError, match="rename 'id' to 'town_id', 'town' to 'name'"):
+        tg.read_towns(p)
+    p = write(
+        tmp_path / "u.csv",
+        "town_id,name,country,lat,lon\na,X,Poland,50,19\nb,Y,Czech Republic,50,18\n",
+    )
+    with pytest.raises(ValidationError) as info:
+        tg.read_towns(p)
+    msg = str(info.value)
+    assert f"{p}:2:country: unknown country code 'Poland'" in msg and "did you mean PL?" in msg
+    assert "'Czech Republic'" in msg and "did you mean CZ?" in msg

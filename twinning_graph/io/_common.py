@@ -203,15 +203,35 @@ def check_required(
 ) -> bool:
     missing = [c for c in required if c not in frame.columns]
     if missing:
+        found = [str(c) for c in frame.columns if c not in required]
+        guesses = []
+        for c in missing:  # the few missing names: a column that looks like each
+            usual = [f for f in found if f.strip().casefold() in _USUAL_NAMES.get(c, ())]
+            close = usual or difflib.get_close_matches(c, found, n=1, cutoff=0.6)
+            if close:
+                guesses.append(f"{close[0]!r} to {c!r}")
+        hint = f"; rename {', '.join(guesses)}?" if guesses else ""
         problems.add(
             label,
             header_row(frame),
             None,
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
-            f"for a {what} file; found {list(frame.columns)}; required: {list(required)}",
+            f"for a {what} file; found {list(frame.columns)}; required: {list(required)}{hint}",
         )
         return False
     return True
+
+
+#: Column names people use for the required columns (folded), for did-you-mean hints.
+_USUAL_NAMES: dict[str, tuple[str, ...]] = {
+    "town_id": ("id", "town id", "townid", "code", "key", "municipality_id"),
+    "name": ("town", "city", "municipality", "place", "town_name", "commune", "gemeinde"),
+    "country": ("country_code", "iso", "iso2", "nation", "land", "pays"),
+    "lat": ("latitude", "y"),
+    "lon": ("longitude", "lng", "long", "x"),
+    "town_a": ("from", "source", "town1", "town_1"),
+    "town_b": ("to", "target", "town2", "town_2"),
+}
 
 
 def _infer_extra(values: pd.Series) -> pd.Series:

@@ -13,8 +13,9 @@ from twinning_graph._csv import (
     parse_int,
     row_labels,
 )
+from twinning_graph._errors import UnknownCountryError
 from twinning_graph._validate import Problems, warn
-from twinning_graph.countries import country_table, normalise_country
+from twinning_graph.countries import country_from_name, country_table, normalise_country
 from twinning_graph.io._common import (
     TOWN_REQUIRED,
     Source,
@@ -65,7 +66,10 @@ def _validate_towns(
     codes = normalise_country(frame["country"], errors="coerce")
     bad_c = ~codes.isin(countries.index).to_numpy()
     for r, v in zip(rows(bad_c), frame["country"][bad_c], strict=True):
-        close = difflib.get_close_matches(str(v).upper(), list(countries.index), n=3)
+        try:  # a country written out in words ("Poland", "Czech Republic")
+            close = [str(country_from_name(str(v)))]
+        except UnknownCountryError:
+            close = difflib.get_close_matches(str(v).upper(), list(countries.index), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         problems.add(
             label,
@@ -99,8 +103,8 @@ def _validate_towns(
             label,
             r,
             "lat",
-            f"latitude {a} out of range [-90, 90] but longitude {b} would fit: "
-            "lat and lon look swapped",
+            f"latitude {a} out of range [-90, 90]: a typo, or lat and lon swapped "
+            f"(longitude {b} would fit as a latitude)",
         )
     for r, a in zip(rows(lat_out & ~swapped), la[lat_out & ~swapped], strict=True):
         problems.add(label, r, "lat", f"latitude {a} out of range [-90, 90]")

@@ -22,7 +22,7 @@ from twinning_graph._errors import (
     ValidationError,
     unknown_towns,
 )
-from twinning_graph.countries import country_table, normalise_country
+from twinning_graph.countries import country_from_name, country_table, normalise_country
 from twinning_graph.network import TwinningData
 from twinning_graph.reach import country_reach as _country_reach
 from twinning_graph.reach import town_reach as _town_reach
@@ -104,7 +104,12 @@ def resolve_scope(data: TwinningData, scope: str) -> Scope:
         return Scope("town", tid, f"{row['name']} ({row['country']})")
     present = sorted(set(towns["country"].astype(str)))
     code = normalise_country(s.upper(), errors="coerce")
-    code = s.upper() if pd.isna(code) else str(code)
+    if pd.isna(code):  # a country written out ("Poland", "Czech Republic")
+        try:
+            code = country_from_name(s)
+        except UnknownCountryError:
+            code = s.upper()
+    code = str(code)
     if code in present:
         names = country_table()["name"]
         return Scope("country", code, f"{names.get(code, code)} ({code})")
