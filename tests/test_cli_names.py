@@ -74,3 +74,9 @@ def test_report_scope_takes_a_country_name(line):
 
     assert resolve_scope(line, "Poland").key == "PL"  # t1 is Polish
     assert resolve_scope(line, "Four").key == "t4"  # a town's name
+
+
+def test_a_mistyped_id_gets_close_ids(capsys):
+    # PL-krakow is Kraków's id in the bundled data; one letter dropped
+    assert main(["rank", "--town", "PL-krakw", "--n", "2"]) == 1
+    assert "unknown town_id 'PL-krakw' (did you mean 'PL-krakow'" in capsys.readouterr().err

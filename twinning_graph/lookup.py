@@ -395,8 +395,8 @@ def resolve_in(
         hint = f"; did you mean: {_describe(found)}" if len(found) else ""
         raise UnknownTownError(
             f"no town or gazetteer place is called {name!r}{where}{hint}. Give a town_id or "
-            "a GeoNames id (geonames:ID); in Python a new place may also be a dict with name, "
-            "country, lat, lon and population"
+            "a GeoNames id (geonames:ID); `twinning-graph find NAME` lists the towns and "
+            "places of a name"
         )
     own = exact[exact["match"] == "name"]
     pick = own if len(own) else exact

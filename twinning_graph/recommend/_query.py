@@ -28,6 +28,9 @@ from twinning_graph._validate import Problems
 from twinning_graph.recommend._places import Network, name_keys, town_regions
 
 _GEONAMES = re.compile(r"^geonames:(\d+)$")
+_QID = re.compile(r"^[Qq]\d+$")
+#: what a town id of the bundled data looks like ("PL-krakow")
+_ID = re.compile(r"^[A-Z]{2}-[a-z0-9-]+$")
 _PLACE_KEYS = ("name", "country", "lat", "lon", "population", "admin1", "geonames_id", "town_id")
 
 
@@ -156,9 +159,21 @@ def _as_town(
 
 
 def _by_name(net: Network, name: str, data: Any) -> QueryTown:
+    from twinning_graph._errors import unknown_towns
     from twinning_graph.lookup import resolve_in
 
-    hit = resolve_in(net.towns, net.name_keys(), name)
+    text = name.strip()
+    if data is not None and hasattr(data, "resolve") and (_QID.match(text) or _ID.match(text)):
+        try:  # a former id (alias) or a Wikidata id
+            return resolve(net, data.resolve([text])[0], data=None)
+        except UnknownTownError:
+            pass
+    try:
+        hit = resolve_in(net.towns, net.name_keys(), name)
+    except UnknownTownError:
+        if _ID.match(text):  # it looks like a town id: suggest the close ids
+            raise unknown_towns([text], net.index, names=net.towns["name"]) from None
+        raise
     return resolve(net, str(hit["town_id"]), data=data)
 
 
