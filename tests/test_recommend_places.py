@@ -50,3 +50,34 @@ def test_the_count_of_removed_places_is_reported(line, places):
         # t1's own entry, t2, t3 (partners), Suburbia and Hamlet; then nothing is left of
         # the rest after max_distance_km=1
         m.rank("t1", source="gazetteer", candidates=places, max_distance_km=1, **NO_FILTER)
+
+
+def test_localities_of_amalgamated_municipalities_are_not_candidates():
+    # Swedish municipalities are unions of localities: a place 6 km from a larger Swedish
+    # network town is a locality of it; the same place in Germany may be a municipality
+    towns = pd.DataFrame(
+        {
+            "town_id": ["se", "de", "fr", "it"],
+            "name": ["Bigsvik", "Grosstadt", "Villeun", "Cittadue"],
+            "country": ["SE", "DE", "FR", "IT"],
+            "lat": [55.6, 50.0, 48.0, 45.0],
+            "lon": [13.0, 10.0, 2.0, 9.0],
+            "population": [300_000, 300_000, 50_000, 50_000],
+        }
+    )
+    links = pd.DataFrame({"town_a": ["fr", "se"], "town_b": ["it", "de"]})
+    data = tg.load(towns=towns, partnerships=links)
+    places = pd.DataFrame(
+        {
+            "geonames_id": [2001, 2002],
+            "name": ["Oxby", "Vorort"],
+            "country": ["SE", "DE"],
+            "lat": [55.654, 50.054],  # 6.0 km north of each city
+            "lon": [13.0, 10.0],
+            "population": [12_000, 12_000],
+        }
+    ).set_index("geonames_id")
+    r = PartnerModel(data, weights=ONES).rank(
+        "fr", source="gazetteer", candidates=places, **NO_FILTER
+    )
+    assert sorted(r.index) == ["de", "geonames:2002", "se"]

@@ -478,7 +478,10 @@ def _rank_block(
             own,
         ),
         ("not a municipality (province, county, district, quarter)", pool.municipal),
-        ("part of a larger place nearby (its name contains it)", pool.parts()),
+        (
+            "part of a larger place nearby (its name contains it, or a locality of a municipality)",
+            pool.parts(),
+        ),
         ("a double of another candidate (one place listed twice)", pool.listed_once()),
     ]
     masks += option_masks(pool, q, opt, d=d, allowed=allowed)

@@ -35,6 +35,15 @@ CENTRAL_KM = 15.0
 #: its partners and smaller than it (Mariastaden by partner Helsingborg), is taken to be a
 #: part or a suburb of that town, not a new partner. Network towns are never dropped so.
 PART_KM = 10.0
+#: Countries whose municipalities are unions of several localities (municipal reforms: SE
+#: 1971, BE 1977, DK 2007, GR 2011, EE 2017, LV 2021, ...): there a gazetteer place within
+#: LOCALITY_KM of a larger network town of its country is a locality of that municipality
+#: (Oxie and Bunkeflostrand of Malmö, Åkarp of Burlöv), not a municipality that can twin;
+#: 10 km keeps the seats of small neighbouring municipalities (Bjuv, 13 km from Helsingborg).
+AMALGAMATED = frozenset(
+    {"BE", "BG", "DK", "EE", "FI", "GR", "IS", "LT", "LV", "NL", "NO", "PT", "SE"}
+)
+LOCALITY_KM = 10.0
 CENTRAL_NEIGHBOURS = 16
 CENTRAL_CLIP = 2.0
 #: GeoNames feature codes of places that are not municipalities (sections, historical,
@@ -182,8 +191,9 @@ class Pool:
     def parts(self) -> np.ndarray:
         """Per candidate: False for a gazetteer place that is part of a network town or a
         larger place nearby, its name containing that place's name ("Starý Bohumín" 3 km
-        from Bohumín), see
-        :data:`PART_KM`; True otherwise. Computed once per pool."""
+        from Bohumín, see :data:`PART_KM`), or, in a country of :data:`AMALGAMATED`, a
+        place within :data:`LOCALITY_KM` of a larger network town of its country (a locality
+        of that municipality); True otherwise. Computed once per pool."""
         if self._parts is None:
             from scipy.spatial import cKDTree
 
@@ -207,6 +217,17 @@ class Pool:
                 # a loop over the few close pairs whose names could nest (a few thousand)
                 hit = [f" {keys[b]} " in f" {keys[s]} " for b, s in zip(big, small, strict=True)]
                 ok[small[np.asarray(hit, dtype=bool)]] = False
+            merged = outside[np.isin(self.country[outside], sorted(AMALGAMATED))]
+            if len(merged) and self.net.n:
+                pairs = cKDTree(self.net.xyz).sparse_distance_matrix(
+                    cKDTree(self.xyz[merged]), chord_of_km(LOCALITY_KM), output_type="coo_matrix"
+                )
+                a, c = pairs.row, merged[pairs.col]
+                same = self.net.country[a] == self.country[c]
+                larger = np.nan_to_num(self.net.pop[a], nan=np.inf) > np.nan_to_num(
+                    self.pop[c], nan=-1.0
+                )
+                ok[c[same & larger]] = False
             self._parts = ok
         return self._parts
 
