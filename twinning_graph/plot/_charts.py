@@ -75,6 +75,11 @@ def plot_country_matrix(
     >>> plt.close(ax.figure)
     """
     check_choice(value, "value", MATRIX_VALUES)
+    if not isinstance(table, pd.DataFrame):
+        raise ValidationError(
+            "plot_country_matrix draws a gap table (a DataFrame, e.g. "
+            f"twinning_graph.gaps.country_pair_gaps(data)), got {type(table).__name__}"
+        )
     missing = {"country_a", "country_b", value} - set(table.columns)
     if missing:
         raise ValidationError(

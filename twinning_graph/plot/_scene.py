@@ -342,6 +342,17 @@ def build_scene(
             "color_by='reach' needs values= (a Series town_id -> number, e.g. from "
             "twinning_graph.reach)"
         )
+    # an option that would be ignored is an error, not a silent no-op
+    if communities is not None and color_by != "community":
+        raise ValidationError(
+            f"communities= colours the towns only with color_by='community' (got "
+            f"color_by={color_by!r}); pass color_by='community'"
+        )
+    if values is not None and color_by != "reach":
+        raise ValidationError(
+            f"values= colours the towns only with color_by='reach' (got color_by={color_by!r}); "
+            "pass color_by='reach'"
+        )
     cand = candidate_frame(candidates, towns) if candidates is not None else None
     ranked = isinstance(candidates, pd.DataFrame) and "score" in candidates.columns
 
