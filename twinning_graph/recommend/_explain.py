@@ -13,8 +13,8 @@ from twinning_graph.recommend._places import KERNELS
 from twinning_graph.recommend._pool import CENTRAL_KM, Pool
 
 #: Terms listed in a reason: at most this many positive and negative ones, each at least
-#: MIN_SHOWN in absolute value.
-MAX_POSITIVE, MAX_NEGATIVE, MIN_SHOWN = 3, 2, 0.05
+#: MIN_SHOWN in absolute value (smaller ones print as "+0.1" and only clutter the list).
+MAX_POSITIVE, MAX_NEGATIVE, MIN_SHOWN = 3, 2, 0.15
 
 
 def short_number(x: float) -> str:
