@@ -294,7 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="FILE.png or FILE.svg; FILE.html: an interactive map that works offline",
     )
     who = p.add_mutually_exclusive_group()
-    who.add_argument("--country", metavar="XX", help="only the links of this country")
+    who.add_argument(
+        "--country",
+        metavar="XX",
+        help="the links of this country's towns to towns of any country (its partners "
+        "abroad too), not only the links inside it; HTML: the country ticked in the "
+        "page's filter",
+    )
     who.add_argument("--town", metavar="ID", help="highlight this town and its partners")
     p.add_argument(
         "--dpi",
