@@ -169,7 +169,7 @@ def section_gaps(b: Builder) -> Section | None:
         title = (
             lang("table.gaps")
             if country is None
-            else lang("table.gaps_country", country=lang.country(country))
+            else lang("table.gaps_country", country=lang.place(country))
         )
         # the HTML lists only clear gaps (plausible range entirely below 1); the file, every pair
         clear = gaps.clear_gaps(g, side="under")
