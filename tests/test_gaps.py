@@ -171,8 +171,9 @@ def test_bundled_eu_pairs(bundled):
     assert m["coefficients"]["log_distance"] < 0 < m["coefficients"]["log_mass"]
     assert m["dispersion"] > 1
     assert {"deviance", "pearson_chi2", "std_errors", "std_errors_quasi"} <= set(m)
-    # sorted most under-linked first
-    assert g["p_value"].is_monotonic_increasing
+    # sorted most under-linked first by the quasi-Poisson tail (the plain one ignores the
+    # over-dispersion)
+    assert g["p_value_quasi"].is_monotonic_increasing
     # interval and quasi p-value agree; the observed ratio lies inside its interval
     assert ((g["ratio_high"] < 1) == (g["p_value_quasi"] < 0.025)).all()
     assert ((g["ratio_low"] <= g["ratio"]) & (g["ratio"] <= g["ratio_high"])).all()
@@ -338,8 +339,51 @@ def test_cli_gaps_json(capsys):
 def test_cli_gaps_csv_population(capsys):
     assert main(["gaps", "--csv", "--mass", "population", "--top", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("country_a,country_b,observed,expected,ratio")
+    assert lines[0].startswith("country_a,country_b,linked,observed,expected,ratio")
     assert len(lines) == 4
+
+
+def test_clear_gaps_keeps_pairs_whose_interval_excludes_one():
+    """Hand-made rows: A and D have their interval below 1, C and E above, B straddles 1."""
+    g = pd.DataFrame(
+        {
+            "country_a": ["A", "B", "C", "D", "E"],
+            "country_b": ["Z"] * 5,
+            "observed": [1, 5, 8, 2, 6],
+            "ratio": [0.5, 1.0, 2.0, 0.4, 1.5],
+            "ratio_low": [0.2, 0.5, 1.2, 0.1, 1.1],
+            "ratio_high": [0.8, 1.5, 3.0, 0.9, 2.0],
+            "p_value_quasi": [0.01, 0.3, 0.99, 0.02, 0.995],
+        }
+    )
+    both = gaps.clear_gaps(g)
+    # under first, lowest p_value_quasi first (A 0.01, D 0.02); then over, highest first
+    # (E 0.995, C 0.99); B is left out
+    assert both["country_a"].tolist() == ["A", "D", "E", "C"]
+    assert both["linked"].tolist() == ["under", "under", "over", "over"]
+    assert list(both.columns[:3]) == ["country_a", "country_b", "linked"]
+    assert gaps.clear_gaps(g, side="under")["country_a"].tolist() == ["A", "D"]
+    assert gaps.clear_gaps(g, side="over")["country_a"].tolist() == ["E", "C"]
+    assert gaps.clear_gaps(g[g["country_a"] == "B"]).empty
+    with pytest.raises(tg.ValidationError, match="unknown side 'left'; allowed: under, over"):
+        gaps.clear_gaps(g, side="left")
+
+
+def test_cli_gaps_lists_only_pairs_off_the_model_by_default(capsys):
+    assert main(["gaps", "--json"]) == 0
+    rows = pd.DataFrame(json.loads(capsys.readouterr().out))
+    under, over = rows[rows["linked"] == "under"], rows[rows["linked"] == "over"]
+    assert len(under) + len(over) == len(rows) > 0
+    assert (under["ratio_high"] < 1).all() and (over["ratio_low"] > 1).all()
+    # under-linked first, clearest (lowest quasi-Poisson tail) first
+    assert rows["linked"].tolist() == ["under"] * len(under) + ["over"] * len(over)
+    assert under["p_value_quasi"].is_monotonic_increasing
+    assert main(["gaps", "--json", "--side", "under"]) == 0
+    assert pd.DataFrame(json.loads(capsys.readouterr().out))["linked"].eq("under").all()
+    assert main(["gaps", "--json", "--all"]) == 0
+    every = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert len(every) == 27 * 26 // 2
+    assert every["p_value_quasi"].is_monotonic_increasing
 
 
 def test_cli_gaps_unknown_country(capsys):

@@ -231,9 +231,10 @@ def test_arc_points_follow_length():
     assert [len(s) for s in by_gid(ax, "links").get_segments()] == [6, 2, 16]
     plt.close(ax.figure)
     credits = [t for t in ax.texts if t.get_gid() == "credits"]
-    # user tables without a source column: credited as "user", never as Wikidata
+    # user tables without a source column: credited as "your data", never as Wikidata
     assert len(credits) == 1
-    assert credits[0].get_text() == "Data: user"  # basemap=False: no borders to credit
+    # links given in memory (source "user"): "your data"; basemap=False: no borders to credit
+    assert credits[0].get_text() == "Data: your data"
     assert ax.get_legend() is not None
 
 
@@ -721,6 +722,14 @@ def test_titles_auto_custom_and_none(ego, data):
     assert plot_map(data, title=None).get_title(loc="left") == ""
 
 
+def test_country_titles_say_inside_or_touching(data):
+    # touching PL: DE-a–PL-c and PL-c–IT-d (2 links); inside DE and FR: DE-a–FR-b (1 link)
+    touching = plot_map(data, countries="PL", touching=True).get_title(loc="left")
+    assert touching == "Partnerships of the towns of Poland (with their partners abroad): 2 links"
+    inside = plot_map(data, countries=["DE", "FR"]).get_title(loc="left")
+    assert inside == "Partnerships within Germany, France: 1 link"
+
+
 def test_overview_top_towns_named_on_a_map_without_highlight(data):
     # the five towns are all "most connected": each is named
     assert set(drawn_labels(plot_map(data))) == {"Aheim", "Bville", "Cowo", "Dino", "Ezell"}
@@ -821,3 +830,15 @@ def test_basemap_reaches_the_urals_and_the_caucasus():
     x0, x1, y0, y1 = resolve_extent(None)
     lon, lat = _basemap.unproject(x1 - 10_000, y1 - 10_000)
     assert any(Path(r).contains_point((float(lon), float(lat))) for r in countries["RU"].rings)
+
+
+def test_cli_country_map_is_titled_and_documented_as_touching(data, tmp_path, capsys):
+    from twinning_graph.cli import main
+    from twinning_graph.report import write_map
+
+    svg = write_map(data, tmp_path / "pl.svg", country="PL").read_text(encoding="utf-8")
+    assert "Partnerships of the towns of Poland (with their partners abroad): 2 links" in svg
+    with pytest.raises(SystemExit):
+        main(["map", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the links of this country's towns to towns of any country" in help_text

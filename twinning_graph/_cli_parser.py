@@ -142,14 +142,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_output(p)
 
-    p = sub.add_parser("gaps", help="country pairs with fewer links than a gravity model expects")
+    p = sub.add_parser(
+        "gaps",
+        help="country pairs with fewer (under-linked) or more (over-linked) links than a "
+        "gravity model expects, beyond chance",
+        description="Country pairs whose number of town links is off a gravity model "
+        "beyond chance: the 95% interval of observed/expected (quasi-Poisson, which allows "
+        "for the over-dispersion of the counts) lies entirely below 1 (under-linked, listed "
+        "first, clearest first by p_value_quasi) or above 1 (over-linked, listed next). "
+        "--all lists every pair. The plain Poisson p_value is shown but too small for "
+        "over-dispersed counts: do not judge a gap by it.",
+    )
     p.add_argument(
         "--mass",
         choices=["towns", "population"],
         default="towns",
         help="country mass: towns in the data or population",
     )
-    p.add_argument("--model", choices=["gravity", "mass", "uniform"], default="gravity")
+    p.add_argument(
+        "--model",
+        choices=["gravity", "mass", "uniform"],
+        default="gravity",
+        help="expected links from: gravity = both masses and the distance (default); "
+        "mass = the masses only; uniform = the same for every pair",
+    )
+    p.add_argument(
+        "--side",
+        choices=["under", "over", "both"],
+        default="both",
+        help="under-linked pairs, over-linked pairs or both (default both)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every pair, ordered by p_value_quasi (most under-linked first, most "
+        "over-linked last), not only those off the model beyond chance (ignores --side)",
+    )
     p.add_argument(
         "--countries",
         nargs="+",
@@ -164,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int_option(1),
         default=None,
         metavar="N",
-        help="show the N most under-linked pairs only (rows, as --n everywhere)",
+        help="show the first N pairs only (rows, as --n everywhere)",
     )
     add_output(p)
 
@@ -266,7 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="FILE.png or FILE.svg; FILE.html: an interactive map that works offline",
     )
     who = p.add_mutually_exclusive_group()
-    who.add_argument("--country", metavar="XX", help="only the links of this country")
+    who.add_argument(
+        "--country",
+        metavar="XX",
+        help="the links of this country's towns to towns of any country (its partners "
+        "abroad too), not only the links inside it; HTML: the country ticked in the "
+        "page's filter",
+    )
     who.add_argument("--town", metavar="ID", help="highlight this town and its partners")
     p.add_argument(
         "--dpi",

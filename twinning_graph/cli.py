@@ -245,11 +245,15 @@ def _clusters(args: argparse.Namespace) -> int:
 
 @command("gaps")
 def _gaps(args: argparse.Namespace) -> int:
-    from twinning_graph.gaps import country_pair_gaps
+    from twinning_graph.gaps import clear_gaps, country_pair_gaps
 
     table = country_pair_gaps(
         load_data(args), model=args.model, mass=args.mass, countries=args.countries
     )
+    if not args.all:
+        table = clear_gaps(table, side=args.side)
+        if table.empty:
+            _stderr_line("no pair is off the model beyond chance; --all lists every pair")
     emit_table(table.head(args.n) if args.n is not None else table, args)
     return 0
 

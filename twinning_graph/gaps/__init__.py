@@ -6,12 +6,20 @@ between two countries. What it assumes and where it is weak is spelled out in it
 docstring; read it before quoting a "gap".
 """
 
-from twinning_graph.gaps._pairs import MASSES, MODELS, country_matrix, country_pair_gaps
+from twinning_graph.gaps._pairs import (
+    MASSES,
+    MODELS,
+    SIDES,
+    clear_gaps,
+    country_matrix,
+    country_pair_gaps,
+)
 from twinning_graph.gaps._poisson import PoissonFit, count_mean_interval, fit_poisson
 from twinning_graph.gaps._towns import domestic_only_towns, low_reach_countries, unpartnered_places
 
 __all__ = [
     "country_pair_gaps",
+    "clear_gaps",
     "country_matrix",
     "low_reach_countries",
     "domestic_only_towns",
@@ -21,4 +29,5 @@ __all__ = [
     "PoissonFit",
     "MODELS",
     "MASSES",
+    "SIDES",
 ]

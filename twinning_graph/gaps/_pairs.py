@@ -121,8 +121,9 @@ def country_pair_gaps(
     **Weaknesses.** Link counts are overdispersed (variance far above the mean). The
     Pearson dispersion ``φ = χ² / (n - p)`` is reported in ``df.attrs["model"]``; the
     ``p_value`` column is the plain Poisson tail, which ignores it and is far too small
-    when ``φ`` ≫ 1 — rank with it, but judge significance with ``p_value_quasi`` and the
-    ratio interval, which allow for it (quasi-Poisson variance ``φ μ``).
+    when ``φ`` ≫ 1: the rows are ordered, and significance is judged, by
+    ``p_value_quasi`` and the ratio interval, which allow for it (quasi-Poisson variance
+    ``φ μ``). :func:`clear_gaps` keeps the pairs whose interval excludes 1.
 
     Parameters
     ----------
@@ -143,8 +144,8 @@ def country_pair_gaps(
     Returns
     -------
     pandas.DataFrame
-        One row per pair, most under-linked first (lowest ``p_value``, then lowest
-        ``ratio``), columns:
+        One row per pair, most under-linked first (lowest ``p_value_quasi``, then lowest
+        ``ratio``; the most over-linked pairs come last), columns:
 
         ``country_a``, ``country_b``
             The pair (``country_a < country_b``).
@@ -163,7 +164,8 @@ def country_pair_gaps(
         ``p_value``
             Poisson lower tail ``P(X ≤ observed | expected)``: small = under-linked.
         ``p_value_quasi``
-            The same under a negative binomial with mean ``μ`` and variance ``φ μ``.
+            The same under a negative binomial with mean ``μ`` and variance ``φ μ``
+            (equal to ``p_value`` when ``φ ≤ 1``); the column to judge a gap by.
         ``distance_km``
             Between the centroids.
         ``mass_a``, ``mass_b``
@@ -310,9 +312,60 @@ def country_pair_gaps(
     logger.info("gap model %s/%s: %s, dispersion %.3g", model, mass, info["coefficients"], phi)
     if not include_zero:
         out = out[out["observed"] > 0]
-    out = out.sort_values(["p_value", "ratio", "country_a", "country_b"], kind="stable")
+    out = out.sort_values(["p_value_quasi", "ratio", "country_a", "country_b"], kind="stable")
     out = out.reset_index(drop=True)
     out.attrs["model"] = info
+    return out
+
+
+#: Sides of :func:`clear_gaps`.
+SIDES = ("under", "over", "both")
+
+
+def clear_gaps(gaps: pd.DataFrame, *, side: str = "both") -> pd.DataFrame:
+    """The pairs of :func:`country_pair_gaps` linked differently from the model beyond
+    chance: the 95% interval of the ratio (quasi-Poisson) lies entirely below 1
+    (``"under"``-linked: ``ratio_high < 1``) or entirely above 1 (``"over"``-linked:
+    ``ratio_low > 1``).
+
+    Parameters
+    ----------
+    gaps
+        From :func:`country_pair_gaps`.
+    side
+        ``"under"``, ``"over"`` or ``"both"`` (default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, with a column ``linked`` (``"under"`` or ``"over"``) after
+        ``country_b``: under-linked pairs first, the clearest (lowest ``p_value_quasi``)
+        first; then over-linked pairs, the clearest (highest ``p_value_quasi``, then
+        highest ``ratio``) first. Empty when no pair is clearly off the model.
+
+    Examples
+    --------
+    >>> import twinning_graph as tg
+    >>> from twinning_graph import gaps
+    >>> g = gaps.clear_gaps(gaps.country_pair_gaps(tg.load()), side="under")
+    >>> bool((g["ratio_high"] < 1).all()), set(g["linked"]) <= {"under"}
+    (True, True)
+    """
+    if side not in SIDES:
+        raise ValidationError(f"unknown side {side!r}; allowed: {', '.join(SIDES)}")
+    need = {"country_a", "country_b", "ratio", "ratio_low", "ratio_high", "p_value_quasi"}
+    if not isinstance(gaps, pd.DataFrame) or not need <= set(gaps.columns):
+        raise ValidationError("gaps must be the DataFrame returned by country_pair_gaps()")
+    under = gaps[gaps["ratio_high"] < 1].sort_values(["p_value_quasi", "ratio"], kind="stable")
+    over = gaps[gaps["ratio_low"] > 1].sort_values(
+        ["p_value_quasi", "ratio"], ascending=False, kind="stable"
+    )
+    parts = {"under": [under], "over": [over], "both": [under, over]}[side]
+    out = pd.concat(parts) if len(parts) > 1 else parts[0].copy()
+    linked = np.where(out["ratio_high"] < 1, "under", "over")
+    out.insert(out.columns.get_loc("country_b") + 1, "linked", linked)
+    out = out.reset_index(drop=True)
+    out.attrs = dict(gaps.attrs)
     return out
 
 

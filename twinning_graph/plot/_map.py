@@ -57,7 +57,12 @@ def auto_title(scene: MapScene) -> str:
     if scene.countries:
         names = ", ".join(str(country_name(c)) for c in scene.countries[:3])
         more = f" and {len(scene.countries) - 3} more" if len(scene.countries) > 3 else ""
-        return f"Partnerships of {names}{more}: {n_links:,} link{'s' if n_links != 1 else ''}"
+        count = f"{n_links:,} link{'s' if n_links != 1 else ''}"
+        if scene.touching:  # every link with an end in the countries, abroad too
+            return (
+                f"Partnerships of the towns of {names}{more} (with their partners abroad): {count}"
+            )
+        return f"Partnerships within {names}{more}: {count}"
     return f"Twinning network: {len(scene.towns):,} towns, {n_links:,} links"
 
 
@@ -187,7 +192,7 @@ def plot_map(
     >>> [c.get_gid() for c in ax.collections][:3]
     ['basemap', 'links', 'towns']
     >>> ax.get_title(loc="left")
-    'Partnerships of Luxembourg: 71 links'
+    'Partnerships of the towns of Luxembourg (with their partners abroad): 71 links'
     >>> plt.close(ax.figure)
     """
     check_choice(color_by, "color_by", COLOR_BY)

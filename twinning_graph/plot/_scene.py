@@ -65,6 +65,9 @@ class MapScene:
         to an off-frame candidate leaves the window.
     countries : tuple of str
         The countries the map is about (``countries=``), or empty.
+    touching : bool
+        The map keeps every link with an end in ``countries`` (their links abroad too),
+        not only the links inside them.
     entries : list of (str, str)
         Legend entries of the town colours: (label, colour).
     colorbar : numpy.ndarray or None
@@ -90,6 +93,7 @@ class MapScene:
     colorbar_label: str = ""
     ranked: bool = False
     texts: dict[str, str] = field(default_factory=lambda: dict(MAP_TEXTS))
+    touching: bool = False
 
     @property
     def highlight_id(self) -> str | None:
@@ -464,4 +468,5 @@ def build_scene(
         colorbar_label=colorbar_label,
         ranked=ranked,
         texts=words,
+        touching=bool(touching),
     )

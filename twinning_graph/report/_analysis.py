@@ -9,7 +9,7 @@ import pandas as pd
 
 from twinning_graph import gaps, plot
 from twinning_graph.clusters import community_table
-from twinning_graph.report._blocks import Section
+from twinning_graph.report._blocks import Section, Text
 from twinning_graph.report._context import (
     NO_LINK,
     NO_YEAR,
@@ -169,21 +169,26 @@ def section_gaps(b: Builder) -> Section | None:
         title = (
             lang("table.gaps")
             if country is None
-            else lang("table.gaps_country", country=lang.country(country))
+            else lang("table.gaps_country", country=lang.place(country))
         )
-        sec.blocks.append(
-            b.table(
-                gap_frame(b, g, country),
-                "country_gaps",
-                title,
-                csv_frame=g,
-                values={
-                    "expected": lambda v: lang.number(v, 0),
-                    "ratio": lambda v: lang.number(v, 2),
-                },
-                note=lang("table.gaps.note"),
-            )
+        # the HTML lists only clear gaps (plausible range entirely below 1); the file, every pair
+        clear = gaps.clear_gaps(g, side="under")
+        table = b.table(
+            gap_frame(b, clear, country),
+            "country_gaps",
+            title,
+            csv_frame=g,
+            columns=["pair", "other_country", "observed", "expected", "ratio", "ratio_range"],
+            values={
+                "expected": lambda v: lang.number(v, 0),
+                "ratio": lambda v: lang.number(v, 2),
+            },
+            note=lang("table.gaps.note"),
         )
+        if len(clear):
+            sec.blocks.append(table)
+        else:
+            sec.blocks.append(Text(lang("gaps.none", csv=str(table.csv))))
     if s.kind != "town":
         d = gaps.domestic_only_towns(b.data)
         if country is not None:

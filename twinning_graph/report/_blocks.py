@@ -110,9 +110,26 @@ def fmt(v: Any, lang: Lang, column: str = "") -> str:
     return str(v)
 
 
+#: Columns that hold calendar years: printed as ``2024``, never with a digit grouping.
+YEAR_COLUMNS = frozenset({"since", "year", "first_seen"})
+
+
+def year_text(v: Any) -> str:
+    """A year as four digits (``2024.0`` -> ``'2024'``); missing: en dash."""
+    if is_missing(v):
+        return "–"
+    try:
+        return str(int(float(v)))
+    except (TypeError, ValueError):
+        return str(v)
+
+
 def format_column(s: pd.Series, column: str, lang: Lang) -> list[str]:
-    """Cells of one column as text, with the same number of decimals down the column."""
+    """Cells of one column as text, with the same number of decimals down the column
+    (years as plain four digits)."""
     values = s.astype(object).tolist()
+    if column in YEAR_COLUMNS:
+        return [year_text(v) for v in values]
     if not (is_numeric(s) and pd.api.types.is_float_dtype(s)):
         # a table shows a few dozen rows: formatting cell by cell is simplest
         return [fmt(v, lang, column) for v in values]

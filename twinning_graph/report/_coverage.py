@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from twinning_graph.network import TwinningData
+from twinning_graph.plot._credits import source_file
 from twinning_graph.report._i18n import Lang
 
 #: Countries a source under-collects, by source value: their pairs show a gap of the data,
@@ -31,7 +32,14 @@ def _sources(data: TwinningData) -> list[str]:
 def source_words(data: TwinningData, lang: Lang) -> str:
     """Where the links come from and when: ``'Wikidata, May 2017'`` for the bundled data,
     the source names of other data, or the data's name."""
-    names = [lang(f"source.{s}") if lang.has(f"source.{s}") else s for s in _sources(data)]
+    names = [
+        lang(f"source.{s}")
+        if lang.has(f"source.{s}")
+        else lang("data_name.user")
+        if s == "user"  # the reader's value for a table given in memory
+        else lang("source.user_file", file=source_file(s, data.sources))
+        for s in _sources(data)
+    ]
     return lang.join(names) if names else str(data.name)
 
 
@@ -50,6 +58,14 @@ def data_name(data: TwinningData, lang: Lang) -> str:
     return lang(key) if key is not None else name
 
 
+def share_decimals(share: float) -> int:
+    """Decimals that keep a small non-zero share from printing as 0 % (up to 3)."""
+    decimals = 0
+    while decimals < 3 and 0 < share and round(100 * share, decimals) == 0:
+        decimals += 1
+    return decimals
+
+
 def data_note(data: TwinningData, lang: Lang, *, short: bool = True) -> str:
     """The data's source and date, size, and the known gaps of its coverage: in full for
     the first page (``short=False``), or one sentence for the other sections that names the
@@ -57,7 +73,8 @@ def data_note(data: TwinningData, lang: Lang, *, short: bool = True) -> str:
     if short:
         return lang("note.brief", source=source_words(data, lang), section=lang("sec.summary"))
     edges = data.edges
-    known = pd.to_numeric(edges["since"], errors="coerce").notna().mean() if len(edges) else 0.0
+    n_known = int(pd.to_numeric(edges["since"], errors="coerce").notna().sum())
+    known = n_known / len(edges) if len(edges) else 0.0
     parts = [
         lang(
             "note.figures",
@@ -69,7 +86,14 @@ def data_note(data: TwinningData, lang: Lang, *, short: bool = True) -> str:
     if known == 0:
         parts.append(lang("note.no_year"))
     elif known < 1:
-        parts.append(lang("note.some_years", share=lang.percent(known)))
+        parts.append(
+            lang(
+                "note.some_years",
+                known=lang.number(n_known),
+                links=lang.number(len(edges)),
+                share=lang.percent(known, share_decimals(known)),
+            )
+        )
     for s in _sources(data):
         if lang.has(f"coverage.{s}"):
             parts.append(lang(f"coverage.{s}"))
