@@ -441,3 +441,22 @@ def test_country_names_use_the_library_normaliser() -> None:
     assert _normalise.country_code("Deutschland") == "DE"
     assert _normalise.country_code("EL") == "GR"
     assert _normalise.country_code("Atlantis") is None
+
+
+def test_cli_towns_out_keeps_a_given_town_id_column(tmp_path, capsys):
+    # the user's projects refer to "koeln" and "lyon": the towns file must keep them
+    from twinning_graph.cli import main
+
+    src = tmp_path / "names.csv"
+    src.write_text("town_id,name,country\nkoeln,Köln,DE\nlyon,Ville de Lyon,FR\n", "utf-8")
+    towns = tmp_path / "mine.csv"
+    args = ["geocode", str(src), "--out", str(tmp_path / "g.csv"), "--towns-out", str(towns)]
+    assert main(args) == 0
+    got = pd.read_csv(towns, dtype=str, keep_default_na=False)
+    assert got["town_id"].tolist() == ["koeln", "lyon"]
+    assert got["geonames_id"].tolist() == ["2886242", "2996944"]  # as in to_towns' example
+    assert list(got.columns).count("town_id") == 1
+    # without a town_id column the ids are made from country and name
+    src.write_text("name,country\nKöln,DE\n", "utf-8")
+    assert main(args) == 0
+    assert pd.read_csv(towns, dtype=str)["town_id"].tolist() == ["DE-koln"]

@@ -446,3 +446,33 @@ def test_blank_name_listed_beside_a_control_character_elsewhere():
     shown = [str(p) for p in info.value.problems]
     assert "<towns DataFrame>:0:name: empty name" in shown
     assert any(s.startswith("<towns DataFrame>:0:note: control character U+0008") for s in shown)
+
+
+@pytest.mark.parametrize(
+    "suffix,expected",
+    [
+        (".geojson", "this is a GeoJSON file (JSON), not a CSV file: read it with tg.read_geojson"),
+        (".graphml", "this is a GraphML file (XML), not a CSV file: read it with tg.read_graphml"),
+        (".gexf", "this is a GEXF file (XML), not a CSV file: read it with tg.read_gexf"),
+    ],
+)
+def test_own_exports_given_as_csv_are_named_in_one_line(tmp_path, tiny, suffix, expected):
+    path = tmp_path / f"x{suffix}"
+    {".geojson": tg.to_geojson, ".graphml": tg.to_graphml, ".gexf": tg.to_gexf}[suffix](tiny, path)
+    (msg,), _ = problems_of(lambda: tg.read_towns(path))
+    assert msg.startswith(f"{path}: {expected}")
+    (msg,), _ = problems_of(lambda: tg.load(towns=path, partnerships=[]))
+    assert expected in msg
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b'\xef\xbb\xbf  [{"a": 1}]', "this is a JSON file, not a CSV file"),
+        (b"<!DOCTYPE html><html></html>", "this is an XML or HTML file, not a CSV file"),
+    ],
+)
+def test_other_json_and_xml_named(tmp_path, content, expected):
+    p = write(tmp_path / "towns.csv", content)
+    (msg,), _ = problems_of(lambda: tg.read_towns(p))
+    assert msg == f"{p}: {expected}"

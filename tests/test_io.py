@@ -363,3 +363,28 @@ def test_hints_for_column_names_and_country_names(tmp_path):
     msg = str(info.value)
     assert f"{p}:2:country: unknown country code 'Poland'" in msg and "did you mean PL?" in msg
     assert "'Czech Republic'" in msg and "did you mean CZ?" in msg
+
+
+def test_towns_without_partnerships_warn_that_there_are_no_links(tiny_towns):
+    with pytest.warns(DataWarning) as rec:
+        data = tg.load(towns=tiny_towns)
+    assert len(data.edges) == 0 and len(data) == 5
+    message = " ".join(str(w.message) for w in rec)
+    assert "towns given without partnerships: 5 towns and no links" in message
+    assert "0 of them kept" in message and "--partnerships FILE" in message
+    # an explicit empty list means "no links": no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        assert len(tg.load(towns=tiny_towns, partnerships=[]).edges) == 0
+
+
+def test_cli_towns_without_partnerships_warns(tmp_path, capsys):
+    from twinning_graph.cli import main
+
+    mine = tmp_path / "mine.csv"
+    mine.write_text("town_id,name,country,lat,lon\nx,Xanten,DE,51.66,6.45\n", "utf-8")
+    assert main(["--towns", str(mine), "summary"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: towns given without partnerships: 1 town and no links" in err

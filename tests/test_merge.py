@@ -360,18 +360,22 @@ def test_auto_matches_by_wikidata_then_geonames_then_name(base):
                 ("w", "Aachen, NRW", "DE", 50.78, 6.08, None),  # Q-id only
                 ("g", "Brest", "FR", 48.39, -4.49, 2),  # GeoNames id
                 ("n", "Delft", "NL", 52.02, 4.35, None),  # no id: name + country, 1.2 km
-                ("far", "Delft", "NL", 52.50, 4.35, None),  # same name 53 km away: not matched
+                ("far", "Delft", "NL", 52.50, 4.35, None),  # same name 53 km away: refused
             ],
             extra={"wikidata_id": ["Q1017", "", "", ""]},
         )
     )
     report = match_report(b2, other)
-    assert report.set_index("other_id")["how"].to_dict() == {
+    assert report[report["matched"]].set_index("other_id")["how"].to_dict() == {
         "w": "wikidata_id",
         "g": "geonames_id",
         "n": "name",
     }
-    assert match_towns(b2, other).to_dict() == {"w": "a", "g": "b", "n": "d", "far": "far"}
+    assert report[~report["matched"]]["other_id"].tolist() == ["far"]
+    with pytest.raises(tg.ValidationError, match=r"town 'far' of other \(Delft, NL"):
+        match_towns(b2, other)
+    expected = {"w": "a", "g": "b", "n": "d", "far": "far"}
+    assert match_towns(b2, other, accept=True).to_dict() == expected
 
 
 def test_towns_without_ids_are_not_added_twice():
@@ -490,3 +494,73 @@ def test_cli_repeatable_towns_and_merge(tmp_path, capsys):
     merged = tg.load(towns=out_dir / "towns.csv", partnerships=out_dir / "partnerships.csv")
     assert len(merged) == len(bundled) + 1
     assert ("HU-esztergom", "ilok") in set(map(tuple, merged.edges[["town_a", "town_b"]].values))
+
+
+def test_far_namesake_is_refused_not_added_twice(base):
+    # "Aachen" DE without ids, one degree of latitude north of base town a (50.78, 6.08):
+    # by hand 6371.0088 km * pi / 180 = 111.195 km, shown as 111.2; a typo in lat
+    other = tg.load(
+        towns=towns_frame(
+            [("far", "Aachen", "DE", 51.78, 6.08, None), ("x", "Xanten", "DE", 51.66, 6.45, None)]
+        )
+    )
+    with pytest.raises(tg.ValidationError, match=r"1 problem\b") as exc:
+        merge(base, other)
+    text = str(exc.value)
+    assert (
+        "merge:far:lat/lon: town 'far' of other (Aachen, DE; in <towns DataFrame>) has the name "
+        "of base town 'a' (Aachen, DE) but lies 111.2 km from it (max_km=10)" in text
+    )
+    assert "max_km=112 (CLI --max-km 112)" in text
+    assert "accept=True (CLI --accept) to add it as a new town" in text
+    # listed by match_report as a near miss, beside nothing else (Xanten has no namesake)
+    report = match_report(base, other)
+    assert report[["other_id", "base_id", "km", "distant", "matched"]].to_dict("records") == [
+        {"other_id": "far", "base_id": "a", "km": 111.2, "distant": True, "matched": False}
+    ]
+    # accept: added as a second Aachen, named in the warning
+    with pytest.warns(tg.DataWarning) as rec:
+        merged = merge(base, other, accept=True)
+    assert len(merged) == 4 + 2
+    assert "'far' (Aachen) added beside 'a' (Aachen), 111.2 km away" in str(rec[0].message)
+    # a larger max_km matches it instead
+    assert match_towns(base, other, max_km=112).to_dict() == {"far": "a", "x": "x"}
+
+
+def test_cli_merge_names_every_file_to_load(tmp_path, capsys):
+    from twinning_graph.cli import main
+
+    btowns = tmp_path / "btowns.csv"
+    btowns.write_text(
+        "town_id,name,country,lat,lon\nA,Aachen,DE,50.78,6.08\nB,Brest,FR,48.39,-4.49\n", "utf-8"
+    )
+    blinks = tmp_path / "blinks.csv"
+    blinks.write_text("town_a,town_b\nA,B\n", "utf-8")
+    mine = tmp_path / "mine.csv"
+    mine.write_text(
+        "town_id,name,country,lat,lon\naa,Aachen,DE,50.78,6.08\nx,Xanten,DE,51.66,6.45\n", "utf-8"
+    )
+    projects = tmp_path / "projects.csv"
+    projects.write_text("partnership_id,town_id\nP1,aa\nP1,x\n", "utf-8")
+    out = tmp_path / "merged"
+    assert main(["--towns", str(btowns), "--partnerships", str(blinks), "merge",
+                 "--other-towns", str(mine), "--other-partnerships", str(projects),
+                 "--out", str(out)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert (
+        f"load it with: twinning-graph --towns {out / 'towns.csv'} --partnerships "
+        f"{out / 'partnerships.csv'} --partnerships {out / 'memberships.csv'} ..." in err
+    )
+    # towns + partnerships only: the projects would be lost, so a warning names the file
+    with pytest.warns(tg.DataWarning, match=r"memberships\.csv lies beside the towns file"):
+        lost = tg.load(towns=out / "towns.csv", partnerships=out / "partnerships.csv")
+    assert len(lost.memberships) == 0
+    # with the files the message names: A-B twinning plus project P1 linking A and x
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tg.DataWarning)
+        full = tg.load(
+            towns=out / "towns.csv",
+            partnerships=[out / "partnerships.csv", out / "memberships.csv"],
+        )
+    assert sorted(full.memberships["town_id"]) == ["A", "x"]
+    assert sorted(map(tuple, full.edges[["town_a", "town_b"]].values)) == [("A", "B"), ("A", "x")]

@@ -206,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--towns-out",
         metavar="FILE",
-        help="also write the resolved rows as a towns table for --towns",
+        help="also write the resolved rows as a towns table for --towns (a town_id column "
+        "of FILE is kept; else ids are CC-name)",
     )
     p.add_argument("--name-column", default="name", metavar="COL")
     p.add_argument("--country-column", default="country", metavar="COL")
@@ -252,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--accept",
         action="store_true",
-        help="accept id matches farther than --max-km or with unrelated names",
+        help="accept id matches farther than --max-km or with unrelated names, and add "
+        "towns named like a town of their country farther than --max-km as new towns",
     )
 
     p = sub.add_parser(

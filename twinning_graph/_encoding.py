@@ -1,7 +1,8 @@
 """Telling what a file is and how its text is encoded, for the CSV reader.
 
 - Compressed files, workbooks and other binary files are named, with what to do
-  (:func:`binary_kind`).
+  (:func:`binary_kind`), and so are JSON and XML files such as the library's own GeoJSON,
+  GraphML and GEXF exports (:func:`export_kind`).
 - UTF-8 (with or without a byte-order mark) and UTF-16/32 with a byte-order mark are read
   as they are; a file saved by Excel in a Windows code page (cp1252 Western, cp1250
   Central European, cp1251 Cyrillic, cp1253 Greek, cp1257 Baltic) is recognised from its
@@ -115,6 +116,31 @@ def binary_kind(raw: bytes) -> str | None:
     if nul > 8:
         return "this is a binary file (it contains NUL bytes), not a text CSV file"
     return None  # a text file with a stray NUL: reported at its row and column
+
+
+def export_kind(raw: bytes) -> str | None:
+    """What a JSON or XML file is (GeoJSON, GraphML, GEXF: the library's own exports), and
+    how to read it; None for anything else."""
+    head = raw[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith((b"{", b"[")):
+        if b'"FeatureCollection"' in head or b'"Feature"' in head:
+            return (
+                "this is a GeoJSON file (JSON), not a CSV file: read it with "
+                "tg.read_geojson, or give the CSV files (twinning-graph export --out DIR/)"
+            )
+        return "this is a JSON file, not a CSV file"
+    if head.startswith(b"<"):
+        for tag, kind, reader in (
+            (b"<graphml", "GraphML", "tg.read_graphml"),
+            (b"<gexf", "GEXF", "tg.read_gexf"),
+        ):
+            if tag in head:
+                return (
+                    f"this is a {kind} file (XML), not a CSV file: read it with {reader}, "
+                    "or give the CSV files (twinning-graph export --out DIR/)"
+                )
+        return "this is an XML or HTML file, not a CSV file"
+    return None
 
 
 # --------------------------------------------------------------------------- encodings
@@ -337,7 +363,7 @@ def decode(raw: bytes, label: str, problems: Problems) -> str | None:
             except UnicodeDecodeError as exc:
                 problems.add(label, None, None, f"broken {codec.upper()} text ({exc.reason})")
                 return None
-    kind = binary_kind(raw)
+    kind = binary_kind(raw) or export_kind(raw)
     if kind is not None:
         problems.add(label, None, None, kind)
         return None

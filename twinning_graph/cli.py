@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+import shlex
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -296,7 +297,8 @@ def _geocode(args: argparse.Namespace) -> int:
     counts = out["match_kind"].value_counts()
     print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f" -> {args.out}", file=sys.stderr)
     if args.towns_out:
-        towns = to_towns(out)
+        # the user's own town_id column is kept (projects files refer to it)
+        towns = to_towns(out, id_column="town_id" if "town_id" in out.columns else None)
         write_table(towns, args.towns_out, format=args.format)
         print(f"{len(towns)} towns -> {args.towns_out}", file=sys.stderr)
     return 0
@@ -317,6 +319,13 @@ def _merge(args: argparse.Namespace) -> int:
         + ", ".join(str(p) for p in paths.values()),
         file=sys.stderr,
     )
+    # the projects are in memberships.csv: name every file needed to load all of it
+    load_opts = [f"--towns {shlex.quote(str(paths['towns']))}"] + [
+        f"--partnerships {shlex.quote(str(paths[k]))}"
+        for k in ("partnerships", "memberships")
+        if k in paths
+    ]
+    print("load it with: twinning-graph " + " ".join(load_opts) + " ...", file=sys.stderr)
     return 0
 
 

@@ -111,8 +111,13 @@ def _name_keys(bt: pd.DataFrame) -> pd.DataFrame:
 
 def _match_names(
     bt: pd.DataFrame, ot: pd.DataFrame, todo: np.ndarray, max_km: float
-) -> tuple[pd.Series, int]:
-    """Base town by folded name, same country, within ``max_km`` (the only such town)."""
+) -> tuple[pd.Series, int, pd.DataFrame]:
+    """Base town by folded name, same country, within ``max_km`` (the only such town).
+
+    Also returns the near misses: for each town of ``other`` whose name and country match
+    base towns that all lie farther than ``max_km``, the nearest of them (``other_id``,
+    ``base_id``, ``km``).
+    """
     other = pd.DataFrame(
         {
             "other_id": ot.index[todo],
@@ -130,13 +135,17 @@ def _match_names(
         bt["lat"].reindex(cand["base_id"]).to_numpy(dtype=float),
         bt["lon"].reindex(cand["base_id"]).to_numpy(dtype=float),
     )
-    cand = cand[cand["km"] <= max_km]
+    near = cand["km"] <= max_km
+    # named like a base town of its country, but every such town lies farther than max_km
+    far = cand[~cand["other_id"].isin(cand.loc[near, "other_id"])]
+    far = far.sort_values(["other_id", "km"]).drop_duplicates("other_id")
+    cand = cand[near]
     n = cand.groupby("other_id")["base_id"].transform("size")
     ambiguous = int(cand.loc[n > 1, "other_id"].nunique())
     one = cand[n == 1].set_index("other_id")["base_id"]
     # two towns of `other` named alike near one base town: neither is matched
     one = one[~one.duplicated(keep=False)]
-    return one.reindex(ot.index).astype(object), ambiguous
+    return one.reindex(ot.index).astype(object), ambiguous, far[["other_id", "base_id", "km"]]
 
 
 def _related(a: str, b: str) -> bool:
@@ -160,18 +169,22 @@ def _gazetteer_names(gids: pd.Series) -> pd.Series:
 
 def _match(
     base: TwinningData, other: TwinningData, on: str, max_km: float, accept: bool
-) -> tuple[pd.Series, dict[str, int], pd.DataFrame, Problems]:
+) -> tuple[pd.Series, dict[str, int], pd.DataFrame, Problems, pd.DataFrame]:
     """Match the towns of ``other`` to those of ``base``.
 
     Returns the base town_id of each town of ``other`` (``<NA>`` when it is added), the
     counts of towns left unmatched as ambiguous, the report of every match (see
-    :func:`match_report`) and the problems to raise (country mismatches, far or unrelated
-    matches not accepted, town_id clashes).
+    :func:`match_report`), the problems to raise (country mismatches, far or unrelated
+    matches and far namesakes not accepted, town_id clashes) and the far namesakes: towns
+    left unmatched that have the name and country of a base town farther than ``max_km``
+    (``other_id``, ``base_id`` of the nearest, ``km``, ``other_name``, ``country``,
+    ``base_name``).
     """
     bt, ot = base.towns, other.towns
     target = pd.Series(pd.NA, index=ot.index, dtype=object)
     how = pd.Series("", index=ot.index, dtype=object)
     ambiguous = {"base": 0, "other": 0, "name": 0}
+    far = pd.DataFrame({"other_id": [], "base_id": [], "km": []})
     for stage in _STAGES[on]:
         todo = target.isna().to_numpy()
         if not todo.any():
@@ -180,7 +193,7 @@ def _match(
             hit = ot.index.isin(bt.index) & todo
             found = pd.Series(ot.index.where(hit, None), index=ot.index, dtype=object)
         elif stage == "name":
-            found, ambiguous["name"] = _match_names(bt, ot, todo, max_km)
+            found, ambiguous["name"], far = _match_names(bt, ot, todo, max_km)
         else:
             found, amb = _match_ids(bt, ot, stage, todo)
             if stage == "geonames_id":
@@ -191,6 +204,13 @@ def _match(
         how[new] = stage
 
     matched = target.notna().to_numpy()
+    far = far[~far["other_id"].isin(ot.index[matched])].reset_index(drop=True)
+    far = far.assign(
+        other_name=ot["name"].reindex(far["other_id"]).to_numpy(),
+        country=ot["country"].reindex(far["other_id"]).to_numpy(),
+        base_name=bt["name"].reindex(far["base_id"]).to_numpy(),
+        km=far["km"].to_numpy(dtype=float).round(1),
+    )
     report = pd.DataFrame(
         {
             "other_id": ot.index[matched],
@@ -256,6 +276,20 @@ def _match(
                 f"{' and '.join(why)}: a wrong {r.how}? Fix it, or pass accept=True to "
                 "merge them anyway",
             )
+    if not accept:
+        where = other.sources[0] if other.sources else "other"
+        for r in far.itertuples():  # loop over the near misses only, to spell each one out
+            problems.add(
+                _LABEL,
+                r.other_id,
+                "lat/lon",
+                f"town {r.other_id!r} of other ({r.other_name}, {r.country}; in {where}) "
+                f"has the name of base town {r.base_id!r} ({r.base_name}, {r.country}) but "
+                f"lies {r.km:,.1f} km from it (max_km={max_km:g}), so it would be added as a "
+                f"second town: a wrong lat/lon? Fix it; or pass max_km={np.ceil(r.km):g} "
+                f"(CLI --max-km {np.ceil(r.km):g}) to match them, or accept=True (CLI "
+                "--accept) to add it as a new town",
+            )
     clash = ~matched & ot.index.isin(bt.index)
     for tid in ot.index[clash]:
         problems.add(
@@ -268,7 +302,7 @@ def _match(
             "rename it in other (e.g. with a prefix), or merge with on='town_id' if "
             "it is the same town",
         )
-    return target, ambiguous, report, problems
+    return target, ambiguous, report, problems, far
 
 
 def _ambiguity_note(ambiguous: dict[str, int]) -> str:
@@ -329,10 +363,13 @@ def match_towns(
         within ``max_km``. ``"wikidata_id"``, ``"geonames_id"``, ``"name"``: one of these
         only; ``"town_id"``: identical ids.
     max_km
-        Matches farther apart than this are refused (raised as problems) unless ``accept``.
+        Matches farther apart than this are refused (raised as problems) unless ``accept``;
+        so is a town with the name and country of a base town that lies farther than this
+        (it would be added as a second town of that name: often a typo in lat/lon).
     accept
-        Accept id matches that lie farther than ``max_km`` or whose names are unrelated
-        (they are still listed in the warning of :func:`merge`).
+        Accept id matches that lie farther than ``max_km`` or whose names are unrelated,
+        and add towns named like a base town farther than ``max_km`` as new towns (both
+        are still listed in the warning of :func:`merge`).
 
     Returns
     -------
@@ -344,8 +381,9 @@ def match_towns(
     ------
     ValidationError
         Listing every matched pair whose countries differ, every match farther than
-        ``max_km`` or with an unrelated name (unless ``accept``) and every unmatched town
-        whose ``town_id`` base already uses for another place.
+        ``max_km`` or with an unrelated name and every town named like a base town of its
+        country that lies farther than ``max_km`` (these two unless ``accept``), and every
+        unmatched town whose ``town_id`` base already uses for another place.
 
     Warns
     -----
@@ -365,7 +403,7 @@ def match_towns(
     {'gran': 'HU-esztergom', 'ilok': 'ilok', 'koeln': 'DE-cologne'}
     """
     _check_args(base, other, on, max_km)
-    target, ambiguous, _, problems = _match(base, other, on, max_km, accept)
+    target, ambiguous, _, problems, _ = _match(base, other, on, max_km, accept)
     problems.raise_if_any("merge (towns of other against towns of base)")
     note = _ambiguity_note(ambiguous)
     if note:
@@ -391,8 +429,10 @@ def match_report(
         One row per matched town of ``other``: ``other_id``, ``base_id``, ``how`` (the id or
         ``"name"``), ``other_name``, ``other_country``, ``base_name``, ``base_country``,
         ``km`` (distance between the two points), ``renamed`` (the folded names differ),
-        ``unrelated_name`` (neither alike nor a GeoNames name of the place) and ``distant``
-        (farther than ``max_km``).
+        ``unrelated_name`` (neither alike nor a GeoNames name of the place), ``distant``
+        (farther than ``max_km``) and ``matched`` (False for a near miss: a town of
+        ``other`` with the name and country of a base town -- the nearest one is given --
+        that lies farther than ``max_km``, so :func:`merge` refuses it unless ``accept``).
 
     Examples
     --------
@@ -405,8 +445,26 @@ def match_report(
     [{'other_id': 'koeln', 'base_id': 'DE-cologne', 'how': 'geonames_id', 'renamed': True, 'unrelated_name': False, 'distant': False}]
     """
     _check_args(base, other, on, max_km)
-    _, _, report, _ = _match(base, other, on, max_km, True)
-    return report
+    _, _, report, _, far = _match(base, other, on, max_km, True)
+    if not len(far):
+        return report.assign(matched=True)
+    missed = pd.DataFrame(
+        {
+            "other_id": far["other_id"].to_numpy(),
+            "base_id": far["base_id"].to_numpy(),
+            "how": "name",
+            "other_name": far["other_name"].to_numpy(),
+            "other_country": far["country"].to_numpy(),
+            "base_name": far["base_name"].to_numpy(),
+            "base_country": far["country"].to_numpy(),
+            "km": far["km"].to_numpy(),
+            "renamed": fold(far["other_name"].astype(str)).to_numpy()
+            != fold(far["base_name"].astype(str)).to_numpy(),
+            "unrelated_name": False,
+            "distant": True,
+        }
+    )
+    return pd.concat([report.assign(matched=True), missed.assign(matched=False)], ignore_index=True)
 
 
 def _fill_gaps(base_towns: pd.DataFrame, fill: pd.DataFrame) -> pd.DataFrame:
@@ -505,10 +563,12 @@ def merge(
         new, with a warning.
     max_km
         Id matches farther apart than this are refused (see ``accept``); name matches must
-        lie within it.
+        lie within it, and a town with the name and country of a base town farther away
+        is refused too (it would become a second town of that name; often a typo in
+        lat/lon): raise ``max_km`` to match it.
     accept
-        Accept id matches that lie farther than ``max_km`` or whose names are unrelated
-        (default: raise, listing each).
+        Accept id matches that lie farther than ``max_km`` or whose names are unrelated,
+        and add far namesakes of base towns as new towns (default: raise, listing each).
 
     Returns
     -------
@@ -523,7 +583,8 @@ def merge(
     ------
     ValidationError
         One error listing every problem: a matched pair whose countries differ (a sign of a
-        wrong id); an id match farther than ``max_km`` or with an unrelated name (unless
+        wrong id); an id match farther than ``max_km`` or with an unrelated name, or a town
+        named like a base town of its country farther than ``max_km`` (unless
         ``accept``); a town that matches nothing but whose ``town_id`` ``base``
         already uses for another place (rename it, e.g. with a prefix — ids are never
         changed silently); a project ``partnership_id`` used in the memberships of both.
@@ -533,7 +594,9 @@ def merge(
     DataWarning
         Always, with the counts: towns matched (by which key) and added, then one line for
         every match whose names differ (the base name is kept) or that lies farther than
-        ``max_km``, the towns left unmatched because their match is ambiguous, and every
+        ``max_km``, every town added although named like a base town farther than
+        ``max_km`` (with ``accept``), the towns left unmatched because their match is
+        ambiguous, and every
         membership of a town in one project given twice with conflicting values (two towns
         of ``other`` became one base town; the first row is kept and the values named).
         Repeated edge-list partnerships (stated in both) are merged into one, with a warning
@@ -592,7 +655,7 @@ def merge(
     ['HU-esztergom', 'ilok']
     """
     _check_args(base, other, on, max_km)
-    target, ambiguous, report, problems = _match(base, other, on, max_km, accept)
+    target, ambiguous, report, problems, far = _match(base, other, on, max_km, accept)
     bm, om = base.memberships, other.memberships
     shared = np.intersect1d(
         bm["partnership_id"].dropna().astype(str).unique(),
@@ -655,6 +718,17 @@ def merge(
             f"\n{n_ren} matched town{'s have' if n_ren != 1 else ' has'} another name in base "
             f"(base name kept), {n_far} lie{'s' if n_far == 1 else ''} farther than "
             f"{max_km:g} km:\n{lines}"
+        )
+    if len(far):
+        n_far = len(far)
+        text += (
+            f"\n{n_far} added town{'s have' if n_far != 1 else ' has'} the name of a base "
+            f"town of its country farther than {max_km:g} km (accept=True):\n"
+            + "\n".join(
+                f"  {r.other_id!r} ({r.other_name}) added beside {r.base_id!r} "
+                f"({r.base_name}), {r.km:,.1f} km away"
+                for r in far.itertuples()
+            )
         )
     if conflicts:
         text += "\n" + conflicts

@@ -16,7 +16,9 @@ project only, so it never turns into millions of town pairs.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -737,6 +739,22 @@ class TwinningData:
 # --------------------------------------------------------------------------- load
 
 
+def _memberships_left_out(towns: object, p_list: Sequence[object]) -> Path | None:
+    """A ``memberships.csv`` beside a towns file whose ``partnerships.csv`` is given but
+    not the memberships: a folder written by ``merge``/``to_csv`` loaded without its projects.
+    """
+    if not isinstance(towns, (str, os.PathLike)):
+        return None
+    folder = Path(towns).parent
+    sibling = folder / "memberships.csv"
+    if not sibling.is_file():
+        return None
+    given = {Path(p).resolve() for p in p_list if isinstance(p, (str, os.PathLike))}
+    if sibling.resolve() in given or (folder / "partnerships.csv").resolve() not in given:
+        return None
+    return sibling
+
+
 def load(
     *,
     towns: Source | None = None,
@@ -769,6 +787,14 @@ def load(
     ValidationError
         One error listing every problem in every input (file, row, column).
 
+    Warns
+    -----
+    DataWarning
+        When ``towns`` is given without ``partnerships`` (the network then has no links);
+        when the ``partnerships.csv`` of a folder written by ``merge``/``to_csv`` is given
+        but the ``memberships.csv`` beside it is not (its projects would be lost); when
+        projects are too large to expand.
+
     Examples
     --------
     >>> import twinning_graph as tg
@@ -778,13 +804,17 @@ def load(
     """
     expand_projects = check_int(expand_projects, "expand_projects", minimum=2)
     bundled = towns is None and partnerships is None
+    towns_given = towns is not None
     if towns is not None:
         check_source(towns, "towns")
     if towns is None:
         towns = bundled_data_dir() / "towns.csv"
-    if partnerships is None:
-        partnerships = [bundled_data_dir() / "partnerships.csv"] if bundled else []
-    p_list = source_list(partnerships, "partnerships")
+    p_list = source_list(
+        ([bundled_data_dir() / "partnerships.csv"] if bundled else [])
+        if partnerships is None
+        else partnerships,
+        "partnerships",
+    )
     problems = Problems()
     t = None
     try:
@@ -806,6 +836,20 @@ def load(
     ]
     problems.raise_if_any()
     assert t is not None
+    if towns_given and partnerships is None:
+        warn(
+            f"towns given without partnerships: {len(t):,} town{'s' if len(t) != 1 else ''} "
+            "and no links (the bundled "
+            "partnerships are loaded only when towns is left out too: 0 of them kept); "
+            "pass partnerships=FILE (CLI: --partnerships FILE) for your own links"
+        )
+    left_out = _memberships_left_out(towns, p_list)
+    if left_out is not None:
+        warn(
+            f"{left_out} lies beside the towns file {towns} but was not given: its project "
+            "memberships are not loaded; add it to partnerships (CLI: --partnerships "
+            f"{left_out})"
+        )
     aliases = read_aliases(bundled_data_dir() / "town_aliases.csv", towns=t) if bundled else None
     big = (
         int((members.groupby("partnership_id").size() > expand_projects).sum())
