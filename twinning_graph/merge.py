@@ -398,7 +398,7 @@ def match_towns(
     >>> mine = tg.load(towns=pd.DataFrame({"town_id": ["gran", "ilok", "koeln"],
     ...     "name": ["Esztergom", "Ilok", "Köln"], "country": ["HU", "HR", "DE"],
     ...     "lat": [47.79, 45.22, 50.94], "lon": [18.74, 19.38, 6.96],
-    ...     "geonames_id": [3053163, 3199128, None]}))
+    ...     "geonames_id": [3053163, 3199128, None]}), partnerships=[])
     >>> match_towns(bundled, mine).to_dict()
     {'gran': 'HU-esztergom', 'ilok': 'ilok', 'koeln': 'DE-cologne'}
     """
@@ -439,7 +439,8 @@ def match_report(
     >>> import pandas as pd, twinning_graph as tg
     >>> from twinning_graph.merge import match_report
     >>> mine = tg.load(towns=pd.DataFrame({"town_id": ["koeln"], "name": ["Kolonia"],
-    ...     "country": ["DE"], "lat": [50.94], "lon": [6.96], "geonames_id": [2886242]}))
+    ...     "country": ["DE"], "lat": [50.94], "lon": [6.96], "geonames_id": [2886242]}),
+    ...     partnerships=[])
     >>> match_report(tg.load(), mine)[["other_id", "base_id", "how", "renamed",
     ...     "unrelated_name", "distant"]].to_dict("records")
     [{'other_id': 'koeln', 'base_id': 'DE-cologne', 'how': 'geonames_id', 'renamed': True, 'unrelated_name': False, 'distant': False}]
