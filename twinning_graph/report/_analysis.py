@@ -238,7 +238,7 @@ def section_groups(b: Builder) -> Section | None:
         counts = own[own >= 0].value_counts()
         table = table.loc[table.index.intersection(counts.index)].assign(towns_in_country=counts)
         table = table.sort_values("towns_in_country", ascending=False, kind="stable")
-        title = lang("table.groups_country", country=lang.country(s.key))
+        title = lang("table.groups_country", country=lang.place(s.key))
     elif s.kind == "town":
         c = int(comm.get(s.key, -1))
         table = table.loc[[c]] if c in table.index else table.iloc[:0]
@@ -281,7 +281,7 @@ def section_groups(b: Builder) -> Section | None:
             b.table(
                 mine,
                 "brokers",
-                lang("table.bridges_country", country=lang.country(s.key)),
+                lang("table.bridges_country", country=lang.place(s.key)),
                 columns=cols,
                 values=country,
                 note=note + " " + lang("table.bridges.rank_note"),
