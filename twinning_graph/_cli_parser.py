@@ -65,6 +65,35 @@ def count_or_none(text: str) -> int | None:
     return None if value is None else int(value)
 
 
+def add_candidate_filters(p: argparse.ArgumentParser, whose: str) -> None:
+    """The candidate options ``rank`` and ``plan`` share (one meaning in both, as in
+    ``rank_partners`` and ``plan_network``); ``whose`` names the reference population."""
+    p.add_argument(
+        "--from",
+        dest="source",
+        choices=["network", "gazetteer"],
+        default="network",
+        help="candidates: towns of the network (default) or also every gazetteer "
+        "place with >= 1,000 inhabitants",
+    )
+    p.add_argument(
+        "--countries", nargs="+", metavar="CC", default=None, help="only towns of these countries"
+    )
+    p.add_argument(
+        "--include-domestic",
+        action="store_true",
+        help="also towns of the same country (default: foreign towns only)",
+    )
+    p.add_argument(
+        "--population-band",
+        default="10",
+        metavar="F",
+        help=f"population within this factor of {whose} (default 10; 'none': off)",
+    )
+    p.add_argument("--min-population", type=int, default=None, metavar="N")
+    p.add_argument("--max-population", type=int, default=None, metavar="N")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twinning-graph",
@@ -369,40 +398,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--n", type=int, default=10, metavar="N", help="candidates shown (default 10)")
     p.add_argument(
-        "--from",
-        dest="source",
-        choices=["network", "gazetteer"],
-        default="network",
-        help="candidates: towns of the network (default) or also every gazetteer "
-        "place with >= 1,000 inhabitants",
-    )
-    p.add_argument(
         "--call",
         default="latest",
         metavar="CALL",
         help="keep countries eligible for this call: a topic id, 'latest' (default: latest "
         "CERV Networks of Towns call), 'latest-confirmed' or 'none' (no call rules)",
     )
-    p.add_argument(
-        "--include-domestic", action="store_true", help="also list towns of the same country"
-    )
-    p.add_argument(
-        "--countries",
-        nargs="+",
-        metavar="CC",
-        default=None,
-        help="only candidates of these countries",
-    )
+    add_candidate_filters(p, "the town's")
     p.add_argument("--min-distance", type=float, default=None, metavar="KM")
     p.add_argument("--max-distance", type=float, default=None, metavar="KM")
-    p.add_argument(
-        "--population-band",
-        default="10",
-        metavar="F",
-        help="population within this factor of the town's (default 10; 'none': off)",
-    )
-    p.add_argument("--min-population", type=int, default=None, metavar="N")
-    p.add_argument("--max-population", type=int, default=None, metavar="N")
     p.add_argument(
         "--per-country", type=int, default=None, metavar="N", help="at most N towns per country"
     )
@@ -428,25 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"municipalities in the plan, at most {MAX_PLAN_SIZE} (default: the call's minimum)",
     )
-    p.add_argument("--from", dest="source", choices=["network", "gazetteer"], default="network")
-    p.add_argument(
-        "--countries",
-        nargs="+",
-        metavar="CC",
-        default=None,
-        help="add only towns of these countries",
-    )
-    p.add_argument(
-        "--include-domestic", action="store_true", help="also add towns of the seeds' countries"
-    )
-    p.add_argument(
-        "--population-band",
-        default="10",
-        metavar="F",
-        help="population within this factor of a seed's (default 10; 'none': off)",
-    )
-    p.add_argument("--min-population", type=int, default=None, metavar="N")
-    p.add_argument("--max-population", type=int, default=None, metavar="N")
+    add_candidate_filters(p, "a seed's")
     add_output(p, csv=False)
 
     p = sub.add_parser(
@@ -454,7 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check towns against a call's rules, rule by rule (exit 0 eligible, 1 not eligible)",
     )
     p.add_argument(
-        "--towns", dest="town_ids", required=True, metavar="ID,ID", help="comma-separated town_ids"
+        "--towns",
+        dest="town_ids",
+        required=True,
+        metavar="ID,ID",
+        help="comma-separated towns (town_ids or names)",
     )
     p.add_argument("--call", default="latest", metavar="CALL", help=CALL_HELP)
     from twinning_graph.calls import LEAD_TYPES

@@ -526,30 +526,13 @@ def _rules_checked(
                     f"{months:g} months planned",
                 )
             )
-        elif rule.name == "deadline" and call.deadline_passed():
-            rows.append(
-                _row(
-                    rule,
-                    rule.name,
-                    rule.text,
-                    rule.value,
-                    None,
-                    "to check",
-                    f"the deadline has passed ({call.deadline_date}): watch for the next call",
-                )
-            )
         else:
-            rows.append(
-                _row(
-                    rule,
-                    rule.name,
-                    rule.text,
-                    rule.value,
-                    None,
-                    "to check",
-                    "the plan cannot know this: check it in the call text",
-                )
+            why = (
+                f"the deadline has passed ({call.deadline_date}): watch for the next call"
+                if rule.name == "deadline" and call.deadline_passed()
+                else "the plan cannot know this: check it in the call text"
             )
+            rows.append(_row(rule, rule.name, rule.text, rule.value, None, "to check", why))
     return rows
 
 

@@ -225,7 +225,17 @@ class Call:
         return max(parsed) if parsed else None
 
     def deadline_passed(self, today: _dt.date | None = None) -> bool:
-        """True when the call's deadline is known and before ``today`` (default: today)."""
+        """True when the call's deadline is known and before ``today`` (default: today).
+
+        Examples
+        --------
+        >>> import datetime
+        >>> from twinning_graph.calls import get_call
+        >>> nt25 = get_call("CERV-2025-CITIZENS-TOWN-NT")  # deadline 27 March 2025
+        >>> nt25.deadline_passed(datetime.date(2025, 3, 1)), nt25.deadline_passed(
+        ...     datetime.date(2025, 4, 1))
+        (False, True)
+        """
         d = self.deadline_date
         return d is not None and d < (today or _dt.date.today())
 

@@ -124,6 +124,8 @@ class Pool:
         self._kern_t: dict[str, sp.csr_array] = {}
         self._same: sp.csr_array | None = None
         self._parts: np.ndarray | None = None
+        self._tree: Any = None
+        self._outside_tree: Any = None
         self._small_near: sp.csr_array | None = None
         self._once: np.ndarray | None = None
         self._central: tuple[np.ndarray, np.ndarray] | None = None
@@ -188,6 +190,24 @@ class Pool:
             self._once = once
         return self._once
 
+    def tree(self) -> Any:
+        """A nearest-neighbour tree of every candidate (built once per pool)."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.xyz)
+        return self._tree
+
+    def outside_tree(self) -> tuple[np.ndarray, Any]:
+        """Positions of the candidates outside the network (gazetteer places) and their
+        tree (built once per pool)."""
+        if self._outside_tree is None:
+            from scipy.spatial import cKDTree
+
+            outside = np.flatnonzero(self.row < 0)
+            self._outside_tree = (outside, cKDTree(self.xyz[outside]))
+        return self._outside_tree
+
     def parts(self) -> np.ndarray:
         """Per candidate: False for a gazetteer place that is part of a network town or a
         larger place nearby, its name containing that place's name ("Starý Bohumín" 3 km
@@ -198,11 +218,10 @@ class Pool:
             from scipy.spatial import cKDTree
 
             ok = np.ones(self.n, dtype=bool)
-            outside = np.flatnonzero(self.row < 0)
+            outside, out_tree = self.outside_tree()
             if len(outside) and self.n > 1:
-                tree = cKDTree(self.xyz)
-                pairs = tree.sparse_distance_matrix(
-                    cKDTree(self.xyz[outside]), chord_of_km(PART_KM), output_type="coo_matrix"
+                pairs = self.tree().sparse_distance_matrix(
+                    out_tree, chord_of_km(PART_KM), output_type="coo_matrix"
                 )
                 big, small = pairs.row, outside[pairs.col]
                 keys = self.keys
@@ -218,8 +237,8 @@ class Pool:
                 hit = [f" {keys[b]} " in f" {keys[s]} " for b, s in zip(big, small, strict=True)]
                 ok[small[np.asarray(hit, dtype=bool)]] = False
             merged = outside[np.isin(self.country[outside], sorted(AMALGAMATED))]
-            if len(merged) and self.net.n:
-                pairs = cKDTree(self.net.xyz).sparse_distance_matrix(
+            if len(merged) and self.net.tree is not None:
+                pairs = self.net.tree.sparse_distance_matrix(
                     cKDTree(self.xyz[merged]), chord_of_km(LOCALITY_KM), output_type="coo_matrix"
                 )
                 a, c = pairs.row, merged[pairs.col]
@@ -236,15 +255,13 @@ class Pool:
         network town and smaller than it (or of unknown size): parts and suburbs of it.
         Computed once per pool."""
         if self._small_near is None:
-            from scipy.spatial import cKDTree
-
-            outside = np.flatnonzero(self.row < 0)
+            outside, out_tree = self.outside_tree()
             shape = (self.net.n, self.n)
-            if len(outside) == 0 or self.net.n == 0:
+            if len(outside) == 0 or self.net.tree is None:
                 self._small_near = sp.csr_array(shape, dtype=bool)
                 return self._small_near
-            pairs = cKDTree(self.net.xyz).sparse_distance_matrix(
-                cKDTree(self.xyz[outside]), chord_of_km(PART_KM), output_type="coo_matrix"
+            pairs = self.net.tree.sparse_distance_matrix(
+                out_tree, chord_of_km(PART_KM), output_type="coo_matrix"
             )
             a, c = pairs.row, outside[pairs.col]
             town_pop = np.nan_to_num(self.net.pop[a], nan=np.inf)
@@ -268,16 +285,12 @@ class Pool:
 
     def _centrality(self) -> tuple[np.ndarray, np.ndarray]:
         if self._central is None:
-            from scipy.spatial import cKDTree
-
             lp = np.append(self.log_pop, np.nan)  # position n: "no neighbour"
             k = min(CENTRAL_NEIGHBOURS + 1, self.n)
             if k < 2:
                 self._central = (np.zeros(self.n), np.full(self.n, -1, dtype=np.intp))
                 return self._central
-            _, j = cKDTree(self.xyz).query(
-                self.xyz, k=k, distance_upper_bound=chord_of_km(CENTRAL_KM)
-            )
+            _, j = self.tree().query(self.xyz, k=k, distance_upper_bound=chord_of_km(CENTRAL_KM))
             j = np.where(j == np.arange(self.n)[:, None], self.n, j)  # not the place itself
             nb = np.nan_to_num(lp[j], nan=-np.inf)
             best = nb.argmax(axis=1)

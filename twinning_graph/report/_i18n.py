@@ -72,16 +72,12 @@ class Lang:
 
     def __call__(self, key: str, **values: Any) -> str:
         """The message ``key`` with ``{placeholders}`` filled (English if not translated)."""
-        own = catalogue(self.code)
-        template = own.get(key)
-        if template is None:
-            template = catalogue("en")[key]  # KeyError: a message the report lacks
-        return template.format(**values)
+        return self.template(key).format(**values)
 
     def template(self, key: str) -> str:
         """The message ``key`` as written in the catalogue, placeholders left unfilled."""
         own = catalogue(self.code).get(key)
-        return own if own is not None else catalogue("en")[key]
+        return own if own is not None else catalogue("en")[key]  # KeyError: a missing message
 
     def map_texts(self) -> dict[str, str]:
         """The words inside a map image in this language (``plot_map(texts=...)``): the
